@@ -1,0 +1,59 @@
+"""The member portal of a multi-stakeholder co-operative."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import config as config_layers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then the environment, then tests."""
+    instance_path = (
+        (test_config or {}).get("INSTANCE_PATH")
+        or os.environ.get("PORTAL_INSTANCE_PATH")
+        or str(ROOT / "instance")
+    )
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(config_layers.Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    config_layers.from_environment(app.config, os.environ)
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if app.debug:
+        # A local run over plain HTTP must still be able to keep its session cookie.
+        app.config["SESSION_COOKIE_SECURE"] = False
+        app.config["REMEMBER_COOKIE_SECURE"] = False
+    config_layers.ensure_secret_key(app.config, Path(app.instance_path))
+
+    from . import cli, db, extensions, htmx, mail, security, templating
+    from .errors_http import register_error_handlers
+    from .services import passwords
+    from .views import register_blueprints
+
+    passwords.configure(
+        time_cost=app.config.get("ARGON2_TIME_COST"),
+        memory_cost=app.config.get("ARGON2_MEMORY_COST"),
+    )
+    db.init_app(app)
+    mail.init_app(app)
+    extensions.init_app(app)
+    security.init_app(app)
+    htmx.init_app(app)
+    templating.init_app(app)
+    register_error_handlers(app)
+    register_blueprints(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,62 @@
+"""Command-line tasks: ``flask --app portal init-db | create-user | seed-demo``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from . import demo, migrations
+from .db import database, write_session
+from .errors import PortalError
+from .models import Role
+from .services import accounts
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or migrate the database schema to the newest version."""
+    migrations.upgrade(database().engine)
+    click.echo("Database is at the newest schema.")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", prompt="Full name", help="The person's full name.")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.MEMBER.value,
+    show_default=True,
+    help="member, staff or admin.",
+)
+@click.password_option(
+    "--password", prompt="Password (at least 12 characters)", help="Asked for when omitted."
+)
+def create_user_command(email: str, name: str, role: str, password: str) -> None:
+    """Create an account (staff and admins are made this way), e-mail already verified."""
+    try:
+        with write_session() as db:
+            user = accounts.create_user(
+                db, name=name, email=email, password=password, role=Role(role),
+                verified=True,
+                rules=accounts.AccountRules.from_config(current_app.config),
+            )
+    except PortalError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Fill an empty database with the demo co-op; print the demo sign-ins."""
+    with write_session() as db:
+        created = demo.seed(db)
+    if not created:
+        click.echo("The database already holds data: nothing seeded.")
+    click.echo(demo.logins_text(current_app.config))
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    for command in (init_db_command, create_user_command, seed_demo_command):
+        app.cli.add_command(command)

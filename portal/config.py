@@ -1,0 +1,152 @@
+"""Configuration layers: defaults, then instance/config.py, then the environment, then tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+HTMX_VERSION = "2.0.11"
+# sha384 of htmx.org@2.0.11 dist/htmx.min.js; tests check the vendored copy against it.
+HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
+HTMX_CDN_URL = f"https://cdn.jsdelivr.net/npm/htmx.org@{HTMX_VERSION}/dist/htmx.min.js"
+
+
+class Defaults:
+    """Settings every deployment starts from; each can be overridden by a later layer."""
+
+    DATABASE_URL: str | None = None  # None: SQLite at instance/portal.sqlite3
+    SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+    # Sessions: signed cookies checked against a per-user session version in the database.
+    SESSION_COOKIE_NAME = "portal_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)  # the absolute limit
+    SESSION_IDLE_MINUTES = 60
+    # Flask-Login's remember-me cookie is unused, but make it safe should anything set it.
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=1)
+
+    # A token set once on <body> for htmx must not expire while the page stays open.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_ENABLED = True
+
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # uploads raise it for their own routes
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
+
+    # Accounts
+    PASSWORD_MIN_LENGTH = 12
+    PASSWORD_MAX_LENGTH = 256
+    PASSWORD_MIN_SCORE = 3  # zxcvbn score 0-4
+    LOGIN_MAX_FAILURES = 10
+    LOGIN_FAILURE_WINDOW_MINUTES = 15
+    LOGIN_RATE_LIMIT = "30 per minute"  # per IP, by Flask-Limiter
+    RATELIMIT_STORAGE_URI = "memory://"  # redis://… when several instances run
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    EMAIL_VERIFY_MAX_AGE_HOURS = 48
+    PASSWORD_RESET_MAX_AGE_MINUTES = 60
+
+    # Mail: with no SMTP host, messages are written to instance/outbox/.
+    MAIL_FROM = "Reverb Music Co-op <members@reverb.example>"
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 587
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = True
+    SMTP_TIMEOUT = 10
+
+    # Front end
+    HTMX_LOCAL = False  # serve static/vendor/htmx.min.js instead of the CDN
+    BEHIND_PROXY = 0  # number of trusted proxies in front (ProxyFix)
+    PREFERRED_URL_SCHEME = "https"
+    SERVER_NAME: str | None = None
+    PUBLIC_BASE_URL: str | None = None  # used in mail sent from the command line
+
+    # The co-operative, shown on the landing page and in mail.
+    COOP_NAME = "Reverb Music Co-op"
+    COOP_LEGAL_NAME = "Reverb Music Co-operative Society Ltd"
+    COOP_REGISTRATION = "Registered Society No. 5678R (Ireland)"
+    COOP_ADDRESS = "12 Ormond Quay Upper, Dublin 7, D07 X2Y3, Ireland"
+    COOP_TIMEZONE = "Europe/Dublin"
+    COOP_TAGLINE = "A streaming music service owned by the people who make it, play it and build it."
+    COOP_PURPOSE = (
+        "Reverb is a multi-stakeholder co-operative. Artists, listeners and the workers who "
+        "build the service own it together, share its surplus fairly and decide its future "
+        "one member, one vote."
+    )
+    COOP_CONTACT_EMAIL = "members@reverb.example"
+    # Shown on the landing page until member classes become data (membership issue).
+    COOP_STAKEHOLDERS = [
+        {
+            "name": "Listeners",
+            "blurb": "Stream fairly: your subscription pays artists per play, "
+            "and you get a vote on where the co-op goes.",
+        },
+        {
+            "name": "Artists",
+            "blurb": "Own the platform that plays your music, earn more per stream, "
+            "and elect artists to the board.",
+        },
+        {
+            "name": "Workers",
+            "blurb": "Build the service you own: the people who write the code and run "
+            "the co-op are members too.",
+        },
+    ]
+
+
+_ENV_JSON = (bool, int, float, list, dict, timedelta)
+
+
+def _coerce(name: str, raw: str, default: Any) -> Any:
+    """Turn an environment string into the type of the default it replaces."""
+    if isinstance(default, bool) or default is None and raw.lower() in {"true", "false"}:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, timedelta):
+        return timedelta(seconds=int(raw))
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, _ENV_JSON):
+        return json.loads(raw)
+    return raw
+
+
+def from_environment(config: dict[str, Any], environ: os._Environ[str] | dict[str, str]) -> None:
+    """Apply PORTAL_* variables, DATABASE_URL and SECRET_KEY from the environment."""
+    for key, raw in environ.items():
+        if key.startswith("PORTAL_"):
+            name = key.removeprefix("PORTAL_")
+            try:
+                config[name] = _coerce(name, raw, config.get(name))
+            except ValueError as exc:
+                raise RuntimeError(f"{key}: cannot read {raw!r} ({exc})") from exc
+    if environ.get("DATABASE_URL"):
+        config["DATABASE_URL"] = environ["DATABASE_URL"]
+    if environ.get("SECRET_KEY"):
+        config["SECRET_KEY"] = environ["SECRET_KEY"]
+
+
+def ensure_secret_key(config: dict[str, Any], instance_path: Path) -> None:
+    """Read the secret key from instance/secret_key, generating it once if missing."""
+    if config.get("SECRET_KEY"):
+        return
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two workers starting together must not write two different keys.
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    config["SECRET_KEY"] = key_file.read_text().strip()

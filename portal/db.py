@@ -1,0 +1,121 @@
+"""The database: one engine per app, one session per request kept in ``g``.
+
+SQLite is the embedded default. Python's sqlite3 driver delays BEGIN until the first
+write, so a read-then-write would not be isolated; we take control of BEGIN instead and
+open write transactions with BEGIN IMMEDIATE, which takes the write lock before the first
+read (SQLAlchemy pysqlite dialect docs, "Serializable isolation / Savepoints").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, sessionmaker
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def database_url(app: Flask) -> str:
+    """The configured URL, or SQLite in the instance folder."""
+    url = app.config.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{Path(app.instance_path) / 'portal.sqlite3'}"
+    # Heroku-style URLs name the driver-less scheme; we always speak psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 15_000) -> Engine:
+    """Create an engine; for SQLite, set the pragmas and take over BEGIN."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # the driver must not issue BEGIN itself
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def init_app(app: Flask) -> None:
+    """Create the engine and session factories and close the session after each request."""
+    engine = make_engine(
+        database_url(app), busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"]
+    )
+    app.extensions["portal.db"] = Database(engine)
+    app.teardown_appcontext(_close_session)
+
+
+class Database:
+    """Session factories for one engine: read sessions and write sessions."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._read = sessionmaker(bind=engine, expire_on_commit=False)
+        # On SQLite a write session opens with BEGIN IMMEDIATE; elsewhere the option is ignored.
+        self._write = sessionmaker(
+            bind=engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+        )
+
+    def session(self, *, write: bool) -> Session:
+        """A new session; ``write`` ones take the SQLite write lock when they begin."""
+        session = (self._write if write else self._read)()
+        session.info["write"] = write
+        return session
+
+
+def database(app: Flask | None = None) -> Database:
+    """The app's Database."""
+    return (app or current_app).extensions["portal.db"]
+
+
+def get_db() -> Session:
+    """The request's session, created on first use: a write session for unsafe methods."""
+    if "db" not in g:
+        from flask import has_request_context
+
+        write = not has_request_context() or request.method in WRITE_METHODS
+        g.db = database().session(write=write)
+        if has_request_context():
+            g.db.info["ip"] = request.remote_addr
+    return g.db
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        session.close()
+
+
+@contextmanager
+def write_session(app: Flask | None = None) -> Iterator[Session]:
+    """A write session for work outside a request (CLI, tests): commit on success."""
+    session = database(app).session(write=True)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,110 @@
+"""Error responses that match the layout, or a message partial for htmx requests."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, g, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .errors import PortalError
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Bad request",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    422: "Cannot process this",
+    429: "Too many requests",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+
+MESSAGES = {
+    400: "The request could not be understood. Reload the page and try again.",
+    401: "Please sign in to continue.",
+    403: "You do not have permission to see or change this.",
+    404: "There is nothing here. The link may be old or mistyped.",
+    405: "This page cannot be used that way.",
+    409: "Someone changed this at the same moment. Reload the page and try again.",
+    413: "What you sent is too large.",
+    422: "This could not be processed.",
+    429: "Too many requests in a short time. Wait a little and try again.",
+    500: "An unexpected error happened on our side. It has been logged; please try again.",
+    503: "The portal cannot reach its database just now. Please try again shortly.",
+}
+
+
+def error_response(status: int, message: str | None = None) -> Response:
+    """A page (or, for htmx, a message swapped into the flash region) for ``status``."""
+    db = g.pop("db", None)
+    if db is not None:  # whatever the failed action wrote must not be committed later
+        db.rollback()
+        db.close()
+    context = {
+        "status": status,
+        "title": TITLES.get(status, "Error"),
+        "message": message or MESSAGES.get(status, "Something went wrong."),
+    }
+    if request.headers.get("HX-Request") == "true":
+        response = make_response(render_template("errors/_error.html", **context), status)
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+    else:
+        response = make_response(render_template("errors/error.html", **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every HTTP error, domain error and database conflict with a clear page."""
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        response = error_response(status, _message_for(exc))
+        if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        if exc.code == 429 and getattr(exc, "retry_after", None):
+            response.headers["Retry-After"] = str(exc.retry_after)  # type: ignore[attr-defined]
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> Response:
+        return error_response(
+            400, "This form has expired or did not come from this site. "
+            "Reload the page and try again.",
+        )
+
+    @app.errorhandler(PortalError)
+    def _domain_error(exc: PortalError) -> Response:
+        return error_response(exc.status, exc.message)
+
+    @app.errorhandler(IntegrityError)
+    def _conflict(exc: IntegrityError) -> Response:
+        log.info("integrity error answered with 409: %s", exc.orig)
+        return error_response(409)
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc: OperationalError) -> Response:
+        log.exception("database error")
+        return error_response(503)
+
+    @app.errorhandler(InternalServerError)
+    def _internal_error(exc: InternalServerError) -> Response:
+        return error_response(500)
+
+
+def _message_for(exc: HTTPException) -> str | None:
+    """The exception's own description when a view gave one, else the standard message."""
+    description = exc.description
+    if description and description != type(exc).description:
+        return description
+    return None

@@ -1,0 +1,102 @@
+"""Forms: input shape and length checks; the rules themselves live in the services."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+
+from .errors import PortalError
+from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional
+
+NAME_MAX = 120
+EMAIL_MAX = 254
+PASSWORD_MAX = 256
+
+
+def attach_error(form: FlaskForm, exc: PortalError, **renamed: str) -> None:
+    """Show a service's refusal beside the field it concerns, or above the form.
+
+    ``renamed`` maps a service's field name to this form's (``password="new"``).
+    """
+    name = renamed.get(exc.field or "", exc.field)
+    field = form._fields.get(name) if name else None
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+class EmptyForm(FlaskForm):
+    """A button-only form, so a POST without fields is still CSRF-checked."""
+
+    submit = SubmitField("Submit")
+
+
+class SignupForm(FlaskForm):
+    name = StringField(
+        "Full name", validators=[DataRequired("Enter your name."), Length(max=NAME_MAX)]
+    )
+    email = EmailField(
+        "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=EMAIL_MAX)]
+    )
+    password = PasswordField(
+        "Password",
+        description="At least 12 characters. A few unrelated words make a strong one.",
+        validators=[DataRequired("Choose a password."), Length(max=PASSWORD_MAX)],
+    )
+    submit = SubmitField("Create account")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=EMAIL_MAX)]
+    )
+    password = PasswordField(
+        "Password", validators=[DataRequired("Enter your password."), Length(max=PASSWORD_MAX)]
+    )
+    submit = SubmitField("Sign in")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=EMAIL_MAX)]
+    )
+    submit = SubmitField("Send reset link")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        description="At least 12 characters, not a common one.",
+        validators=[DataRequired("Choose a new password."), Length(max=PASSWORD_MAX)],
+    )
+    submit = SubmitField("Set new password")
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password."), Length(max=PASSWORD_MAX)],
+    )
+    new = PasswordField(
+        "New password",
+        description="At least 12 characters, not a common one. Other sessions will end.",
+        validators=[DataRequired("Choose a new password."), Length(max=PASSWORD_MAX)],
+    )
+    submit = SubmitField("Change password")
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filter: a GET form, so the URL stays shareable."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField("Action", choices=[("", "Any action")], validators=[Optional()],
+                         validate_choice=False)
+    actor = StringField("Actor", validators=[Optional(), Length(max=EMAIL_MAX)],
+                        description="Name or e-mail")
+    object_type = SelectField("Object", choices=[("", "Any object")], validators=[Optional()],
+                              validate_choice=False)
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])

@@ -1,0 +1,50 @@
+"""Run Alembic against the app's engine (init-db, tests) and compare schema to models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine
+
+from . import ROOT
+from .models import Base
+
+
+def alembic_config(engine: Engine) -> tuple[Config, Any]:
+    """An Alembic config pointing at our scripts, and a connection to run it on."""
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    connection = engine.connect()
+    config.attributes["connection"] = connection
+    return config, connection
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database to ``revision``."""
+    config, connection = alembic_config(engine)
+    try:
+        with connection.begin():
+            command.upgrade(config, revision)
+    finally:
+        connection.close()
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    """Migrate the database down to ``revision``."""
+    config, connection = alembic_config(engine)
+    try:
+        with connection.begin():
+            command.downgrade(config, revision)
+    finally:
+        connection.close()
+
+
+def schema_differences(engine: Engine) -> list[Any]:
+    """What autogenerate would change to make the database match the models (ideally none)."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)

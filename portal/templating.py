@@ -1,0 +1,72 @@
+"""Template globals and filters: the co-op, htmx's script tag, times in the co-op's zone."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, url_for
+
+from .config import HTMX_CDN_URL, HTMX_SRI
+
+# htmx config for the <meta name="htmx-config">: no eval, no inline styles or scripts
+# (the CSP forbids them), no page HTML in localStorage, 422 form answers swapped, and
+# other errors swapped too (the server retargets them to the message region).
+HTMX_CONFIG = {
+    "includeIndicatorStyles": False,
+    "allowEval": False,
+    "allowScriptTags": False,
+    "historyCacheSize": 0,
+    "refreshOnHistoryMiss": True,
+    "historyRestoreAsHxRequest": False,
+    "selfRequestsOnly": True,
+    "responseHandling": [
+        {"code": "204", "swap": False},
+        {"code": "[23]..", "swap": True},
+        {"code": "422", "swap": True},
+        {"code": "[45]..", "swap": True, "error": True},
+    ],
+}
+
+
+def local_time(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
+    """A UTC time shown in the co-op's time zone."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(current_app.config["COOP_TIMEZONE"])
+    return value.astimezone(zone).strftime(fmt)
+
+
+def htmx_script() -> dict[str, Any]:
+    """Where to load htmx from: the vendored copy, or the pinned CDN file with its SRI hash."""
+    if current_app.config["HTMX_LOCAL"]:
+        return {"src": url_for("static", filename="vendor/htmx.min.js"), "integrity": None}
+    return {"src": HTMX_CDN_URL, "integrity": HTMX_SRI}
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and globals."""
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["htmx_script"] = htmx_script
+    app.jinja_env.globals["htmx_config"] = json.dumps(HTMX_CONFIG, separators=(",", ":"))
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _coop() -> dict[str, Any]:
+        config = current_app.config
+        return {
+            "coop": {
+                "name": config["COOP_NAME"],
+                "legal_name": config["COOP_LEGAL_NAME"],
+                "registration": config["COOP_REGISTRATION"],
+                "address": config["COOP_ADDRESS"],
+                "tagline": config["COOP_TAGLINE"],
+                "purpose": config["COOP_PURPOSE"],
+                "contact_email": config["COOP_CONTACT_EMAIL"],
+                "stakeholders": config["COOP_STAKEHOLDERS"],
+            }
+        }
