@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from . import demo, migrations
 from .db import database, write_session
@@ -13,6 +14,7 @@ from .services import accounts
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or migrate the database schema to the newest version."""
     migrations.upgrade(database().engine)
@@ -20,6 +22,7 @@ def init_db_command() -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", prompt="Full name", help="The person's full name.")
 @click.option(
@@ -47,6 +50,7 @@ def create_user_command(email: str, name: str, role: str, password: str) -> None
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Fill an empty database with the demo co-op; print the demo sign-ins."""
     with write_session() as db:

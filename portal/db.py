@@ -66,12 +66,26 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
 
 
+class ReadOnlySessionError(RuntimeError):
+    """A read session (a GET request) tried to write."""
+
+
+def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlySessionError(
+            "a read-only session tried to write; state changes belong in POST handlers"
+        )
+
+
 class Database:
     """Session factories for one engine: read sessions and write sessions."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._read = sessionmaker(bind=engine, expire_on_commit=False)
+        # GET requests must not change anything (links are followed by crawlers and
+        # mail scanners); a read session refuses to flush changes.
+        event.listen(self._read, "before_flush", _refuse_writes)
         # On SQLite a write session opens with BEGIN IMMEDIATE; elsewhere the option is ignored.
         self._write = sessionmaker(
             bind=engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False

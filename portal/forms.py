@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional
 NAME_MAX = 120
 EMAIL_MAX = 254
 PASSWORD_MAX = 256
+TOO_LONG = "Use at most %(max)d characters."
 
 
 def attach_error(form: FlaskForm, exc: PortalError, **renamed: str) -> None:
@@ -34,32 +35,32 @@ class EmptyForm(FlaskForm):
 
 class SignupForm(FlaskForm):
     name = StringField(
-        "Full name", validators=[DataRequired("Enter your name."), Length(max=NAME_MAX)]
+        "Full name", validators=[DataRequired("Enter your name."), Length(max=NAME_MAX, message=TOO_LONG)]
     )
     email = EmailField(
-        "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=EMAIL_MAX)]
+        "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=EMAIL_MAX, message=TOO_LONG)]
     )
     password = PasswordField(
         "Password",
         description="At least 12 characters. A few unrelated words make a strong one.",
-        validators=[DataRequired("Choose a password."), Length(max=PASSWORD_MAX)],
+        validators=[DataRequired("Choose a password."), Length(max=PASSWORD_MAX, message=TOO_LONG)],
     )
     submit = SubmitField("Create account")
 
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=EMAIL_MAX)]
+        "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=EMAIL_MAX, message=TOO_LONG)]
     )
     password = PasswordField(
-        "Password", validators=[DataRequired("Enter your password."), Length(max=PASSWORD_MAX)]
+        "Password", validators=[DataRequired("Enter your password."), Length(max=PASSWORD_MAX, message=TOO_LONG)]
     )
     submit = SubmitField("Sign in")
 
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
-        "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=EMAIL_MAX)]
+        "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=EMAIL_MAX, message=TOO_LONG)]
     )
     submit = SubmitField("Send reset link")
 
@@ -68,7 +69,7 @@ class ResetPasswordForm(FlaskForm):
     password = PasswordField(
         "New password",
         description="At least 12 characters, not a common one.",
-        validators=[DataRequired("Choose a new password."), Length(max=PASSWORD_MAX)],
+        validators=[DataRequired("Choose a new password."), Length(max=PASSWORD_MAX, message=TOO_LONG)],
     )
     submit = SubmitField("Set new password")
 
@@ -76,12 +77,12 @@ class ResetPasswordForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current = PasswordField(
         "Current password",
-        validators=[DataRequired("Enter your current password."), Length(max=PASSWORD_MAX)],
+        validators=[DataRequired("Enter your current password."), Length(max=PASSWORD_MAX, message=TOO_LONG)],
     )
     new = PasswordField(
         "New password",
         description="At least 12 characters, not a common one. Other sessions will end.",
-        validators=[DataRequired("Choose a new password."), Length(max=PASSWORD_MAX)],
+        validators=[DataRequired("Choose a new password."), Length(max=PASSWORD_MAX, message=TOO_LONG)],
     )
     submit = SubmitField("Change password")
 
@@ -94,7 +95,7 @@ class AuditFilterForm(FlaskForm):
 
     action = SelectField("Action", choices=[("", "Any action")], validators=[Optional()],
                          validate_choice=False)
-    actor = StringField("Actor", validators=[Optional(), Length(max=EMAIL_MAX)],
+    actor = StringField("Actor", validators=[Optional(), Length(max=EMAIL_MAX, message=TOO_LONG)],
                         description="Name or e-mail")
     object_type = SelectField("Object", choices=[("", "Any object")], validators=[Optional()],
                               validate_choice=False)

@@ -77,7 +77,10 @@ def check_new_password(password: str, rules: AccountRules, *, name: str, email: 
         min_length=rules.password_min_length,
         max_length=rules.password_max_length,
         min_score=rules.password_min_score,
-        user_inputs=[name, email, email.split("@")[0], "reverb", "coop", "portal"],
+        user_inputs=[
+            name, *name.split(), name.replace(" ", ""), email, email.split("@")[0],
+            "reverb", "coop", "portal", "member",
+        ],
     )
 
 

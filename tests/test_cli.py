@@ -1,0 +1,75 @@
+"""The command-line tasks: init-db, create-user, seed-demo."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.db import database
+from portal.demo import PEOPLE
+from portal.models import AuditEvent, Role, User
+from portal.services import passwords
+
+
+def users(app):
+    with database(app).session(write=False) as session:
+        return {u.email: u for u in session.scalars(select(User))}
+
+
+def test_init_db_is_idempotent(runner):
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "newest schema" in result.output
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+
+
+def test_create_user_makes_a_verified_staff_account(app, runner):
+    result = runner.invoke(
+        args=["create-user", "--role", "staff", "--name", "Bríd Staff", "Brid@Example.org"],
+        input="lantern-quarry-mosaic-77\nlantern-quarry-mosaic-77\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = users(app)["brid@example.org"]
+    assert user.role is Role.STAFF
+    assert user.email_verified
+    assert user.password_hash.startswith("$argon2id$")
+    assert passwords.verify_password(user.password_hash, "lantern-quarry-mosaic-77")
+    with database(app).session(write=False) as session:
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "user.created"))
+        assert event.object_id == str(user.id)
+
+
+def test_create_user_refuses_a_common_password_and_a_duplicate(app, runner, make_user):
+    weak = runner.invoke(
+        args=["create-user", "--name", "X", "--password", "password1234", "x@example.org"]
+    )
+    assert weak.exit_code != 0
+    assert "less common password" in weak.output
+    make_user(email="taken@example.org")
+    dup = runner.invoke(args=["create-user", "--name", "Y", "--password",
+                              "lantern-quarry-mosaic-77", "taken@example.org"])
+    assert dup.exit_code != 0
+    assert "already exists" in dup.output
+    assert "x@example.org" not in users(app)
+
+
+def test_seed_demo_creates_the_demo_people_once_and_prints_their_logins(app, runner):
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "Reverb Music Co-operative Society Ltd" in first.output
+    for person in PEOPLE:
+        assert person.email in first.output and person.password in first.output
+    seeded = users(app)
+    assert {p.email for p in PEOPLE} <= seeded.keys()
+    assert seeded["admin@reverb.example"].role is Role.ADMIN
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0
+    assert "nothing seeded" in second.output
+    assert len(users(app)) == len(seeded)
+
+
+def test_demo_logins_work(client, runner):
+    runner.invoke(args=["seed-demo"])
+    for person in PEOPLE:
+        response = client.login(person.email, person.password)
+        assert response.status_code == 303, person.email
+        client.post("/logout")
