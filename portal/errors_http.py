@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, g, make_response, render_template, request
+from flask import Flask, Response, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -43,11 +43,11 @@ MESSAGES = {
 
 
 def error_response(status: int, message: str | None = None) -> Response:
-    """A page (or, for htmx, a message swapped into the flash region) for ``status``."""
-    db = g.pop("db", None)
-    if db is not None:  # whatever the failed action wrote must not be committed later
-        db.rollback()
-        db.close()
+    """A page (or, for htmx, a message swapped into the flash region) for ``status``.
+
+    Whatever the failed action flushed is never committed: views commit only on
+    success, and the request's session is closed (rolled back) at teardown.
+    """
     context = {
         "status": status,
         "title": TITLES.get(status, "Error"),

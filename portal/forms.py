@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 
 from .errors import PortalError
 from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 NAME_MAX = 120
@@ -25,6 +26,11 @@ def attach_error(form: FlaskForm, exc: PortalError, **renamed: str) -> None:
         field.errors = [*field.errors, exc.message]
     else:
         form.form_errors.append(exc.message)
+
+
+def choices(blank: str, values: list[str]) -> list[SelectChoice]:
+    """Select options: a blank "any" choice, then each value labelled as itself."""
+    return [SelectChoice("", blank), *(SelectChoice(v, v) for v in values)]
 
 
 class EmptyForm(FlaskForm):
@@ -93,11 +99,11 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    action = SelectField("Action", choices=[("", "Any action")], validators=[Optional()],
-                         validate_choice=False)
+    action = SelectField("Action", choices=choices("Any action", []),
+                         validators=[Optional()], validate_choice=False)
     actor = StringField("Actor", validators=[Optional(), Length(max=EMAIL_MAX, message=TOO_LONG)],
                         description="Name or e-mail")
-    object_type = SelectField("Object", choices=[("", "Any object")], validators=[Optional()],
-                              validate_choice=False)
+    object_type = SelectField("Object", choices=choices("Any object", []),
+                              validators=[Optional()], validate_choice=False)
     since = DateField("From", validators=[Optional()])
     until = DateField("To", validators=[Optional()])

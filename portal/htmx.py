@@ -17,12 +17,13 @@ def is_htmx() -> bool:
     )
 
 
-def render(page: str, partial: str, *, status: int = 200, **context: Any) -> Response:
-    """The full ``page`` for a normal request, only ``partial`` for an htmx one.
+def render(page_template: str, partial_template: str, /, *, status: int = 200,
+           **context: Any) -> Response:
+    """The full page for a normal request, only the partial for an htmx one.
 
     Both come from one URL, so caches must key on the HX-Request header.
     """
-    template = partial if is_htmx() else page
+    template = partial_template if is_htmx() else page_template
     response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
     return response

@@ -65,6 +65,8 @@ def _render(app: Flask, template: str, to: str, context: dict[str, Any]) -> Mail
 def queue(db: Session, template: str, *, to: str, **context: Any) -> Mail:
     """Render a message and send it once ``db`` commits (never if it rolls back)."""
     mail = render(template, to=to, **context)
+    if not db.in_transaction():
+        db.begin()  # so that a rollback, even before any query, drops the message
     db.info.setdefault(_PENDING, []).append(mail)
     return mail
 
@@ -148,7 +150,7 @@ def _send_after_commit(session: Session) -> None:
             log.exception("could not send %r to %s", mail.subject, mail.to)
 
 
-def _drop_after_rollback(session: Session) -> None:
+def _drop_after_rollback(session: Session, _previous: object = None) -> None:
     session.info.pop(_PENDING, None)
 
 
@@ -156,4 +158,4 @@ def init_app(app: Flask) -> None:
     """Hook delivery to every session's commit (once per process)."""
     if not event.contains(Session, "after_commit", _send_after_commit):
         event.listen(Session, "after_commit", _send_after_commit)
-        event.listen(Session, "after_rollback", _drop_after_rollback)
+        event.listen(Session, "after_soft_rollback", _drop_after_rollback)

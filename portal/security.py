@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import HTMX_CDN_URL
@@ -35,6 +35,13 @@ def init_app(app: Flask) -> None:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
         )
     csp = content_security_policy(app.config["HTMX_LOCAL"])
+
+    @app.before_request
+    def _refuse_nul_characters() -> None:
+        # PostgreSQL cannot store NUL in text, and no honest form contains one.
+        values = [*request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values):
+            abort(400, "The request contains a character that is not allowed (NUL).")
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
-from flask import Response
+from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from .. import htmx, mail
 from ..db import get_db
-from ..forms import AuditFilterForm
+from ..forms import AuditFilterForm, choices
 from ..services import accounts, audit
 from .access import staff_required
 
@@ -32,10 +31,8 @@ def audit_log() -> Response:
     """The audit log, filtered by a GET form; htmx swaps only the results."""
     db = get_db()
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", "Any action")] + [(a, a) for a in audit.action_names(db)]
-    form.object_type.choices = [("", "Any object")] + [
-        (o, o) for o in audit.object_types(db)
-    ]
+    form.action.choices = choices("Any action", audit.action_names(db))
+    form.object_type.choices = choices("Any object", audit.object_types(db))
     valid = form.validate()
     flt = audit.AuditFilter(
         action=form.action.data or "",

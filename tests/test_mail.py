@@ -1,0 +1,52 @@
+"""Mail goes out only after the transaction commits, as text and HTML."""
+
+from __future__ import annotations
+
+from email import policy
+from email.parser import BytesParser
+
+from portal import mail
+from portal.db import database
+
+
+def test_mail_is_written_only_when_the_transaction_commits(app, outbox):
+    with app.test_request_context("/"):
+        session = database(app).session(write=True)
+        mail.queue(session, "password_changed", to="a@example.org",
+                   user=type("U", (), {"name": "A"})())
+        assert outbox() == []
+        session.rollback()
+        session.commit()
+        assert outbox() == []  # dropped with the rollback
+
+        mail.queue(session, "password_changed", to="b@example.org",
+                   user=type("U", (), {"name": "B"})())
+        session.commit()
+        session.close()
+    [message] = outbox()
+    assert message.to == "b@example.org"
+    assert message.subject == "Your password was changed"
+
+
+def test_messages_have_text_and_html_parts_from_the_templates(app):
+    with app.test_request_context("/"):
+        session = database(app).session(write=True)
+        mail.queue(session, "verify_email", to="c@example.org",
+                   user=type("U", (), {"name": "Cian"})(), token="tok")
+        session.commit()
+        session.close()
+    [path] = (mail.outbox_path(app)).glob("*.eml")
+    parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    assert parsed["From"] == app.config["MAIL_FROM"]
+    text = parsed.get_body(("plain",)).get_content()
+    html = parsed.get_body(("html",)).get_content()
+    assert "Hello Cian" in text and "/verify-email/tok" in text
+    assert "Hello Cian" in html and "/verify-email/tok" in html
+
+
+def test_mail_rendered_outside_a_request_uses_the_public_url(app):
+    app.config["PUBLIC_BASE_URL"] = "https://members.reverb.example"
+    with app.app_context():
+        rendered = mail.render("verify_email", to="d@example.org",
+                               user=type("U", (), {"name": "D"})(), token="t")
+    assert "https://members.reverb.example/verify-email/t" in rendered.text

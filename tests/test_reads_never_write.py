@@ -1,0 +1,48 @@
+"""No GET route writes to the database: crawled as every role, nothing changes."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.db import ReadOnlySessionError, database
+from portal.models import Base, User
+
+
+def row_counts(app):
+    with database(app).session(write=False) as session:
+        return {t.name: session.scalar(select(func.count()).select_from(t))
+                for t in Base.metadata.sorted_tables}
+
+
+def get_routes(app):
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if "GET" in (rule.methods or set()) and rule.endpoint != "static":
+            path = rule.rule
+            for arg in rule.arguments:
+                path = path.replace(f"<{arg}>", "placeholder")
+            paths.append(path)
+    return sorted(paths)
+
+
+@pytest.mark.parametrize("role", [None, "member", "staff", "admin"])
+def test_every_get_route_leaves_the_database_unchanged(app, make_user, role):
+    client = app.test_client()
+    if role:
+        make_user(email=f"{role}@example.org", role=role)
+        client.login(f"{role}@example.org")
+    before = row_counts(app)
+    for path in get_routes(app):
+        response = client.get(path)
+        assert response.status_code < 500, path
+        htmx = client.htmx_get(path)
+        assert htmx.status_code < 500, path
+    assert row_counts(app) == before
+
+
+def test_a_read_session_refuses_to_flush_a_change(app):
+    with database(app).session(write=False) as session:
+        session.add(User(name="x", email="x@example.org", password_hash="x"))
+        with pytest.raises(ReadOnlySessionError):
+            session.flush()
