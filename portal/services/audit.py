@@ -63,7 +63,7 @@ def search_events(
     """Audit events matching the filter, newest first, one page of them."""
     query = select(AuditEvent)
     if flt.action:
-        query = query.where(AuditEvent.action.startswith(flt.action, autoescape=True))
+        query = query.where(AuditEvent.action == flt.action)
     if flt.object_type:
         query = query.where(AuditEvent.object_type == flt.object_type)
     if flt.actor:
