@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from logging.config import fileConfig
 
-from alembic import context
 from sqlalchemy.engine import Connection
 
+from alembic import context
 from portal.models import Base
 
 config = context.config

@@ -20,11 +20,11 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from portal import create_app  # noqa: E402
-from portal.db import database, write_session  # noqa: E402
-from portal.migrations import upgrade  # noqa: E402
-from portal.models import AuditEvent, Role  # noqa: E402
-from portal.services import accounts  # noqa: E402
+from portal import create_app
+from portal.db import database, write_session
+from portal.migrations import upgrade
+from portal.models import AuditEvent, Role
+from portal.services import accounts
 
 PASSWORD = "benchmark-lantern-quarry-77"
 
@@ -50,11 +50,21 @@ def build_app(instance: Path) -> Flask:
 
 def seed(app: Flask, events: int) -> None:
     with app.test_request_context("/"), write_session(app) as db:
-        accounts.create_user(db, name="Bench Staff", email="staff@bench.example",
-                             password=PASSWORD, role=Role.STAFF, verified=True)
+        accounts.create_user(
+            db,
+            name="Bench Staff",
+            email="staff@bench.example",
+            password=PASSWORD,
+            role=Role.STAFF,
+            verified=True,
+        )
         db.add_all(
-            AuditEvent(action=f"bench.{i % 7}", object_type="thing", object_id=str(i),
-                       summary=f"benchmark event {i}")
+            AuditEvent(
+                action=f"bench.{i % 7}",
+                object_type="thing",
+                object_id=str(i),
+                summary=f"benchmark event {i}",
+            )
             for i in range(events)
         )
 
@@ -87,11 +97,21 @@ def main() -> None:
         rows.append(("healthz (database ping)", per_request(client, "get", "/healthz", 200)))
         client.post("/login", data={"email": "staff@bench.example", "password": PASSWORD})
         rows.append(("dashboard /me (session check)", per_request(client, "get", "/me", 200)))
-        rows.append(("audit log, 20k events, page 1",
-                     per_request(client, "get", "/staff/audit", 50)))
-        rows.append(("audit log filtered (htmx partial)",
-                     per_request(client, "get", "/staff/audit?action=bench.3&page=40", 50,
-                                 headers={"HX-Request": "true"})))
+        rows.append(
+            ("audit log, 20k events, page 1", per_request(client, "get", "/staff/audit", 50))
+        )
+        rows.append(
+            (
+                "audit log filtered (htmx partial)",
+                per_request(
+                    client,
+                    "get",
+                    "/staff/audit?action=bench.3&page=40",
+                    50,
+                    headers={"HX-Request": "true"},
+                ),
+            )
+        )
 
         print(f"database: {database(app).engine.dialect.name}")
         print(f"{'request':<40} {'median ms':>10} {'x baseline':>11}")
@@ -103,8 +123,10 @@ def main() -> None:
         anon = app.test_client()
         known, unknown = [], []
         for i in range(20):
-            for email, bucket in (("staff@bench.example", known),
-                                  (f"nobody{i}@bench.example", unknown)):
+            for email, bucket in (
+                ("staff@bench.example", known),
+                (f"nobody{i}@bench.example", unknown),
+            ):
                 start = time.perf_counter()
                 anon.post("/login", data={"email": email, "password": f"wrong-{i}"})
                 bucket.append((time.perf_counter() - start) * 1000)

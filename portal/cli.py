@@ -40,7 +40,11 @@ def create_user_command(email: str, name: str, role: str, password: str) -> None
     try:
         with write_session() as db:
             user = accounts.create_user(
-                db, name=name, email=email, password=password, role=Role(role),
+                db,
+                name=name,
+                email=email,
+                password=password,
+                role=Role(role),
                 verified=True,
                 rules=accounts.AccountRules.from_config(current_app.config),
             )

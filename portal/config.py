@@ -76,7 +76,9 @@ class Defaults:
     COOP_REGISTRATION = "Registered Society No. 5678R (Ireland)"
     COOP_ADDRESS = "12 Ormond Quay Upper, Dublin 7, D07 X2Y3, Ireland"
     COOP_TIMEZONE = "Europe/Dublin"
-    COOP_TAGLINE = "A streaming music service owned by the people who make it, play it and build it."
+    COOP_TAGLINE = (
+        "A streaming music service owned by the people who make it, play it and build it."
+    )
     COOP_PURPOSE = (
         "Reverb is a multi-stakeholder co-operative. Artists, listeners and the workers who "
         "build the service own it together, share its surplus fairly and decide its future "
@@ -108,7 +110,7 @@ _ENV_JSON = (bool, int, float, list, dict, timedelta)
 
 def _coerce(name: str, raw: str, default: Any) -> Any:
     """Turn an environment string into the type of the default it replaces."""
-    if isinstance(default, bool) or default is None and raw.lower() in {"true", "false"}:
+    if isinstance(default, bool) or (default is None and raw.lower() in {"true", "false"}):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if isinstance(default, timedelta):
         return timedelta(seconds=int(raw))

@@ -59,9 +59,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15_000) -> Engine:
 
 def init_app(app: Flask) -> None:
     """Create the engine and session factories and close the session after each request."""
-    engine = make_engine(
-        database_url(app), busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"]
-    )
+    engine = make_engine(database_url(app), busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
     app.extensions["portal.db"] = Database(engine)
     app.teardown_appcontext(_close_session)
 

@@ -23,16 +23,41 @@ class DemoPerson:
 
 # Demo passwords are public by design: they are printed by `make run` and in the README.
 PEOPLE = (
-    DemoPerson("Aoife Byrne", "admin@reverb.example", Role.ADMIN,
-               "amber-lighthouse-fiddle-41", "admin: settings, staff accounts"),
-    DemoPerson("Ciarán Doyle", "staff@reverb.example", Role.STAFF,
-               "copper-kettle-harbour-27", "staff: applications, payments, meetings"),
-    DemoPerson("Niamh Kelly", "listener@reverb.example", Role.MEMBER,
-               "velvet-tram-orchard-58", "member: a listener"),
-    DemoPerson("Tadhg O'Sullivan", "artist@reverb.example", Role.MEMBER,
-               "granite-banjo-meadow-63", "member: an artist"),
-    DemoPerson("Siobhán Murphy", "worker@reverb.example", Role.MEMBER,
-               "saffron-ferry-compass-19", "member: a worker"),
+    DemoPerson(
+        "Aoife Byrne",
+        "admin@reverb.example",
+        Role.ADMIN,
+        "amber-lighthouse-fiddle-41",
+        "admin: settings, staff accounts",
+    ),
+    DemoPerson(
+        "Ciarán Doyle",
+        "staff@reverb.example",
+        Role.STAFF,
+        "copper-kettle-harbour-27",
+        "staff: applications, payments, meetings",
+    ),
+    DemoPerson(
+        "Niamh Kelly",
+        "listener@reverb.example",
+        Role.MEMBER,
+        "velvet-tram-orchard-58",
+        "member: a listener",
+    ),
+    DemoPerson(
+        "Tadhg O'Sullivan",
+        "artist@reverb.example",
+        Role.MEMBER,
+        "granite-banjo-meadow-63",
+        "member: an artist",
+    ),
+    DemoPerson(
+        "Siobhán Murphy",
+        "worker@reverb.example",
+        Role.MEMBER,
+        "saffron-ferry-compass-19",
+        "member: a worker",
+    ),
 )
 
 
@@ -42,8 +67,12 @@ def seed(db: Session) -> bool:
         return False
     for person in PEOPLE:
         accounts.create_user(
-            db, name=person.name, email=person.email, password=person.password,
-            role=person.role, verified=True,
+            db,
+            name=person.name,
+            email=person.email,
+            password=person.password,
+            role=person.role,
+            verified=True,
         )
     return True
 

@@ -79,8 +79,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> Response:
         return error_response(
-            400, "This form has expired or did not come from this site. "
-            "Reload the page and try again.",
+            400,
+            "This form has expired or did not come from this site. Reload the page and try again.",
         )
 
     @app.errorhandler(PortalError)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-
-from .errors import PortalError
 from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
+
+from .errors import PortalError
 
 NAME_MAX = 120
 EMAIL_MAX = 254
@@ -41,10 +41,15 @@ class EmptyForm(FlaskForm):
 
 class SignupForm(FlaskForm):
     name = StringField(
-        "Full name", validators=[DataRequired("Enter your name."), Length(max=NAME_MAX, message=TOO_LONG)]
+        "Full name",
+        validators=[DataRequired("Enter your name."), Length(max=NAME_MAX, message=TOO_LONG)],
     )
     email = EmailField(
-        "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=EMAIL_MAX, message=TOO_LONG)]
+        "E-mail",
+        validators=[
+            DataRequired("Enter your e-mail address."),
+            Length(max=EMAIL_MAX, message=TOO_LONG),
+        ],
     )
     password = PasswordField(
         "Password",
@@ -56,17 +61,29 @@ class SignupForm(FlaskForm):
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=EMAIL_MAX, message=TOO_LONG)]
+        "E-mail",
+        validators=[
+            DataRequired("Enter your e-mail address."),
+            Length(max=EMAIL_MAX, message=TOO_LONG),
+        ],
     )
     password = PasswordField(
-        "Password", validators=[DataRequired("Enter your password."), Length(max=PASSWORD_MAX, message=TOO_LONG)]
+        "Password",
+        validators=[
+            DataRequired("Enter your password."),
+            Length(max=PASSWORD_MAX, message=TOO_LONG),
+        ],
     )
     submit = SubmitField("Sign in")
 
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
-        "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=EMAIL_MAX, message=TOO_LONG)]
+        "E-mail",
+        validators=[
+            DataRequired("Enter your e-mail address."),
+            Length(max=EMAIL_MAX, message=TOO_LONG),
+        ],
     )
     submit = SubmitField("Send reset link")
 
@@ -75,7 +92,10 @@ class ResetPasswordForm(FlaskForm):
     password = PasswordField(
         "New password",
         description="At least 12 characters, not a common one.",
-        validators=[DataRequired("Choose a new password."), Length(max=PASSWORD_MAX, message=TOO_LONG)],
+        validators=[
+            DataRequired("Choose a new password."),
+            Length(max=PASSWORD_MAX, message=TOO_LONG),
+        ],
     )
     submit = SubmitField("Set new password")
 
@@ -83,12 +103,18 @@ class ResetPasswordForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current = PasswordField(
         "Current password",
-        validators=[DataRequired("Enter your current password."), Length(max=PASSWORD_MAX, message=TOO_LONG)],
+        validators=[
+            DataRequired("Enter your current password."),
+            Length(max=PASSWORD_MAX, message=TOO_LONG),
+        ],
     )
     new = PasswordField(
         "New password",
         description="At least 12 characters, not a common one. Other sessions will end.",
-        validators=[DataRequired("Choose a new password."), Length(max=PASSWORD_MAX, message=TOO_LONG)],
+        validators=[
+            DataRequired("Choose a new password."),
+            Length(max=PASSWORD_MAX, message=TOO_LONG),
+        ],
     )
     submit = SubmitField("Change password")
 
@@ -99,11 +125,16 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    action = SelectField("Action", choices=choices("Any action", []),
-                         validators=[Optional()], validate_choice=False)
-    actor = StringField("Actor", validators=[Optional(), Length(max=EMAIL_MAX, message=TOO_LONG)],
-                        description="Name or e-mail")
-    object_type = SelectField("Object", choices=choices("Any object", []),
-                              validators=[Optional()], validate_choice=False)
+    action = SelectField(
+        "Action", choices=choices("Any action", []), validators=[Optional()], validate_choice=False
+    )
+    actor = StringField(
+        "Actor",
+        validators=[Optional(), Length(max=EMAIL_MAX, message=TOO_LONG)],
+        description="Name or e-mail",
+    )
+    object_type = SelectField(
+        "Object", choices=choices("Any object", []), validators=[Optional()], validate_choice=False
+    )
     since = DateField("From", validators=[Optional()])
     until = DateField("To", validators=[Optional()])

@@ -17,8 +17,9 @@ def is_htmx() -> bool:
     )
 
 
-def render(page_template: str, partial_template: str, /, *, status: int = 200,
-           **context: Any) -> Response:
+def render(
+    page_template: str, partial_template: str, /, *, status: int = 200, **context: Any
+) -> Response:
     """The full page for a normal request, only the partial for an htmx one.
 
     Both come from one URL, so caches must key on the HX-Request header.

@@ -95,7 +95,9 @@ def deliver(mail: Mail, app: Flask | None = None) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         (outbox / f"{stamp}-{secrets.token_hex(4)}.eml").write_bytes(bytes(message))
         return
-    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]) as smtp:
+    with smtplib.SMTP(
+        config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]
+    ) as smtp:
         if config["SMTP_STARTTLS"]:
             smtp.starttls()
         if config.get("SMTP_USERNAME"):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
+
+from alembic import command
 
 from . import ROOT
 from .models import Base

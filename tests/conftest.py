@@ -88,9 +88,7 @@ def fresh_database_url(template: str, instance: Path) -> str:
 
 
 @pytest.fixture
-def app_factory(
-    tmp_path: Path, migrated_template: str
-) -> Iterator[Callable[..., Flask]]:
+def app_factory(tmp_path: Path, migrated_template: str) -> Iterator[Callable[..., Flask]]:
     """Build apps on this test's fresh database, with extra config on top."""
     instance = tmp_path / "instance"
     instance.mkdir()
@@ -173,17 +171,24 @@ def make_user(app: Flask) -> Callable[..., User]:
     counter = iter(range(1, 10_000))
 
     def make(
-        *, role: str = "member", email: str | None = None, name: str | None = None,
-        password: str = PASSWORD, verified: bool = True,
+        *,
+        role: str = "member",
+        email: str | None = None,
+        name: str | None = None,
+        password: str = PASSWORD,
+        verified: bool = True,
     ) -> User:
         n = next(counter)
         with app.test_request_context("/"):
             session = database(app).session(write=True)
             with session.begin():
                 user = accounts.create_user(
-                    session, name=name or f"Test Person {n}",
-                    email=email or f"person{n}@example.org", password=password,
-                    role=Role(role), verified=verified,
+                    session,
+                    name=name or f"Test Person {n}",
+                    email=email or f"person{n}@example.org",
+                    password=password,
+                    role=Role(role),
+                    verified=verified,
                 )
             session.close()
         return user

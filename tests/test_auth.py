@@ -27,9 +27,14 @@ def get_user(app, email):
 
 
 def test_sign_up_verify_sign_in_and_out(app, client, outbox):
-    response = client.post("/signup", data={
-        "name": "Saoirse Ní Bhriain", "email": "Saoirse@Example.ORG", "password": PASSWORD,
-    })
+    response = client.post(
+        "/signup",
+        data={
+            "name": "Saoirse Ní Bhriain",
+            "email": "Saoirse@Example.ORG",
+            "password": PASSWORD,
+        },
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == "/signup/check-inbox"
     assert "Check your inbox" in client.get("/signup/check-inbox").get_data(as_text=True)
@@ -85,14 +90,25 @@ def test_sign_up_with_a_known_address_answers_the_same_and_warns_the_owner(
     app, client, make_user, outbox
 ):
     make_user(email="owner@example.org", name="Owner")
-    known = client.post("/signup", data={
-        "name": "Someone", "email": "owner@example.org", "password": NEW_PASSWORD,
-    })
-    unknown = client.post("/signup", data={
-        "name": "Someone", "email": "nobody@example.org", "password": NEW_PASSWORD,
-    })
+    known = client.post(
+        "/signup",
+        data={
+            "name": "Someone",
+            "email": "owner@example.org",
+            "password": NEW_PASSWORD,
+        },
+    )
+    unknown = client.post(
+        "/signup",
+        data={
+            "name": "Someone",
+            "email": "nobody@example.org",
+            "password": NEW_PASSWORD,
+        },
+    )
     assert (known.status_code, known.headers["Location"]) == (
-        unknown.status_code, unknown.headers["Location"],
+        unknown.status_code,
+        unknown.headers["Location"],
     )
     subjects = {m.to: m.subject for m in outbox()}
     assert subjects["owner@example.org"] == "You already have an account"
@@ -110,19 +126,28 @@ def test_sign_up_with_a_known_address_answers_the_same_and_warns_the_owner(
     ],
 )
 def test_sign_up_refuses_short_long_and_common_passwords(app, client, password, message):
-    response = client.post("/signup", data={
-        "name": "Weak", "email": "weak@example.org", "password": password,
-    })
+    response = client.post(
+        "/signup",
+        data={
+            "name": "Weak",
+            "email": "weak@example.org",
+            "password": password,
+        },
+    )
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert get_user(app, "weak@example.org") is None
 
 
 def test_sign_up_refuses_a_password_built_from_the_name(client):
-    response = client.post("/signup", data={
-        "name": "Fionnuala Gallagher", "email": "fg@example.org",
-        "password": "fionnualagallagher",
-    })
+    response = client.post(
+        "/signup",
+        data={
+            "name": "Fionnuala Gallagher",
+            "email": "fg@example.org",
+            "password": "fionnualagallagher",
+        },
+    )
     assert response.status_code == 422
 
 
@@ -186,9 +211,7 @@ def test_the_eleventh_failure_is_refused_and_the_owner_gets_in_after_the_window(
 
     # Age the failures past the 15-minute window, as time would.
     with database(app).session(write=True) as session, session.begin():
-        session.execute(
-            update(LoginFailure).values(at=utcnow() - timedelta(minutes=16))
-        )
+        session.execute(update(LoginFailure).values(at=utcnow() - timedelta(minutes=16)))
     assert client.login("target@example.org", PASSWORD).status_code == 303
     assert count(app, LoginFailure, LoginFailure.email == "target@example.org") == 0
 
@@ -205,7 +228,9 @@ def test_failures_for_known_and_unknown_addresses_read_the_same(client, make_use
     unknown = client.login("fake@example.org", "wrong-password-here")
     assert known.status_code == unknown.status_code == 422
     strip = lambda r: r.get_data(as_text=True).replace("real@", "X@").replace("fake@", "X@")  # noqa: E731
-    assert strip(known).split('name="csrf_token"')[0] == strip(unknown).split('name="csrf_token"')[0]
+    assert (
+        strip(known).split('name="csrf_token"')[0] == strip(unknown).split('name="csrf_token"')[0]
+    )
 
 
 def test_sign_in_is_rate_limited_per_ip(app_factory, make_user):
@@ -213,13 +238,23 @@ def test_sign_in_is_rate_limited_per_ip(app_factory, make_user):
     client = app.test_client()
     token = client.csrf_token()
     for n in range(3):
-        response = client.post("/login", data={
-            "email": f"p{n}@example.org", "password": "x", "csrf_token": token,
-        })
+        response = client.post(
+            "/login",
+            data={
+                "email": f"p{n}@example.org",
+                "password": "x",
+                "csrf_token": token,
+            },
+        )
         assert response.status_code == 422
-    limited = client.post("/login", data={
-        "email": "p9@example.org", "password": "x", "csrf_token": token,
-    })
+    limited = client.post(
+        "/login",
+        data={
+            "email": "p9@example.org",
+            "password": "x",
+            "csrf_token": token,
+        },
+    )
     assert limited.status_code == 429
     assert "Too many requests" in limited.get_data(as_text=True)
 
@@ -253,8 +288,9 @@ def test_a_password_change_ends_the_other_sessions(app, make_user, outbox):
 def test_a_password_change_needs_the_current_password(client, make_user):
     make_user(email="cur@example.org")
     client.login("cur@example.org")
-    response = client.post("/me/security/password",
-                           data={"current": "not-my-password-1", "new": NEW_PASSWORD})
+    response = client.post(
+        "/me/security/password", data={"current": "not-my-password-1", "new": NEW_PASSWORD}
+    )
     assert response.status_code == 422
     assert "current password is not right" in response.get_data(as_text=True)
 
@@ -307,18 +343,27 @@ def test_idle_and_absolute_limits_end_a_session(client, make_user, key):
 )
 def test_open_redirect_attempts_land_on_the_dashboard(client, make_user, target):
     make_user(email="nx@example.org")
-    response = client.post("/login", query_string={"next": target},
-                           data={"email": "nx@example.org", "password": PASSWORD})
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"email": "nx@example.org", "password": PASSWORD},
+    )
     assert response.status_code == 303
     location = response.headers["Location"]
-    assert location == "/me" or (location.startswith("/") and not location.startswith("//")
-                                 and "evil" not in location.split("?")[0].split("/")[1])
+    assert location == "/me" or (
+        location.startswith("/")
+        and not location.startswith("//")
+        and "evil" not in location.split("?")[0].split("/")[1]
+    )
 
 
 def test_a_safe_next_is_followed(client, make_user):
     make_user(email="next@example.org")
-    response = client.post("/login", query_string={"next": "/me/security"},
-                           data={"email": "next@example.org", "password": PASSWORD})
+    response = client.post(
+        "/login",
+        query_string={"next": "/me/security"},
+        data={"email": "next@example.org", "password": PASSWORD},
+    )
     assert response.headers["Location"] == "/me/security"
 
 

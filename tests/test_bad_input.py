@@ -41,9 +41,15 @@ def test_sign_up_field_errors_are_shown_beside_the_field(app, client, field, val
 
 def test_non_utf8_bytes_in_a_form_body_are_answered_cleanly(app, client):
     token = client.csrf_token()
-    body = b"csrf_token=" + token.encode() + b"&name=\xff\xfe\xfd&email=a%40example.org&password=" + PASSWORD.encode()
-    response = client.post("/signup", data=body, csrf=False,
-                           content_type="application/x-www-form-urlencoded")
+    body = (
+        b"csrf_token="
+        + token.encode()
+        + b"&name=\xff\xfe\xfd&email=a%40example.org&password="
+        + PASSWORD.encode()
+    )
+    response = client.post(
+        "/signup", data=body, csrf=False, content_type="application/x-www-form-urlencoded"
+    )
     assert 200 <= response.status_code < 500
 
 
@@ -53,8 +59,9 @@ def test_non_utf8_bytes_in_the_url_are_answered_cleanly(client):
 
 
 def test_nul_characters_are_refused(client):
-    response = client.post("/signup", data={"name": "a\x00b", "email": "a@example.org",
-                                            "password": PASSWORD})
+    response = client.post(
+        "/signup", data={"name": "a\x00b", "email": "a@example.org", "password": PASSWORD}
+    )
     assert response.status_code == 400
     assert "not allowed" in response.get_data(as_text=True)
 

@@ -45,8 +45,16 @@ def test_create_user_refuses_a_common_password_and_a_duplicate(app, runner, make
     assert weak.exit_code != 0
     assert "less common password" in weak.output
     make_user(email="taken@example.org")
-    dup = runner.invoke(args=["create-user", "--name", "Y", "--password",
-                              "lantern-quarry-mosaic-77", "taken@example.org"])
+    dup = runner.invoke(
+        args=[
+            "create-user",
+            "--name",
+            "Y",
+            "--password",
+            "lantern-quarry-mosaic-77",
+            "taken@example.org",
+        ]
+    )
     assert dup.exit_code != 0
     assert "already exists" in dup.output
     assert "x@example.org" not in users(app)

@@ -22,8 +22,7 @@ def test_defaults_apply_without_any_layer(tmp_path, monkeypatch):
 
 def test_layers_override_in_order(tmp_path, monkeypatch):
     (tmp_path / "config.py").write_text(
-        "COOP_NAME = 'From instance'\nCOOP_TAGLINE = 'Instance tagline'\n"
-        "SMTP_PORT = 2525\n"
+        "COOP_NAME = 'From instance'\nCOOP_TAGLINE = 'Instance tagline'\nSMTP_PORT = 2525\n"
     )
     monkeypatch.setenv("PORTAL_COOP_TAGLINE", "From environment")
     monkeypatch.setenv("PORTAL_SMTP_PORT", "465")
@@ -38,16 +37,28 @@ def test_layers_override_in_order(tmp_path, monkeypatch):
 
 
 def test_environment_values_take_the_type_of_their_default():
-    config = {"HTMX_LOCAL": False, "BEHIND_PROXY": 0,
-              "PERMANENT_SESSION_LIFETIME": timedelta(hours=1), "SMTP_HOST": None}
-    from_environment(config, {
-        "PORTAL_HTMX_LOCAL": "true", "PORTAL_BEHIND_PROXY": "2",
-        "PORTAL_PERMANENT_SESSION_LIFETIME": "600", "PORTAL_SMTP_HOST": "mail.example",
-        "UNRELATED": "x",
-    })
-    assert config == {"HTMX_LOCAL": True, "BEHIND_PROXY": 2,
-                      "PERMANENT_SESSION_LIFETIME": timedelta(seconds=600),
-                      "SMTP_HOST": "mail.example"}
+    config = {
+        "HTMX_LOCAL": False,
+        "BEHIND_PROXY": 0,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=1),
+        "SMTP_HOST": None,
+    }
+    from_environment(
+        config,
+        {
+            "PORTAL_HTMX_LOCAL": "true",
+            "PORTAL_BEHIND_PROXY": "2",
+            "PORTAL_PERMANENT_SESSION_LIFETIME": "600",
+            "PORTAL_SMTP_HOST": "mail.example",
+            "UNRELATED": "x",
+        },
+    )
+    assert config == {
+        "HTMX_LOCAL": True,
+        "BEHIND_PROXY": 2,
+        "PERMANENT_SESSION_LIFETIME": timedelta(seconds=600),
+        "SMTP_HOST": "mail.example",
+    }
 
 
 def test_a_malformed_environment_value_is_reported_by_name():
@@ -75,7 +86,8 @@ def test_behind_proxy_trusts_forwarded_headers(app_factory):
     app = app_factory(BEHIND_PROXY=1)
     client = app.test_client()
     response = client.get(
-        "/healthz", base_url="http://internal",
+        "/healthz",
+        base_url="http://internal",
         headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"},
     )
     assert response.status_code == 200

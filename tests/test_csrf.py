@@ -53,8 +53,9 @@ def test_a_token_from_another_session_is_refused(app):
     token = other.csrf_token()
     client = app.test_client()
     client.get("/")
-    response = client.post("/login", data={"csrf_token": token, "email": "a@example.org",
-                                           "password": "x"}, csrf=False)
+    response = client.post(
+        "/login", data={"csrf_token": token, "email": "a@example.org", "password": "x"}, csrf=False
+    )
     assert response.status_code == 400
 
 
@@ -63,8 +64,10 @@ def test_an_htmx_request_with_the_header_token_passes(app, make_user):
     client = app.test_client()
     token = client.csrf_token()
     response = client.post(
-        "/login", data={"email": "hx@example.org", "password": "wrong-password-x"},
-        headers={"HX-Request": "true", "X-CSRFToken": token}, csrf=False,
+        "/login",
+        data={"email": "hx@example.org", "password": "wrong-password-x"},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+        csrf=False,
     )
     assert response.status_code == 422  # past CSRF, refused only for the password
 

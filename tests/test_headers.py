@@ -60,8 +60,7 @@ def test_pages_and_every_error_page_carry_the_headers(client, make_user, app_fac
 
 def test_hsts_only_over_https(client):
     assert "Strict-Transport-Security" in client.get("/", base_url="https://localhost").headers
-    assert "Strict-Transport-Security" not in client.get(
-        "/", base_url="http://localhost").headers
+    assert "Strict-Transport-Security" not in client.get("/", base_url="http://localhost").headers
 
 
 def test_session_cookie_is_httponly_samesite_and_secure(client, make_user):

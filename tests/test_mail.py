@@ -12,15 +12,17 @@ from portal.db import database
 def test_mail_is_written_only_when_the_transaction_commits(app, outbox):
     with app.test_request_context("/"):
         session = database(app).session(write=True)
-        mail.queue(session, "password_changed", to="a@example.org",
-                   user=type("U", (), {"name": "A"})())
+        mail.queue(
+            session, "password_changed", to="a@example.org", user=type("U", (), {"name": "A"})()
+        )
         assert outbox() == []
         session.rollback()
         session.commit()
         assert outbox() == []  # dropped with the rollback
 
-        mail.queue(session, "password_changed", to="b@example.org",
-                   user=type("U", (), {"name": "B"})())
+        mail.queue(
+            session, "password_changed", to="b@example.org", user=type("U", (), {"name": "B"})()
+        )
         session.commit()
         session.close()
     [message] = outbox()
@@ -31,8 +33,13 @@ def test_mail_is_written_only_when_the_transaction_commits(app, outbox):
 def test_messages_have_text_and_html_parts_from_the_templates(app):
     with app.test_request_context("/"):
         session = database(app).session(write=True)
-        mail.queue(session, "verify_email", to="c@example.org",
-                   user=type("U", (), {"name": "Cian"})(), token="tok")
+        mail.queue(
+            session,
+            "verify_email",
+            to="c@example.org",
+            user=type("U", (), {"name": "Cian"})(),
+            token="tok",
+        )
         session.commit()
         session.close()
     [path] = (mail.outbox_path(app)).glob("*.eml")
@@ -47,6 +54,7 @@ def test_messages_have_text_and_html_parts_from_the_templates(app):
 def test_mail_rendered_outside_a_request_uses_the_public_url(app):
     app.config["PUBLIC_BASE_URL"] = "https://members.reverb.example"
     with app.app_context():
-        rendered = mail.render("verify_email", to="d@example.org",
-                               user=type("U", (), {"name": "D"})(), token="t")
+        rendered = mail.render(
+            "verify_email", to="d@example.org", user=type("U", (), {"name": "D"})(), token="t"
+        )
     assert "https://members.reverb.example/verify-email/t" in rendered.text

@@ -11,8 +11,10 @@ from portal.models import Base, User
 
 def row_counts(app):
     with database(app).session(write=False) as session:
-        return {t.name: session.scalar(select(func.count()).select_from(t))
-                for t in Base.metadata.sorted_tables}
+        return {
+            t.name: session.scalar(select(func.count()).select_from(t))
+            for t in Base.metadata.sorted_tables
+        }
 
 
 def get_routes(app):

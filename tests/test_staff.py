@@ -11,8 +11,15 @@ from portal.models import AuditEvent, utcnow
 def add_events(app, n, action="test.thing", **fields):
     with database(app).session(write=True) as session, session.begin():
         for i in range(n):
-            session.add(AuditEvent(action=action, object_type="thing", object_id=str(i),
-                                   summary=f"event {i}", **fields))
+            session.add(
+                AuditEvent(
+                    action=action,
+                    object_type="thing",
+                    object_id=str(i),
+                    summary=f"event {i}",
+                    **fields,
+                )
+            )
 
 
 def test_members_cannot_reach_staff_pages(client, make_user):
@@ -83,10 +90,18 @@ def test_the_outbox_shows_a_clickable_verification_link(app_factory, make_user):
     app = app_factory(DEBUG=True)
     make_user(email="s@example.org", role="staff")
     client = app.test_client()
-    client.post("/signup", data={"name": "New Person", "email": "new@example.org",
-                                 "password": "harvest-mirror-piano-64"})
+    client.post(
+        "/signup",
+        data={
+            "name": "New Person",
+            "email": "new@example.org",
+            "password": "harvest-mirror-piano-64",
+        },
+    )
     client.login("s@example.org")
     page = client.get("/staff/outbox").get_data(as_text=True)
     assert "Confirm your e-mail address" in page
-    assert '<a href="https://localhost/verify-email/' in page or \
-        '<a href="http://localhost/verify-email/' in page
+    assert (
+        '<a href="https://localhost/verify-email/' in page
+        or '<a href="http://localhost/verify-email/' in page
+    )

@@ -8,6 +8,7 @@ Create Date: 2026-11-29
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision = "0001"
@@ -27,8 +28,15 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column(
             "role",
-            sa.Enum("member", "staff", "admin", name="role", native_enum=False,
-                    create_constraint=True, length=14),
+            sa.Enum(
+                "member",
+                "staff",
+                "admin",
+                name="role",
+                native_enum=False,
+                create_constraint=True,
+                length=14,
+            ),
             nullable=False,
         ),
         sa.Column("email_verified_at", UTC_DATETIME, nullable=True),
@@ -56,13 +64,16 @@ def upgrade() -> None:
         sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.Column("expires_at", UTC_DATETIME, nullable=False),
         sa.Column("used_at", UTC_DATETIME, nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name=op.f("fk_password_reset_tokens_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_password_reset_tokens_user_id_users"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_password_reset_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_password_reset_tokens_token_hash")),
     )
-    op.create_index(op.f("ix_password_reset_tokens_user_id"), "password_reset_tokens",
-                    ["user_id"])
+    op.create_index(op.f("ix_password_reset_tokens_user_id"), "password_reset_tokens", ["user_id"])
     op.create_table(
         "audit_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -73,8 +84,12 @@ def upgrade() -> None:
         sa.Column("object_id", sa.String(length=64), nullable=True),
         sa.Column("summary", sa.String(length=500), nullable=False),
         sa.Column("ip", sa.String(length=45), nullable=True),
-        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], ondelete="SET NULL",
-                                name=op.f("fk_audit_events_actor_id_users")),
+        sa.ForeignKeyConstraint(
+            ["actor_id"],
+            ["users.id"],
+            ondelete="SET NULL",
+            name=op.f("fk_audit_events_actor_id_users"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
     )
     op.create_index(op.f("ix_audit_events_action"), "audit_events", ["action"])

@@ -78,8 +78,15 @@ def check_new_password(password: str, rules: AccountRules, *, name: str, email: 
         max_length=rules.password_max_length,
         min_score=rules.password_min_score,
         user_inputs=[
-            name, *name.split(), name.replace(" ", ""), email, email.split("@")[0],
-            "reverb", "coop", "portal", "member",
+            name,
+            *name.split(),
+            name.replace(" ", ""),
+            email,
+            email.split("@")[0],
+            "reverb",
+            "coop",
+            "portal",
+            "member",
         ],
     )
 
@@ -113,7 +120,10 @@ def create_user(
     )
     db.add(user)
     audit.record(
-        db, actor=actor or user, action="user.created", target=user,
+        db,
+        actor=actor or user,
+        action="user.created",
+        target=user,
         summary=f"Account created with role {role.value}",
     )
     return user
@@ -153,8 +163,13 @@ def verify_email(db: Session, token: str, *, max_age: timedelta) -> User:
         raise InvalidInput("This verification link is invalid or has expired.")
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
-        audit.record(db, actor=user, action="user.email_verified", target=user,
-                     summary="E-mail address verified")
+        audit.record(
+            db,
+            actor=user,
+            action="user.email_verified",
+            target=user,
+            summary="E-mail address verified",
+        )
     return user
 
 
@@ -205,8 +220,9 @@ def authenticate(
 def end_other_sessions(db: Session, user: User) -> None:
     """Invalidate every session of ``user``; the caller signs the current one in again."""
     user.session_version += 1
-    audit.record(db, actor=user, action="user.sessions_ended", target=user,
-                 summary="Signed out everywhere")
+    audit.record(
+        db, actor=user, action="user.sessions_ended", target=user, summary="Signed out everywhere"
+    )
 
 
 def change_password(
@@ -218,8 +234,13 @@ def change_password(
     check_new_password(new, rules, name=user.name, email=user.email)
     user.password_hash = passwords.hash_password(new)
     user.session_version += 1
-    audit.record(db, actor=user, action="user.password_changed", target=user,
-                 summary="Password changed; other sessions ended")
+    audit.record(
+        db,
+        actor=user,
+        action="user.password_changed",
+        target=user,
+        summary="Password changed; other sessions ended",
+    )
     mail.queue(db, "password_changed", to=user.email, user=user)
 
 
@@ -234,13 +255,26 @@ def request_password_reset(db: Session, *, email: str, rules: AccountRules) -> N
     if user is None or not user.is_active:
         return
     now = utcnow()
-    db.add(PasswordResetToken(
-        user=user, token_hash=token_hash, created_at=now, expires_at=now + rules.reset_max_age
-    ))
-    audit.record(db, actor=None, action="user.password_reset_requested", target=user,
-                 summary="Password reset link sent")
-    mail.queue(db, "reset_password", to=user.email, user=user, token=token,
-               minutes=int(rules.reset_max_age.total_seconds() // 60))
+    db.add(
+        PasswordResetToken(
+            user=user, token_hash=token_hash, created_at=now, expires_at=now + rules.reset_max_age
+        )
+    )
+    audit.record(
+        db,
+        actor=None,
+        action="user.password_reset_requested",
+        target=user,
+        summary="Password reset link sent",
+    )
+    mail.queue(
+        db,
+        "reset_password",
+        to=user.email,
+        user=user,
+        token=token,
+        minutes=int(rules.reset_max_age.total_seconds() // 60),
+    )
 
 
 def find_reset_token(db: Session, token: str) -> PasswordResetToken:
@@ -269,8 +303,13 @@ def reset_password(db: Session, *, token: str, new: str, rules: AccountRules) ->
     if user.email_verified_at is None:
         user.email_verified_at = now  # the link reached the inbox, which proves it
     db.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
-    audit.record(db, actor=user, action="user.password_reset", target=user,
-                 summary="Password reset by e-mailed link; sessions ended")
+    audit.record(
+        db,
+        actor=user,
+        action="user.password_reset",
+        target=user,
+        summary="Password reset by e-mailed link; sessions ended",
+    )
     mail.queue(db, "password_changed", to=user.email, user=user)
     return user
 

@@ -66,7 +66,10 @@ def signup_post() -> Response | tuple[str, int]:
     db = get_db()
     try:
         accounts.sign_up(
-            db, name=form.name.data, email=form.email.data, password=form.password.data,
+            db,
+            name=form.name.data,
+            email=form.email.data,
+            password=form.password.data,
             rules=account_rules(),
         )
     except InvalidInput as exc:
@@ -97,8 +100,9 @@ def verify_email_post(token: str) -> Response | tuple[str, int]:
     try:
         accounts.verify_email(db, token, max_age=max_age)
     except InvalidInput as exc:
-        return render_template("auth/verify_email.html", form=form, token=token,
-                               error=exc.message), 400
+        return render_template(
+            "auth/verify_email.html", form=form, token=token, error=exc.message
+        ), 400
     db.commit()
     flash("Thank you: your e-mail address is verified.", "success")
     target = "me.dashboard" if current_user.is_authenticated else "auth.login"
@@ -134,13 +138,14 @@ def login_post() -> Response | tuple[str, int]:
     db = get_db()
     try:
         user = accounts.authenticate(
-            db, email=form.email.data, password=form.password.data,
-            rules=account_rules(), ip=request.remote_addr,
+            db,
+            email=form.email.data,
+            password=form.password.data,
+            rules=account_rules(),
+            ip=request.remote_addr,
         )
     except accounts.LoginThrottled as exc:
-        form.form_errors.append(
-            f"{exc.message} Try again at {local_time(exc.retry_at, '%H:%M')}."
-        )
+        form.form_errors.append(f"{exc.message} Try again at {local_time(exc.retry_at, '%H:%M')}.")
         return render_template("auth/login.html", form=form, next=next_url), 429
     except accounts.InvalidCredentials as exc:
         db.commit()  # the failure must be counted
@@ -178,7 +183,8 @@ def forgot_password_post() -> Response | tuple[str, int]:
     db.commit()
     flash(
         "If an account uses that address, a reset link is on its way. "
-        "It works once, within the hour.", "info",
+        "It works once, within the hour.",
+        "info",
     )
     return redirect(url_for("auth.login"))
 

@@ -44,11 +44,14 @@ def change_password() -> Response | tuple[str, int]:
     db = get_db()
     try:
         accounts.change_password(
-            db, current_user, current=form.current.data, new=form.new.data,
+            db,
+            current_user,
+            current=form.current.data,
+            new=form.new.data,
             rules=account_rules(),
         )
     except InvalidInput as exc:
-        attach_error(form, exc, password="new")
+        attach_error(form, exc, password="new")  # noqa: S106 (a field name)
         return _security_page(form, 422)
     db.commit()
     start_session(current_user)  # this session carries the new version; the others end

@@ -42,12 +42,19 @@ def audit_log() -> Response:
         until=form.until.data if valid else None,
     )
     page = audit.search_events(
-        db, flt, page=request.args.get("page", 1, type=int), per_page=AUDIT_PAGE_SIZE,
+        db,
+        flt,
+        page=request.args.get("page", 1, type=int),
+        per_page=AUDIT_PAGE_SIZE,
         tz=current_app.config["COOP_TIMEZONE"],
     )
     query = {k: v for k, v in request.args.items(multi=False) if k != "page" and v}
     return htmx.render(
-        "staff/audit.html", "staff/_audit_results.html", form=form, page=page, query=query,
+        "staff/audit.html",
+        "staff/_audit_results.html",
+        form=form,
+        page=page,
+        query=query,
         status=200 if valid else 422,
     )
 

@@ -18,8 +18,9 @@ RULES = accounts.AccountRules()
 
 
 def make(db, email="a@example.org", **kwargs):
-    user = accounts.create_user(db, name="Alex Example", email=email, password=PASSWORD,
-                                verified=True, **kwargs)
+    user = accounts.create_user(
+        db, name="Alex Example", email=email, password=PASSWORD, verified=True, **kwargs
+    )
     db.flush()
     return user
 
