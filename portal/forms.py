@@ -39,82 +39,61 @@ class EmptyForm(FlaskForm):
     submit = SubmitField("Submit")
 
 
+def email_field() -> EmailField:
+    return EmailField(
+        "E-mail",
+        validators=[
+            DataRequired("Enter your e-mail address."),
+            Length(max=EMAIL_MAX, message=TOO_LONG),
+        ],
+    )
+
+
+def password_field(label: str, required: str, description: str | None = None) -> PasswordField:
+    return PasswordField(
+        label,
+        description=description,
+        validators=[DataRequired(required), Length(max=PASSWORD_MAX, message=TOO_LONG)],
+    )
+
+
+NEW_PASSWORD_HELP = "At least 12 characters, not a common one."  # noqa: S105 (help text)
+
+
 class SignupForm(FlaskForm):
     name = StringField(
         "Full name",
         validators=[DataRequired("Enter your name."), Length(max=NAME_MAX, message=TOO_LONG)],
     )
-    email = EmailField(
-        "E-mail",
-        validators=[
-            DataRequired("Enter your e-mail address."),
-            Length(max=EMAIL_MAX, message=TOO_LONG),
-        ],
-    )
-    password = PasswordField(
+    email = email_field()
+    password = password_field(
         "Password",
-        description="At least 12 characters. A few unrelated words make a strong one.",
-        validators=[DataRequired("Choose a password."), Length(max=PASSWORD_MAX, message=TOO_LONG)],
+        "Choose a password.",
+        "At least 12 characters. A few unrelated words make a strong one.",
     )
     submit = SubmitField("Create account")
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(
-        "E-mail",
-        validators=[
-            DataRequired("Enter your e-mail address."),
-            Length(max=EMAIL_MAX, message=TOO_LONG),
-        ],
-    )
-    password = PasswordField(
-        "Password",
-        validators=[
-            DataRequired("Enter your password."),
-            Length(max=PASSWORD_MAX, message=TOO_LONG),
-        ],
-    )
+    email = email_field()
+    password = password_field("Password", "Enter your password.")
     submit = SubmitField("Sign in")
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(
-        "E-mail",
-        validators=[
-            DataRequired("Enter your e-mail address."),
-            Length(max=EMAIL_MAX, message=TOO_LONG),
-        ],
-    )
+    email = email_field()
     submit = SubmitField("Send reset link")
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(
-        "New password",
-        description="At least 12 characters, not a common one.",
-        validators=[
-            DataRequired("Choose a new password."),
-            Length(max=PASSWORD_MAX, message=TOO_LONG),
-        ],
-    )
+    password = password_field("New password", "Choose a new password.", NEW_PASSWORD_HELP)
     submit = SubmitField("Set new password")
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField(
-        "Current password",
-        validators=[
-            DataRequired("Enter your current password."),
-            Length(max=PASSWORD_MAX, message=TOO_LONG),
-        ],
-    )
-    new = PasswordField(
-        "New password",
-        description="At least 12 characters, not a common one. Other sessions will end.",
-        validators=[
-            DataRequired("Choose a new password."),
-            Length(max=PASSWORD_MAX, message=TOO_LONG),
-        ],
+    current = password_field("Current password", "Enter your current password.")
+    new = password_field(
+        "New password", "Choose a new password.", NEW_PASSWORD_HELP + " Other sessions will end."
     )
     submit = SubmitField("Change password")
 

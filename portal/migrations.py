@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -24,24 +25,23 @@ def alembic_config(engine: Engine) -> tuple[Config, Any]:
     return config, connection
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database to ``revision``."""
+def _run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
     config, connection = alembic_config(engine)
     try:
         with connection.begin():
-            command.upgrade(config, revision)
+            step(config, revision)
     finally:
         connection.close()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database up to ``revision``."""
+    _run(engine, command.upgrade, revision)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
     """Migrate the database down to ``revision``."""
-    config, connection = alembic_config(engine)
-    try:
-        with connection.begin():
-            command.downgrade(config, revision)
-    finally:
-        connection.close()
+    _run(engine, command.downgrade, revision)
 
 
 def schema_differences(engine: Engine) -> list[Any]:

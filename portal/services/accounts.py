@@ -231,16 +231,24 @@ def change_password(
     """Change the password after checking the current one; ends every other session."""
     if not passwords.verify_password(user.password_hash, current):
         raise InvalidInput("Your current password is not right.", field="current")
+    _replace_password(
+        db,
+        user,
+        new,
+        rules,
+        action="user.password_changed",
+        summary="Password changed; other sessions ended",
+    )
+
+
+def _replace_password(
+    db: Session, user: User, new: str, rules: AccountRules, *, action: str, summary: str
+) -> None:
+    """Check and store a new password, end every session, audit it and tell the owner."""
     check_new_password(new, rules, name=user.name, email=user.email)
     user.password_hash = passwords.hash_password(new)
     user.session_version += 1
-    audit.record(
-        db,
-        actor=user,
-        action="user.password_changed",
-        target=user,
-        summary="Password changed; other sessions ended",
-    )
+    audit.record(db, actor=user, action=action, target=user, summary=summary)
     mail.queue(db, "password_changed", to=user.email, user=user)
 
 
@@ -291,26 +299,22 @@ def reset_password(db: Session, *, token: str, new: str, rules: AccountRules) ->
     """Set a new password with a reset token, using it up and ending every session."""
     record = find_reset_token(db, token)
     user = record.user
-    check_new_password(new, rules, name=user.name, email=user.email)
+    _replace_password(
+        db,
+        user,
+        new,
+        rules,
+        action="user.password_reset",
+        summary="Password reset by e-mailed link; sessions ended",
+    )
     now = utcnow()
-    record.used_at = now
-    # Any other outstanding link for this account dies with this one.
-    for other in user.reset_tokens:
-        if other.used_at is None:
-            other.used_at = now
-    user.password_hash = passwords.hash_password(new)
-    user.session_version += 1
+    # This link, and any other outstanding one for the account, is used up.
+    for link in user.reset_tokens:
+        if link.used_at is None:
+            link.used_at = now
     if user.email_verified_at is None:
         user.email_verified_at = now  # the link reached the inbox, which proves it
     db.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
-    audit.record(
-        db,
-        actor=user,
-        action="user.password_reset",
-        target=user,
-        summary="Password reset by e-mailed link; sessions ended",
-    )
-    mail.queue(db, "password_changed", to=user.email, user=user)
     return user
 
 

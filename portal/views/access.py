@@ -16,30 +16,24 @@ from ..htmx import redirect
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def staff_required(view: F) -> F:
-    """Signed in as staff or admin; members get 403."""
+def role_required(allowed: Callable[[Any], bool]) -> Callable[[F], F]:
+    """Signed in, and ``allowed(current_user)``; everyone else signed in gets 403."""
 
-    @login_required
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_staff:
-            abort(403)
-        return view(*args, **kwargs)
+    def decorate(view: F) -> F:
+        @login_required
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not allowed(current_user):
+                abort(403)
+            return view(*args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
 
 
-def admin_required(view: F) -> F:
-    """Signed in as an admin; everyone else gets 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
+staff_required = role_required(lambda user: user.is_staff)
+admin_required = role_required(lambda user: user.is_admin)
 
 
 def safe_next(target: str | None, default: str | None = None) -> str:
