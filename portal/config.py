@@ -85,24 +85,7 @@ class Defaults:
         "one member, one vote."
     )
     COOP_CONTACT_EMAIL = "members@reverb.example"
-    # Shown on the landing page until member classes become data (membership issue).
-    COOP_STAKEHOLDERS = [
-        {
-            "name": "Listeners",
-            "blurb": "Stream fairly: your subscription pays artists per play, "
-            "and you get a vote on where the co-op goes.",
-        },
-        {
-            "name": "Artists",
-            "blurb": "Own the platform that plays your music, earn more per stream, "
-            "and elect artists to the board.",
-        },
-        {
-            "name": "Workers",
-            "blurb": "Build the service you own: the people who write the code and run "
-            "the co-op are members too.",
-        },
-    ]
+    COOP_RULEBOOK_VERSION = "Rules of Reverb Music Co-operative Society Ltd, 2025 edition"
 
 
 _ENV_JSON = (bool, int, float, list, dict, timedelta)

@@ -7,9 +7,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, g, url_for
 
 from .config import HTMX_CDN_URL, HTMX_SRI
+from .db import get_db
+from .models import CoopSettings
+from .services import settings
 
 # htmx config for the <meta name="htmx-config">: no eval, no inline styles or scripts
 # (the CSP forbids them), no page HTML in localStorage, 422 form answers swapped, and
@@ -31,12 +34,29 @@ HTMX_CONFIG = {
 }
 
 
+def current_coop() -> CoopSettings:
+    """The co-op's settings for this request (read once, kept in ``g``)."""
+    if "coop" not in g:
+        g.coop = settings.current_settings(get_db(), current_app.config)
+    return g.coop
+
+
 def local_time(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
     """A UTC time shown in the co-op's time zone."""
     if value is None:
         return ""
-    zone = ZoneInfo(current_app.config["COOP_TIMEZONE"])
-    return value.astimezone(zone).strftime(fmt)
+    return value.astimezone(ZoneInfo(current_coop().timezone)).strftime(fmt)
+
+
+def money(minor: int | None, currency: str | None = None) -> str:
+    """Integer minor units as an amount: ``1050`` → ``€10.50``, ``1000`` → ``€10``."""
+    if minor is None:
+        return ""
+    code = currency or current_coop().currency
+    symbol = {"EUR": "€", "GBP": "£", "USD": "$", "CAD": "CA$"}.get(code, code + " ")
+    whole, cents = divmod(abs(minor), 100)
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{symbol}{whole:,}" + (f".{cents:02d}" if cents else "")
 
 
 def htmx_script() -> dict[str, Any]:
@@ -49,6 +69,7 @@ def htmx_script() -> dict[str, Any]:
 def init_app(app: Flask) -> None:
     """Register the filters and globals."""
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["money"] = money
     app.jinja_env.globals["htmx_script"] = htmx_script
     app.jinja_env.globals["htmx_config"] = json.dumps(HTMX_CONFIG, separators=(",", ":"))
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -57,16 +78,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _coop() -> dict[str, Any]:
-        config = current_app.config
-        return {
-            "coop": {
-                "name": config["COOP_NAME"],
-                "legal_name": config["COOP_LEGAL_NAME"],
-                "registration": config["COOP_REGISTRATION"],
-                "address": config["COOP_ADDRESS"],
-                "tagline": config["COOP_TAGLINE"],
-                "purpose": config["COOP_PURPOSE"],
-                "contact_email": config["COOP_CONTACT_EMAIL"],
-                "stakeholders": config["COOP_STAKEHOLDERS"],
-            }
-        }
+        return {"coop": current_coop()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -21,9 +23,7 @@ def get_routes(app):
     paths = []
     for rule in app.url_map.iter_rules():
         if "GET" in (rule.methods or set()) and rule.endpoint != "static":
-            path = rule.rule
-            for arg in rule.arguments:
-                path = path.replace(f"<{arg}>", "placeholder")
+            path = re.sub(r"<[^>]+>", "1", rule.rule)
             paths.append(path)
     return sorted(paths)
 
@@ -36,10 +36,10 @@ def test_every_get_route_leaves_the_database_unchanged(app, make_user, role):
         client.login(f"{role}@example.org")
     before = row_counts(app)
     for path in get_routes(app):
-        response = client.get(path)
-        assert response.status_code < 500, path
-        htmx = client.htmx_get(path)
-        assert htmx.status_code < 500, path
+        for fetch in (client.get, client.htmx_get):
+            response = fetch(path)
+            response.get_data()  # consume streamed bodies before the next request
+            assert response.status_code < 500, path
     assert row_counts(app) == before
 
 

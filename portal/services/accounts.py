@@ -154,14 +154,29 @@ def send_verification(db: Session, user: User) -> None:
 
 
 def verify_email(db: Session, token: str, *, max_age: timedelta) -> User:
-    """Mark the e-mail in a valid verification token as verified."""
+    """Confirm the address in a valid token: the account's own, or a new one it asked for."""
     payload = tokens.unsign("verify-email", token, max_age_seconds=int(max_age.total_seconds()))
+    invalid = InvalidInput("This verification link is invalid or has expired.")
     if not isinstance(payload, dict):
-        raise InvalidInput("This verification link is invalid or has expired.")
+        raise invalid
     user = db.get(User, payload.get("uid"))
-    if user is None or user.email != payload.get("email"):
-        raise InvalidInput("This verification link is invalid or has expired.")
-    if user.email_verified_at is None:
+    email = payload.get("email")
+    if user is None or email not in (user.email, user.pending_email):
+        raise invalid
+    if email == user.pending_email:
+        if find_user_by_email(db, email) is not None:
+            raise InvalidState(f"{email} is already used by another account.")
+        old, user.email, user.pending_email = user.email, email, None
+        user.email_verified_at = utcnow()
+        audit.record(
+            db,
+            actor=user,
+            action="user.email_changed",
+            target=user,
+            summary="E-mail address changed after verification",
+        )
+        mail.queue(db, "email_changed", to=old, user=user)
+    elif user.email_verified_at is None:
         user.email_verified_at = utcnow()
         audit.record(
             db,
@@ -171,6 +186,25 @@ def verify_email(db: Session, token: str, *, max_age: timedelta) -> User:
             summary="E-mail address verified",
         )
     return user
+
+
+def request_email_change(db: Session, user: User, new_email: str) -> None:
+    """Send a verification link to a new address; it replaces the old once confirmed."""
+    email = normalize_email(new_email)
+    if email == user.email:
+        raise InvalidInput("That is already your e-mail address.", field="email")
+    user.pending_email = email
+    audit.record(
+        db,
+        actor=user,
+        action="user.email_change_requested",
+        target=user,
+        summary="Asked to change the e-mail address",
+    )
+    if find_user_by_email(db, email) is not None:
+        return  # say nothing that reveals another account; the link would be refused
+    token = tokens.sign("verify-email", {"uid": user.id, "email": email})
+    mail.queue(db, "verify_email", to=email, user=user, token=token)
 
 
 def authenticate(

@@ -7,6 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import get_db
+from ..services import settings
 
 bp = Blueprint("public", __name__)
 
@@ -14,7 +15,8 @@ bp = Blueprint("public", __name__)
 @bp.get("/")
 def landing() -> str:
     """What the co-op is, who owns it, and how to join."""
-    return render_template("public/landing.html")
+    classes = settings.list_classes(get_db(), open_only=True)
+    return render_template("public/landing.html", classes=classes)
 
 
 @bp.get("/healthz")

@@ -8,6 +8,7 @@ from .. import htmx, mail
 from ..db import get_db
 from ..forms import AuditFilterForm, choices
 from ..services import accounts, audit
+from ..templating import current_coop
 from .access import staff_required
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -46,7 +47,7 @@ def audit_log() -> Response:
         flt,
         page=request.args.get("page", 1, type=int),
         per_page=AUDIT_PAGE_SIZE,
-        tz=current_app.config["COOP_TIMEZONE"],
+        tz=current_coop().timezone,
     )
     query = {k: v for k, v in request.args.items(multi=False) if k != "page" and v}
     return htmx.render(

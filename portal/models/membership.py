@@ -1,0 +1,351 @@
+"""Membership: the co-op's settings, member classes, applications and the register of members."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .accounts import User
+from .base import Base, UTCDateTime, enum_column, utcnow
+
+
+class VotingMode(enum.StrEnum):
+    ONE_MEMBER_ONE_VOTE = "one_member_one_vote"
+    CLASS_WEIGHTED = "class_weighted"
+
+
+class AdmissionRule(enum.StrEnum):
+    AUTOMATIC = "automatic"  # admitted when the share is paid; ratified by the board later
+    STAFF_REVIEW = "staff_review"  # staff check the application first
+
+
+class QuestionKind(enum.StrEnum):
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    URL = "url"
+    NUMBER = "number"
+    YES_NO = "yes_no"
+
+
+class ApplicationState(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    NEEDS_INFO = "needs_info"
+    AWAITING_SECOND = "awaiting_second"  # approved once; the two-person rule wants another
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+OPEN_APPLICATION_STATES = (
+    ApplicationState.DRAFT,
+    ApplicationState.SUBMITTED,
+    ApplicationState.NEEDS_INFO,
+    ApplicationState.AWAITING_SECOND,
+)
+
+
+class MemberStatus(enum.StrEnum):
+    ACTIVE = "active"
+    LAPSED = "lapsed"  # an unpaid annual fee; still on the register, no vote
+    CEASED = "ceased"
+
+
+class ResignationState(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    WITHDRAWN = "withdrawn"
+
+
+class CoopSettings(Base):
+    """The co-op's own settings: one row, edited by admins (DESIGN.md §2)."""
+
+    __tablename__ = "coop_settings"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("quorum_percent BETWEEN 0 AND 100", name="quorum_percent_range"),
+        CheckConstraint(
+            "special_majority_numerator > 0 AND special_majority_numerator "
+            "<= special_majority_denominator",
+            name="special_majority_fraction",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    name: Mapped[str] = mapped_column(String(120))
+    legal_name: Mapped[str] = mapped_column(String(200))
+    registration: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    tagline: Mapped[str] = mapped_column(String(300))
+    purpose: Mapped[str] = mapped_column(Text)
+    contact_email: Mapped[str] = mapped_column(String(254))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Dublin")
+    notice_days: Mapped[int] = mapped_column(default=14)  # clear days before a meeting
+    voting_window_days: Mapped[int] = mapped_column(default=7)
+    quorum_min_members: Mapped[int] = mapped_column(default=3)
+    quorum_percent: Mapped[int] = mapped_column(default=10)  # of eligible members
+    special_majority_numerator: Mapped[int] = mapped_column(default=2)
+    special_majority_denominator: Mapped[int] = mapped_column(default=3)
+    special_needs_class_majority: Mapped[bool] = mapped_column(default=True)
+    max_holding_minor: Mapped[int] = mapped_column(default=15_000_000)  # €150,000
+    voting_mode: Mapped[VotingMode] = mapped_column(
+        enum_column(VotingMode, "voting_mode"), default=VotingMode.ONE_MEMBER_ONE_VOTE
+    )
+    proxies_per_holder: Mapped[int] = mapped_column(default=5)
+    first_signatory_title: Mapped[str] = mapped_column(String(60), default="Secretary")
+    second_signatory_title: Mapped[str] = mapped_column(String(60), default="Director")
+    two_person_approval: Mapped[bool] = mapped_column(default=False)
+    retention_years: Mapped[int] = mapped_column(default=6)  # register data kept after ceasing
+    # The rulebook version applicants accept; the documents issue replaces it with a link.
+    rulebook_version: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class MemberClass(Base):
+    """A class of member (listener, artist, worker…) with its own terms and questions."""
+
+    __tablename__ = "member_classes"
+    __table_args__ = (
+        CheckConstraint("required_shares >= 0", name="required_shares_positive"),
+        CheckConstraint("annual_fee_minor >= 0", name="annual_fee_positive"),
+        CheckConstraint("board_seats >= 0", name="board_seats_positive"),
+        CheckConstraint("voting_weight BETWEEN 0 AND 100", name="voting_weight_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # in URLs: /join/<code>
+    name: Mapped[str] = mapped_column(String(80))
+    summary: Mapped[str] = mapped_column(String(300))  # who it is for
+    description: Mapped[str] = mapped_column(Text)  # what it gives
+    admission_rule: Mapped[AdmissionRule] = mapped_column(
+        enum_column(AdmissionRule, "admission_rule"), default=AdmissionRule.STAFF_REVIEW
+    )
+    required_shares: Mapped[int] = mapped_column(default=1)
+    annual_fee_minor: Mapped[int] = mapped_column(default=0)
+    board_seats: Mapped[int] = mapped_column(default=0)
+    voting_weight: Mapped[int] = mapped_column(default=0)  # class-weighted mode, % of the vote
+    position: Mapped[int] = mapped_column(default=0)
+    open_for_applications: Mapped[bool] = mapped_column(default=True)
+
+    questions: Mapped[list[ApplicationQuestion]] = relationship(
+        back_populates="member_class",
+        order_by="ApplicationQuestion.position",
+        cascade="all, delete-orphan",
+    )
+
+    def __repr__(self) -> str:
+        return f"<MemberClass {self.code}>"
+
+
+class ApplicationQuestion(Base):
+    """A question a class asks its applicants."""
+
+    __tablename__ = "application_questions"
+    __table_args__ = (UniqueConstraint("class_id", "key", name="uq_application_questions_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("member_classes.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))  # stable name under which answers are kept
+    position: Mapped[int] = mapped_column(default=0)
+    label: Mapped[str] = mapped_column(String(200))
+    help: Mapped[str] = mapped_column(String(300), default="")
+    kind: Mapped[QuestionKind] = mapped_column(
+        enum_column(QuestionKind, "question_kind"), default=QuestionKind.TEXT
+    )
+    required: Mapped[bool] = mapped_column(default=True)
+
+    member_class: Mapped[MemberClass] = relationship(back_populates="questions")
+
+
+class Counter(Base):
+    """A gapless counter (member numbers, certificate numbers), bumped in the transaction."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+class Member(Base):
+    """A member on the register: number, classes, address, status, admission and ceasing."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        CheckConstraint("(status = 'ceased') = (ceased_on IS NOT NULL)", name="ceased_has_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)  # never reused
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), unique=True
+    )
+    name: Mapped[str] = mapped_column(String(120))  # as on the register
+    address_line1: Mapped[str] = mapped_column(String(120))
+    address_line2: Mapped[str] = mapped_column(String(120), default="")
+    town: Mapped[str] = mapped_column(String(80))
+    postcode: Mapped[str] = mapped_column(String(20), default="")
+    country: Mapped[str] = mapped_column(String(60))
+    status: Mapped[MemberStatus] = mapped_column(
+        enum_column(MemberStatus, "member_status"), default=MemberStatus.ACTIVE
+    )
+    admitted_on: Mapped[date] = mapped_column(Date)
+    ceased_on: Mapped[date | None] = mapped_column(Date)
+    primary_class_id: Mapped[int | None] = mapped_column(ForeignKey("member_classes.id"))
+    news_opt_in: Mapped[bool] = mapped_column(default=False)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship()
+    primary_class: Mapped[MemberClass | None] = relationship()
+    class_memberships: Mapped[list[ClassMembership]] = relationship(
+        back_populates="member", order_by="ClassMembership.admitted_on"
+    )
+
+    @property
+    def active_classes(self) -> list[MemberClass]:
+        return [cm.member_class for cm in self.class_memberships if cm.ended_on is None]
+
+    @property
+    def address_lines(self) -> list[str]:
+        parts = [self.address_line1, self.address_line2, self.town, self.postcode, self.country]
+        return [p for p in parts if p]
+
+
+class ClassMembership(Base):
+    """A member's membership of one class, from admission until it ends."""
+
+    __tablename__ = "class_memberships"
+    __table_args__ = (UniqueConstraint("member_id", "class_id", name="uq_class_memberships"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    class_id: Mapped[int] = mapped_column(ForeignKey("member_classes.id"))
+    admitted_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+
+    member: Mapped[Member] = relationship(back_populates="class_memberships")
+    member_class: Mapped[MemberClass] = relationship()
+
+
+class Application(Base):
+    """An application to join a member class, from draft to a decision."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        # One open application per person and class (drafts included).
+        Index(
+            "uq_applications_open",
+            "user_id",
+            "class_id",
+            unique=True,
+            sqlite_where=text("state IN ('draft', 'submitted', 'needs_info', 'awaiting_second')"),
+            postgresql_where=text(
+                "state IN ('draft', 'submitted', 'needs_info', 'awaiting_second')"
+            ),
+        ),
+        Index("ix_applications_state_class", "state", "class_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("member_classes.id"))
+    state: Mapped[ApplicationState] = mapped_column(
+        enum_column(ApplicationState, "application_state"), default=ApplicationState.DRAFT
+    )
+    # [{"key", "label", "kind", "value"}]: labels are kept as they were asked.
+    answers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    address_line1: Mapped[str] = mapped_column(String(120), default="")
+    address_line2: Mapped[str] = mapped_column(String(120), default="")
+    town: Mapped[str] = mapped_column(String(80), default="")
+    postcode: Mapped[str] = mapped_column(String(20), default="")
+    country: Mapped[str] = mapped_column(String(60), default="")
+    rulebook_version: Mapped[str | None] = mapped_column(String(120))
+    rules_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    first_approver_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    reason: Mapped[str | None] = mapped_column(Text)  # a rejection reason or a question
+    applicant_reply: Mapped[str | None] = mapped_column(Text)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    member_class: Mapped[MemberClass] = relationship()
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+    first_approver: Mapped[User | None] = relationship(foreign_keys=[first_approver_id])
+    member: Mapped[Member | None] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_APPLICATION_STATES
+
+
+class MemberStatusChange(Base):
+    """The member's status history: admitted, lapsed, reinstated, ceased."""
+
+    __tablename__ = "member_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[MemberStatus] = mapped_column(enum_column(MemberStatus, "member_status"))
+    note: Mapped[str] = mapped_column(String(300))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class Consent(Base):
+    """A record of a communication consent given or withdrawn (kept as history)."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    topic: Mapped[str] = mapped_column(String(40))  # "news"
+    granted: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Resignation(Base):
+    """A member's request to resign, which staff confirm."""
+
+    __tablename__ = "resignations"
+    __table_args__ = (
+        Index(
+            "uq_resignations_pending",
+            "member_id",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    state: Mapped[ResignationState] = mapped_column(
+        enum_column(ResignationState, "resignation_state"), default=ResignationState.PENDING
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    member: Mapped[Member] = relationship()

@@ -1,0 +1,125 @@
+"""Joining: the member classes, the application form, and the applicant's status page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..db import get_db
+from ..htmx import redirect
+from ..models import Application, MemberClass
+from ..services import applications, members, settings
+from ..services.applications import ApplicationInput, InvalidFields
+from ..templating import current_coop
+
+bp = Blueprint("membership", __name__)
+
+
+@bp.get("/join")
+def join() -> str:
+    """Each class explained: who it is for, what it costs, what it gives."""
+    db = get_db()
+    classes = settings.list_classes(db, open_only=True)
+    member = open_by_class = None
+    if current_user.is_authenticated:
+        member = members.member_for_user(db, current_user)
+        open_by_class = {
+            a.class_id: a for a in applications.applications_of(db, current_user) if a.is_open
+        }
+    return render_template(
+        "membership/join.html", classes=classes, member=member, open_by_class=open_by_class or {}
+    )
+
+
+def _open_class(code: str) -> MemberClass:
+    member_class = settings.find_class(get_db(), code)
+    if member_class is None or not member_class.open_for_applications:
+        abort(404)
+    return member_class
+
+
+def _form_page(
+    member_class: MemberClass,
+    application: Application | None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """The application form, filled from what was typed or from the saved draft."""
+    if values is None:
+        values = {}
+        if application is not None:
+            values.update({f"answer-{a['key']}": a["value"] for a in application.answers})
+            values.update({k: getattr(application, k) for k in applications.ADDRESS_LIMITS})
+        else:
+            member = members.member_for_user(get_db(), current_user)
+            if member is not None:
+                values.update({k: getattr(member, k) for k in applications.ADDRESS_LIMITS})
+    return render_template(
+        "membership/apply.html",
+        member_class=member_class,
+        application=application,
+        values=values,
+        errors=errors or {},
+        answer_field=applications.answer_field,
+    ), status
+
+
+@bp.get("/join/<code>")
+@login_required
+def join_class(code: str) -> tuple[str, int]:
+    member_class = _open_class(code)
+    application = applications.open_application(get_db(), current_user, member_class)
+    return _form_page(member_class, application)
+
+
+@bp.post("/join/<code>")
+@login_required
+def join_class_post(code: str) -> Response | tuple[str, int]:
+    member_class = _open_class(code)
+    db = get_db()
+    given = ApplicationInput.from_form(request.form)
+    application = applications.start_application(db, current_user, member_class)
+    saving = request.form.get("action") == "save"
+    try:
+        if saving:
+            applications.save_draft(db, application, given, actor=current_user)
+        else:
+            applications.submit_application(
+                db, application, given, actor=current_user, settings=current_coop()
+            )
+    except InvalidFields as exc:
+        return _form_page(
+            member_class, application, values=request.form.to_dict(), errors=exc.errors, status=422
+        )
+    db.commit()
+    if saving:
+        flash("Your draft is saved. Come back to it whenever you like.", "success")
+        return redirect(url_for("membership.join_class", code=code))
+    flash(f"Thank you: your application to the {member_class.name} class is in.", "success")
+    return redirect(url_for("membership.application_status"))
+
+
+@bp.get("/application")
+@login_required
+def application_status() -> str:
+    """The applicant's applications, their state and the reviewer's reason or question."""
+    db = get_db()
+    return render_template(
+        "membership/status.html",
+        applications=applications.applications_of(db, current_user),
+        member=members.member_for_user(db, current_user),
+    )
+
+
+@bp.post("/application/<int:application_id>/withdraw")
+@login_required
+def withdraw(application_id: int) -> Response:
+    db = get_db()
+    application = applications.get_for_applicant(db, application_id, current_user)
+    if application is None:
+        abort(404)
+    applications.withdraw_application(db, application, actor=current_user)
+    db.commit()
+    flash(f"Your {application.member_class.name} application is withdrawn.", "info")
+    return redirect(url_for("membership.application_status"))

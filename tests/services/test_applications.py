@@ -1,0 +1,260 @@
+"""Applications: every allowed transition, and every forbidden one refused clearly."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from portal.errors import InvalidState, NotAllowed
+from portal.models import Application, ApplicationState, Member, MemberStatus, Role
+from portal.presets import RESONATE
+from portal.services import accounts, applications, members, settings
+from portal.services.applications import ApplicationInput, InvalidFields
+
+from ..conftest import PASSWORD
+
+ADDRESS = {"address_line1": "1 Main Street", "town": "Cork", "country": "Ireland"}
+ARTIST = ApplicationInput(
+    answers={"artist_name": "The Quays", "release_url": "https://music.example/quays"},
+    address=ADDRESS,
+    accept_rules=True,
+)
+
+
+@pytest.fixture
+def coop(db, app):
+    settings.apply_preset(db, RESONATE, app.config)
+    return settings.current_settings(db, app.config)
+
+
+@pytest.fixture
+def person(db):
+    counter = iter(range(1000))
+
+    def make(role=Role.MEMBER, verified=True):
+        n = next(counter)
+        return accounts.create_user(
+            db,
+            name=f"Person {n}",
+            email=f"p{n}@example.org",
+            password=PASSWORD,
+            role=role,
+            verified=verified,
+        )
+
+    return make
+
+
+def submitted(db, coop, user, code="artist", given=ARTIST):
+    member_class = settings.find_class(db, code)
+    application = applications.start_application(db, user, member_class)
+    return applications.submit_application(db, application, given, actor=user, settings=coop)
+
+
+def test_submit_then_approve_admits_a_member_with_the_next_number(db, coop, person):
+    staff = person(Role.STAFF)
+    first = submitted(db, coop, person())
+    second = submitted(db, coop, person())
+    applications.approve_application(db, first, actor=staff, settings=coop)
+    applications.approve_application(db, second, actor=staff, settings=coop)
+    assert first.state is second.state is ApplicationState.APPROVED
+    numbers = sorted(db.scalars(select(Member.number)))
+    assert numbers == [1, 2]
+    member = db.get(Member, first.member_id)
+    assert member.status is MemberStatus.ACTIVE
+    assert [c.code for c in member.active_classes] == ["artist"]
+    assert member.primary_class.code == "artist"
+    assert first.rulebook_version == coop.rulebook_version
+
+
+def test_approving_twice_is_refused(db, coop, person):
+    staff = person(Role.STAFF)
+    application = submitted(db, coop, person())
+    applications.approve_application(db, application, actor=staff, settings=coop)
+    with pytest.raises(InvalidState, match="approved; it cannot be approved"):
+        applications.approve_application(db, application, actor=staff, settings=coop)
+
+
+def test_a_withdrawn_application_cannot_be_approved_but_can_be_made_again(db, coop, person):
+    staff, user = person(Role.STAFF), person()
+    application = submitted(db, coop, user)
+    applications.withdraw_application(db, application, actor=user)
+    with pytest.raises(InvalidState, match="withdrawn"):
+        applications.approve_application(db, application, actor=staff, settings=coop)
+    again = submitted(db, coop, user)
+    assert again.id != application.id and again.state is ApplicationState.SUBMITTED
+
+
+def test_one_open_application_per_class(db, coop, person):
+    user = person()
+    application = submitted(db, coop, user)
+    artist = settings.find_class(db, "artist")
+    assert applications.start_application(db, user, artist) is application
+    with pytest.raises(InvalidState, match="cannot be submitted"):
+        applications.submit_application(db, application, ARTIST, actor=user, settings=coop)
+
+
+def test_a_rejected_application_can_be_made_again(db, coop, person):
+    staff, user = person(Role.STAFF), person()
+    application = submitted(db, coop, user)
+    applications.reject_application(db, application, "We could not find the release.", actor=staff)
+    assert application.reason == "We could not find the release."
+    assert submitted(db, coop, user).state is ApplicationState.SUBMITTED
+
+
+def test_a_rejection_needs_a_reason(db, coop, person):
+    application = submitted(db, coop, person())
+    with pytest.raises(Exception, match="Write the reason"):
+        applications.reject_application(db, application, "  ", actor=person(Role.STAFF))
+
+
+def test_needs_information_then_the_applicant_answers(db, coop, person):
+    staff, user = person(Role.STAFF), person()
+    application = submitted(db, coop, user)
+    applications.ask_for_information(db, application, "Which label released it?", actor=staff)
+    assert application.state is ApplicationState.NEEDS_INFO
+    with pytest.raises(InvalidState):
+        applications.approve_application(db, application, actor=staff, settings=coop)
+    with pytest.raises(InvalidFields) as caught:
+        applications.submit_application(db, application, ARTIST, actor=user, settings=coop)
+    assert "reply" in caught.value.errors
+    reply = ApplicationInput(
+        answers=ARTIST.answers,
+        address=ADDRESS,
+        accept_rules=True,
+        reply="Self-released on our own label.",
+    )
+    applications.submit_application(db, application, reply, actor=user, settings=coop)
+    assert application.state is ApplicationState.SUBMITTED
+    assert application.applicant_reply == "Self-released on our own label."
+
+
+def test_the_two_person_rule_needs_a_second_staff_member(db, coop, person):
+    coop.two_person_approval = True
+    first, second, user = person(Role.STAFF), person(Role.STAFF), person()
+    application = submitted(db, coop, user)
+    applications.approve_application(db, application, actor=first, settings=coop)
+    assert application.state is ApplicationState.AWAITING_SECOND
+    with pytest.raises(NotAllowed, match="second staff member"):
+        applications.approve_application(db, application, actor=first, settings=coop)
+    applications.approve_application(db, application, actor=second, settings=coop)
+    assert application.state is ApplicationState.APPROVED
+
+
+def test_staff_cannot_approve_their_own_application(db, coop, person):
+    staff = person(Role.STAFF)
+    application = submitted(db, coop, staff)
+    with pytest.raises(NotAllowed):
+        applications.approve_application(db, application, actor=staff, settings=coop)
+
+
+def test_the_applicant_must_have_verified_their_email(db, coop, person):
+    with pytest.raises(NotAllowed, match="Confirm your e-mail"):
+        applications.start_application(
+            db, person(verified=False), settings.find_class(db, "artist")
+        )
+
+
+def test_listeners_are_admitted_automatically(db, coop, person):
+    user = person()
+    listener = ApplicationInput(answers={}, address=ADDRESS, accept_rules=True)
+    application = submitted(db, coop, user, code="listener", given=listener)
+    assert application.state is ApplicationState.APPROVED
+    assert members.member_for_user(db, user).number == 1
+
+
+def test_a_member_can_join_a_second_class_and_choose_the_primary(db, coop, person):
+    staff, user = person(Role.STAFF), person()
+    applications.approve_application(db, submitted(db, coop, user), actor=staff, settings=coop)
+    worker = ApplicationInput(
+        answers={"team": "Engineering", "hours": "120"}, address=ADDRESS, accept_rules=True
+    )
+    second = submitted(db, coop, user, code="worker", given=worker)
+    applications.approve_application(db, second, actor=staff, settings=coop)
+    member = members.member_for_user(db, user)
+    assert {c.code for c in member.active_classes} == {"artist", "worker"}
+    assert member.number == 1  # one member, one number
+    members.set_primary_class(db, member, settings.find_class(db, "worker"), actor=user)
+    assert member.primary_class.code == "worker"
+    with pytest.raises(InvalidState, match="already a member"):
+        applications.start_application(db, user, settings.find_class(db, "artist"))
+
+
+@pytest.mark.parametrize(
+    ("answers", "field", "message"),
+    [
+        ({"release_url": "https://x.example/a"}, "answer-artist_name", "required"),
+        ({"artist_name": "A", "release_url": "not a url"}, "answer-release_url", "https://"),
+        (
+            {"artist_name": "A", "release_url": "javascript:alert(1)"},
+            "answer-release_url",
+            "https://",
+        ),
+        (
+            {"artist_name": "A" * 201, "release_url": "https://x.example"},
+            "answer-artist_name",
+            "at most 200",
+        ),
+    ],
+)
+def test_bad_answers_are_refused_field_by_field(db, coop, person, answers, field, message):
+    user = person()
+    application = applications.start_application(db, user, settings.find_class(db, "artist"))
+    with pytest.raises(InvalidFields) as caught:
+        applications.submit_application(
+            db,
+            application,
+            ApplicationInput(answers=answers, address=ADDRESS, accept_rules=True),
+            actor=user,
+            settings=coop,
+        )
+    assert message in caught.value.errors[field]
+    assert application.state is ApplicationState.DRAFT
+
+
+def test_the_rules_must_be_accepted_and_the_address_given(db, coop, person):
+    user = person()
+    application = applications.start_application(db, user, settings.find_class(db, "artist"))
+    given = ApplicationInput(answers=ARTIST.answers, address={}, accept_rules=False)
+    with pytest.raises(InvalidFields) as caught:
+        applications.submit_application(db, application, given, actor=user, settings=coop)
+    assert {"accept_rules", "address_line1", "town", "country"} <= caught.value.errors.keys()
+
+
+def test_numbers_are_checked(db, coop, person):
+    user = person()
+    application = applications.start_application(db, user, settings.find_class(db, "worker"))
+    given = ApplicationInput(
+        answers={"team": "Ops", "hours": "lots"}, address=ADDRESS, accept_rules=True
+    )
+    with pytest.raises(InvalidFields) as caught:
+        applications.submit_application(db, application, given, actor=user, settings=coop)
+    assert "Enter a number" in caught.value.errors["answer-hours"]
+
+
+def test_resignation_confirmed_by_staff_ceases_the_member(db, coop, person):
+    staff, user = person(Role.STAFF), person()
+    applications.approve_application(db, submitted(db, coop, user), actor=staff, settings=coop)
+    member = members.member_for_user(db, user)
+    resignation = members.request_resignation(db, member, "Moving on", actor=user)
+    with pytest.raises(InvalidState, match="already asked"):
+        members.request_resignation(db, member, "again", actor=user)
+    members.confirm_resignation(db, resignation, actor=staff)
+    assert member.status is MemberStatus.CEASED and member.ceased_on is not None
+    assert member.active_classes == []
+    with pytest.raises(InvalidState, match="ceased"):
+        applications.start_application(db, user, settings.find_class(db, "worker"))
+
+
+def test_only_a_ceased_member_is_anonymised_and_the_register_fields_stay(db, coop, person):
+    staff, user = person(Role.STAFF), person()
+    applications.approve_application(db, submitted(db, coop, user), actor=staff, settings=coop)
+    member = members.member_for_user(db, user)
+    with pytest.raises(InvalidState, match="Only a ceased member"):
+        members.anonymise(db, member, actor=staff, retention_years=6)
+    members.cease_member(db, member, actor=staff, note="Resigned")
+    members.anonymise(db, member, actor=staff, retention_years=6)
+    assert member.user is None and member.name.startswith("Person")
+    assert member.address_line1 == "1 Main Street"  # kept for the statutory register
+    assert user.email.endswith("@invalid") and not user.is_active
+    assert db.scalar(select(Application).where(Application.user_id == user.id)).answers == []
