@@ -10,7 +10,8 @@ from . import demo, migrations
 from .db import database, write_session
 from .errors import PortalError
 from .models import Role
-from .services import accounts
+from .presets import PRESETS
+from .services import accounts, settings
 
 
 @click.command("init-db")
@@ -18,6 +19,8 @@ from .services import accounts
 def init_db_command() -> None:
     """Create or migrate the database schema to the newest version."""
     migrations.upgrade(database().engine)
+    with write_session() as db:
+        settings.ensure_settings(db, current_app.config)
     click.echo("Database is at the newest schema.")
 
 
@@ -54,11 +57,18 @@ def create_user_command(email: str, name: str, role: str, password: str) -> None
 
 
 @click.command("seed-demo")
+@click.option(
+    "--preset",
+    type=click.Choice(sorted(PRESETS)),
+    default="resonate",
+    show_default=True,
+    help="The co-op's settings and member classes.",
+)
 @with_appcontext
-def seed_demo_command() -> None:
+def seed_demo_command(preset: str) -> None:
     """Fill an empty database with the demo co-op; print the demo sign-ins."""
     with write_session() as db:
-        created = demo.seed(db)
+        created = demo.seed(db, current_app.config, preset=preset)
     if not created:
         click.echo("The database already holds data: nothing seeded.")
     click.echo(demo.logins_text(current_app.config))

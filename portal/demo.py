@@ -1,15 +1,21 @@
-"""The demo co-op: Reverb Music Co-operative Society Ltd, a fictional Irish co-op."""
+"""The demo co-op: Reverb Music Co-operative Society Ltd, a fictional Irish co-op.
+
+Seeding goes through the same services as the app (apply, approve, resign…), so the demo
+data obeys every rule and leaves the same audit trail as real use would.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .models import Role
-from .services import accounts
+from .models import MemberStatus, Role, User
+from .presets import PRESETS
+from .services import accounts, applications, members, settings
+from .services.applications import ApplicationInput
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,9 @@ class DemoPerson:
     role: Role
     password: str
     note: str
+    classes: tuple[str, ...] = ()  # classes joined, in order; the last is primary
+    town: str = "Dublin"
+    answers: dict[str, str] = field(default_factory=dict)
 
 
 # Demo passwords are public by design: they are printed by `make run` and in the README.
@@ -35,7 +44,23 @@ PEOPLE = (
         "staff@reverb.example",
         Role.STAFF,
         "copper-kettle-harbour-27",
-        "staff: applications, payments, meetings",
+        "staff: applications, register, meetings",
+    ),
+    DemoPerson(
+        "Máire Ní Dhónaill",
+        "secretary@reverb.example",
+        Role.STAFF,
+        "heather-signal-lantern-85",
+        "staff: the co-op's secretary",
+    ),
+    DemoPerson(
+        "Pádraig Walsh",
+        "chair@reverb.example",
+        Role.MEMBER,
+        "marble-cedar-rowing-32",
+        "member: listener, chair of the board",
+        classes=("listener",),
+        town="Galway",
     ),
     DemoPerson(
         "Niamh Kelly",
@@ -43,6 +68,8 @@ PEOPLE = (
         Role.MEMBER,
         "velvet-tram-orchard-58",
         "member: a listener",
+        classes=("listener",),
+        town="Cork",
     ),
     DemoPerson(
         "Tadhg O'Sullivan",
@@ -50,23 +77,91 @@ PEOPLE = (
         Role.MEMBER,
         "granite-banjo-meadow-63",
         "member: an artist",
+        classes=("artist",),
+        town="Limerick",
     ),
     DemoPerson(
         "Siobhán Murphy",
         "worker@reverb.example",
         Role.MEMBER,
         "saffron-ferry-compass-19",
-        "member: a worker",
+        "member: artist and worker, votes as worker",
+        classes=("artist", "worker"),
+    ),
+    DemoPerson(
+        "Eoin Gallagher",
+        "applicant@reverb.example",
+        Role.MEMBER,
+        "willow-anchor-quartet-74",
+        "applicant: an artist awaiting review",
     ),
 )
 
+# More members and applicants, signed in by no one: they fill the register.
+EXTRA_MEMBERS = (
+    ("Aisling Brennan", "listener", "Sligo"),
+    ("Darragh Quinn", "listener", "Kilkenny"),
+    ("Orla Fitzgerald", "artist", "Waterford"),
+    ("Cathal Ryan", "worker", "Dublin"),
+    ("Gráinne Moore", "listener", "Athlone"),  # lapsed: an unpaid fee
+    ("Ronan Keane", "listener", "Tralee"),  # ceased: resigned
+)
+EXTRA_APPLICANTS = (
+    ("Sinéad Daly", "worker", {"team": "Support", "hours": "35"}),
+    (
+        "Fiachra Nolan",
+        "artist",
+        {"artist_name": "Tidewater Choir", "release_url": "https://music.example/tidewater"},
+    ),
+)
 
-def seed(db: Session) -> bool:
-    """Create the demo accounts in an empty database; False if it already holds data."""
+ANSWERS = {
+    "artist": {"artist_name": "Harbour Lights", "release_url": "https://music.example/harbour"},
+    "worker": {"team": "Engineering", "hours": "120"},
+    "listener": {},
+}
+EXTRA_PASSWORD = "demo-extra-member-password-90"
+
+
+def _apply(
+    db: Session, user: User, code: str, coop: Any, answers: dict[str, str], town: str
+) -> Any:
+    member_class = settings.find_class(db, code)
+    assert member_class is not None, code
+    application = applications.start_application(db, user, member_class)
+    given = ApplicationInput(
+        answers=answers or ANSWERS.get(code, {}),
+        address={
+            "address_line1": f"{len(user.name) + 3} Main Street",
+            "town": town,
+            "country": "Ireland",
+        },
+        accept_rules=True,
+    )
+    return applications.submit_application(db, application, given, actor=user, settings=coop)
+
+
+def _join(
+    db: Session, user: User, codes: tuple[str, ...], coop: Any, staff: User, town: str
+) -> None:
+    for code in codes:
+        application = _apply(db, user, code, coop, {}, town)
+        if application.is_open:
+            applications.approve_application(db, application, actor=staff, settings=coop)
+    member = members.member_for_user(db, user)
+    if member is not None and len(codes) > 1:
+        members.set_primary_class(db, member, settings.find_class(db, codes[-1]), actor=user)
+
+
+def seed(db: Session, config: Mapping[str, Any], preset: str = "resonate") -> bool:
+    """Create the demo co-op in an empty database; False if it already holds data."""
     if accounts.count_users(db):
         return False
+    settings.apply_preset(db, PRESETS[preset], config)
+    coop = settings.current_settings(db, config)
+    users = {}
     for person in PEOPLE:
-        accounts.create_user(
+        users[person.email] = accounts.create_user(
             db,
             name=person.name,
             email=person.email,
@@ -74,6 +169,52 @@ def seed(db: Session) -> bool:
             role=person.role,
             verified=True,
         )
+    staff = users["staff@reverb.example"]
+    if preset != "resonate":
+        return True  # another co-op's classes: accounts only
+    for person in PEOPLE:
+        if person.classes:
+            _join(db, users[person.email], person.classes, coop, staff, person.town)
+    _apply(
+        db,
+        users["applicant@reverb.example"],
+        "artist",
+        coop,
+        {
+            "artist_name": "The Gallagher Tapes",
+            "release_url": "https://music.example/gallagher-tapes",
+        },
+        "Derry",
+    )
+
+    for n, (name, code, town) in enumerate(EXTRA_MEMBERS):
+        user = accounts.create_user(
+            db,
+            name=name,
+            email=f"member{n + 1}@reverb.example",
+            password=EXTRA_PASSWORD,
+            verified=True,
+        )
+        _join(db, user, (code,), coop, staff, town)
+    lapsed = members.member_for_user(db, accounts.find_user_by_email(db, "member5@reverb.example"))
+    members.set_status(db, lapsed, MemberStatus.LAPSED, "Annual fee unpaid", actor=staff)
+    ceased = members.member_for_user(db, accounts.find_user_by_email(db, "member6@reverb.example"))
+    resignation = members.request_resignation(db, ceased, "Moving abroad", actor=ceased.user)
+    members.confirm_resignation(db, resignation, actor=staff)
+
+    for n, (name, code, answers) in enumerate(EXTRA_APPLICANTS):
+        user = accounts.create_user(
+            db,
+            name=name,
+            email=f"applicant{n + 1}@reverb.example",
+            password=EXTRA_PASSWORD,
+            verified=True,
+        )
+        application = _apply(db, user, code, coop, answers, "Dundalk")
+        if n == 0:
+            applications.ask_for_information(
+                db, application, "Which weeks did you volunteer on the support rota?", actor=staff
+            )
     return True
 
 

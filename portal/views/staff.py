@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from .. import htmx, mail
 from ..db import get_db
 from ..forms import AuditFilterForm, choices
-from ..services import accounts, audit
+from ..services import accounts, applications, audit
 from ..templating import current_coop
 from .access import staff_required
 
@@ -22,7 +22,10 @@ def dashboard() -> str:
     db = get_db()
     recent = audit.search_events(db, audit.AuditFilter(), per_page=8)
     return render_template(
-        "staff/dashboard.html", recent=recent, user_count=accounts.count_users(db)
+        "staff/dashboard.html",
+        recent=recent,
+        user_count=accounts.count_users(db),
+        pending=applications.review_queue(db, state="open", per_page=1).total,
     )
 
 
