@@ -120,7 +120,7 @@ ANSWERS = {
     "worker": {"team": "Engineering", "hours": "120"},
     "listener": {},
 }
-EXTRA_PASSWORD = "demo-extra-member-password-90"
+EXTRA_PASSWORD = "demo-extra-member-password-90"  # noqa: S105 (public demo data)
 
 
 def _apply(
