@@ -25,6 +25,7 @@ class Defaults:
     SESSION_COOKIE_NAME = "portal_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_REFRESH_EACH_REQUEST = False  # the session limits refresh it once a minute
     SESSION_COOKIE_SECURE = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)  # the absolute limit
     SESSION_IDLE_MINUTES = 60

@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, request, url_for
+from flask import abort, flash, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import login_manager
@@ -53,6 +53,7 @@ def safe_next(target: str | None, default: str | None = None) -> str:
 @login_manager.unauthorized_handler
 def _unauthorized() -> Any:
     """Send the visitor to sign in; htmx requests get an HX-Redirect to a full page."""
+    flash(login_manager.login_message, login_manager.login_message_category)
     # After signing in, come back to the page asked for; a POST cannot be replayed.
     path = request.full_path.rstrip("?") if request.method == "GET" else None
     target = url_for("auth.login", next=safe_next(path) if path else None)

@@ -21,8 +21,11 @@ import pytest
 from flask import Flask, got_request_exception
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from portal.mail import OutboxMessage
 from portal.models import User
+
 from ..conftest import PASSWORD
+from .pages import CRAWL_CONFIG, Site, Visited, populate, role_of
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -108,9 +111,7 @@ def make_live_server(
                 **overrides,
             }
         )
-        server = make_server(
-            "127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler
-        )
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
         live = LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
 
         def record(sender: Flask, exception: BaseException, **_: Any) -> None:
@@ -186,12 +187,14 @@ class BrowserLog:
 
     def allow_status(self, status: int, url: str | None = None) -> None:
         """Accept Chromium's 'Failed to load resource' line for an expected error status."""
-        self.allow(rf"^Failed to load resource: the server responded with a status of {status}\b", url)
+        prefix = "^Failed to load resource: the server responded with a status of"
+        self.allow(rf"{prefix} {status}\b", url)
 
     def unexpected(self) -> list[Problem]:
         """The problems no ``allow`` covers."""
         return [
-            p for p in self.problems
+            p
+            for p in self.problems
             if not any(
                 pattern.search(p.text) and (url is None or p.url == url)
                 for pattern, url in self.allowed
@@ -211,12 +214,15 @@ class BrowserLog:
 
         page.on("console", on_console)
         page.on("pageerror", lambda error: self.problems.append(Problem("pageerror", str(error))))
-        page.on(
-            "requestfailed",
-            lambda request: self.problems.append(
-                Problem("requestfailed", f"{request.method} {request.failure}", request.url)
-            ),
-        )
+
+        def on_request_failed(request: Any) -> None:
+            # Leaving a page cancels what it was still fetching (its favicon, say).
+            if request.failure != "net::ERR_ABORTED":
+                self.problems.append(
+                    Problem("requestfailed", f"{request.method} {request.failure}", request.url)
+                )
+
+        page.on("requestfailed", on_request_failed)
         page.on("request", lambda request: self.requests.append(request.url))
 
 
@@ -227,12 +233,21 @@ def browser_log() -> BrowserLog:
 
 
 @pytest.fixture
-def new_page(browser: Any, browser_log: BrowserLog) -> Iterator[Callable[[], Any]]:
-    """Open pages, each in a fresh context (its own cookies), all watched by ``browser_log``."""
+def new_page(
+    browser: Any, browser_log: BrowserLog, make_live_server: Callable[..., LiveServer]
+) -> Iterator[Callable[[], Any]]:
+    """Open pages, each in a fresh context (its own cookies), all watched by ``browser_log``.
+
+    It needs ``make_live_server`` only to be torn down first: a page closed after its server
+    stopped would report the favicon it was still fetching as a failed request.
+    """
     contexts: list[Any] = []
 
     def open_page() -> Any:
-        context = browser.new_context(locale="en-IE", timezone_id="Europe/Dublin")
+        # Reduced motion: checks see the settled page, not a swap halfway through fading in.
+        context = browser.new_context(
+            locale="en-IE", timezone_id="Europe/Dublin", reduced_motion="reduce"
+        )
         context.set_default_timeout(10_000)
         context.expose_function(
             "__portalCspViolation",
@@ -257,11 +272,61 @@ def page(new_page: Callable[[], Any]) -> Any:
     return new_page()
 
 
-def sign_in(page: Any, live_server: LiveServer, user: User, password: str = PASSWORD) -> None:
+def sign_in(page: Any, live_server: LiveServer, email: str, password: str = PASSWORD) -> None:
     """Sign in through the real form, as a person would, and wait for the dashboard."""
     page.goto(live_server.link("/login"))
-    page.get_by_label("E-mail").fill(user.email)
+    page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()
     assert page.url == live_server.link("/me"), f"signing in ended on {page.url}"
+
+
+@pytest.fixture
+def expect(browser: Any) -> Any:
+    """Playwright's ``expect`` (imported once the browser is known to be there)."""
+    from playwright.sync_api import expect
+
+    return expect
+
+
+@pytest.fixture
+def site_for(
+    make_live_server: Callable[..., LiveServer],
+    new_page: Callable[[], Any],
+    browser_log: BrowserLog,
+    make_user: Callable[..., User],
+    outbox: Callable[[], list[OutboxMessage]],
+) -> Callable[[str], Site]:
+    """A crawl's starting point: its own live server and page, signed in as its role."""
+
+    def start(crawl: str) -> Site:
+        server = make_live_server(**CRAWL_CONFIG.get(crawl, {}))
+        site = Site(
+            page=new_page(), server=server, log=browser_log, make_user=make_user, outbox=outbox
+        )
+        role = role_of(crawl)
+        if role != "anonymous":
+            site.user = make_user(role=role, name=f"Crawling {role.title()}")
+        populate(site)
+        if site.user is not None:
+            sign_in(site.page, server, site.user.email)
+        return site
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def crawled() -> dict[str, list[Visited]]:
+    """The pages each finished crawl saw this session, so a later check need not crawl again."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def vnu() -> list[str]:
+    """The command that runs the Nu HTML checker, as a list of arguments."""
+    if not Path(JAVA).is_file():
+        missing("no Java to run the Nu HTML checker")
+    if not VNU_JAR.is_file():
+        missing(f"no Nu HTML checker at {VNU_JAR} (make vnu)")
+    return [JAVA, "-jar", str(VNU_JAR)]

@@ -1,0 +1,375 @@
+"""Every page of the portal, as each role sees it: the crawl behind the axe and Nu checks.
+
+To cover a new page, add it here and both checks pick it up:
+
+* a plain page that answers 200: add its path to the role's list (``MEMBER``, ``STAFF``...;
+  a role's list includes the lists of the roles below it, whose pages look different to it);
+* a page that answers an error status: add ``path: status`` to ``ERROR_PAGES[crawl]``;
+* a page that needs setup (a token from a mail, a form sent with errors, an htmx state):
+  write a function decorated with ``@state("member", ...)``. It gets a :class:`Site` and
+  either returns the document response to check (``site.goto(path)`` or the response of a
+  form it submitted) or returns ``None`` after changing the page in place (an htmx swap),
+  in which case the live DOM is checked.
+
+A crawl is a role signed in on its own live server: ``"anonymous"``, ``"member"``,
+``"staff"``, ``"admin"``, and ``"staff-debug"`` (a staff member on an app in debug mode,
+for the pages that only exist there).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from portal import mail
+
+from ..conftest import PASSWORD, link_in
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from portal.mail import OutboxMessage
+    from portal.models import User
+
+    from .conftest import BrowserLog, LiveServer
+
+
+# -- the registry -------------------------------------------------------------------------
+
+ANONYMOUS = ["/", "/signup", "/signup/check-inbox", "/login", "/reset-password", "/join"]
+MEMBER = [
+    "/me",
+    "/me/security",
+    "/me/profile",
+    "/me/resign",
+    "/join",
+    "/join/worker",
+    "/application",
+]
+STAFF = [
+    *MEMBER,
+    "/staff",
+    "/staff/audit",
+    "/staff/audit?action=user.created",
+    "/staff/applications",
+    "/staff/applications?state=&class=artist",
+    "/staff/members",
+    "/staff/members?q=crawl&status=active",
+    "/staff/members/1",
+]
+ADMIN = [*STAFF, "/staff/settings", "/staff/settings/notice_days", "/staff/settings/classes/artist"]
+
+PAGES: dict[str, list[str]] = {
+    "anonymous": ANONYMOUS,
+    "member": MEMBER,
+    "staff": STAFF,
+    "admin": ADMIN,
+    # Pages that exist only when the app runs in debug mode (no SMTP server locally).
+    "staff-debug": ["/staff"],
+}
+
+ERROR_PAGES: dict[str, dict[str, int]] = {
+    "anonymous": {"/no-such-page": 404, "/reset-password/not-a-real-token": 400},
+    "member": {
+        "/no-such-page": 404,
+        "/staff": 403,
+        "/join/no-such-class": 404,
+        "/staff/applications": 403,
+    },
+    "staff": {"/no-such-page": 404, "/staff/settings": 403},
+    "admin": {},
+    "staff-debug": {},
+}
+
+# Filled by @state below; read through visits_for().
+STATES: dict[str, list[Visit]] = {crawl: [] for crawl in PAGES}
+
+# The app config each crawl's live server runs with, on top of the live-server defaults.
+CRAWL_CONFIG: dict[str, dict[str, Any]] = {"staff-debug": {"DEBUG": True}}
+
+CRAWLS = list(PAGES)
+
+
+def populate(site: Site) -> None:
+    """Give a crawl's co-op its classes, applicants and members, so pages show real data.
+
+    The crawl's own user becomes an artist member (staff and admins too), so every member
+    page has something to show.
+    """
+    from portal.db import database
+    from portal.models import Role, User
+    from portal.presets import RESONATE
+    from portal.services import accounts, applications, settings
+    from portal.services.applications import ApplicationInput
+
+    app = site.app
+    with app.test_request_context("/"):
+        db = database(app).session(write=True)
+        settings.apply_preset(db, RESONATE, app.config)
+        coop = settings.current_settings(db, app.config)
+        reviewer = accounts.create_user(
+            db,
+            name="Review Staff",
+            email="reviewer@example.org",
+            password=PASSWORD,
+            role=Role.STAFF,
+            verified=True,
+        )
+        address = {"address_line1": "4 Quay Street", "town": "Galway", "country": "Ireland"}
+
+        def apply(user: User, code: str, answers: dict[str, str]) -> Any:
+            application = applications.start_application(db, user, settings.find_class(db, code))
+            given = ApplicationInput(answers=answers, address=address, accept_rules=True)
+            return applications.submit_application(
+                db, application, given, actor=user, settings=coop
+            )
+
+        artist = {"artist_name": "The Crawlers", "release_url": "https://music.example/c"}
+        for n in range(3):
+            applicant = accounts.create_user(
+                db,
+                name=f"Applicant {n}",
+                email=f"applicant{n}@example.org",
+                password=PASSWORD,
+                verified=True,
+            )
+            application = apply(applicant, "artist", artist)
+            if n == 1:
+                applications.ask_for_information(db, application, "Which label?", actor=reviewer)
+            elif n == 2:
+                applications.reject_application(db, application, "Not found.", actor=reviewer)
+        if site.user is not None:
+            user = db.get(User, site.user.id)
+            applications.approve_application(
+                db, apply(user, "artist", artist), actor=reviewer, settings=coop
+            )
+        db.commit()
+        db.close()
+
+
+def role_of(crawl: str) -> str:
+    """The role a crawl signs in as: ``"staff-debug"`` is a staff member."""
+    return crawl.removesuffix("-debug")
+
+
+# -- the crawl ----------------------------------------------------------------------------
+
+
+@dataclass
+class Site:
+    """What a crawl step may use: the browser page, the live app, and the test's fixtures."""
+
+    page: Any  # playwright.sync_api.Page
+    server: LiveServer
+    log: BrowserLog
+    make_user: Callable[..., User]
+    outbox: Callable[[], list[OutboxMessage]]
+    user: User | None = None
+
+    @property
+    def app(self) -> Flask:
+        return self.server.app
+
+    def goto(self, path: str, status: int = 200) -> Any:
+        """Open ``path`` and check its status; an expected error status is not a problem."""
+        url = self.server.link(path)
+        if status >= 400:
+            self.log.allow_status(status, url)
+        response = self.page.goto(url)
+        assert response is not None, f"no response for {path}"
+        assert response.status == status, f"{path} answered {response.status}, not {status}"
+        return response
+
+    def submit(self, button: str, status: int = 200) -> Any:
+        """Press the form button named ``button`` and return the document that comes back."""
+        with self.page.expect_navigation() as navigation:
+            self.page.get_by_role("button", name=button).click()
+        response = navigation.value
+        if status >= 400:
+            self.log.allow_status(status, response.url)
+        assert response.status == status, (
+            f"pressing {button!r} answered {response.status}, not {status}"
+        )
+        return response
+
+    def latest_mail(self, to: str, subject: str) -> OutboxMessage:
+        """The newest message in the outbox to ``to`` with ``subject``."""
+        for message in self.outbox():
+            if message.to == to and message.subject == subject:
+                return message
+        raise AssertionError(f"no mail {subject!r} to {to} in the outbox")
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page or state to check: ``open`` brings the browser there (see the module doc)."""
+
+    name: str
+    open: Callable[[Site], Any]
+
+
+@dataclass
+class Visited:
+    """A page the crawl is on: its name, URL and HTML (the raw body when there is one)."""
+
+    crawl: str
+    name: str
+    url: str
+    html: str = field(repr=False)
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^A-Za-z0-9]+", "-", f"{self.crawl}--{self.name}").strip("-")
+
+
+def state(*crawls: str) -> Callable[[Callable[[Site], Any]], Callable[[Site], Any]]:
+    """Register a page that needs setup for each of ``crawls``."""
+
+    def register(open_page: Callable[[Site], Any]) -> Callable[[Site], Any]:
+        for crawl in crawls:
+            STATES[crawl].append(Visit(open_page.__name__, open_page))
+        return open_page
+
+    return register
+
+
+def visits_for(crawl: str) -> list[Visit]:
+    """Every page of ``crawl``: the plain ones, the error pages, then those with setup."""
+    plain = [Visit(path, lambda site, path=path: site.goto(path)) for path in PAGES[crawl]]
+    errors = [
+        Visit(f"{path} ({status})", lambda site, path=path, status=status: site.goto(path, status))
+        for path, status in ERROR_PAGES[crawl].items()
+    ]
+    return [*plain, *errors, *STATES[crawl]]
+
+
+def crawl_pages(site: Site, crawl: str) -> Iterator[Visited]:
+    """Bring the browser to each page of ``crawl`` in turn, with the HTML it received."""
+    for visit in visits_for(crawl):
+        response = visit.open(site)
+        html = response.text() if response is not None else site.page.content()
+        yield Visited(crawl=crawl, name=visit.name, url=site.page.url, html=html)
+
+
+def wait_for_htmx(page: Any) -> None:
+    """Wait until htmx has no request in flight and no swap still settling."""
+    from playwright.sync_api import expect
+
+    busy = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+    expect(page.locator(busy)).to_have_count(0)
+
+
+# -- pages that need setup ----------------------------------------------------------------
+
+
+@state("anonymous")
+def signup_with_errors(site: Site) -> Any:
+    """The sign-up form sent empty: 422 with a message by each field."""
+    site.goto("/signup")
+    return site.submit("Create account", status=422)
+
+
+@state("anonymous")
+def login_failed(site: Site) -> Any:
+    """A wrong password: the form again with its message."""
+    user = site.make_user()
+    site.goto("/login")
+    site.page.get_by_label("E-mail").fill(user.email)
+    site.page.get_by_label("Password", exact=True).fill("not-the-password-at-all")
+    return site.submit("Sign in", status=422)
+
+
+@state("anonymous")
+def verify_email_link(site: Site) -> Any:
+    """The page a verification mail links to, after a real sign-up."""
+    email = "crawler.signup@example.org"
+    site.goto("/signup")
+    site.page.get_by_label("Full name").fill("Crawl Signup")
+    site.page.get_by_label("E-mail").fill(email)
+    site.page.get_by_label("Password", exact=True).fill(PASSWORD)
+    site.submit("Create account")
+    message = site.latest_mail(email, "Confirm your e-mail address")
+    return site.goto(link_in(message, "/verify-email/"))
+
+
+@state("anonymous")
+def reset_password_link(site: Site) -> Any:
+    """The page a reset mail links to, asked for through the forgot-password form."""
+    user = site.make_user()
+    site.goto("/reset-password")
+    site.page.get_by_label("E-mail").fill(user.email)
+    site.submit("Send reset link")
+    message = site.latest_mail(user.email, "Reset your password")
+    return site.goto(link_in(message, "/reset-password/"))
+
+
+@state("member", "staff", "admin")
+def change_password_with_errors(site: Site) -> Any:
+    """The change-password form sent empty: 422 with its messages."""
+    site.goto("/me/security")
+    return site.submit("Change password", status=422)
+
+
+@state("staff", "admin")
+def audit_filtered_by_htmx(site: Site) -> None:
+    """The audit log after choosing an action: the results swapped in by htmx."""
+    from playwright.sync_api import expect
+
+    site.goto("/staff/audit")
+    with site.page.expect_response(re.compile(r"/staff/audit\?action=user\.logged_in")):
+        site.page.get_by_label("Action").select_option("user.logged_in")
+    expect(site.page).to_have_url(re.compile(r"action=user\.logged_in"))
+    wait_for_htmx(site.page)
+    actions = site.page.locator("#audit-results tbody td code")
+    expect(actions.first).to_have_text("user.logged_in")
+    assert set(actions.all_inner_texts()) == {"user.logged_in"}
+    return None
+
+
+@state("staff-debug")
+def mail_outbox(site: Site) -> Any:
+    """The debug-only outbox page with a message in it."""
+    mail.deliver(
+        mail.Mail(
+            to="someone@example.org",
+            subject="Confirm your e-mail address",
+            text=f"Open this link:\n\n{site.server.link('/verify-email/abc')}\n",
+            html="<p>Open this link.</p>",
+        ),
+        app=site.app,
+    )
+    return site.goto("/staff/outbox")
+
+
+@state("member")
+def application_form_with_errors(site: Site) -> Any:
+    """The worker application sent empty: 422 with a message by each field."""
+    site.goto("/join/worker")
+    return site.submit("Submit application", status=422)
+
+
+@state("staff", "admin")
+def review_row_approved_by_htmx(site: Site) -> None:
+    """The review queue after approving an application in place."""
+    from playwright.sync_api import expect
+
+    site.goto("/staff/applications")
+    row = site.page.locator("tbody.review-row").first
+    row.get_by_role("button", name=re.compile(r"^Approve")).click()
+    wait_for_htmx(site.page)
+    expect(site.page.locator("tbody.review-row").first).to_contain_text("Approved")
+    return None
+
+
+@state("admin")
+def setting_edited_inline(site: Site) -> None:
+    """The settings page with one setting's form swapped in by htmx."""
+    from playwright.sync_api import expect
+
+    site.goto("/staff/settings")
+    site.page.get_by_role("link", name="Edit Notice period (clear days)").click()
+    wait_for_htmx(site.page)
+    expect(site.page.get_by_label("Notice period (clear days)")).to_be_visible()
+    return None
