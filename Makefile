@@ -21,6 +21,7 @@ run: .stamp-install $(HTMX_FILE)
 	$(BIN)/flask --app portal run --debug --host 127.0.0.1 --port 5000
 
 test: .stamp-install-test $(HTMX_FILE) vnu
+	$(BIN)/ruff check portal tests benchmarks alembic
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: .stamp-install-test

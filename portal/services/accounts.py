@@ -161,7 +161,7 @@ def verify_email(db: Session, token: str, *, max_age: timedelta) -> User:
         raise invalid
     user = db.get(User, payload.get("uid"))
     email = payload.get("email")
-    if user is None or email not in (user.email, user.pending_email):
+    if user is None or not user.is_active or email not in (user.email, user.pending_email):
         raise invalid
     if email == user.pending_email:
         if find_user_by_email(db, email) is not None:

@@ -431,7 +431,7 @@ def get_for_applicant(db: Session, application_id: int, user: User) -> Applicati
 def review_queue(
     db: Session, *, state: str = "", class_code: str = "", page: int = 1, per_page: int = 25
 ) -> Page:
-    """Applications for staff, filtered by state and class; awaiting review first."""
+    """Applications for staff, by state ("open", "all" but drafts, or one) and class."""
     query = (
         select(Application)
         .join(Application.member_class)
@@ -445,7 +445,7 @@ def review_queue(
         query = query.where(
             Application.state.in_([State.SUBMITTED, State.NEEDS_INFO, State.AWAITING_SECOND])
         )
-    elif state:
+    elif state and state != "all":
         query = query.where(Application.state == state)
     else:
         query = query.where(Application.state != State.DRAFT)  # drafts are private

@@ -317,6 +317,7 @@ def export_data(db: Session, user: User) -> dict[str, Any]:
             "created_at": _iso(user.created_at),
             "email_verified_at": _iso(user.email_verified_at),
             "last_login_at": _iso(user.last_login_at),
+            "pending_email": user.pending_email,
         },
         "member": None,
         "applications": [
@@ -364,6 +365,23 @@ def export_data(db: Session, user: User) -> dict[str, Any]:
                 for cm in member.class_memberships
             ],
             "news_opt_in": member.news_opt_in,
+            "status_history": [
+                {"at": _iso(c.at), "status": c.status.value, "note": c.note}
+                for c in db.scalars(
+                    select(MemberStatusChange)
+                    .where(MemberStatusChange.member_id == member.id)
+                    .order_by(MemberStatusChange.at)
+                )
+            ],
+            "resignations": [
+                {
+                    "state": r.state.value,
+                    "reason": r.reason,
+                    "requested_at": _iso(r.requested_at),
+                    "decided_at": _iso(r.decided_at),
+                }
+                for r in db.scalars(select(Resignation).where(Resignation.member_id == member.id))
+            ],
         }
     return data
 
@@ -378,29 +396,35 @@ def anonymise(db: Session, member: Member, *, actor: User, retention_years: int)
         raise InvalidState("Only a ceased member can be anonymised.")
     today = utcnow().date()
     user = member.user
-    if user is not None:
-        for application in db.scalars(select(Application).where(Application.user_id == user.id)):
-            application.answers = []
-            application.applicant_reply = None
-            application.reason = None
-        member.user = None
-        user.name = "Former member"
-        user.email = f"anonymised-{user.id}@invalid"
-        user.password_hash = "!"  # noqa: S105 (matches no password)
-        user.disabled_at = utcnow()
-        user.session_version += 1
-        for consent in db.scalars(select(Consent).where(Consent.user_id == user.id)):
-            db.delete(consent)
     expiry = date(
         member.ceased_on.year + retention_years,
         member.ceased_on.month,
         min(member.ceased_on.day, 28),
     )
     register_kept = today < expiry
+    if user is not None:
+        for application in db.scalars(select(Application).where(Application.user_id == user.id)):
+            application.answers = []
+            application.applicant_reply = None
+            application.reason = None
+            if not register_kept:
+                for name in ("address_line1", "address_line2", "town", "postcode", "country"):
+                    setattr(application, name, "")
+        member.user = None
+        user.name = "Former member"
+        user.email = f"anonymised-{user.id}@invalid"
+        user.pending_email = None
+        user.password_hash = "!"  # noqa: S105 (matches no password)
+        user.disabled_at = utcnow()
+        user.session_version += 1
+        for consent in db.scalars(select(Consent).where(Consent.user_id == user.id)):
+            db.delete(consent)
     if not register_kept:
         member.name = f"Former member no. {member.number}"
         member.address_line1 = member.address_line2 = member.postcode = ""
         member.town = member.country = ""
+    for resignation in db.scalars(select(Resignation).where(Resignation.member_id == member.id)):
+        resignation.reason = ""
     member.news_opt_in = False
     member.anonymised_at = utcnow()
     audit.record(

@@ -21,7 +21,14 @@ from sqlalchemy import select
 
 from .. import htmx
 from ..db import get_db
-from ..models import Application, AuditEvent, Member, MemberStatus, MemberStatusChange
+from ..models import (
+    Application,
+    ApplicationState,
+    AuditEvent,
+    Member,
+    MemberStatus,
+    MemberStatusChange,
+)
 from ..services import members, settings
 from ..templating import current_coop
 from .access import staff_required
@@ -66,14 +73,16 @@ def search() -> Response:
 @staff_required
 def export_csv() -> Response:
     """The statutory register as CSV, streamed row by row (never built in memory)."""
-    db = get_db()
 
     def rows() -> Iterator[str]:
+        # The session is opened inside the stream: the request's own is closed before
+        # streaming begins, and this one is closed when the stream ends.
+        db = get_db()
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(members.REGISTER_COLUMNS)
         for row in members.register_rows(db):
-            writer.writerow(row)
+            writer.writerow([spreadsheet_safe(cell) for cell in row])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -82,6 +91,13 @@ def export_csv() -> Response:
     response = Response(stream_with_context(rows()), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="register-of-members.csv"'
     return response
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A cell a spreadsheet will show as text, never run as a formula (CSV injection)."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
 
 
 def _load(member_id: int) -> Member:
@@ -105,7 +121,10 @@ def detail(member_id: int) -> str:
     member_applications = (
         db.scalars(
             select(Application)
-            .where(Application.user_id == member.user_id)
+            .where(
+                Application.user_id == member.user_id,
+                Application.state != ApplicationState.DRAFT,  # drafts are the applicant's
+            )
             .order_by(Application.created_at.desc())
         ).all()
         if member.user_id

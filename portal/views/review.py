@@ -16,7 +16,7 @@ from .access import safe_next, staff_required
 bp = Blueprint("review", __name__, url_prefix="/staff/applications")
 
 PAGE_SIZE = 25
-STATE_CHOICES = [("open", "Awaiting a decision"), ("", "All but drafts")] + [
+STATE_CHOICES = [("open", "Awaiting a decision"), ("all", "All but drafts")] + [
     (s.value, s.value.replace("_", " ").capitalize())
     for s in ApplicationState
     if s is not ApplicationState.DRAFT
@@ -24,7 +24,7 @@ STATE_CHOICES = [("open", "Awaiting a decision"), ("", "All but drafts")] + [
 
 
 def _filters() -> dict[str, str]:
-    state = request.args.get("state", "open")
+    state = request.args.get("state", "open") or "all"
     if state not in {value for value, _ in STATE_CHOICES}:
         state = "open"
     return {"state": state, "class": request.args.get("class", "")[:32]}
@@ -84,7 +84,10 @@ def _row(
         return response
     if error:
         flash(error, "error")
-    elif message:
+        page = queue()  # the queue again, with the message: the input was refused
+        page.status_code = status
+        return page
+    if message:
         flash(message, "success")
     return htmx.redirect(safe_next(request.form.get("next"), url_for("review.queue")))
 
@@ -151,5 +154,12 @@ def approve_selected() -> Response:
         flash(f"Nothing was approved: {exc.message}", "error")
         return htmx.redirect(url_for("review.queue"))
     db.commit()
-    flash(f"Approved {len(chosen)} application{'s' if len(chosen) != 1 else ''}.", "success")
+    done = sum(a.state is ApplicationState.APPROVED for a in chosen)
+    waiting = len(chosen) - done
+    parts = []
+    if done:
+        parts.append(f"Approved {done} application{'s' if done != 1 else ''}.")
+    if waiting:
+        parts.append(f"{waiting} approved once; another staff member must confirm.")
+    flash(" ".join(parts), "success")
     return htmx.redirect(safe_next(request.form.get("next"), url_for("review.queue")))
