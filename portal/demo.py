@@ -105,6 +105,8 @@ EXTRA_MEMBERS = (
     ("Cathal Ryan", "worker", "Dublin"),
     ("Gráinne Moore", "listener", "Athlone"),  # lapsed: an unpaid fee
     ("Ronan Keane", "listener", "Tralee"),  # ceased: resigned
+    ("Lorcan Byrne", "artist", "Bray"),
+    ("Clíodhna Walsh", "worker", "Ennis"),
 )
 EXTRA_APPLICANTS = (
     ("Sinéad Daly", "worker", {"team": "Support", "hours": "35"}),
