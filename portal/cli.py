@@ -11,7 +11,7 @@ from .db import database, write_session
 from .errors import PortalError
 from .models import Role
 from .presets import PRESETS
-from .services import accounts, settings
+from .services import accounts, ledger, settings
 
 
 @click.command("init-db")
@@ -74,7 +74,25 @@ def seed_demo_command(preset: str) -> None:
     click.echo(demo.logins_text(current_app.config))
 
 
+@click.command("check-register")
+@with_appcontext
+def check_register_command() -> None:
+    """Verify the share ledger's hash chain and holdings; exit 1 on any problem."""
+    with database().session(write=False) as db:
+        result = ledger.check_register(db)
+    for problem in result.problems:
+        click.echo(f"PROBLEM: {problem}", err=True)
+    if not result.ok:
+        raise click.exceptions.Exit(1)
+    click.echo(f"The share register is intact: {result.rows} rows, chain and holdings check.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (init_db_command, create_user_command, seed_demo_command):
+    for command in (
+        init_db_command,
+        create_user_command,
+        seed_demo_command,
+        check_register_command,
+    ):
         app.cli.add_command(command)

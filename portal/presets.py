@@ -36,9 +36,49 @@ class ClassPreset:
 
 
 @dataclass(frozen=True)
+class ShareTypePreset:
+    code: str
+    name: str
+    description: str
+    par_value_minor: int = 100
+    voting: bool = False
+    min_quantity: int = 1
+    step: int = 1
+    max_quantity: int | None = None
+    transferable: bool = False
+    withdrawable: bool = False
+    cancelled_on_ceasing: bool = False
+
+
+# Resonate's share types: one €1 voting membership share per member, and supporter
+# shares (non-voting, in fives, repaid at par on withdrawal).
+SHARE_TYPES = (
+    ShareTypePreset(
+        "membership",
+        "Membership share",
+        "The €1 share every member holds: it carries the member's vote. It cannot be "
+        "transferred and is cancelled when the member leaves.",
+        voting=True,
+        max_quantity=1,
+        cancelled_on_ceasing=True,
+    ),
+    ShareTypePreset(
+        "supporter",
+        "Supporter share",
+        "Non-voting shares that fund the co-op, bought in multiples of 5 and repaid at par "
+        "on withdrawal under the Supporter Share Terms.",
+        min_quantity=5,
+        step=5,
+        withdrawable=True,
+    ),
+)
+
+
+@dataclass(frozen=True)
 class Preset:
     settings: dict[str, Any]
     classes: tuple[ClassPreset, ...] = field(default_factory=tuple)
+    share_types: tuple[ShareTypePreset, ...] = SHARE_TYPES
 
 
 RESONATE = Preset(

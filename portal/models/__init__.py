@@ -22,8 +22,10 @@ from .membership import (
     ResignationState,
     VotingMode,
 )
+from .shares import LEDGER_SIGN, LedgerEntry, LedgerKind, ShareType
 
 __all__ = [
+    "LEDGER_SIGN",
     "OPEN_APPLICATION_STATES",
     "AdmissionRule",
     "Application",
@@ -35,6 +37,8 @@ __all__ = [
     "Consent",
     "CoopSettings",
     "Counter",
+    "LedgerEntry",
+    "LedgerKind",
     "LoginFailure",
     "Member",
     "MemberClass",
@@ -45,6 +49,7 @@ __all__ = [
     "Resignation",
     "ResignationState",
     "Role",
+    "ShareType",
     "UTCDateTime",
     "User",
     "VotingMode",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +17,7 @@ from ..models import (
     CoopSettings,
     MemberClass,
     QuestionKind,
+    ShareType,
     User,
 )
 from ..presets import Preset
@@ -107,6 +109,8 @@ def apply_preset(db: Session, preset: Preset, config: Mapping[str, Any]) -> None
             for i, q in enumerate(spec.questions)
         ]
         db.add(member_class)
+    for position, spec in enumerate(preset.share_types):
+        db.add(ShareType(position=position, **dataclasses.asdict(spec)))
     db.flush()
 
 

@@ -1,0 +1,95 @@
+"""Shares: share types, and the share ledger (the legal register of shares).
+
+The ledger is append-only: the database refuses UPDATE and DELETE on its rows (triggers
+in migration 0003), and each row carries the hash of the one before it. Holdings,
+capital and "the register as of date D" are derived from it, never stored beside it.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime, enum_column, utcnow
+from .membership import Member
+
+
+class LedgerKind(enum.StrEnum):
+    ISSUE = "issue"
+    REDEEM = "redeem"
+    TRANSFER_IN = "transfer_in"
+    TRANSFER_OUT = "transfer_out"
+    CANCEL = "cancel"
+
+
+# The sign of each kind of row in a holding.
+LEDGER_SIGN = {
+    LedgerKind.ISSUE: 1,
+    LedgerKind.TRANSFER_IN: 1,
+    LedgerKind.REDEEM: -1,
+    LedgerKind.TRANSFER_OUT: -1,
+    LedgerKind.CANCEL: -1,
+}
+
+
+class ShareType(Base):
+    """A kind of share: its par value, whether it votes, and how it may be held."""
+
+    __tablename__ = "share_types"
+    __table_args__ = (
+        CheckConstraint("par_value_minor > 0", name="par_value_positive"),
+        CheckConstraint("min_quantity >= 1 AND step >= 1", name="quantities_positive"),
+        CheckConstraint(
+            "max_quantity IS NULL OR max_quantity >= min_quantity", name="max_above_min"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    par_value_minor: Mapped[int] = mapped_column(default=100)
+    voting: Mapped[bool] = mapped_column(default=False)  # membership shares carry the vote
+    min_quantity: Mapped[int] = mapped_column(default=1)
+    step: Mapped[int] = mapped_column(default=1)
+    max_quantity: Mapped[int | None] = mapped_column()
+    transferable: Mapped[bool] = mapped_column(default=False)
+    withdrawable: Mapped[bool] = mapped_column(default=False)
+    cancelled_on_ceasing: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class LedgerEntry(Base):
+    """One row of the share register. Never changed or deleted: corrections are new rows."""
+
+    __tablename__ = "share_ledger"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price_minor >= 0", name="unit_price_positive"),
+        Index("ix_share_ledger_member_type", "member_id", "share_type_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(unique=True)  # gapless, from a counter row
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    kind: Mapped[LedgerKind] = mapped_column(enum_column(LedgerKind, "ledger_kind"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    share_type_id: Mapped[int] = mapped_column(ForeignKey("share_types.id"))
+    quantity: Mapped[int] = mapped_column()
+    unit_price_minor: Mapped[int] = mapped_column()
+    amount_minor: Mapped[int] = mapped_column()
+    currency: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str] = mapped_column(String(120), default="")  # order, decision…
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    member: Mapped[Member] = relationship()
+    share_type: Mapped[ShareType] = relationship()
+
+    @property
+    def signed_quantity(self) -> int:
+        return LEDGER_SIGN[self.kind] * self.quantity
