@@ -22,7 +22,16 @@ from .membership import (
     ResignationState,
     VotingMode,
 )
-from .shares import LEDGER_SIGN, LedgerEntry, LedgerKind, ShareType
+from .shares import (
+    LEDGER_SIGN,
+    Certificate,
+    CertificateState,
+    LedgerEntry,
+    LedgerKind,
+    OrderState,
+    ShareOrder,
+    ShareType,
+)
 
 __all__ = [
     "LEDGER_SIGN",
@@ -33,6 +42,8 @@ __all__ = [
     "ApplicationState",
     "AuditEvent",
     "Base",
+    "Certificate",
+    "CertificateState",
     "ClassMembership",
     "Consent",
     "CoopSettings",
@@ -44,11 +55,13 @@ __all__ = [
     "MemberClass",
     "MemberStatus",
     "MemberStatusChange",
+    "OrderState",
     "PasswordResetToken",
     "QuestionKind",
     "Resignation",
     "ResignationState",
     "Role",
+    "ShareOrder",
     "ShareType",
     "UTCDateTime",
     "User",

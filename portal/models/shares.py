@@ -8,9 +8,9 @@ capital and "the register as of date D" are derived from it, never stored beside
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, enum_column, utcnow
@@ -93,3 +93,71 @@ class LedgerEntry(Base):
     @property
     def signed_quantity(self) -> int:
         return LEDGER_SIGN[self.kind] * self.quantity
+
+
+class OrderState(enum.StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    ISSUED = "issued"
+    CANCELLED = "cancelled"
+
+
+class CertificateState(enum.StrEnum):
+    VALID = "valid"
+    CANCELLED = "cancelled"
+    SUPERSEDED = "superseded"
+
+
+class ShareOrder(Base):
+    """A member's order for shares, paid by bank transfer against its payment reference."""
+
+    __tablename__ = "share_orders"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    share_type_id: Mapped[int] = mapped_column(ForeignKey("share_types.id"))
+    quantity: Mapped[int] = mapped_column()
+    amount_minor: Mapped[int] = mapped_column()
+    currency: Mapped[str] = mapped_column(String(3))
+    payment_reference: Mapped[str] = mapped_column(String(20), unique=True)
+    state: Mapped[OrderState] = mapped_column(
+        enum_column(OrderState, "order_state"), default=OrderState.PENDING_PAYMENT
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_amount_minor: Mapped[int | None] = mapped_column()
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    payment_method: Mapped[str | None] = mapped_column(String(30))
+    bank_reference: Mapped[str | None] = mapped_column(String(120))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    member: Mapped[Member] = relationship()
+    share_type: Mapped[ShareType] = relationship()
+
+
+class Certificate(Base):
+    """A numbered share certificate; its PDF is rendered once, at issue, and kept."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(unique=True)  # gapless, from a counter row
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    share_type_id: Mapped[int] = mapped_column(ForeignKey("share_types.id"))
+    quantity: Mapped[int] = mapped_column()
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    code: Mapped[str] = mapped_column(String(64), unique=True)  # ≥128 random bits
+    state: Mapped[CertificateState] = mapped_column(
+        enum_column(CertificateState, "certificate_state"), default=CertificateState.VALID
+    )
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("share_orders.id"))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    member: Mapped[Member] = relationship()
+    share_type: Mapped[ShareType] = relationship()

@@ -1,0 +1,165 @@
+"""Orders, payments and certificates: the rules, called directly."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.errors import InvalidInput, InvalidState
+from portal.models import (
+    Certificate,
+    LedgerEntry,
+    Member,
+    MemberStatus,
+    OrderState,
+    ShareType,
+)
+from portal.presets import RESONATE
+from portal.services import ledger, settings, shares
+
+
+def render(certificate, coop):
+    """The certificate's identity as bytes (the PDF itself is tested in test_pdf.py)."""
+    return f"certificate {certificate.number} {certificate.code}".encode()
+
+
+@pytest.fixture
+def coop(db, app):
+    settings.apply_preset(db, RESONATE, app.config)
+    return settings.current_settings(db, app.config)
+
+
+@pytest.fixture
+def member(db, coop):
+    holder = Member(
+        number=1,
+        name="Holder",
+        address_line1="1 Quay",
+        town="Cork",
+        country="Ireland",
+        status=MemberStatus.ACTIVE,
+        admitted_on=date(2026, 1, 1),
+    )
+    db.add(holder)
+    db.flush()
+    return holder
+
+
+def share_type(db, code):
+    return db.scalar(select(ShareType).where(ShareType.code == code))
+
+
+def pay(db, order, coop, actor=None, amount=None, reference="BANK-1"):
+    return shares.record_payment(
+        db,
+        order,
+        amount_minor=order.amount_minor if amount is None else amount,
+        paid_on=date(2026, 11, 2),
+        method="bank_transfer",
+        bank_reference=reference,
+        actor=actor,
+        settings=coop,
+        render=render,
+    )
+
+
+@pytest.fixture
+def staff(db):
+    from portal.models import Role
+    from portal.services import accounts
+
+    return accounts.create_user(
+        db,
+        name="Staff",
+        email="s@example.org",
+        password="correct-horse-battery-staple-42",
+        role=Role.STAFF,
+        verified=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("quantity", "problem"),
+    [
+        (3, "at least 5"),
+        (12, "multiples of 5"),
+    ],
+)
+def test_supporter_shares_come_in_fives(db, coop, member, quantity, problem):
+    with pytest.raises(InvalidInput, match=problem):
+        shares.place_order(
+            db, member, share_type(db, "supporter"), quantity, actor=None, settings=coop
+        )
+
+
+def test_the_holding_cap_is_enforced_by_the_service(db, coop, member):
+    coop.max_holding_minor = 5000  # €50
+    shares.place_order(db, member, share_type(db, "supporter"), 25, actor=None, settings=coop)
+    with pytest.raises(InvalidInput, match="limit per member"):
+        shares.place_order(db, member, share_type(db, "supporter"), 30, actor=None, settings=coop)
+
+
+def test_only_one_membership_share(db, coop, member, staff):
+    order = shares.place_order(
+        db, member, share_type(db, "membership"), 1, actor=None, settings=coop
+    )
+    pay(db, order, coop, staff)
+    with pytest.raises(InvalidInput, match="at most 1"):
+        shares.place_order(db, member, share_type(db, "membership"), 1, actor=None, settings=coop)
+
+
+def test_a_payment_issues_shares_and_a_numbered_certificate(db, coop, member, staff):
+    order = shares.place_order(
+        db, member, share_type(db, "supporter"), 25, actor=None, settings=coop
+    )
+    assert order.payment_reference.startswith("RVB-")
+    certificate = pay(db, order, coop, staff)
+    assert order.state is OrderState.ISSUED
+    assert certificate.number == 1 and certificate.quantity == 25
+    assert len(certificate.code) >= 32
+    assert certificate.pdf.startswith(b"certificate 1")
+    assert ledger.holding(db, member, share_type(db, "supporter")) == 25
+
+
+def test_recording_the_same_payment_twice_issues_once(db, coop, member, staff):
+    order = shares.place_order(
+        db, member, share_type(db, "supporter"), 10, actor=None, settings=coop
+    )
+    first = pay(db, order, coop, staff)
+    again = pay(db, order, coop, staff)
+    assert again.id == first.id
+    assert db.scalar(select(func.count()).select_from(LedgerEntry)) == 1
+    assert db.scalar(select(func.count()).select_from(Certificate)) == 1
+    with pytest.raises(InvalidState, match="already paid"):
+        pay(db, order, coop, staff, reference="ANOTHER-TRANSFER")
+
+
+def test_a_mismatched_amount_is_refused_with_the_difference(db, coop, member, staff):
+    order = shares.place_order(
+        db, member, share_type(db, "supporter"), 10, actor=None, settings=coop
+    )
+    with pytest.raises(InvalidInput, match=r"2\.50 less"):
+        pay(db, order, coop, staff, amount=order.amount_minor - 250)
+    assert order.state is OrderState.PENDING_PAYMENT
+
+
+def test_certificate_numbers_follow_each_other(db, coop, member, staff):
+    numbers = []
+    for _ in range(3):
+        order = shares.place_order(
+            db, member, share_type(db, "supporter"), 5, actor=None, settings=coop
+        )
+        numbers.append(pay(db, order, coop, staff).number)
+    assert numbers == [1, 2, 3]
+
+
+def test_an_unpaid_order_can_be_cancelled_but_not_a_paid_one(db, coop, member, staff):
+    order = shares.place_order(
+        db, member, share_type(db, "supporter"), 5, actor=None, settings=coop
+    )
+    shares.cancel_order(db, order, actor=staff)
+    assert order.state is OrderState.CANCELLED
+    with pytest.raises(InvalidState):
+        pay(db, order, coop, staff)
