@@ -14,14 +14,19 @@ from ..errors import InvalidInput, InvalidState, NotAllowed
 from ..models import (
     Application,
     AuditEvent,
+    Certificate,
+    CertificateState,
     ClassMembership,
     Consent,
+    CoopSettings,
+    LedgerKind,
     Member,
     MemberClass,
     MemberStatus,
     MemberStatusChange,
     Resignation,
     ResignationState,
+    ShareType,
     User,
     utcnow,
 )
@@ -257,6 +262,7 @@ def cease_member(db: Session, member: Member, *, actor: User, note: str) -> Memb
     for membership in member.class_memberships:
         if membership.ended_on is None:
             membership.ended_on = today
+    _cancel_membership_shares(db, member, actor)
     _history(db, member, MemberStatus.CEASED, note, actor)
     audit.record(
         db,
@@ -267,6 +273,35 @@ def cease_member(db: Session, member: Member, *, actor: User, note: str) -> Memb
     )
     db.flush()
     return member
+
+
+def _cancel_membership_shares(db: Session, member: Member, actor: User | None) -> None:
+    """Cancel, without repayment, the shares the rules end with membership (a ``cancel`` row)."""
+    from . import ledger
+
+    coop = db.get(CoopSettings, 1)
+    for share_type in db.scalars(select(ShareType).where(ShareType.cancelled_on_ceasing)):
+        held = ledger.holding(db, member, share_type)
+        if held <= 0:
+            continue
+        ledger.append(
+            db,
+            kind=LedgerKind.CANCEL,
+            member=member,
+            share_type=share_type,
+            quantity=held,
+            currency=coop.currency if coop else "EUR",
+            reference="Membership ceased",
+            actor=actor,
+        )
+        for certificate in db.scalars(
+            select(Certificate).where(
+                Certificate.member_id == member.id,
+                Certificate.share_type_id == share_type.id,
+                Certificate.state == CertificateState.VALID,
+            )
+        ):
+            certificate.state = CertificateState.CANCELLED
 
 
 def set_status(

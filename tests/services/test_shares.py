@@ -163,3 +163,27 @@ def test_an_unpaid_order_can_be_cancelled_but_not_a_paid_one(db, coop, member, s
     assert order.state is OrderState.CANCELLED
     with pytest.raises(InvalidState):
         pay(db, order, coop, staff)
+
+
+def test_ceasing_cancels_the_membership_share_without_repayment(db, coop, member, staff):
+    from portal.models import CertificateState, LedgerKind
+    from portal.services import members
+
+    membership = share_type(db, "membership")
+    certificate = pay(
+        db, shares.place_order(db, member, membership, 1, actor=None, settings=coop), coop, staff
+    )
+    supporter = pay(
+        db,
+        shares.place_order(db, member, share_type(db, "supporter"), 5, actor=None, settings=coop),
+        coop,
+        staff,
+    )
+    members.cease_member(db, member, actor=staff, note="Resigned")
+    assert ledger.holding(db, member, membership) == 0
+    assert ledger.holding(db, member, share_type(db, "supporter")) == 5  # repaid separately
+    last = db.scalar(select(LedgerEntry).order_by(LedgerEntry.seq.desc()))
+    assert last.kind is LedgerKind.CANCEL and last.reference == "Membership ceased"
+    assert certificate.state is CertificateState.CANCELLED
+    assert supporter.state is CertificateState.VALID
+    assert ledger.check_register(db).ok

@@ -1,0 +1,253 @@
+"""PDF documents: the share certificate's content, and a renderer that fetches only static/."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urljoin
+
+import pytest
+from flask import Flask
+from pypdf import PdfReader
+from weasyprint.urls import URLFetchingError, path2url
+
+from portal import pdf
+from portal.services.settings import settings_from_config
+
+CODE = "q7Hc2mR4tV9xK1pLw3ZbN8sD5fG6jYa0"
+VERIFY_URL = f"https://members.reverb.example/verify/{CODE}"
+
+def font_covers(language: str) -> bool:
+    """Whether fontconfig has a font for ``language`` (Debian's fonts-* packages)."""
+    if shutil.which("fc-list") is None:
+        return False
+    found = subprocess.run(["fc-list", f":lang={language}", "family"], capture_output=True)
+    return bool(found.stdout.strip())
+
+
+# No CJK font is among the fonts every machine installs; .ci/run must add one for this to run.
+needs_cjk_font = pytest.mark.skipif(
+    not font_covers("zh"), reason="no CJK font installed (e.g. fonts-wqy-microhei)"
+)
+HOSTILE_NAME = (
+    '<img src="file:///etc/passwd"> <img src="http://example.com/x.png"> '
+    '<link rel=stylesheet href="http://example.com/a.css">'
+)
+
+
+def certificate_context(app: Flask, **member: Any) -> dict[str, Any]:
+    """What the certificate template receives, built from plain objects."""
+    coop = settings_from_config(app.config)
+    return {
+        "coop": coop,
+        # 23:30 UTC on 30 June is 1 July in Dublin: the date is shown in the co-op's zone.
+        "certificate": SimpleNamespace(
+            number=17,
+            issued_at=datetime(2025, 6, 30, 23, 30, tzinfo=UTC),
+            quantity=10,
+            code=CODE,
+        ),
+        "member": SimpleNamespace(**{"name": "Aoife Ní Bhriain", "number": 42, **member}),
+        "share_type": SimpleNamespace(name="Supporter share", par_value_minor=250),
+        "amount_minor": 2500,
+        "verify_url": VERIFY_URL,
+        "signatories": [
+            (coop.first_signatory_title, "Máire O'Sullivan"),
+            (coop.second_signatory_title, "Declan Byrne"),
+        ],
+        "qr": pdf.qr_svg(VERIFY_URL),
+    }
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    """The text of each page, with runs of whitespace made single spaces."""
+    reader = PdfReader(io.BytesIO(data))
+    return [" ".join(page.extract_text().split()) for page in reader.pages]
+
+
+def squeezed(text: str) -> str:
+    """The text without any whitespace, for strings the layout may wrap anywhere."""
+    return "".join(text.split())
+
+
+@pytest.fixture
+def render_certificate(app: Flask) -> Callable[..., tuple[bytes, pdf.FetchLog]]:
+    """Render the certificate in a request context: ``render_certificate(name=...)``."""
+
+    def render(**member: Any) -> tuple[bytes, pdf.FetchLog]:
+        with app.test_request_context("/"):
+            return pdf.render_pdf_with_log("certificate.html", **certificate_context(app, **member))
+
+    return render
+
+
+def test_certificate_prints_every_required_particular(app, render_certificate):
+    data, _log = render_certificate()
+    [text] = pdf_pages(data)  # exactly one page
+    coop = settings_from_config(app.config)
+    for expected in [
+        coop.legal_name,
+        coop.registration,
+        coop.address,
+        "Share Certificate No. 17",
+        "Aoife Ní Bhriain",
+        "Member No. 42",
+        "Supporter share",
+        "10",  # quantity
+        "€2.50",  # par value
+        "€25",  # amount paid
+        "1 July 2025",  # date of issue, in Europe/Dublin
+        "The shares are held subject to the rules of the society.",
+        coop.first_signatory_title,
+        "Máire O'Sullivan",
+        coop.second_signatory_title,
+        "Declan Byrne",
+        "Verification code",
+    ]:
+        assert expected in text, expected
+    assert VERIFY_URL in squeezed(text)
+    assert CODE in squeezed(text)
+    assert "<svg" not in text  # the QR code is drawn, not printed as markup
+
+
+def test_certificate_is_one_a4_landscape_page(render_certificate):
+    data, _log = render_certificate()
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (842, 595)  # A4, in points
+
+
+def test_rendering_the_same_certificate_twice_gives_the_same_text(render_certificate):
+    first, _ = render_certificate()
+    second, _ = render_certificate()
+    assert pdf_pages(first) == pdf_pages(second)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Łukasz Żółć", pytest.param("王芳", marks=needs_cjk_font), "Σοφία Παπαδοπούλου"],
+)
+def test_names_in_any_script_are_printed(render_certificate, name):
+    data, _log = render_certificate(name=name)
+    [text] = pdf_pages(data)
+    assert name in text
+
+
+def test_a_hostile_name_is_printed_as_text_and_fetches_nothing(render_certificate):
+    data, log = render_certificate(name=HOSTILE_NAME)
+    pages = pdf_pages(data)
+    assert len(pages) == 1
+    assert squeezed(HOSTILE_NAME) in squeezed(pages[0])
+    assert log.requested == []
+    assert not any("passwd" in url or url.startswith("http") for url in log.requested)
+
+
+def test_html_naming_outside_resources_gets_only_static_files(app):
+    html = """<!DOCTYPE html><html><head>
+      <link rel="stylesheet" href="http://example.com/a.css">
+      <link rel="stylesheet" href="../portal/config.py">
+      </head><body><p>Resources</p>
+      <img src="img/logo.svg" alt="">
+      <img src="file:///etc/passwd" alt="">
+      <img src="https://example.com/x.png" alt="">
+      <img src="ftp://example.com/x.png" alt="">
+      </body></html>"""
+    with app.test_request_context("/"):
+        data, log = pdf.html_to_pdf(html)
+    assert "Resources" in pdf_pages(data)[0]
+    static = path2url(str(Path(app.static_folder).resolve()) + "/")
+    assert log.served == [static + "img/logo.svg"]
+    assert set(log.refused) == {
+        "http://example.com/a.css",
+        urljoin(static, "../portal/config.py"),
+        "file:///etc/passwd",
+        "https://example.com/x.png",
+        "ftp://example.com/x.png",
+    }
+
+
+@pytest.fixture
+def static_root(tmp_path: Path) -> Path:
+    """A static folder with one file, a symlink out of it, and a secret beside it."""
+    root = tmp_path / "static"
+    (root / "css").mkdir(parents=True)
+    (root / "css" / "print.css").write_text("p { color: black }")
+    (tmp_path / "secret.txt").write_text("secret")
+    (root / "escape.txt").symlink_to(tmp_path / "secret.txt")
+    return root
+
+
+def test_the_fetcher_serves_files_under_static(static_root):
+    fetcher = pdf.StaticFetcher(static_root)
+    response = fetcher.fetch(urljoin(fetcher.base_url, "css/print.css"))
+    assert response.read() == b"p { color: black }"
+    assert response.content_type == "text/css"
+    assert fetcher.log.served == [urljoin(fetcher.base_url, "css/print.css")]
+    assert fetcher.log.refused == []
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "/etc/passwd",
+        "file:///etc/passwd",
+        "../secret.txt",
+        "css/../../secret.txt",
+        "%2e%2e/secret.txt",
+        "escape.txt",  # a symlink that leads out
+        "css/",  # a folder, not a file
+        "missing.css",
+        "file://example.com/etc/passwd",
+        "http://example.com/a.css",
+        "https://example.com/a.css",
+        "ftp://example.com/a.css",
+        "http://169.254.169.254/latest/meta-data/",
+    ],
+)
+def test_the_fetcher_refuses_everything_else(static_root, reference):
+    fetcher = pdf.StaticFetcher(static_root)
+    url = urljoin(fetcher.base_url, reference)
+    with pytest.raises(URLFetchingError):
+        fetcher(url)
+    assert fetcher.log.refused == [url]
+    assert fetcher.log.served == []
+
+
+def test_the_fetcher_refuses_the_apps_own_code(app):
+    fetcher = pdf.StaticFetcher(app.static_folder)
+    for reference in ["../portal/config.py", "/etc/passwd"]:
+        with pytest.raises(URLFetchingError):
+            fetcher(urljoin(fetcher.base_url, reference))
+    assert len(fetcher.log.refused) == 2
+
+
+def test_a_render_over_the_time_limit_raises(app_factory, monkeypatch):
+    app = app_factory(PDF_RENDER_TIMEOUT_SECONDS=0.001)
+    release = threading.Event()
+
+    def stuck(html: str, fetcher: pdf.StaticFetcher) -> bytes:
+        release.wait(timeout=10)  # a render that cannot finish before the limit
+        return b""
+
+    monkeypatch.setattr(pdf, "_write_pdf", stuck)
+    try:
+        with app.test_request_context("/"), pytest.raises(pdf.PDFRenderTimeout):
+            pdf.render_pdf("certificate.html", **certificate_context(app))
+    finally:
+        release.set()
+
+
+def test_qr_svg_is_inline_svg_markup():
+    svg = pdf.qr_svg(VERIFY_URL)
+    assert str(svg).startswith("<svg")
+    assert "viewBox" in svg
+    assert "<?xml" not in svg
+    assert svg.__html__() == str(svg)  # Markup: Jinja inserts it unescaped
