@@ -49,6 +49,7 @@ class Defaults:
     LOGIN_MAX_FAILURES = 10
     LOGIN_FAILURE_WINDOW_MINUTES = 15
     LOGIN_RATE_LIMIT = "30 per minute"  # per IP, by Flask-Limiter
+    VERIFY_RATE_LIMIT = "60 per minute"  # per IP, for /verify/<code>
     RATELIMIT_STORAGE_URI = "memory://"  # redis://… when several instances run
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
@@ -63,6 +64,8 @@ class Defaults:
     SMTP_PASSWORD: str | None = None
     SMTP_STARTTLS = True
     SMTP_TIMEOUT = 10
+
+    PDF_RENDER_TIMEOUT_SECONDS = 20
 
     # Front end
     HTMX_LOCAL = False  # serve static/vendor/htmx.min.js instead of the CDN

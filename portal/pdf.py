@@ -15,10 +15,11 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import segno
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 from markupsafe import Markup
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -148,3 +149,22 @@ def qr_svg(data: str) -> Markup:
     """An inline SVG QR code for ``data``, sized by CSS (it has a viewBox, no width)."""
     code = segno.make(data, error="m")
     return Markup(code.svg_inline(scale=1, border=0, omitsize=True, dark="#1f2a36"))  # noqa: S704
+
+
+def render_certificate(certificate: Any, coop: Any) -> bytes:
+    """The PDF of a share certificate, as issued (rendered once and stored)."""
+    verify_url = url_for("shares.verify", code=certificate.code, _external=True)
+    return render_pdf(
+        "certificate.html",
+        coop=coop,
+        certificate=certificate,
+        member=certificate.member,
+        share_type=certificate.share_type,
+        amount_minor=certificate.quantity * certificate.share_type.par_value_minor,
+        verify_url=verify_url,
+        signatories=[
+            (coop.first_signatory_title, ""),
+            (coop.second_signatory_title, ""),
+        ],
+        qr=qr_svg(verify_url),
+    )

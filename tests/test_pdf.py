@@ -24,6 +24,7 @@ from portal.services.settings import settings_from_config
 CODE = "q7Hc2mR4tV9xK1pLw3ZbN8sD5fG6jYa0"
 VERIFY_URL = f"https://members.reverb.example/verify/{CODE}"
 
+
 def font_covers(language: str) -> bool:
     """Whether fontconfig has a font for ``language`` (Debian's fonts-* packages)."""
     if shutil.which("fc-list") is None:
@@ -191,6 +192,12 @@ def test_the_fetcher_serves_files_under_static(static_root):
     assert response.read() == b"p { color: black }"
     assert response.content_type == "text/css"
     assert fetcher.log.served == [urljoin(fetcher.base_url, "css/print.css")]
+    assert fetcher.log.refused == []
+
+
+def test_the_fetcher_serves_data_uris(static_root):
+    fetcher = pdf.StaticFetcher(static_root)
+    assert fetcher("data:text/css,p%7Bcolor:red%7D").read() == b"p{color:red}"
     assert fetcher.log.refused == []
 
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 ANONYMOUS = ["/", "/signup", "/signup/check-inbox", "/login", "/reset-password", "/join"]
 MEMBER = [
     "/me",
+    "/shares",
     "/me/security",
     "/me/profile",
     "/me/resign",
@@ -71,7 +72,11 @@ PAGES: dict[str, list[str]] = {
 }
 
 ERROR_PAGES: dict[str, dict[str, int]] = {
-    "anonymous": {"/no-such-page": 404, "/reset-password/not-a-real-token": 400},
+    "anonymous": {
+        "/no-such-page": 404,
+        "/reset-password/not-a-real-token": 400,
+        "/verify/no-such-code": 404,
+    },
     "member": {
         "/no-such-page": 404,
         "/staff": 403,

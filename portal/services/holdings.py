@@ -1,0 +1,79 @@
+"""Reading a member's shares: holdings, capital, orders and certificates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from ..models import Certificate, Member, ShareOrder, ShareType, User
+from . import ledger
+
+
+@dataclass(frozen=True)
+class Holding:
+    share_type: ShareType
+    quantity: int
+
+    @property
+    def value_minor(self) -> int:
+        return self.quantity * self.share_type.par_value_minor
+
+
+@dataclass(frozen=True)
+class ShareSummary:
+    holdings: list[Holding]
+    orders: list[ShareOrder]
+    certificates: list[Certificate]
+
+    @property
+    def capital_minor(self) -> int:
+        return sum(h.value_minor for h in self.holdings)
+
+
+def summary(db: Session, member: Member) -> ShareSummary:
+    """What the member holds now, what they ordered, and their certificates."""
+    types = list(db.scalars(select(ShareType).order_by(ShareType.position)))
+    held = [Holding(t, ledger.holding(db, member, t)) for t in types]
+    orders = db.scalars(
+        select(ShareOrder)
+        .options(joinedload(ShareOrder.share_type))
+        .where(ShareOrder.member_id == member.id)
+        .order_by(ShareOrder.created_at.desc())
+    ).all()
+    certificates = db.scalars(
+        select(Certificate)
+        .options(joinedload(Certificate.share_type))
+        .where(Certificate.member_id == member.id)
+        .order_by(Certificate.number.desc())
+    ).all()
+    return ShareSummary([h for h in held if h.quantity], list(orders), list(certificates))
+
+
+def certificate_for(db: Session, number: int, user: User) -> Certificate | None:
+    """The certificate with this number if ``user`` owns it or is staff; None otherwise."""
+    certificate = db.scalar(
+        select(Certificate)
+        .options(joinedload(Certificate.member))
+        .where(Certificate.number == number)
+    )
+    if certificate is None:
+        return None
+    if user.is_staff or certificate.member.user_id == user.id:
+        return certificate
+    return None
+
+
+def certificate_by_code(db: Session, code: str) -> Certificate | None:
+    """The certificate a verification code names, if any."""
+    return db.scalar(
+        select(Certificate)
+        .options(joinedload(Certificate.member), joinedload(Certificate.share_type))
+        .where(Certificate.code == code)
+    )
+
+
+def display_name(member: Member) -> str:
+    """The holder's name for public pages: initials only (members' names are private)."""
+    return " ".join(f"{part[0]}." for part in member.name.split() if part)

@@ -1,0 +1,179 @@
+"""Shares pages: the member's overview, certificate downloads, public verification."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from portal.db import database
+from portal.models import Member, MemberStatus, ShareType, User
+from portal.presets import RESONATE
+from portal.services import settings, shares
+
+
+def fake_pdf(certificate, coop):
+    return b"%PDF-1.7 certificate " + str(certificate.number).encode()
+
+
+@pytest.fixture
+def issued(app, make_user):
+    """A member with 25 supporter shares on certificate no. 1, and another member."""
+    owner = make_user(email="owner@example.org", name="Nora Owner")
+    other = make_user(email="other@example.org", name="Otto Other")
+    staff = make_user(email="staff@example.org", role="staff")
+    with app.test_request_context("/"):
+        db = database(app).session(write=True)
+        settings.apply_preset(db, RESONATE, app.config)
+        coop = settings.current_settings(db, app.config)
+        for n, user in enumerate((owner, other), start=1):
+            db.add(
+                Member(
+                    number=n,
+                    user_id=user.id,
+                    name=user.name,
+                    address_line1="1 Quay",
+                    town="Cork",
+                    country="Ireland",
+                    status=MemberStatus.ACTIVE,
+                    admitted_on=date(2026, 1, 1),
+                )
+            )
+        db.flush()
+        member = db.scalar(select(Member).where(Member.number == 1))
+        supporter = db.scalar(select(ShareType).where(ShareType.code == "supporter"))
+        order = shares.place_order(db, member, supporter, 25, actor=None, settings=coop)
+        certificate = shares.record_payment(
+            db,
+            order,
+            amount_minor=order.amount_minor,
+            paid_on=date(2026, 11, 2),
+            method="bank_transfer",
+            bank_reference="B1",
+            actor=db.get(User, staff.id),
+            settings=coop,
+            render=fake_pdf,
+        )
+        code = certificate.code
+        db.commit()
+        db.close()
+    return code
+
+
+def test_the_owner_sees_holdings_orders_and_certificates(client, issued):
+    client.login("owner@example.org")
+    page = client.get("/shares").get_data(as_text=True)
+    assert "Supporter share" in page and "€25" in page
+    assert "Certificate no. 1" in page
+    assert 'href="/certificates/1.pdf"' in page
+
+
+def test_the_owner_downloads_the_stored_bytes(client, issued):
+    client.login("owner@example.org")
+    first = client.get("/certificates/1.pdf")
+    assert first.status_code == 200
+    assert first.mimetype == "application/pdf"
+    assert "attachment" in first.headers["Content-Disposition"]
+    assert first.data == b"%PDF-1.7 certificate 1"
+    assert client.get("/certificates/1.pdf").data == first.data
+
+
+def test_another_member_cannot_reach_the_certificate(client, issued):
+    client.login("other@example.org")
+    assert client.get("/certificates/1.pdf").status_code == 404
+    assert "Certificate no. 1" not in client.get("/shares").get_data(as_text=True)
+
+
+def test_staff_can_download_any_certificate(client, issued):
+    client.login("staff@example.org")
+    assert client.get("/certificates/1.pdf").status_code == 200
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, issued):
+    assert client.get("/certificates/1.pdf").status_code == 303
+
+
+def test_verify_shows_the_state_and_only_initials(client, issued):
+    page = client.get(f"/verify/{issued}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Valid" in text and "25 × Supporter share" in text
+    assert "N. O." in text
+    assert "Nora Owner" not in text
+
+
+def test_an_unknown_code_reveals_nothing(client, issued):
+    page = client.get("/verify/not-a-real-code")
+    assert page.status_code == 404
+    assert "No certificate has this code" in page.get_data(as_text=True)
+
+
+def test_verification_is_rate_limited(app_factory, issued):
+    app = app_factory(VERIFY_RATE_LIMIT="2 per minute")
+    client = app.test_client()
+    assert client.get(f"/verify/{issued}").status_code == 200
+    assert client.get("/verify/guess-1").status_code == 404
+    assert client.get("/verify/guess-2").status_code == 429
+
+
+def test_a_member_without_shares_sees_an_empty_overview(client, make_user, app):
+    make_user(email="new@example.org")
+    client.login("new@example.org")
+    assert "Apply to join" in client.get("/shares").get_data(as_text=True)
+
+
+def test_a_real_certificate_pdf_is_issued_and_downloaded_byte_identical(app, make_user, client):
+    import io
+
+    from pypdf import PdfReader
+
+    from portal import pdf
+
+    owner = make_user(email="real@example.org", name="Siún Ní Bhriain")
+    staff = make_user(email="staff2@example.org", role="staff")
+    with app.test_request_context("/"):
+        db = database(app).session(write=True)
+        settings.apply_preset(db, RESONATE, app.config)
+        coop = settings.current_settings(db, app.config)
+        db.add(
+            Member(
+                number=7,
+                user_id=owner.id,
+                name=owner.name,
+                address_line1="1 Quay",
+                town="Cork",
+                country="Ireland",
+                status=MemberStatus.ACTIVE,
+                admitted_on=date(2026, 1, 1),
+            )
+        )
+        db.flush()
+        member = db.scalar(select(Member).where(Member.number == 7))
+        membership = db.scalar(select(ShareType).where(ShareType.code == "membership"))
+        order = shares.place_order(db, member, membership, 1, actor=None, settings=coop)
+        certificate = shares.record_payment(
+            db,
+            order,
+            amount_minor=100,
+            paid_on=date(2026, 11, 2),
+            method="bank_transfer",
+            bank_reference="B7",
+            actor=db.get(User, staff.id),
+            settings=coop,
+            render=pdf.render_certificate,
+        )
+        stored, code = certificate.pdf, certificate.code
+        db.commit()
+        db.close()
+    text = PdfReader(io.BytesIO(stored)).pages[0].extract_text()
+    for expected in (
+        "Share Certificate No. 1",
+        "Siún Ní Bhriain",
+        "Membership share",
+        coop.legal_name,
+        code,
+    ):
+        assert expected.replace(" ", "") in text.replace(" ", "").replace("\n", ""), expected
+    client.login("real@example.org")
+    assert client.get("/certificates/1.pdf").data == stored
