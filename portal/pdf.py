@@ -163,8 +163,8 @@ def render_certificate(certificate: Any, coop: Any) -> bytes:
         amount_minor=certificate.quantity * certificate.share_type.par_value_minor,
         verify_url=verify_url,
         signatories=[
-            (coop.first_signatory_title, ""),
-            (coop.second_signatory_title, ""),
+            (coop.first_signatory_title, coop.first_signatory_name),
+            (coop.second_signatory_title, coop.second_signatory_name),
         ],
         qr=qr_svg(verify_url),
     )

@@ -94,6 +94,11 @@ RESONATE = Preset(
         "its future one member, one vote.",
         "contact_email": "members@reverb.example",
         "rulebook_version": "Rules of Reverb Music Co-operative Society Ltd, 2025 edition",
+        "first_signatory_name": "Máire Ní Dhónaill",
+        "second_signatory_name": "Pádraig Walsh",
+        "bank_account_name": "Reverb Music Co-operative Society Ltd",
+        "bank_iban": "IE29AIBK93115212345678",
+        "bank_bic": "AIBKIE2D",
     },
     classes=(
         ClassPreset(

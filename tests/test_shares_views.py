@@ -177,3 +177,99 @@ def test_a_real_certificate_pdf_is_issued_and_downloaded_byte_identical(app, mak
         assert expected.replace(" ", "") in text.replace(" ", "").replace("\n", ""), expected
     client.login("real@example.org")
     assert client.get("/certificates/1.pdf").data == stored
+
+
+@pytest.fixture
+def holder(app, make_user):
+    """A member with no shares yet, in the Resonate co-op; and a staff member."""
+    user = make_user(email="buyer@example.org", name="Bea Buyer")
+    make_user(email="cashier@example.org", role="staff")
+    make_user(email="nosy@example.org", name="Nosy Member")
+    with app.test_request_context("/"):
+        db = database(app).session(write=True)
+        settings.apply_preset(db, RESONATE, app.config)
+        db.add(
+            Member(
+                number=1,
+                user_id=user.id,
+                name=user.name,
+                address_line1="1 Quay",
+                town="Cork",
+                country="Ireland",
+                status=MemberStatus.ACTIVE,
+                admitted_on=date(2026, 1, 1),
+            )
+        )
+        db.commit()
+        db.close()
+    return user
+
+
+def test_the_buy_form_checks_as_the_member_types(client, holder):
+    client.login("buyer@example.org")
+    assert "Place order" in client.get("/shares/buy").get_data(as_text=True)
+    ok = client.htmx_get("/shares/buy?share_type=supporter&quantity=25")
+    text = ok.get_data(as_text=True)
+    assert "<html" not in text and "€25" in text and "HX-Request" in ok.headers["Vary"]
+    wrong = client.htmx_get("/shares/buy?share_type=supporter&quantity=12").get_data(as_text=True)
+    assert "multiples of 5" in wrong
+
+
+def test_an_order_shows_bank_instructions_to_its_owner_only(app, client, holder):
+    client.login("buyer@example.org")
+    placed = client.post("/shares/buy", data={"share_type": "supporter", "quantity": "25"})
+    assert placed.status_code == 303
+    page = client.get(placed.headers["Location"]).get_data(as_text=True)
+    assert "IE29AIBK93115212345678" in page and "RVB-" in page and "€25" in page
+    nosy = app.test_client()
+    nosy.login("nosy@example.org")
+    assert nosy.get(placed.headers["Location"]).status_code == 404
+    assert nosy.post(placed.headers["Location"] + "/cancel").status_code == 404
+
+
+def test_a_bad_order_is_refused_with_the_rule(client, holder):
+    client.login("buyer@example.org")
+    refused = client.post("/shares/buy", data={"share_type": "supporter", "quantity": "3"})
+    assert refused.status_code == 422
+    assert "at least 5" in refused.get_data(as_text=True)
+    assert (
+        client.post("/shares/buy", data={"share_type": "nope", "quantity": "x"}).status_code == 422
+    )
+
+
+def test_staff_record_a_payment_and_the_certificate_is_issued_once(app, client, holder):
+    client.login("buyer@example.org")
+    placed = client.post("/shares/buy", data={"share_type": "supporter", "quantity": "10"})
+    order_id = int(placed.headers["Location"].rsplit("/", 1)[1])
+    staff = app.test_client()
+    staff.login("cashier@example.org")
+    assert "RVB-" in staff.get("/staff/orders").get_data(as_text=True)
+    short = staff.post(
+        f"/staff/orders/{order_id}/payment",
+        data={
+            "amount": "7.50",
+            "paid_on": "2026-11-02",
+            "method": "bank_transfer",
+            "bank_reference": "TX-1",
+        },
+    )
+    assert short.status_code == 422
+    assert "2.50 less" in short.get_data(as_text=True)
+    paid = {
+        "amount": "10.00",
+        "paid_on": "2026-11-02",
+        "method": "bank_transfer",
+        "bank_reference": "TX-1",
+    }
+    assert staff.post(f"/staff/orders/{order_id}/payment", data=paid).status_code == 303
+    assert staff.post(f"/staff/orders/{order_id}/payment", data=paid).status_code == 303
+    overview = client.get("/shares").get_data(as_text=True)
+    assert "Certificate no. 1" in overview and "Certificate no. 2" not in overview
+    download = client.get("/certificates/1.pdf")
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
+
+
+def test_members_cannot_record_payments(client, holder):
+    client.login("buyer@example.org")
+    assert client.get("/staff/orders").status_code == 403
+    assert client.post("/staff/orders/1/payment", data={}).status_code == 403

@@ -111,6 +111,12 @@ class CoopSettings(Base):
     proxies_per_holder: Mapped[int] = mapped_column(default=5)
     first_signatory_title: Mapped[str] = mapped_column(String(60), default="Secretary")
     second_signatory_title: Mapped[str] = mapped_column(String(60), default="Director")
+    first_signatory_name: Mapped[str] = mapped_column(String(120), default="")
+    second_signatory_name: Mapped[str] = mapped_column(String(120), default="")
+    # Where members send money for shares (bank transfer is the default way to pay).
+    bank_account_name: Mapped[str] = mapped_column(String(120), default="")
+    bank_iban: Mapped[str] = mapped_column(String(34), default="")
+    bank_bic: Mapped[str] = mapped_column(String(11), default="")
     two_person_approval: Mapped[bool] = mapped_column(default=False)
     retention_years: Mapped[int] = mapped_column(default=6)  # register data kept after ceasing
     # The rulebook version applicants accept; the documents issue replaces it with a link.

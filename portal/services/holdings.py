@@ -77,3 +77,39 @@ def certificate_by_code(db: Session, code: str) -> Certificate | None:
 def display_name(member: Member) -> str:
     """The holder's name for public pages: initials only (members' names are private)."""
     return " ".join(f"{part[0]}." for part in member.name.split() if part)
+
+
+def buyable_types(db: Session) -> list[ShareType]:
+    """Share types a member can order, in display order."""
+    return list(db.scalars(select(ShareType).order_by(ShareType.position)))
+
+
+def find_type(db: Session, code: str) -> ShareType | None:
+    """The share type with this code, if any."""
+    return db.scalar(select(ShareType).where(ShareType.code == code))
+
+
+def order_for(db: Session, order_id: int, user: User) -> ShareOrder | None:
+    """The order if ``user`` placed it (their member's) or is staff; None otherwise."""
+    order = db.scalar(
+        select(ShareOrder)
+        .options(joinedload(ShareOrder.member), joinedload(ShareOrder.share_type))
+        .where(ShareOrder.id == order_id)
+    )
+    if order is None or not (user.is_staff or order.member.user_id == user.id):
+        return None
+    return order
+
+
+def pending_orders(db: Session) -> list[ShareOrder]:
+    """Orders waiting for their payment to be recorded, oldest first."""
+    from ..models import OrderState
+
+    return list(
+        db.scalars(
+            select(ShareOrder)
+            .options(joinedload(ShareOrder.member), joinedload(ShareOrder.share_type))
+            .where(ShareOrder.state == OrderState.PENDING_PAYMENT)
+            .order_by(ShareOrder.created_at)
+        )
+    )

@@ -176,6 +176,26 @@ def _zone(value: Any) -> str:
     return name
 
 
+def _iban(value: Any) -> str:
+    """An IBAN, checked by its ISO 13616 mod-97 check digits; empty is allowed."""
+    iban = re.sub(r"\s+", "", str(value or "")).upper()
+    if not iban:
+        return ""
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", iban):
+        raise InvalidInput("That is not an IBAN (e.g. IE29 AIBK 9311 5212 3456 78).")
+    digits = "".join(str(int(c, 36)) for c in iban[4:] + iban[:4])
+    if int(digits) % 97 != 1:
+        raise InvalidInput("That IBAN's check digits are wrong; check for a typing mistake.")
+    return iban
+
+
+def _bic(value: Any) -> str:
+    bic = str(value or "").strip().upper()
+    if bic and not re.fullmatch(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?", bic):
+        raise InvalidInput("A BIC has 8 or 11 letters and digits, e.g. AIBKIE2D.")
+    return bic
+
+
 def _currency(value: Any) -> str:
     code = str(value or "").strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", code):
@@ -254,6 +274,23 @@ SETTING_FIELDS: dict[str, tuple[str, str, Any]] = {
         "",
         lambda v: _text(v, "Signatory", max_length=60),
     ),
+    "first_signatory_name": (
+        "First signatory's name",
+        "Printed on new certificates.",
+        lambda v: _text(v, "Name", max_length=120, required=False),
+    ),
+    "second_signatory_name": (
+        "Second signatory's name",
+        "Printed on new certificates.",
+        lambda v: _text(v, "Name", max_length=120, required=False),
+    ),
+    "bank_account_name": (
+        "Bank account name",
+        "Shown with the payment instructions for shares.",
+        lambda v: _text(v, "Account name", max_length=120, required=False),
+    ),
+    "bank_iban": ("IBAN", "", lambda v: _iban(v)),
+    "bank_bic": ("BIC", "", lambda v: _bic(v)),
     "retention_years": (
         "Keep ceased members' register data (years)",
         "",

@@ -7,7 +7,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every area's blueprint."""
-    from . import admin, auth, me, membership, public, register, review, shares, staff
+    from . import admin, auth, me, membership, payments, public, register, review, shares, staff
 
-    for module in (public, auth, me, membership, shares, staff, review, register, admin):
+    for module in (public, auth, me, membership, shares, staff, review, register, payments, admin):
         app.register_blueprint(module.bp)

@@ -42,6 +42,7 @@ ANONYMOUS = ["/", "/signup", "/signup/check-inbox", "/login", "/reset-password",
 MEMBER = [
     "/me",
     "/shares",
+    "/shares/buy",
     "/me/security",
     "/me/profile",
     "/me/resign",
@@ -55,6 +56,7 @@ STAFF = [
     "/staff/audit",
     "/staff/audit?action=user.created",
     "/staff/applications",
+    "/staff/orders",
     "/staff/applications?state=&class=artist",
     "/staff/members",
     "/staff/members?q=crawl&status=active",
@@ -378,3 +380,15 @@ def setting_edited_inline(site: Site) -> None:
     wait_for_htmx(site.page)
     expect(site.page.get_by_label("Notice period (clear days)")).to_be_visible()
     return None
+
+
+@state("member")
+def share_order_placed(site: Site) -> Any:
+    """A supporter-share order just placed: its page with the bank instructions."""
+    from playwright.sync_api import expect
+
+    site.goto("/shares/buy")
+    site.page.get_by_label("Supporter share", exact=False).check()
+    site.page.get_by_label("Number of shares").fill("25")
+    expect(site.page.locator("#order-check")).to_contain_text("€25")
+    return site.submit("Place order")
