@@ -30,7 +30,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, members
+from . import audit, members, shares
 from .pagination import Page, paginate
 
 State = ApplicationState
@@ -269,7 +269,11 @@ def submit_application(
         mail.queue(db, "application_received", to=actor.email, application=application)
     if application.member_class.admission_rule is AdmissionRule.AUTOMATIC:
         _decide_approved(
-            db, application, actor=None, note="Admitted automatically; to be ratified by the board"
+            db,
+            application,
+            actor=None,
+            settings=settings,
+            note="Admitted automatically; to be ratified by the board",
         )
     db.flush()
     return application
@@ -367,16 +371,25 @@ def approve_application(
             return application
         if application.first_approver_id == actor.id:
             raise NotAllowed("A second staff member must confirm this approval.")
-    _decide_approved(db, application, actor=actor, note="Approved by staff")
+    _decide_approved(db, application, actor=actor, settings=settings, note="Approved by staff")
     db.flush()
     return application
 
 
 def _decide_approved(
-    db: Session, application: Application, *, actor: User | None, note: str
+    db: Session,
+    application: Application,
+    *,
+    actor: User | None,
+    settings: CoopSettings,
+    note: str,
 ) -> None:
-    """Admit the applicant and close the application as approved (one transaction)."""
+    """Admit the applicant and close the application as approved (one transaction).
+
+    The class's required membership shares are ordered at once, for the member to pay.
+    """
     member = members.admit(db, application, actor=actor, note=note)
+    shares.order_required_shares(db, member, application.member_class, settings=settings)
     application.state = State.APPROVED
     application.member_id = member.id
     application.reviewer = actor

@@ -25,6 +25,7 @@ from ..models import (
     CoopSettings,
     LedgerKind,
     Member,
+    MemberClass,
     MemberStatus,
     OrderState,
     ShareOrder,
@@ -137,6 +138,32 @@ def place_order(
         f"reference {order.payment_reference}",
     )
     return order
+
+
+def order_required_shares(
+    db: Session, member: Member, member_class: MemberClass, *, settings: CoopSettings
+) -> ShareOrder | None:
+    """Order the membership shares a class requires, unless held or already ordered."""
+    share_type = db.scalar(
+        select(ShareType).where(ShareType.voting.is_(True)).order_by(ShareType.position)
+    )
+    if share_type is None or member_class.required_shares <= 0:
+        return None
+    held = ledger.holding(db, member, share_type)
+    ordered = (
+        db.scalar(
+            select(func.coalesce(func.sum(ShareOrder.quantity), 0)).where(
+                ShareOrder.member_id == member.id,
+                ShareOrder.share_type_id == share_type.id,
+                ShareOrder.state == OrderState.PENDING_PAYMENT,
+            )
+        )
+        or 0
+    )
+    missing = member_class.required_shares - held - ordered
+    if missing <= 0:
+        return None
+    return place_order(db, member, share_type, missing, actor=None, settings=settings)
 
 
 def cancel_order(db: Session, order: ShareOrder, *, actor: User) -> ShareOrder:

@@ -258,3 +258,20 @@ def test_only_a_ceased_member_is_anonymised_and_the_register_fields_stay(db, coo
     assert member.address_line1 == "1 Main Street"  # kept for the statutory register
     assert user.email.endswith("@invalid") and not user.is_active
     assert db.scalar(select(Application).where(Application.user_id == user.id)).answers == []
+
+
+def test_approval_orders_the_required_membership_share_once(db, coop, person):
+    from portal.models import OrderState, ShareOrder
+
+    staff, user = person(Role.STAFF), person()
+    applications.approve_application(db, submitted(db, coop, user), actor=staff, settings=coop)
+    worker = ApplicationInput(
+        answers={"team": "Ops", "hours": "60"}, address=ADDRESS, accept_rules=True
+    )
+    second = submitted(db, coop, user, code="worker", given=worker)
+    applications.approve_application(db, second, actor=staff, settings=coop)
+    orders = db.scalars(select(ShareOrder)).all()
+    assert [(o.quantity, o.share_type.code, o.state) for o in orders] == [
+        (1, "membership", OrderState.PENDING_PAYMENT)
+    ]
+    assert orders[0].member.user_id == user.id
