@@ -13,6 +13,22 @@ from portal.presets import RESONATE
 from portal.services import settings, shares
 
 
+def add_member(db, user_id, name, *, number):
+    """Put someone on the register directly (admission itself is tested elsewhere)."""
+    db.add(
+        Member(
+            number=number,
+            user_id=user_id,
+            name=name,
+            address_line1="1 Quay",
+            town="Cork",
+            country="Ireland",
+            status=MemberStatus.ACTIVE,
+            admitted_on=date(2026, 1, 1),
+        )
+    )
+
+
 def fake_pdf(certificate, coop):
     return b"%PDF-1.7 certificate " + str(certificate.number).encode()
 
@@ -28,18 +44,7 @@ def issued(app, make_user):
         settings.apply_preset(db, RESONATE, app.config)
         coop = settings.current_settings(db, app.config)
         for n, user in enumerate((owner, other), start=1):
-            db.add(
-                Member(
-                    number=n,
-                    user_id=user.id,
-                    name=user.name,
-                    address_line1="1 Quay",
-                    town="Cork",
-                    country="Ireland",
-                    status=MemberStatus.ACTIVE,
-                    admitted_on=date(2026, 1, 1),
-                )
-            )
+            add_member(db, user.id, user.name, number=n)
         db.flush()
         member = db.scalar(select(Member).where(Member.number == 1))
         supporter = db.scalar(select(ShareType).where(ShareType.code == "supporter"))
@@ -136,18 +141,7 @@ def test_a_real_certificate_pdf_is_issued_and_downloaded_byte_identical(app, mak
         db = database(app).session(write=True)
         settings.apply_preset(db, RESONATE, app.config)
         coop = settings.current_settings(db, app.config)
-        db.add(
-            Member(
-                number=7,
-                user_id=owner.id,
-                name=owner.name,
-                address_line1="1 Quay",
-                town="Cork",
-                country="Ireland",
-                status=MemberStatus.ACTIVE,
-                admitted_on=date(2026, 1, 1),
-            )
-        )
+        add_member(db, owner.id, owner.name, number=7)
         db.flush()
         member = db.scalar(select(Member).where(Member.number == 7))
         membership = db.scalar(select(ShareType).where(ShareType.code == "membership"))
@@ -188,18 +182,7 @@ def holder(app, make_user):
     with app.test_request_context("/"):
         db = database(app).session(write=True)
         settings.apply_preset(db, RESONATE, app.config)
-        db.add(
-            Member(
-                number=1,
-                user_id=user.id,
-                name=user.name,
-                address_line1="1 Quay",
-                town="Cork",
-                country="Ireland",
-                status=MemberStatus.ACTIVE,
-                admitted_on=date(2026, 1, 1),
-            )
-        )
+        add_member(db, user.id, user.name, number=1)
         db.commit()
         db.close()
     return user
