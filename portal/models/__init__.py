@@ -24,6 +24,7 @@ from .membership import (
 )
 from .shares import (
     LEDGER_SIGN,
+    OPEN_WITHDRAWAL_STATES,
     Certificate,
     CertificateState,
     LedgerEntry,
@@ -31,11 +32,15 @@ from .shares import (
     OrderState,
     ShareOrder,
     ShareType,
+    Transfer,
+    Withdrawal,
+    WithdrawalState,
 )
 
 __all__ = [
     "LEDGER_SIGN",
     "OPEN_APPLICATION_STATES",
+    "OPEN_WITHDRAWAL_STATES",
     "AdmissionRule",
     "Application",
     "ApplicationQuestion",
@@ -63,8 +68,11 @@ __all__ = [
     "Role",
     "ShareOrder",
     "ShareType",
+    "Transfer",
     "UTCDateTime",
     "User",
     "VotingMode",
+    "Withdrawal",
+    "WithdrawalState",
     "utcnow",
 ]

@@ -161,3 +161,84 @@ class Certificate(Base):
 
     member: Mapped[Member] = relationship()
     share_type: Mapped[ShareType] = relationship()
+
+
+class WithdrawalState(enum.StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REPAID = "repaid"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+# A withdrawal still holding back the shares it names (they cannot be withdrawn twice).
+OPEN_WITHDRAWAL_STATES = (WithdrawalState.REQUESTED, WithdrawalState.APPROVED)
+
+
+class Withdrawal(Base):
+    """A member's request to withdraw shares: the board decides, then the co-op repays at par.
+
+    ``requested → approved → repaid``, or ``rejected`` / ``cancelled``. The ``redeem`` row
+    goes into the ledger only when the repayment is recorded.
+    """
+
+    __tablename__ = "share_withdrawals"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    share_type_id: Mapped[int] = mapped_column(ForeignKey("share_types.id"))
+    quantity: Mapped[int] = mapped_column()
+    amount_minor: Mapped[int] = mapped_column()
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(String(500), default="")  # the member's, optional
+    state: Mapped[WithdrawalState] = mapped_column(
+        enum_column(WithdrawalState, "withdrawal_state"), default=WithdrawalState.REQUESTED
+    )
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decision_reference: Mapped[str] = mapped_column(String(120), default="")  # board minute
+    decision_note: Mapped[str] = mapped_column(String(500), default="")  # reason if rejected
+    repaid_on: Mapped[date | None] = mapped_column(Date)
+    repayment_method: Mapped[str | None] = mapped_column(String(30))
+    repayment_reference: Mapped[str | None] = mapped_column(String(120))
+    repaid_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    member: Mapped[Member] = relationship()
+    share_type: Mapped[ShareType] = relationship()
+
+
+class Transfer(Base):
+    """Shares moved from one member to another, where the share type allows it.
+
+    Recorded by staff once the board has approved it: ``transfer_out`` and ``transfer_in``
+    rows in the ledger, and new certificates for both holdings.
+    """
+
+    __tablename__ = "share_transfers"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("from_member_id <> to_member_id", name="different_members"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    to_member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    share_type_id: Mapped[int] = mapped_column(ForeignKey("share_types.id"))
+    quantity: Mapped[int] = mapped_column()
+    decision_reference: Mapped[str] = mapped_column(String(120))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    from_member: Mapped[Member] = relationship(foreign_keys=[from_member_id])
+    to_member: Mapped[Member] = relationship(foreign_keys=[to_member_id])
+    share_type: Mapped[ShareType] = relationship()

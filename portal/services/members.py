@@ -14,8 +14,6 @@ from ..errors import InvalidInput, InvalidState, NotAllowed
 from ..models import (
     Application,
     AuditEvent,
-    Certificate,
-    CertificateState,
     ClassMembership,
     Consent,
     CoopSettings,
@@ -277,7 +275,7 @@ def cease_member(db: Session, member: Member, *, actor: User, note: str) -> Memb
 
 def _cancel_membership_shares(db: Session, member: Member, actor: User | None) -> None:
     """Cancel, without repayment, the shares the rules end with membership (a ``cancel`` row)."""
-    from . import ledger
+    from . import certificates, ledger
 
     coop = db.get(CoopSettings, 1)
     for share_type in db.scalars(select(ShareType).where(ShareType.cancelled_on_ceasing)):
@@ -294,14 +292,10 @@ def _cancel_membership_shares(db: Session, member: Member, actor: User | None) -
             reference="Membership ceased",
             actor=actor,
         )
-        for certificate in db.scalars(
-            select(Certificate).where(
-                Certificate.member_id == member.id,
-                Certificate.share_type_id == share_type.id,
-                Certificate.state == CertificateState.VALID,
-            )
-        ):
-            certificate.state = CertificateState.CANCELLED
+        # Nothing remains, so this cancels the certificates and renders nothing.
+        certificates.replace_certificates(
+            db, member, share_type, actor=actor, settings=coop, render=None
+        )
 
 
 def set_status(

@@ -9,16 +9,13 @@ nothing more.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import mail
 from ..errors import InvalidInput, InvalidState, NotAllowed
 from ..models import (
     Certificate,
@@ -34,16 +31,9 @@ from ..models import (
     utcnow,
 )
 from . import audit, ledger
-from .counters import next_number
+from .certificates import CertificateRenderer, issue_certificate
 
-CERTIFICATE_COUNTER = "certificate_number"
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read over the phone
-PAYMENT_METHODS = ("bank_transfer", "card", "sepa_direct_debit", "cash")
-
-# Renders a certificate's PDF: (certificate, settings) -> bytes. Set by the app (pdf.py);
-# tests may call issue_* with their own.
-CertificateRenderer = Callable[[Certificate, CoopSettings], bytes]
-
 
 def payment_reference(prefix: str = "RVB") -> str:
     """A short, unambiguous reference for a bank transfer, e.g. ``RVB-7KQ4-M2XD``."""
@@ -201,11 +191,11 @@ def record_payment(
 ) -> Certificate:
     """Record the payment of an order and issue its shares and certificate, once.
 
+    Called through ``payments.settle_order``, which checks the payment method.
+
     Recording the same payment again (same order, same bank reference) returns the
     certificate already issued; a different amount is refused with the difference.
     """
-    if method not in PAYMENT_METHODS:
-        raise InvalidInput("Choose how the payment was made.", field="method")
     bank_reference = bank_reference.strip()[:120]
     if order.state is OrderState.ISSUED:
         if order.bank_reference == bank_reference:
@@ -283,29 +273,6 @@ def issue_shares(
         reference=reference,
         actor=actor,
     )
-    certificate = Certificate(
-        number=next_number(db, CERTIFICATE_COUNTER),
-        member=member,
-        share_type=share_type,
-        quantity=quantity,
-        issued_at=utcnow(),
-        code=secrets.token_urlsafe(24),  # 192 random bits
-        order_id=order.id if order else None,
+    return issue_certificate(
+        db, member, share_type, quantity, actor=actor, settings=settings, render=render, order=order
     )
-    certificate.pdf = render(certificate, settings)
-    certificate.sha256 = hashlib.sha256(certificate.pdf).hexdigest()
-    db.add(certificate)
-    db.flush()
-    audit.record(
-        db,
-        actor=actor,
-        action="certificate.issued",
-        target=certificate,
-        summary=f"Certificate no. {certificate.number}: {quantity} × "
-        f"{share_type.name} to member no. {member.number}",
-    )
-    if member.user is not None:
-        mail.queue(
-            db, "certificate_ready", to=member.user.email, certificate=certificate, member=member
-        )
-    return certificate

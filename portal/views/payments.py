@@ -11,32 +11,29 @@ from .. import htmx, pdf
 from ..db import get_db
 from ..errors import InvalidInput
 from ..models import ShareOrder
-from ..services import holdings, shares
+from ..services import holdings, payments
 from ..templating import current_coop
 from .access import staff_required
 
 bp = Blueprint("payments", __name__, url_prefix="/staff/orders")
 
 
-@bp.get("")
-@staff_required
-def orders() -> str:
-    """Orders waiting for payment, with a form to record each."""
+def _orders_page(errors: dict[int, str], values: dict[int, object]) -> str:
     return render_template(
         "payments/orders.html",
         orders=holdings.pending_orders(get_db()),
-        methods=shares.PAYMENT_METHODS,
-        errors={},
+        methods=payments.staff_recorded_methods(),
+        errors=errors,
+        values=values,
         today=date.today(),
     )
 
 
-def _amount(raw: str) -> int:
-    text = (raw or "").strip().replace(",", "")
-    whole, _, cents = text.partition(".")
-    if not whole.isdigit() or (cents and (not cents.isdigit() or len(cents) > 2)):
-        raise InvalidInput("Enter the amount received, like 25 or 25.00.", field="amount")
-    return int(whole) * 100 + int((cents + "00")[:2])
+@bp.get("")
+@staff_required
+def orders() -> str:
+    """Orders waiting for payment, with a form to record each."""
+    return _orders_page({}, {})
 
 
 @bp.post("/<int:order_id>/payment")
@@ -46,37 +43,18 @@ def record_payment(order_id: int) -> Response | tuple[str, int]:
     order = db.get(ShareOrder, order_id)
     if order is None:
         abort(404)
-    form = request.form
     try:
-        paid_on = date.fromisoformat(form.get("paid_on", ""))
-    except ValueError:
-        paid_on = None
-    try:
-        if paid_on is None or paid_on > date.today():
-            raise InvalidInput(
-                "Enter the date the money arrived (not in the future).", field="paid_on"
-            )
-        certificate = shares.record_payment(
+        certificate = payments.settle_order(
             db,
             order,
-            amount_minor=_amount(form.get("amount", "")),
-            paid_on=paid_on,
-            method=form.get("method", ""),
-            bank_reference=form.get("bank_reference", ""),
+            payments.read_payment(request.form.to_dict(), today=date.today()),
             actor=current_user,
             settings=current_coop(),
             render=pdf.render_certificate,
         )
     except InvalidInput as exc:
         db.rollback()
-        return render_template(
-            "payments/orders.html",
-            orders=holdings.pending_orders(db),
-            methods=shares.PAYMENT_METHODS,
-            today=date.today(),
-            errors={order_id: exc.message},
-            values={order_id: form},
-        ), 422
+        return _orders_page({order_id: exc.message}, {order_id: request.form}), 422
     db.commit()
     flash(
         f"Payment recorded: certificate no. {certificate.number} issued to member no. "

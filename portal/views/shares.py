@@ -21,7 +21,7 @@ from ..errors import InvalidInput
 from ..extensions import limiter
 from ..models import Member, ShareOrder
 from ..services import holdings as holdings_service
-from ..services import members, shares
+from ..services import members, payments, shares
 from ..templating import current_coop
 
 bp = Blueprint("shares", __name__)
@@ -115,7 +115,12 @@ def _own_order(order_id: int) -> ShareOrder:
 @login_required
 def order(order_id: int) -> str:
     """An order and how to pay for it."""
-    return render_template("shares/order.html", order=_own_order(order_id))
+    order = _own_order(order_id)
+    return render_template(
+        "shares/order.html",
+        order=order,
+        instructions=payments.instructions_for(order, current_coop()),
+    )
 
 
 @bp.post("/shares/orders/<int:order_id>/cancel")

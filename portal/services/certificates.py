@@ -1,0 +1,138 @@
+"""Numbered share certificates: issuing one, and replacing them when a holding changes.
+
+A certificate is rendered once, at issue, and its bytes kept with their SHA-256, so a
+download years later is the document the member was given. When a holding shrinks or
+moves (withdrawal, transfer, ceasing), the certificates that described it stop being
+valid: ``superseded`` by one new certificate for what remains, or ``cancelled`` when
+nothing does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import mail
+from ..models import (
+    Certificate,
+    CertificateState,
+    CoopSettings,
+    Member,
+    ShareOrder,
+    ShareType,
+    User,
+    utcnow,
+)
+from . import audit, ledger
+from .counters import next_number
+
+CERTIFICATE_COUNTER = "certificate_number"
+
+# Renders a certificate's PDF: (certificate, settings) -> bytes. The app passes
+# pdf.render_certificate; tests may pass their own.
+CertificateRenderer = Callable[[Certificate, CoopSettings], bytes]
+
+
+def issue_certificate(
+    db: Session,
+    member: Member,
+    share_type: ShareType,
+    quantity: int,
+    *,
+    actor: User | None,
+    settings: CoopSettings,
+    render: CertificateRenderer,
+    order: ShareOrder | None = None,
+) -> Certificate:
+    """Take the next certificate number, render and store the PDF, and tell the member."""
+    certificate = Certificate(
+        number=next_number(db, CERTIFICATE_COUNTER),
+        member=member,
+        share_type=share_type,
+        quantity=quantity,
+        issued_at=utcnow(),
+        code=secrets.token_urlsafe(24),  # 192 random bits
+        order_id=order.id if order else None,
+    )
+    certificate.pdf = render(certificate, settings)
+    certificate.sha256 = hashlib.sha256(certificate.pdf).hexdigest()
+    db.add(certificate)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="certificate.issued",
+        target=certificate,
+        summary=f"Certificate no. {certificate.number}: {quantity} × "
+        f"{share_type.name} to member no. {member.number}",
+    )
+    if member.user is not None:
+        mail.queue(
+            db, "certificate_ready", to=member.user.email, certificate=certificate, member=member
+        )
+    return certificate
+
+
+def valid_certificates(db: Session, member: Member, share_type: ShareType) -> list[Certificate]:
+    """The member's certificates of this type that are still valid, oldest first."""
+    return list(
+        db.scalars(
+            select(Certificate)
+            .where(
+                Certificate.member_id == member.id,
+                Certificate.share_type_id == share_type.id,
+                Certificate.state == CertificateState.VALID,
+            )
+            .order_by(Certificate.number)
+        )
+    )
+
+
+def replace_certificates(
+    db: Session,
+    member: Member,
+    share_type: ShareType,
+    *,
+    actor: User | None,
+    settings: CoopSettings,
+    render: CertificateRenderer | None,
+) -> Certificate | None:
+    """Make the member's certificates of this type match the ledger after a change.
+
+    One new certificate covers the whole remaining holding and supersedes the old ones;
+    with nothing left, the old ones are cancelled. ``render`` may be None only when the
+    holding is known to be zero (ceasing).
+    """
+    old = valid_certificates(db, member, share_type)
+    held = ledger.holding(db, member, share_type)
+    if held <= 0:
+        for certificate in old:
+            certificate.state = CertificateState.CANCELLED
+            _log_replaced(db, certificate, actor, "cancelled")
+        db.flush()
+        return None
+    if render is None:
+        raise ValueError("a remaining holding needs a renderer for its new certificate")
+    new = issue_certificate(
+        db, member, share_type, held, actor=actor, settings=settings, render=render
+    )
+    for certificate in old:
+        certificate.state = CertificateState.SUPERSEDED
+        certificate.replaced_by_id = new.id
+        _log_replaced(db, certificate, actor, f"superseded by no. {new.number}")
+    db.flush()
+    return new
+
+
+def _log_replaced(db: Session, certificate: Certificate, actor: User | None, what: str) -> None:
+    audit.record(
+        db,
+        actor=actor,
+        action=f"certificate.{what.split()[0]}",
+        target=certificate,
+        summary=f"Certificate no. {certificate.number} {what}",
+    )
