@@ -47,6 +47,7 @@ def issue_certificate(
     settings: CoopSettings,
     render: CertificateRenderer,
     order: ShareOrder | None = None,
+    notify: bool = True,
 ) -> Certificate:
     """Take the next certificate number, render and store the PDF, and tell the member."""
     certificate = Certificate(
@@ -70,7 +71,7 @@ def issue_certificate(
         summary=f"Certificate no. {certificate.number}: {quantity} × "
         f"{share_type.name} to member no. {member.number}",
     )
-    if member.user is not None:
+    if notify and member.user is not None:
         mail.queue(
             db, "certificate_ready", to=member.user.email, certificate=certificate, member=member
         )
@@ -100,12 +101,14 @@ def replace_certificates(
     actor: User | None,
     settings: CoopSettings,
     render: CertificateRenderer | None,
+    notify: bool = True,
 ) -> Certificate | None:
     """Make the member's certificates of this type match the ledger after a change.
 
     One new certificate covers the whole remaining holding and supersedes the old ones;
     with nothing left, the old ones are cancelled. ``render`` may be None only when the
-    holding is known to be zero (ceasing).
+    holding is known to be zero (ceasing). ``notify=False`` when the caller sends its own
+    mail about the change.
     """
     old = valid_certificates(db, member, share_type)
     held = ledger.holding(db, member, share_type)
@@ -118,7 +121,7 @@ def replace_certificates(
     if render is None:
         raise ValueError("a remaining holding needs a renderer for its new certificate")
     new = issue_certificate(
-        db, member, share_type, held, actor=actor, settings=settings, render=render
+        db, member, share_type, held, actor=actor, settings=settings, render=render, notify=notify
     )
     for certificate in old:
         certificate.state = CertificateState.SUPERSEDED

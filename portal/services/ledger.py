@@ -114,6 +114,19 @@ def holding(db: Session, member: Member, share_type: ShareType) -> int:
     )
 
 
+def capital(db: Session, member: Member) -> int:
+    """The member's capital in shares at par (minor units)."""
+    return (
+        db.scalar(
+            select(func.coalesce(func.sum(_signed_quantity() * ShareType.par_value_minor), 0))
+            .select_from(LedgerEntry)
+            .join(ShareType, ShareType.id == LedgerEntry.share_type_id)
+            .where(LedgerEntry.member_id == member.id)
+        )
+        or 0
+    )
+
+
 def end_of_day(day: date, tz: str) -> datetime:
     """The first instant after ``day`` in the co-op's time zone."""
     return datetime.combine(day + timedelta(days=1), time(), ZoneInfo(tz))

@@ -44,6 +44,11 @@ def member_for_user(db: Session, user: User) -> Member | None:
     )
 
 
+def member_by_number(db: Session, number: int) -> Member | None:
+    """The member with this number on the register, if any."""
+    return db.scalar(select(Member).where(Member.number == number))
+
+
 def _history(
     db: Session, member: Member, status: MemberStatus, note: str, actor: User | None
 ) -> None:

@@ -43,11 +43,7 @@ def payment_reference(prefix: str = "RVB") -> str:
 
 def capital_held(db: Session, member: Member) -> int:
     """The member's capital in shares (minor units), from the ledger."""
-    total = 0
-    for (member_id, type_id), quantity in ledger.holdings(db).items():
-        if member_id == member.id:
-            total += quantity * db.get(ShareType, type_id).par_value_minor
-    return total
+    return ledger.capital(db, member)
 
 
 def capital_ordered(db: Session, member: Member) -> int:
@@ -196,6 +192,10 @@ def record_payment(
     Recording the same payment again (same order, same bank reference) returns the
     certificate already issued; a different amount is refused with the difference.
     """
+    # Two requests recording one payment at once must take turns, or both see the order
+    # unpaid and both issue: lock its row and read its state afresh (PostgreSQL; SQLite
+    # ignores FOR UPDATE, and its write transactions already take turns at BEGIN IMMEDIATE).
+    db.refresh(order, with_for_update=True)
     bank_reference = bank_reference.strip()[:120]
     if order.state is OrderState.ISSUED:
         if order.bank_reference == bank_reference:

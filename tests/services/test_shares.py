@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import func, select
 
@@ -11,73 +9,11 @@ from portal.errors import InvalidInput, InvalidState
 from portal.models import (
     Certificate,
     LedgerEntry,
-    Member,
-    MemberStatus,
     OrderState,
-    ShareType,
 )
-from portal.presets import RESONATE
-from portal.services import ledger, settings, shares
+from portal.services import ledger, shares
 
-
-def render(certificate, coop):
-    """The certificate's identity as bytes (the PDF itself is tested in test_pdf.py)."""
-    return f"certificate {certificate.number} {certificate.code}".encode()
-
-
-@pytest.fixture
-def coop(db, app):
-    settings.apply_preset(db, RESONATE, app.config)
-    return settings.current_settings(db, app.config)
-
-
-@pytest.fixture
-def member(db, coop):
-    holder = Member(
-        number=1,
-        name="Holder",
-        address_line1="1 Quay",
-        town="Cork",
-        country="Ireland",
-        status=MemberStatus.ACTIVE,
-        admitted_on=date(2026, 1, 1),
-    )
-    db.add(holder)
-    db.flush()
-    return holder
-
-
-def share_type(db, code):
-    return db.scalar(select(ShareType).where(ShareType.code == code))
-
-
-def pay(db, order, coop, actor=None, amount=None, reference="BANK-1"):
-    return shares.record_payment(
-        db,
-        order,
-        amount_minor=order.amount_minor if amount is None else amount,
-        paid_on=date(2026, 11, 2),
-        method="bank_transfer",
-        bank_reference=reference,
-        actor=actor,
-        settings=coop,
-        render=render,
-    )
-
-
-@pytest.fixture
-def staff(db):
-    from portal.models import Role
-    from portal.services import accounts
-
-    return accounts.create_user(
-        db,
-        name="Staff",
-        email="s@example.org",
-        password="correct-horse-battery-staple-42",
-        role=Role.STAFF,
-        verified=True,
-    )
+from ..share_fixtures import pay, share_type
 
 
 @pytest.mark.parametrize(

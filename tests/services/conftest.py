@@ -1,0 +1,5 @@
+"""Fixtures shared by the service tests."""
+
+from ..share_fixtures import coop, member, staff
+
+__all__ = ["coop", "member", "staff"]
