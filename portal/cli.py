@@ -7,9 +7,11 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from . import demo, migrations
+from .config import public_base_url
 from .db import database, write_session
 from .errors import PortalError
 from .models import Role
+from .pdf import render_certificate
 from .presets import PRESETS
 from .services import accounts, ledger, settings
 
@@ -67,8 +69,12 @@ def create_user_command(email: str, name: str, role: str, password: str) -> None
 @with_appcontext
 def seed_demo_command(preset: str) -> None:
     """Fill an empty database with the demo co-op; print the demo sign-ins."""
-    with write_session() as db:
-        created = demo.seed(db, current_app.config, preset=preset)
+    # Certificates carry absolute verify links, made against the configured public URL.
+    with (
+        current_app.test_request_context("/", base_url=public_base_url(current_app.config)),
+        write_session() as db,
+    ):
+        created = demo.seed(db, current_app.config, preset=preset, render=render_certificate)
     if not created:
         click.echo("The database already holds data: nothing seeded.")
     click.echo(demo.logins_text(current_app.config))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,11 @@ def from_environment(config: dict[str, Any], environ: os._Environ[str] | dict[st
         config["DATABASE_URL"] = environ["DATABASE_URL"]
     if environ.get("SECRET_KEY"):
         config["SECRET_KEY"] = environ["SECRET_KEY"]
+
+
+def public_base_url(config: Mapping[str, Any]) -> str:
+    """The portal's address for links made outside a request (mail, certificates)."""
+    return config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
 
 
 def ensure_secret_key(config: dict[str, Any], instance_path: Path) -> None:

@@ -8,14 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from .models import MemberStatus, Role, User
 from .presets import PRESETS
-from .services import accounts, applications, members, settings
+from .services import (
+    accounts,
+    applications,
+    holdings,
+    members,
+    payments,
+    settings,
+    shares,
+    withdrawals,
+)
 from .services.applications import ApplicationInput
+from .services.certificates import CertificateRenderer
 
 
 @dataclass(frozen=True)
@@ -105,9 +116,10 @@ EXTRA_MEMBERS = (
     ("Cathal Ryan", "worker", "Dublin"),
     ("Gráinne Moore", "listener", "Athlone"),  # lapsed: an unpaid fee
     ("Ronan Keane", "listener", "Tralee"),  # ceased: resigned
-    ("Lorcan Byrne", "artist", "Bray"),
-    ("Clíodhna Walsh", "worker", "Ennis"),
+    ("Lorcan Byrne", "artist", "Bray"),  # membership share not paid yet
+    ("Clíodhna Walsh", "worker", "Ennis"),  # membership share not paid yet
 )
+UNPAID = {"member7@reverb.example", "member8@reverb.example"}
 EXTRA_APPLICANTS = (
     ("Sinéad Daly", "worker", {"team": "Support", "hours": "35"}),
     (
@@ -155,8 +167,87 @@ def _join(
         members.set_primary_class(db, member, settings.find_class(db, codes[-1]), actor=user)
 
 
-def seed(db: Session, config: Mapping[str, Any], preset: str = "resonate") -> bool:
-    """Create the demo co-op in an empty database; False if it already holds data."""
+def _pay(db: Session, order: Any, staff: User, coop: Any, render: CertificateRenderer) -> None:
+    payment = payments.Payment(
+        amount_minor=order.amount_minor,
+        paid_on=date.today(),
+        method="bank_transfer",
+        reference=f"AIB {order.payment_reference}",
+    )
+    payments.settle_order(db, order, payment, actor=staff, settings=coop, render=render)
+
+
+def _buy(
+    db: Session, email: str, quantity: int, coop: Any, staff: User, render: CertificateRenderer
+) -> Any:
+    """A member orders supporter shares; returns the order (render=None leaves it unpaid)."""
+    member = members.member_for_user(db, accounts.find_user_by_email(db, email))
+    supporter = holdings.find_type(db, "supporter")
+    order = shares.place_order(db, member, supporter, quantity, actor=member.user, settings=coop)
+    if render is not None:
+        _pay(db, order, staff, coop, render)
+    return member
+
+
+def _seed_shares(db: Session, coop: Any, staff: User, render: CertificateRenderer) -> None:
+    """Membership shares paid (but two), supporter shares, withdrawals: a lived-in register.
+
+    The demo listener holds 1 membership and 25 supporter shares on two certificates,
+    has asked to withdraw 5 and has an order for 10 more awaiting payment. The chair
+    bought 50 and withdrew 20, so one certificate is superseded.
+    """
+    for order in holdings.pending_orders(db):
+        if order.member.user is None or order.member.user.email not in UNPAID:
+            _pay(db, order, staff, coop, render)
+    supporter = holdings.find_type(db, "supporter")
+
+    listener = _buy(db, "listener@reverb.example", 25, coop, staff, render)
+    withdrawals.request_withdrawal(
+        db,
+        listener,
+        supporter,
+        5,
+        reason="Paying for a new guitar.",
+        actor=listener.user,
+        settings=coop,
+    )
+    _buy(db, "listener@reverb.example", 10, coop, staff, None)
+
+    chair = _buy(db, "chair@reverb.example", 50, coop, staff, render)
+    withdrawal = withdrawals.request_withdrawal(
+        db, chair, supporter, 20, reason="", actor=chair.user, settings=coop
+    )
+    withdrawals.approve_withdrawal(
+        db, withdrawal, decision_reference="Board minute 2026/09", actor=staff
+    )
+    withdrawals.record_repayment(
+        db,
+        withdrawal,
+        payments.Payment(
+            amount_minor=withdrawal.amount_minor,
+            paid_on=date.today(),
+            method="bank_transfer",
+            reference="AIB OUT-0917",
+        ),
+        actor=staff,
+        settings=coop,
+        render=render,
+    )
+    for email, quantity in (("artist@reverb.example", 100), ("member1@reverb.example", 15)):
+        _buy(db, email, quantity, coop, staff, render)
+
+
+def seed(
+    db: Session,
+    config: Mapping[str, Any],
+    preset: str = "resonate",
+    *,
+    render: CertificateRenderer | None = None,
+) -> bool:
+    """Create the demo co-op in an empty database; False if it already holds data.
+
+    With ``render`` (the certificate renderer), shares are bought and paid too.
+    """
     if accounts.count_users(db):
         return False
     settings.apply_preset(db, PRESETS[preset], config)
@@ -198,6 +289,8 @@ def seed(db: Session, config: Mapping[str, Any], preset: str = "resonate") -> bo
             verified=True,
         )
         _join(db, user, (code,), coop, staff, town)
+    if render is not None:
+        _seed_shares(db, coop, staff, render)
     lapsed = members.member_for_user(db, accounts.find_user_by_email(db, "member5@reverb.example"))
     members.set_status(db, lapsed, MemberStatus.LAPSED, "Annual fee unpaid", actor=staff)
     ceased = members.member_for_user(db, accounts.find_user_by_email(db, "member6@reverb.example"))

@@ -24,6 +24,8 @@ from flask import Flask, current_app, g, has_request_context, render_template
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from .config import public_base_url
+
 log = logging.getLogger(__name__)
 
 _PENDING = "portal.outgoing_mail"
@@ -45,8 +47,7 @@ def render(template: str, *, to: str, **context: Any) -> Mail:
     if has_request_context():
         return _render(app, template, to, context)
     # From the command line, links are made against the configured public URL.
-    base_url = app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
-    with app.test_request_context("/", base_url=base_url):
+    with app.test_request_context("/", base_url=public_base_url(app.config)):
         return _render(app, template, to, context)
 
 

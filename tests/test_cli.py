@@ -81,3 +81,46 @@ def test_demo_logins_work(client, runner):
         response = client.login(person.email, person.password)
         assert response.status_code == 303, person.email
         client.post("/logout")
+
+
+def test_the_demo_register_has_shares_certificates_a_withdrawal_and_unpaid_orders(
+    app, runner, client
+):
+    from portal.models import (
+        Certificate,
+        CertificateState,
+        OrderState,
+        ShareOrder,
+        Withdrawal,
+        WithdrawalState,
+    )
+    from portal.services import holdings, ledger, members
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.test_request_context("/"):
+        db = database(app).session(write=False)
+        listener = members.member_for_user(
+            db, db.scalar(select(User).where(User.email == "listener@reverb.example"))
+        )
+        held = {h.share_type.code: h.quantity for h in holdings.summary(db, listener).holdings}
+        assert held == {"membership": 1, "supporter": 25}
+        certificates = db.scalars(
+            select(Certificate).where(Certificate.member_id == listener.id)
+        ).all()
+        assert sorted(c.quantity for c in certificates) == [1, 25]
+        assert {c.state for c in certificates} == {CertificateState.VALID}
+        withdrawal = db.scalar(select(Withdrawal).where(Withdrawal.member_id == listener.id))
+        assert withdrawal.state is WithdrawalState.REQUESTED
+        unpaid = db.scalars(
+            select(ShareOrder).where(ShareOrder.state == OrderState.PENDING_PAYMENT)
+        ).all()
+        assert len(unpaid) >= 3 and any(o.member_id == listener.id for o in unpaid)
+        states = set(db.scalars(select(Certificate.state)))
+        assert states == set(CertificateState)  # valid, superseded (chair), cancelled (ceased)
+        assert ledger.check_register(db).ok
+        db.close()
+    client.login("listener@reverb.example", "velvet-tram-orchard-58")
+    page = client.get("/shares").get_data(as_text=True)
+    assert "With the board" in page and "Pending payment" in page
+    numbers = sorted(c.number for c in certificates)
+    assert client.get(f"/certificates/{numbers[-1]}.pdf").data.startswith(b"%PDF")
