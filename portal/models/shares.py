@@ -61,6 +61,15 @@ class ShareType(Base):
     cancelled_on_ceasing: Mapped[bool] = mapped_column(default=False)
     position: Mapped[int] = mapped_column(default=0)
 
+    @property
+    def plural(self) -> str:
+        """The type's name for many shares: "Supporter shares"."""
+        return f"{self.name}s"
+
+    def count(self, quantity: int) -> str:
+        """A number of these shares in words: "1 membership share", "25 supporter shares"."""
+        return f"{quantity} {self.name.lower()}{'' if quantity == 1 else 's'}"
+
 
 class LedgerEntry(Base):
     """One row of the share register. Never changed or deleted: corrections are new rows."""
@@ -199,9 +208,7 @@ class Withdrawal(Base):
         enum_column(WithdrawalState, "withdrawal_state"), default=WithdrawalState.REQUESTED
     )
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    requested_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decision_reference: Mapped[str] = mapped_column(String(120), default="")  # board minute
@@ -235,9 +242,7 @@ class Transfer(Base):
     quantity: Mapped[int] = mapped_column()
     decision_reference: Mapped[str] = mapped_column(String(120))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    recorded_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     from_member: Mapped[Member] = relationship(foreign_keys=[from_member_id])
     to_member: Mapped[Member] = relationship(foreign_keys=[to_member_id])

@@ -68,7 +68,7 @@ def append(
         raise InvalidInput("A ledger row moves a positive number of shares.")
     if LEDGER_SIGN[kind] < 0 and holding(db, member, share_type) < quantity:
         raise InvalidInput(
-            f"Member no. {member.number} holds fewer than {quantity} {share_type.name} shares."
+            f"Member no. {member.number} holds fewer than {share_type.count(quantity)}."
         )
     seq = next_number(db, LEDGER_COUNTER)
     previous = db.scalar(select(LedgerEntry.hash).where(LedgerEntry.seq == seq - 1))

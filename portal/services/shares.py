@@ -35,6 +35,7 @@ from .certificates import CertificateRenderer, issue_certificate
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read over the phone
 
+
 def payment_reference(prefix: str = "RVB") -> str:
     """A short, unambiguous reference for a bank transfer, e.g. ``RVB-7KQ4-M2XD``."""
     chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
@@ -73,15 +74,12 @@ def check_order(
     """Check min / step / max and the per-member cap (DESIGN.md §2); says every problem."""
     problems = []
     if quantity < share_type.min_quantity:
-        problems.append(f"Buy at least {share_type.min_quantity} {share_type.name} shares.")
+        problems.append(f"Buy at least {share_type.count(share_type.min_quantity)}.")
     if (quantity - share_type.min_quantity) % share_type.step:
-        problems.append(f"{share_type.name} shares are sold in multiples of {share_type.step}.")
+        problems.append(f"{share_type.plural} are sold in multiples of {share_type.step}.")
     held = ledger.holding(db, member, share_type)
     if share_type.max_quantity is not None and held + quantity > share_type.max_quantity:
-        problems.append(
-            f"A member may hold at most {share_type.max_quantity} "
-            f"{share_type.name} share{'s' if share_type.max_quantity != 1 else ''}."
-        )
+        problems.append(f"A member may hold at most {share_type.count(share_type.max_quantity)}.")
     amount = quantity * share_type.par_value_minor
     if capital_held(db, member) + capital_ordered(db, member) + amount > settings.max_holding_minor:
         problems.append("This would take your holding over the co-op's limit per member.")

@@ -37,7 +37,7 @@ def check_transfer(
 ) -> list[str]:
     """Every rule the transfer would break, in words (empty when none)."""
     if not share_type.transferable:
-        return [f"{share_type.name} shares are not transferable under the rules."]
+        return [f"{share_type.plural} are not transferable under the rules."]
     problems = []
     if from_member.id == to_member.id:
         problems.append("Choose two different members.")
@@ -48,14 +48,13 @@ def check_transfer(
         free = withdrawable_quantity(db, from_member, share_type)  # less open withdrawals
     if quantity < 1 or quantity > free:
         problems.append(
-            f"Member no. {from_member.number} can transfer at most {free} "
-            f"{share_type.name} share{'s' if free != 1 else ''}."
+            f"Member no. {from_member.number} can transfer at most {share_type.count(free)}."
         )
     received = ledger.holding(db, to_member, share_type) + quantity
     if share_type.max_quantity is not None and received > share_type.max_quantity:
         problems.append(
-            f"Member no. {to_member.number} may hold at most {share_type.max_quantity} "
-            f"{share_type.name} shares."
+            f"Member no. {to_member.number} may hold at most "
+            f"{share_type.count(share_type.max_quantity)}."
         )
     amount = quantity * share_type.par_value_minor
     if capital_held(db, to_member) + capital_ordered(db, to_member) + amount > (

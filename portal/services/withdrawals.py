@@ -56,27 +56,21 @@ def check_withdrawal(
 ) -> list[str]:
     """Every rule a withdrawal of ``quantity`` would break, in words (empty when none)."""
     if not share_type.withdrawable:
-        return [f"{share_type.name} shares cannot be withdrawn under the rules."]
+        return [f"{share_type.plural} cannot be withdrawn under the rules."]
     problems = []
     available = withdrawable_quantity(db, member, share_type)
     if quantity < 1:
         problems.append("Withdraw at least one share.")
     elif quantity > available:
-        problems.append(
-            f"You can withdraw at most {available} {share_type.name} "
-            f"share{'s' if available != 1 else ''}."
-        )
+        problems.append(f"You can withdraw at most {share_type.count(available)}.")
     if quantity % share_type.step:
-        problems.append(
-            f"{share_type.name} shares are withdrawn in multiples of {share_type.step}."
-        )
+        problems.append(f"{share_type.plural} are withdrawn in multiples of {share_type.step}.")
     remaining = (
         ledger.holding(db, member, share_type) - pending_quantity(db, member, share_type) - quantity
     )
     if 0 < remaining < share_type.min_quantity:
         problems.append(
-            f"Keep at least {share_type.min_quantity} {share_type.name} shares, "
-            "or withdraw them all."
+            f"Keep at least {share_type.count(share_type.min_quantity)}, or withdraw them all."
         )
     return problems
 
