@@ -256,3 +256,11 @@ def test_members_cannot_record_payments(client, holder):
     client.login("buyer@example.org")
     assert client.get("/staff/orders").status_code == 403
     assert client.post("/staff/orders/1/payment", data={}).status_code == 403
+
+
+def test_a_certificate_number_is_not_a_verification_code(client, issued):
+    # Numbers are sequential and guessable; only the random code verifies.
+    for guess in ("1", "0001", "certificate-1"):
+        page = client.get(f"/verify/{guess}")
+        assert page.status_code == 404
+        assert "25 × Supporter share" not in page.get_data(as_text=True)
