@@ -1,4 +1,4 @@
-"""Admin settings: the co-op's settings and its member classes, edited in place with htmx."""
+"""Admin settings: the co-op's settings, member classes and share types, edited in place."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from flask_login import current_user
 from .. import htmx
 from ..db import get_db
 from ..errors import InvalidInput
-from ..models import AdmissionRule, ApplicationQuestion, MemberClass, QuestionKind
-from ..services import settings
+from ..models import AdmissionRule, ApplicationQuestion, MemberClass, QuestionKind, ShareType
+from ..services import holdings, settings, share_types
 from ..templating import current_coop
 from .access import admin_required
 
@@ -31,6 +31,7 @@ def _page_context() -> dict[str, object]:
         "fields": settings.SETTING_FIELDS,
         "booleans": settings.BOOLEAN_SETTINGS,
         "classes": classes,
+        "share_types": share_types.list_share_types(get_db()),
         "weights_problem": settings.check_voting_weights(classes),
         "rules": list(AdmissionRule),
         "kinds": list(QuestionKind),
@@ -177,3 +178,59 @@ def remove_question(code: str, question_id: int) -> Response:
     db.commit()
     flash("Question removed; answers already given keep it.", "success")
     return htmx.redirect(url_for("admin.index") + f"#class-{code}")
+
+
+def _share_type_or_404(code: str) -> ShareType:
+    share_type = holdings.find_type(get_db(), code)
+    if share_type is None:
+        abort(404)
+    return share_type
+
+
+def _share_type_form(
+    share_type: ShareType, values: dict[str, str] | None, errors: dict[str, str], status: int = 200
+) -> Response:
+    return htmx.render(
+        "admin/share_type_page.html",
+        "admin/_share_type_form.html",
+        share_type=share_type,
+        issued=share_types.has_been_issued(get_db(), share_type),
+        values=values,
+        errors=errors,
+        status=status,
+        **_page_context(),
+    )
+
+
+@bp.get("/share-types/<code>")
+@admin_required
+def edit_share_type(code: str) -> Response:
+    """The inline form for a share type's terms (the whole page without JavaScript)."""
+    return _share_type_form(_share_type_or_404(code), None, {})
+
+
+@bp.post("/share-types/<code>")
+@admin_required
+def update_share_type(code: str) -> Response:
+    db = get_db()
+    share_type = _share_type_or_404(code)
+    values = request.form.to_dict()
+    for flag in share_types.SHARE_TYPE_FLAGS:
+        values.setdefault(flag, "")  # an unticked box sends nothing
+    try:
+        share_types.update_share_type(db, share_type, values, actor=current_user)
+    except InvalidInput as exc:
+        db.rollback()
+        return _share_type_form(
+            _share_type_or_404(code), values, {exc.field or "name": exc.message}, status=422
+        )
+    db.commit()
+    if htmx.is_htmx():
+        return htmx.render(
+            "admin/_share_type_card.html",
+            "admin/_share_type_card.html",
+            share_type=share_type,
+            **_page_context(),
+        )
+    flash(f"{share_type.name} saved.", "success")
+    return htmx.redirect(url_for("admin.index") + f"#share-type-{code}")
