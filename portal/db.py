@@ -8,6 +8,7 @@ read (SQLAlchemy pysqlite dialect docs, "Serializable isolation / Savepoints").
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,12 +50,43 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15_000) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # SQLite's busy handler is no queue: a writer that has waited long polls seldom (every
+    # 100 ms), so in a burst the newcomers keep taking the lock until its wait times out.
+    # Writers in this process therefore queue for a turn (for up to busy_timeout, then they
+    # try anyway); busy_timeout still arbitrates between processes.
+    write_turn = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "IMMEDIATE" and write_turn.acquire(timeout=busy_timeout_ms / 1000):
+            conn.info[_WRITE_TURN] = write_turn
+        try:
+            conn.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            _end_turn(conn)
+            raise
 
+    # The turn ends with the transaction, or, should a connection go back to the pool with
+    # its transaction never ended (garbage-collected), then.
+    event.listen(engine, "commit", _end_turn)
+    event.listen(engine, "rollback", _end_turn)
+    event.listen(engine, "checkin", lambda _dbapi, record: _release_turn(record.info))
     return engine
+
+
+_WRITE_TURN = "portal.sqlite_write_turn"
+
+
+def _end_turn(conn: Connection) -> None:
+    """Let the next writer in this process begin (this one's transaction is ending)."""
+    _release_turn(conn.info)
+
+
+def _release_turn(info: dict[Any, Any]) -> None:
+    turn = info.pop(_WRITE_TURN, None)
+    if turn is not None:
+        turn.release()
 
 
 def init_app(app: Flask) -> None:

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Response, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .errors import PortalError
@@ -95,6 +96,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _database_unavailable(exc: OperationalError) -> Response:
         log.exception("database error")
+        return error_response(503)
+
+    @app.errorhandler(PoolTimeout)
+    def _database_busy(exc: PoolTimeout) -> Response:
+        # Every pooled connection stayed in use past the pool's timeout: a burst, not a bug.
+        log.warning("no database connection free: %s", exc)
         return error_response(503)
 
     @app.errorhandler(InternalServerError)

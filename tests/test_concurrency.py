@@ -1,4 +1,9 @@
-"""Concurrent approvals against a real server: member numbers stay gapless and unique."""
+"""Concurrent staff actions against a real server: numbers stay gapless, nothing is done twice.
+
+Each test serves the app from a threaded Werkzeug server and fires requests from many
+threads at once, on SQLite or, with ``DATABASE_URL`` set, on PostgreSQL. Payments are
+served as a deployment serves them, WORKERS at a time, each rendering its real certificate.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +11,58 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
 from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from portal.db import database
-from portal.models import Member, Role
+from portal.db import database, write_session
+from portal.mail import read_outbox
+from portal.models import (
+    AuditEvent,
+    Certificate,
+    Counter,
+    LedgerEntry,
+    LedgerKind,
+    Member,
+    MemberStatus,
+    OrderState,
+    Role,
+    ShareOrder,
+    ShareType,
+    User,
+)
 from portal.presets import RESONATE
-from portal.services import accounts, applications, settings
+from portal.services import accounts, applications, certificates, ledger, settings, shares
 from portal.services.applications import ApplicationInput
 
 from .conftest import CSRF_RE, PASSWORD
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
 APPLICANTS = 20
+PAYMENTS = 50
+REPLAYS = 5
+WORKERS = 4  # requests the payment tests' server handles at once, as gunicorn --workers 4
+
+# An unpaid order: its id, the payment form staff would fill in, and the quantity ordered.
+PayableOrder = tuple[int, dict[str, str], int]
 
 
 class Browserless:
     """A minimal HTTP client keeping one session cookie, for talking to a live server."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, *, timeout: float = 60) -> None:
         self.base = base
         self.cookie = ""
+        self.timeout = timeout
 
     def request(
         self,
@@ -46,7 +79,7 @@ class Browserless:
             request.add_header(name, value)
         opener = urllib.request.build_opener(NoRedirect)
         try:
-            response = opener.open(request, timeout=60)
+            response = opener.open(request, timeout=self.timeout)
         except urllib.error.HTTPError as error:
             response = error
         for header in response.headers.get_all("Set-Cookie") or []:
@@ -65,15 +98,98 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-@pytest.fixture
-def live_app(app_factory) -> Iterator[tuple[object, str]]:
-    app = app_factory(SESSION_COOKIE_SECURE=False, PREFERRED_URL_SCHEME="http")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def sign_in(base: str, email: str) -> tuple[Browserless, str]:
+    """A client signed in as ``email``, and the CSRF token of its renewed session."""
+    client = Browserless(base)
+    status, _ = client.request(
+        "POST", "/login", {"email": email, "password": PASSWORD, "csrf_token": client.csrf_token()}
+    )
+    assert status == 303
+    return client, client.csrf_token()  # the session was renewed at sign-in
+
+
+def post_at_once(
+    base: str, cookie: str, posts: list[tuple[str, dict[str, str]]]
+) -> list[tuple[int, str]]:
+    """Send every (path, form) from a thread of its own, all released together.
+
+    Returns (status, body) for each post in order; a request that raised gives status 0
+    and the error, so the test fails with it rather than hiding it in a thread.
+    """
+    barrier = threading.Barrier(len(posts))
+    answers: list[tuple[int, str]] = [(0, "no answer")] * len(posts)
+
+    def post(index: int, path: str, form: dict[str, str]) -> None:
+        # Long enough for the last of fifty payments, queued behind forty-nine renders.
+        client = Browserless(base, timeout=240)
+        client.cookie = cookie
+        barrier.wait()
+        try:
+            answers[index] = client.request("POST", path, form)
+        except Exception as error:  # reported through the answers
+            answers[index] = (0, repr(error))
+
+    threads = [
+        threading.Thread(target=post, args=(index, path, form))
+        for index, (path, form) in enumerate(posts)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    return answers
+
+
+def failures(answers: list[tuple[int, str]], expected: int = 303) -> list[tuple[int, str]]:
+    """The answers whose status is not ``expected``, each with the start of its body."""
+    return [(status, body[:300]) for status, body in answers if status != expected]
+
+
+def at_most(count: int, app: WSGIApplication) -> WSGIApplication:
+    """Let at most ``count`` requests into ``app`` at once; the others wait their turn.
+
+    A deployment serves a few requests at a time (the README runs four gunicorn workers)
+    and queues the rest. A thread for every request would put all fifty payments on the
+    database at once; as each holds the certificate counter while its PDF renders, the
+    last would wait out forty-nine renders, longer than SQLite's busy timeout (15 s) or a
+    PostgreSQL pool checkout (30 s) allows.
+    """
+    slots = threading.BoundedSemaphore(count)
+
+    def serve(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        with slots:  # Flask has closed the request's session when this returns
+            return app(environ, start_response)
+
+    return serve
+
+
+@contextmanager
+def serving(app: Flask, *, workers: int | None = None) -> Iterator[str]:
+    """Serve ``app`` from a threaded server on a free port; yield its base URL."""
+    server = make_server("127.0.0.1", 0, at_most(workers, app) if workers else app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_app(app_factory) -> Iterator[tuple[Flask, str]]:
+    """The app behind a server with a thread for every request."""
+    app = app_factory(SESSION_COOKIE_SECURE=False, PREFERRED_URL_SCHEME="http")
+    with serving(app) as base:
+        yield app, base
+
+
+@pytest.fixture
+def deployed_app(app_factory) -> Iterator[tuple[Flask, str]]:
+    """The app behind a server that, like a deployment, handles WORKERS requests at once."""
+    app = app_factory(SESSION_COOKIE_SECURE=False, PREFERRED_URL_SCHEME="http")
+    with serving(app, workers=WORKERS) as base:
+        yield app, base
 
 
 def test_twenty_concurrent_approvals_get_gapless_unique_numbers(live_app):
@@ -112,33 +228,14 @@ def test_twenty_concurrent_approvals_get_gapless_unique_numbers(live_app):
         db.commit()
         db.close()
 
-    staff = Browserless(base)
-    token = staff.csrf_token()
-    status, _ = staff.request(
-        "POST", "/login", {"email": "staff@example.org", "password": PASSWORD, "csrf_token": token}
+    staff, token = sign_in(base, "staff@example.org")
+    answers = post_at_once(
+        base,
+        staff.cookie,
+        [(f"/staff/applications/{i}/approve", {"csrf_token": token}) for i in ids],
     )
-    assert status == 303
-    token = staff.csrf_token()  # the session was renewed at sign-in
 
-    barrier = threading.Barrier(APPLICANTS)
-    results: dict[int, int] = {}
-
-    def approve(application_id: int) -> None:
-        client = Browserless(base)
-        client.cookie = staff.cookie
-        barrier.wait()
-        status, _ = client.request(
-            "POST", f"/staff/applications/{application_id}/approve", {"csrf_token": token}
-        )
-        results[application_id] = status
-
-    threads = [threading.Thread(target=approve, args=(i,)) for i in ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
-    assert sorted(results.values()) == [303] * APPLICANTS, results
+    assert failures(answers) == []
     with database(app).session(write=False) as session:
         numbers = sorted(session.scalars(select(Member.number)))
     assert numbers == list(range(1, APPLICANTS + 1))
@@ -149,3 +246,172 @@ def test_twenty_concurrent_approvals_get_gapless_unique_numbers(live_app):
     assert status == 409
     with database(app).session(write=False) as session:
         assert len(session.scalars(select(Member.number)).all()) == APPLICANTS
+
+
+@pytest.fixture
+def orders_to_pay(deployed_app) -> Callable[[int], list[PayableOrder]]:
+    """The Reverb co-op with a cashier (staff@example.org), and members who ordered shares.
+
+    ``orders_to_pay(k)`` makes k members, each with one unpaid supporter-share order, and
+    returns (order id, payment form, quantity) for each.
+    """
+    app, _base = deployed_app
+    with app.test_request_context("/"), write_session(app) as db:
+        settings.apply_preset(db, RESONATE, app.config)
+        accounts.create_user(
+            db,
+            name="Cashier",
+            email="staff@example.org",
+            password=PASSWORD,
+            role=Role.STAFF,
+            verified=True,
+        )
+    made = iter(range(1, 10_000))
+
+    def make(count: int) -> list[PayableOrder]:
+        with app.test_request_context("/"), write_session(app) as db:
+            coop = settings.current_settings(db, app.config)
+            supporter = db.scalar(select(ShareType).where(ShareType.code == "supporter"))
+            orders = []
+            for _ in range(count):
+                n = next(made)
+                user = accounts.create_user(
+                    db,
+                    name=f"Supporter {n}",
+                    email=f"s{n}@example.org",
+                    password=PASSWORD,
+                    verified=True,
+                )
+                member = Member(
+                    number=n,
+                    user_id=user.id,
+                    name=user.name,
+                    address_line1="1 Quay",
+                    town="Cork",
+                    country="Ireland",
+                    status=MemberStatus.ACTIVE,
+                    admitted_on=date(2026, 1, 1),
+                )
+                db.add(member)
+                quantity = 5 * (1 + n % 4)  # 5, 10, 15 or 20: holdings differ by member
+                order = shares.place_order(
+                    db, member, supporter, quantity, actor=user, settings=coop
+                )
+                form = {
+                    "amount": f"{order.amount_minor / 100:.2f}",
+                    "paid_on": date.today().isoformat(),
+                    "method": "bank_transfer",
+                    "bank_reference": f"BOI-{order.payment_reference}",
+                }
+                orders.append((order.id, form, quantity))
+        return orders
+
+    return make
+
+
+def certificate_counter(app) -> int:
+    with database(app).session(write=False) as session:
+        value = session.scalar(
+            select(Counter.value).where(Counter.name == certificates.CERTIFICATE_COUNTER)
+        )
+    return value or 0
+
+
+def assert_each_order_issued_once(app, orders: list[PayableOrder]) -> None:
+    """Each order paid once: one issue row, certificate, pair of audit events and mail.
+
+    ``orders`` are all the orders paid so far; the register must hold what they ordered.
+    """
+    order_ids = sorted(order_id for order_id, _form, _quantity in orders)
+    with database(app).session(write=False) as session:
+        paid = session.scalars(select(ShareOrder).where(ShareOrder.id.in_(order_ids))).all()
+        assert {order.state for order in paid} == {OrderState.ISSUED}
+        by_id = {order.id: order for order in paid}
+        for order_id, form, _quantity in orders:
+            assert by_id[order_id].bank_reference == form["bank_reference"]
+        issue_rows = session.scalars(
+            select(LedgerEntry.reference).where(LedgerEntry.kind == LedgerKind.ISSUE)
+        ).all()
+        assert sorted(issue_rows) == sorted(order.payment_reference for order in paid)
+        issued = session.execute(select(Certificate.id, Certificate.order_id)).all()
+        assert sorted(order_id for _id, order_id in issued) == order_ids
+        events = session.execute(
+            select(AuditEvent.action, AuditEvent.object_id).where(
+                AuditEvent.action.in_(["order.paid", "certificate.issued"])
+            )
+        ).all()
+        assert sorted(int(target) for action, target in events if action == "order.paid") == (
+            order_ids
+        )
+        assert sorted(
+            int(target) for action, target in events if action == "certificate.issued"
+        ) == sorted(certificate_id for certificate_id, _order_id in issued)
+        check = ledger.check_register(session)
+        assert check.ok, check.problems
+        supporter = session.scalar(select(ShareType).where(ShareType.code == "supporter"))
+        ordered = {
+            (by_id[order_id].member_id, supporter.id): quantity
+            for order_id, _form, quantity in orders
+        }
+        assert ledger.holdings(session) == ordered
+        numbers = sorted(session.scalars(select(Certificate.number)))
+        holders = session.scalars(
+            select(User.email)
+            .join(Member, Member.user_id == User.id)
+            .where(Member.id.in_([order.member_id for order in paid]))
+        ).all()
+    assert numbers == list(range(1, len(orders) + 1))  # gapless from the first
+    assert sorted(message.to for message in read_outbox(app)) == sorted(holders)
+
+
+def test_fifty_payments_at_once_get_consecutive_certificates_and_replays_issue_nothing(
+    deployed_app, orders_to_pay
+):
+    app, base = deployed_app
+    [earlier] = orders_to_pay(1)
+    earlier_id, earlier_form, _quantity = earlier
+    orders = orders_to_pay(PAYMENTS)
+    staff, token = sign_in(base, "staff@example.org")
+    # A certificate issued before the rush, so the counter does not start at zero.
+    status, _ = staff.request(
+        "POST", f"/staff/orders/{earlier_id}/payment", {**earlier_form, "csrf_token": token}
+    )
+    assert status == 303
+    before = certificate_counter(app)
+    assert before == 1
+    posts = [
+        (f"/staff/orders/{order_id}/payment", {**form, "csrf_token": token})
+        for order_id, form, _quantity in orders
+    ]
+
+    assert failures(post_at_once(base, staff.cookie, posts)) == []
+    with database(app).session(write=False) as session:
+        numbers = sorted(
+            session.scalars(
+                select(Certificate.number).where(
+                    Certificate.order_id.in_([order_id for order_id, _, _ in orders])
+                )
+            )
+        )
+    assert numbers == list(range(before + 1, before + PAYMENTS + 1))
+    assert certificate_counter(app) == before + PAYMENTS
+
+    # The bank statement is imported again, five times over, all at once: nothing new.
+    assert failures(post_at_once(base, staff.cookie, posts * REPLAYS)) == []
+    assert certificate_counter(app) == before + PAYMENTS
+    assert_each_order_issued_once(app, [earlier, *orders])
+
+
+def test_a_payment_posted_five_times_at_once_issues_once(deployed_app, orders_to_pay):
+    app, base = deployed_app
+    orders = orders_to_pay(REPLAYS)
+    staff, token = sign_in(base, "staff@example.org")
+    posts = [
+        (f"/staff/orders/{order_id}/payment", {**form, "csrf_token": token})
+        for order_id, form, _quantity in orders
+    ]
+
+    # A double-clicked button, or two cashiers with the same statement: the posts race.
+    assert failures(post_at_once(base, staff.cookie, posts * REPLAYS)) == []
+    assert certificate_counter(app) == len(orders)
+    assert_each_order_issued_once(app, orders)

@@ -78,3 +78,17 @@ def test_sessions_do_not_expire_on_commit(app):
         session.execute(text("DELETE FROM audit_events"))
         session.commit()
         assert event.summary == "kept"
+
+
+def test_a_full_connection_pool_answers_503_not_500(app_factory):
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    app = app_factory()
+
+    @app.get("/_pool_exhausted")
+    def exhausted():
+        raise PoolTimeout("QueuePool limit of size 5 overflow 10 reached")
+
+    response = app.test_client().get("/_pool_exhausted")
+    assert response.status_code == 503
+    assert "cannot reach its database" in response.get_data(as_text=True)
