@@ -1,0 +1,113 @@
+"""Governance documents: a library of rules, policies, minutes and reports, each versioned.
+
+A published version is never changed or deleted (the database refuses it, as for the
+share ledger): a correction is a new version. Which version is current is derived from
+the effective dates, never stored.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .accounts import User
+from .base import Base, UTCDateTime, enum_column, utcnow
+
+
+class DocumentCategory(enum.StrEnum):
+    RULES = "rules"
+    POLICIES = "policies"
+    MINUTES = "minutes"
+    REPORTS = "reports"
+    NOTICES = "notices"
+
+
+class Visibility(enum.StrEnum):
+    """Who may read a document: anyone, members (and staff), or staff only."""
+
+    PUBLIC = "public"
+    MEMBERS = "members"
+    STAFF = "staff"
+
+
+class VersionFormat(enum.StrEnum):
+    MARKDOWN = "markdown"
+    PDF = "pdf"
+
+
+class Document(Base):
+    """A governance document: its place in the library and who may read it."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        # At most one document is the rulebook applicants accept.
+        Index(
+            "uq_documents_one_rulebook",
+            "is_rulebook",
+            unique=True,
+            sqlite_where=text("is_rulebook"),
+            postgresql_where=text("is_rulebook"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    category: Mapped[DocumentCategory] = mapped_column(
+        enum_column(DocumentCategory, "document_category")
+    )
+    visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility, "visibility"))
+    # Free text until meetings exist; then the resolution that approved it.
+    approved_by: Mapped[str] = mapped_column(String(200), default="")
+    is_rulebook: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    versions: Mapped[list[DocumentVersion]] = relationship(
+        back_populates="document", order_by="DocumentVersion.number"
+    )
+
+
+class DocumentVersion(Base):
+    """One published version: Markdown source or an uploaded PDF. Immutable once written."""
+
+    __tablename__ = "document_versions"
+    __table_args__ = (
+        UniqueConstraint("document_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+        CheckConstraint(
+            "(format = 'markdown' AND body IS NOT NULL AND file_sha256 IS NULL) OR "
+            "(format = 'pdf' AND body IS NULL AND file_sha256 IS NOT NULL)",
+            name="body_or_file",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    number: Mapped[int] = mapped_column()
+    format: Mapped[VersionFormat] = mapped_column(enum_column(VersionFormat, "version_format"))
+    body: Mapped[str | None] = mapped_column(Text)  # Markdown source
+    file_sha256: Mapped[str | None] = mapped_column(String(64))  # instance/uploads/<sha256>
+    file_size: Mapped[int | None] = mapped_column()
+    file_name: Mapped[str | None] = mapped_column(String(200))  # as uploaded, for download
+    effective_on: Mapped[date] = mapped_column(Date)
+    change_note: Mapped[str] = mapped_column(String(500))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # No ON DELETE action: the row may never change (users are anonymised, not deleted).
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    document: Mapped[Document] = relationship(back_populates="versions")
+    published_by: Mapped[User | None] = relationship()
