@@ -1,4 +1,4 @@
-"""Template globals and filters: the co-op, htmx's script tag, times in the co-op's zone."""
+"""Template globals and filters: the co-op, htmx's script, times in the co-op's zone, charts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, url_for
 
+from .charts import line_chart
 from .config import HTMX_CDN_URL, HTMX_SRI
 from .db import get_db
 from .models import CoopSettings
@@ -71,6 +72,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["money"] = money
     app.jinja_env.globals["htmx_script"] = htmx_script
+    app.jinja_env.globals["line_chart"] = line_chart
     app.jinja_env.globals["htmx_config"] = json.dumps(HTMX_CONFIG, separators=(",", ":"))
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True

@@ -264,3 +264,22 @@ def test_a_certificate_number_is_not_a_verification_code(client, issued):
         page = client.get(f"/verify/{guess}")
         assert page.status_code == 404
         assert "25 × Supporter share" not in page.get_data(as_text=True)
+
+
+def test_the_buy_page_leaves_out_a_share_already_held_to_its_maximum(app, make_user, client):
+    from .share_fixtures import add_member, buy
+
+    user = make_user(email="full@example.org", name="Full Holder")
+    staff = make_user(email="cashier@example.org", role="staff")
+    with app.test_request_context("/"):
+        db = database(app).session(write=True)
+        settings.apply_preset(db, RESONATE, app.config)
+        coop = settings.current_settings(db, app.config)
+        member = add_member(db, 1, user.name, user_id=user.id)
+        buy(db, member, "membership", 1, coop, db.get(User, staff.id))
+        db.commit()
+        db.close()
+    client.login("full@example.org")
+    page = client.get("/shares/buy").get_data(as_text=True)
+    assert 'value="supporter"' in page
+    assert 'value="membership"' not in page

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from ..models import Certificate, Member, ShareOrder, ShareType, User
-from . import ledger
+from . import ledger, share_register
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,14 @@ def summary(db: Session, member: Member) -> ShareSummary:
     return ShareSummary([h for h in held if h.quantity], list(orders), list(certificates))
 
 
+def holding_history(db: Session, member: Member, *, tz: str) -> share_register.CapitalHistory:
+    """The member's capital at the end of each month (or day), from their first share."""
+    today = share_register.today(tz)
+    return share_register.capital_history(
+        db, share_register.RegisterFilter(today, tz), member=member
+    )
+
+
 def certificate_for(db: Session, number: int, user: User) -> Certificate | None:
     """The certificate with this number if ``user`` owns it or is staff; None otherwise."""
     certificate = db.scalar(
@@ -79,9 +87,18 @@ def display_name(member: Member) -> str:
     return " ".join(f"{part[0]}." for part in member.name.split() if part)
 
 
-def buyable_types(db: Session) -> list[ShareType]:
-    """Share types a member can order, in display order."""
+def share_types(db: Session) -> list[ShareType]:
+    """Every share type, in display order."""
     return list(db.scalars(select(ShareType).order_by(ShareType.position)))
+
+
+def buyable_types(db: Session, member: Member) -> list[ShareType]:
+    """Share types the member can still order: not those already held to their maximum."""
+    return [
+        t
+        for t in share_types(db)
+        if t.max_quantity is None or ledger.holding(db, member, t) < t.max_quantity
+    ]
 
 
 def find_type(db: Session, code: str) -> ShareType | None:

@@ -7,7 +7,35 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every area's blueprint."""
-    from . import admin, auth, me, membership, payments, public, register, review, shares, staff
+    from . import (
+        admin,
+        auth,
+        me,
+        membership,
+        payments,
+        public,
+        register,
+        review,
+        share_register,
+        shares,
+        staff,
+        transfers,
+        withdrawals,
+    )
 
-    for module in (public, auth, me, membership, shares, staff, review, register, payments, admin):
+    for module in (
+        public,
+        auth,
+        me,
+        membership,
+        shares,
+        staff,
+        review,
+        register,
+        share_register,
+        payments,
+        withdrawals,
+        transfers,
+        admin,
+    ):
         app.register_blueprint(module.bp)

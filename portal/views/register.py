@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from flask import (
     Blueprint,
@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .. import htmx
 from ..db import get_db
@@ -73,23 +74,32 @@ def search() -> Response:
 @staff_required
 def export_csv() -> Response:
     """The statutory register as CSV, streamed row by row (never built in memory)."""
+    return streamed_csv("register-of-members.csv", members.REGISTER_COLUMNS, members.register_rows)
 
-    def rows() -> Iterator[str]:
+
+def streamed_csv(
+    filename: str,
+    header: Sequence[str],
+    rows: Callable[[Session], Iterable[Sequence[object]]],
+) -> Response:
+    """A CSV download of ``rows(db)``, written as it is read, every cell formula-safe."""
+
+    def lines() -> Iterator[str]:
         # The session is opened inside the stream: the request's own is closed before
         # streaming begins, and this one is closed when the stream ends.
         db = get_db()
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(members.REGISTER_COLUMNS)
-        for row in members.register_rows(db):
+        writer.writerow(header)
+        for row in rows(db):
             writer.writerow([spreadsheet_safe(cell) for cell in row])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
         yield buffer.getvalue()
 
-    response = Response(stream_with_context(rows()), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="register-of-members.csv"'
+    response = Response(stream_with_context(lines()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

@@ -21,7 +21,7 @@ from ..errors import InvalidInput
 from ..extensions import limiter
 from ..models import Member, ShareOrder
 from ..services import holdings as holdings_service
-from ..services import members, payments, shares
+from ..services import members, payments, shares, withdrawals
 from ..templating import current_coop
 
 bp = Blueprint("shares", __name__)
@@ -35,8 +35,17 @@ def overview() -> str:
     member = members.member_for_user(db, current_user)
     if member is None:
         return render_template("shares/overview.html", member=None, summary=None)
+    share_summary = holdings_service.summary(db, member)
     return render_template(
-        "shares/overview.html", member=member, summary=holdings_service.summary(db, member)
+        "shares/overview.html",
+        member=member,
+        summary=share_summary,
+        history=holdings_service.holding_history(db, member, tz=current_coop().timezone),
+        withdrawals=withdrawals.withdrawals_of(db, member),
+        can_withdraw=any(
+            withdrawals.withdrawable_quantity(db, member, h.share_type)
+            for h in share_summary.holdings
+        ),
     )
 
 
@@ -49,7 +58,7 @@ def _buy_page(
 ) -> Response:
     """The buy form with the live check of the amount and the rules (htmx swaps the check)."""
     db = get_db()
-    types = holdings_service.buyable_types(db)
+    types = holdings_service.buyable_types(db, member)
     chosen = next((t for t in types if t.code == values.get("share_type")), None)
     chosen = chosen or (types[-1] if types else None)
     quantity = values.get("quantity", "")

@@ -235,7 +235,7 @@ def browser_log() -> BrowserLog:
 @pytest.fixture
 def new_page(
     browser: Any, browser_log: BrowserLog, make_live_server: Callable[..., LiveServer]
-) -> Iterator[Callable[[], Any]]:
+) -> Iterator[Callable[..., Any]]:
     """Open pages, each in a fresh context (its own cookies), all watched by ``browser_log``.
 
     It needs ``make_live_server`` only to be torn down first: a page closed after its server
@@ -243,10 +243,11 @@ def new_page(
     """
     contexts: list[Any] = []
 
-    def open_page() -> Any:
+    def open_page(**options: Any) -> Any:
         # Reduced motion: checks see the settled page, not a swap halfway through fading in.
+        # ``options`` go to the context, e.g. ``java_script_enabled=False``.
         context = browser.new_context(
-            locale="en-IE", timezone_id="Europe/Dublin", reduced_motion="reduce"
+            locale="en-IE", timezone_id="Europe/Dublin", reduced_motion="reduce", **options
         )
         context.set_default_timeout(10_000)
         context.expose_function(

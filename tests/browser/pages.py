@@ -61,6 +61,8 @@ STAFF = [
     "/staff/members",
     "/staff/members?q=crawl&status=active",
     "/staff/members/1",
+    "/staff/register",
+    "/staff/register?as_of=2026-07-01&type=supporter&class=listener",
 ]
 ADMIN = [*STAFF, "/staff/settings", "/staff/settings/notice_days", "/staff/settings/classes/artist"]
 
@@ -84,8 +86,13 @@ ERROR_PAGES: dict[str, dict[str, int]] = {
         "/staff": 403,
         "/join/no-such-class": 404,
         "/staff/applications": 403,
+        "/staff/register": 403,
     },
-    "staff": {"/no-such-page": 404, "/staff/settings": 403},
+    "staff": {
+        "/no-such-page": 404,
+        "/staff/settings": 403,
+        "/staff/register?as_of=not-a-date": 422,
+    },
     "admin": {},
     "staff-debug": {},
 }
@@ -392,3 +399,193 @@ def share_order_placed(site: Site) -> Any:
     site.page.get_by_label("Number of shares").fill("25")
     expect(site.page.locator("#order-check")).to_contain_text("€25")
     return site.submit("Place order")
+
+
+def settle_orders(site: Site, user_id: int) -> str:
+    """Record payment of every pending order of the user's member, as the reviewer (real
+    certificates, linking to this live server); the newest certificate's verification code.
+    """
+    from datetime import date
+
+    from portal import pdf
+    from portal.db import write_session
+    from portal.models import OrderState, User
+    from portal.services import accounts, holdings, members, payments, settings
+
+    app = site.app
+    with app.test_request_context("/", base_url=site.server.url), write_session(app) as db:
+        coop = settings.current_settings(db, app.config)
+        reviewer = accounts.find_user_by_email(db, "reviewer@example.org")
+        member = members.member_for_user(db, db.get(User, user_id))
+        codes = [
+            payments.settle_order(
+                db,
+                order,
+                payments.Payment(
+                    order.amount_minor, date.today(), "bank_transfer", f"TX-{order.id}"
+                ),
+                actor=reviewer,
+                settings=coop,
+                render=pdf.render_certificate,
+            ).code
+            for order in holdings.summary(db, member).orders
+            if order.state is OrderState.PENDING_PAYMENT
+        ]
+    return codes[-1]
+
+
+def order_shares(site: Site, user_id: int, code: str, quantity: int) -> None:
+    """Place an order for the user's member, left waiting for payment."""
+    from portal.db import write_session
+    from portal.models import User
+    from portal.services import holdings, members, settings, shares
+
+    app = site.app
+    with app.test_request_context("/"), write_session(app) as db:
+        user = db.get(User, user_id)
+        shares.place_order(
+            db,
+            members.member_for_user(db, user),
+            holdings.find_type(db, code),
+            quantity,
+            actor=user,
+            settings=settings.current_settings(db, app.config),
+        )
+
+
+@state("member")
+def share_check_shows_broken_rules(site: Site) -> None:
+    """The buy form after typing 12 supporter shares: htmx swaps in the rule it breaks."""
+    from playwright.sync_api import expect
+
+    site.goto("/shares/buy")
+    site.page.get_by_label("Supporter share").check()
+    site.page.get_by_label("Number of shares").fill("12")
+    expect(site.page.locator("#order-check .alert")).to_contain_text("multiples of 5")
+    wait_for_htmx(site.page)
+    return None
+
+
+@state("member")
+def share_order_refused(site: Site) -> Any:
+    """The buy form posted with too few supporter shares: 422 with the rule."""
+    site.goto("/shares/buy")
+    site.page.get_by_label("Supporter share").check()
+    site.page.get_by_label("Number of shares").fill("3")
+    return site.submit("Place order", status=422)
+
+
+@state("member")
+def shares_held_with_certificates(site: Site) -> Any:
+    """The shares page once payments are recorded: holdings, orders both paid and waiting,
+    certificates."""
+    from playwright.sync_api import expect
+
+    assert site.user is not None
+    settle_orders(site, site.user.id)
+    order_shares(site, site.user.id, "supporter", 10)
+    response = site.goto("/shares")
+    expect(site.page.get_by_role("region", name="Holdings table")).to_be_visible()
+    expect(
+        site.page.get_by_role("link", name=re.compile(r"^Certificate no\. ")).first
+    ).to_be_visible()
+    return response
+
+
+@state("staff")
+def payment_refused_for_wrong_amount(site: Site) -> Any:
+    """The orders page after recording too little for one of two orders: 422, its message."""
+    assert site.user is not None
+    order_shares(site, site.user.id, "supporter", 5)
+    site.goto("/staff/orders")
+    order = site.page.get_by_role("article").first
+    order.get_by_label("Amount received").fill("0.50")
+    # The form posts to the order's fragment, which Chromium's console line keeps.
+    site.log.allow_status(422, site.server.link(order.locator("form").get_attribute("action")))
+    return site.submit(order.get_by_role("button").inner_text(), status=422)
+
+
+@state("anonymous")
+def certificate_verified(site: Site) -> Any:
+    """The public check of a valid certificate, by the code printed on it."""
+    from playwright.sync_api import expect
+
+    from portal.db import write_session
+    from portal.models import User
+    from portal.services import accounts, applications, settings
+    from portal.services.applications import ApplicationInput
+
+    holder = site.make_user(name="Vera Holder")
+    app = site.app
+    with app.test_request_context("/"), write_session(app) as db:
+        coop = settings.current_settings(db, app.config)
+        user = db.get(User, holder.id)
+        application = applications.start_application(db, user, settings.find_class(db, "artist"))
+        given = ApplicationInput(
+            answers={"artist_name": "Vera", "release_url": "https://music.example/vera"},
+            address={"address_line1": "2 Dock Road", "town": "Limerick", "country": "Ireland"},
+            accept_rules=True,
+        )
+        applications.submit_application(db, application, given, actor=user, settings=coop)
+        reviewer = accounts.find_user_by_email(db, "reviewer@example.org")
+        applications.approve_application(db, application, actor=reviewer, settings=coop)
+    response = site.goto(f"/verify/{settle_orders(site, holder.id)}")
+    expect(site.page.locator(".status")).to_have_text("Valid")
+    return response
+
+
+def share_history(site: Site, user_id: int) -> None:
+    """Give the user's member shares bought over past months (ledger rows on past days)."""
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from portal.db import write_session
+    from portal.models import LedgerKind, User
+    from portal.services import holdings, ledger, members
+
+    app = site.app
+    rows = [("membership", 1, "2025-09-02"), ("supporter", 50, "2025-12-15")]
+    rows += [("supporter", 25, "2026-04-01"), ("supporter", 10, "2026-08-20")]
+    with app.test_request_context("/"), write_session(app) as db:
+        member = members.member_for_user(db, db.get(User, user_id))
+        for code, quantity, day in rows:
+            with pytest.MonkeyPatch.context() as clock:  # rows are stamped by the ledger
+                stamp = datetime.fromisoformat(day + "T10:00").replace(tzinfo=UTC)
+                clock.setattr(ledger, "utcnow", lambda stamp=stamp: stamp)
+                ledger.append(
+                    db,
+                    kind=LedgerKind.ISSUE,
+                    member=member,
+                    share_type=holdings.find_type(db, code),
+                    quantity=quantity,
+                    currency="EUR",
+                    reference="crawl",
+                    actor=None,
+                )
+
+
+@state("staff", "admin")
+def share_register_filtered_by_htmx(site: Site) -> None:
+    """The share register with a capital chart, after choosing a share type (htmx swap)."""
+    from playwright.sync_api import expect
+
+    assert site.user is not None
+    share_history(site, site.user.id)
+    site.goto("/staff/register")
+    expect(site.page.locator("#register-chart svg[role=img]")).to_have_count(1)
+    with site.page.expect_response(re.compile(r"/staff/register\?.*type=supporter")):
+        site.page.get_by_label("Share type", exact=True).select_option("supporter")
+    expect(site.page).to_have_url(re.compile(r"type=supporter"))
+    wait_for_htmx(site.page)
+    expect(site.page.locator("#share-register-results h2")).to_contain_text("As of the end of")
+    expect(site.page.locator("#register-chart polyline")).to_have_count(1)
+    return None
+
+
+@state("member")
+def shares_with_a_capital_chart(site: Site) -> Any:
+    """The member's shares page with the chart of their capital over past months."""
+    assert site.user is not None
+    share_history(site, site.user.id)
+    return site.goto("/shares")

@@ -1,0 +1,167 @@
+"""Charts drawn on the server as SVG: pure geometry from a series of (date, value) points.
+
+No chart library and no script (the CSP allows neither inline code nor a CDN library):
+these functions compute coordinates, and ``templates/macros/charts.html`` writes them as
+SVG elements styled by ``portal.css``. Values are integers (money in minor units); the
+templates format the labels.
+
+A chart is as wide as its container and a fixed number of pixels high. Horizontal
+positions are fractions of the width (drawn as percentages, or in a stretched inner SVG
+for the line), vertical ones are pixels: so the text keeps its size at any width and
+nothing needs a script to measure the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+# The stretched inner SVG that draws the line spans this many units across.
+VIEW_WIDTH = 1000
+
+# Above this many points, markers would touch each other: the line alone is drawn.
+MAX_MARKERS = 60
+
+DATE_FORMATS = {"month": "%b %Y", "day": "%-d %b"}
+
+# An x label this close to an edge (as a fraction of the width) is aligned to the edge.
+EDGE = 0.08
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    """One value of the series and where it is drawn: ``x`` a fraction of the width, ``y`` px."""
+
+    x: float
+    y: float
+    day: date
+    value: int
+
+    @property
+    def x_percent(self) -> str:
+        return f"{self.x * 100:.2f}%"
+
+
+@dataclass(frozen=True)
+class XTick:
+    """A date label under the axis; ``minor`` ones are hidden on narrow screens."""
+
+    x: float
+    label: str
+    anchor: str  # SVG text-anchor: labels near an edge are aligned to it
+    minor: bool
+
+    @property
+    def x_percent(self) -> str:
+        return f"{self.x * 100:.2f}%"
+
+
+@dataclass(frozen=True)
+class YTick:
+    y: float
+    value: int
+
+
+@dataclass(frozen=True)
+class LineChart:
+    """A line chart's geometry: the plot runs from ``top`` to ``bottom`` pixels."""
+
+    height: int
+    top: float
+    bottom: float
+    points: list[ChartPoint]
+    x_ticks: list[XTick]
+    y_ticks: list[YTick]
+
+    @property
+    def polyline(self) -> str:
+        """The line's points in the inner SVG's units, for ``<polyline points="...">``."""
+        return " ".join(f"{p.x * VIEW_WIDTH:.1f},{p.y:.1f}" for p in self.points)
+
+    @property
+    def area(self) -> str:
+        """A closed path under the line down to the zero axis, for a soft fill."""
+        if len(self.points) < 2:
+            return ""
+        first, last = self.points[0].x * VIEW_WIDTH, self.points[-1].x * VIEW_WIDTH
+        line = " ".join(f"L{p.x * VIEW_WIDTH:.1f},{p.y:.1f}" for p in self.points)
+        return f"M{first:.1f},{self.bottom:.1f} {line} L{last:.1f},{self.bottom:.1f} Z"
+
+    @property
+    def show_markers(self) -> bool:
+        return len(self.points) <= MAX_MARKERS
+
+    @property
+    def peak(self) -> ChartPoint | None:
+        return max(self.points, key=lambda p: p.value) if self.points else None
+
+
+def nice_step(maximum: int, ticks: int = 4) -> int:
+    """A round step (1, 2, 2.5 or 5 times a power of ten) dividing 0..maximum into ≤ ``ticks``."""
+    if maximum <= 0:
+        return 1
+    raw = maximum / ticks
+    magnitude = 1
+    while magnitude * 10 <= raw:
+        magnitude *= 10
+    for factor in (1, 2, 2.5, 5):
+        step = int(factor * magnitude)
+        if step >= raw:
+            return step
+    return 10 * magnitude
+
+
+def value_ticks(maximum: int, ticks: int = 4) -> list[int]:
+    """Round values from 0 up to the first one at or above ``maximum``."""
+    step = nice_step(maximum, ticks)
+    values = [0]
+    while values[-1] < maximum:
+        values.append(values[-1] + step)
+    return values
+
+
+def tick_indexes(count: int, most: int) -> list[int]:
+    """Which of ``count`` points get a label: evenly spaced, counted back from the last."""
+    if count <= 0:
+        return []
+    every = max(1, -(-count // most))
+    return sorted(range(count - 1, -1, -every))
+
+
+def line_chart(
+    series: Sequence[tuple[date, int]],
+    *,
+    period: str = "month",
+    height: int = 240,
+    x_ticks: int = 6,
+) -> LineChart:
+    """Place ``series`` (oldest first) in a chart ``height`` pixels high, with its ticks.
+
+    The y axis starts at zero and ends at a round value; y labels sit on their grid lines
+    inside the plot, so no width is lost to them. At most ``x_ticks`` dates are labelled,
+    every other one marked minor (hidden when the screen is narrow), the last always shown.
+    """
+    top, bottom = 24.0, height - 28.0
+    if not series:
+        return LineChart(height, top, bottom, [], [], [])
+    values = value_ticks(max(v for _, v in series))
+    ceiling = values[-1] or 1
+    span = len(series) - 1
+
+    def x_of(index: int) -> float:
+        return 0.5 if span == 0 else index / span
+
+    def y_of(value: int) -> float:
+        return round(bottom - (bottom - top) * max(value, 0) / ceiling, 1)
+
+    points = [ChartPoint(x_of(i), y_of(v), d, v) for i, (d, v) in enumerate(series)]
+    fmt = DATE_FORMATS.get(period, DATE_FORMATS["month"])
+    indexes = tick_indexes(len(series), x_ticks)
+    labels = []
+    for order, i in enumerate(reversed(indexes)):
+        x = points[i].x
+        anchor = "start" if x < EDGE else "end" if x > 1 - EDGE else "middle"
+        labels.append(XTick(x, series[i][0].strftime(fmt), anchor, minor=order % 2 == 1))
+    labels.reverse()
+    return LineChart(height, top, bottom, points, labels, [YTick(y_of(v), v) for v in values])
