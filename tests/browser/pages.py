@@ -63,8 +63,16 @@ STAFF = [
     "/staff/members/1",
     "/staff/register",
     "/staff/register?as_of=2026-07-01&type=supporter&class=listener",
+    "/staff/withdrawals",
+    "/staff/transfers",
 ]
-ADMIN = [*STAFF, "/staff/settings", "/staff/settings/notice_days", "/staff/settings/classes/artist"]
+ADMIN = [
+    *STAFF,
+    "/staff/settings",
+    "/staff/settings/notice_days",
+    "/staff/settings/classes/artist",
+    "/staff/settings/share-types/supporter",
+]
 
 PAGES: dict[str, list[str]] = {
     "anonymous": ANONYMOUS,
@@ -87,6 +95,8 @@ ERROR_PAGES: dict[str, dict[str, int]] = {
         "/join/no-such-class": 404,
         "/staff/applications": 403,
         "/staff/register": 403,
+        "/staff/withdrawals": 403,
+        "/staff/transfers": 403,
     },
     "staff": {
         "/no-such-page": 404,
@@ -589,3 +599,99 @@ def shares_with_a_capital_chart(site: Site) -> Any:
     assert site.user is not None
     share_history(site, site.user.id)
     return site.goto("/shares")
+
+
+def hold_supporter_shares(site: Site, quantity: int = 20) -> None:
+    """The crawl's user holds paid supporter shares (and whatever else they had ordered)."""
+    assert site.user is not None
+    order_shares(site, site.user.id, "supporter", quantity)
+    settle_orders(site, site.user.id)
+
+
+def ask_to_withdraw(site: Site, quantity: int, *, approve: bool = False) -> None:
+    """The crawl's user asks to withdraw supporter shares; staff may approve at once."""
+    from portal.db import write_session
+    from portal.models import User
+    from portal.services import accounts, holdings, members, settings, withdrawals
+
+    app = site.app
+    with app.test_request_context("/"), write_session(app) as db:
+        user = db.get(User, site.user.id)
+        withdrawal = withdrawals.request_withdrawal(
+            db,
+            members.member_for_user(db, user),
+            holdings.find_type(db, "supporter"),
+            quantity,
+            reason="Saving for a tour van.",
+            actor=user,
+            settings=settings.current_settings(db, app.config),
+        )
+        if approve:
+            withdrawals.approve_withdrawal(
+                db,
+                withdrawal,
+                decision_reference="Board minute 2026/14",
+                actor=accounts.find_user_by_email(db, "reviewer@example.org"),
+            )
+
+
+@state("member")
+def withdrawal_refused(site: Site) -> Any:
+    """The withdrawal form sent with a number that breaks the rules: 422 and the message."""
+    hold_supporter_shares(site)
+    site.goto("/shares/withdraw")
+    site.page.get_by_label("Number of shares to withdraw").fill("7")
+    return site.submit("Ask to withdraw", status=422)
+
+
+@state("member")
+def shares_with_a_withdrawal_requested(site: Site) -> Any:
+    """The shares page with a withdrawal waiting for the board, and its Cancel button."""
+    from playwright.sync_api import expect
+
+    site.goto("/shares/withdraw")
+    site.page.get_by_label("Number of shares to withdraw").fill("5")
+    response = site.submit("Ask to withdraw")
+    expect(site.page.get_by_role("region", name="Withdrawals table")).to_contain_text(
+        "With the board"
+    )
+    return response
+
+
+@state("staff")
+def withdrawals_waiting_for_a_decision_and_a_repayment(site: Site) -> Any:
+    """Staff's withdrawals page with one request to decide and one to repay, after
+    approving without the board's reference (422)."""
+    hold_supporter_shares(site, 30)
+    ask_to_withdraw(site, 10, approve=True)
+    ask_to_withdraw(site, 5)
+    site.goto("/staff/withdrawals")
+    return site.submit("Approve withdrawal", status=422)
+
+
+@state("staff")
+def transfer_refused(site: Site) -> Any:
+    """The transfers page where supporter shares are transferable, sent for an unknown
+    member (422)."""
+    from portal.db import write_session
+    from portal.services import holdings
+
+    with site.app.test_request_context("/"), write_session(site.app) as db:
+        holdings.find_type(db, "supporter").transferable = True
+    site.goto("/staff/transfers")
+    site.page.get_by_label("From member no.").fill("1")
+    site.page.get_by_label("To member no.").fill("999")
+    site.page.get_by_label("Number of shares").fill("5")
+    return site.submit("Record transfer", status=422)
+
+
+@state("admin")
+def share_type_edited_inline(site: Site) -> None:
+    """The settings page with a share type's form swapped in by htmx."""
+    from playwright.sync_api import expect
+
+    site.goto("/staff/settings")
+    site.page.get_by_role("link", name="Edit Supporter share").click()
+    wait_for_htmx(site.page)
+    expect(site.page.get_by_label("In multiples of")).to_be_visible()
+    return None
