@@ -3,6 +3,7 @@
 from .accounts import LoginFailure, PasswordResetToken, Role, User
 from .audit import AuditEvent
 from .base import Base, UTCDateTime, utcnow
+from .documents import Document, DocumentCategory, DocumentVersion, VersionFormat, Visibility
 from .membership import (
     OPEN_APPLICATION_STATES,
     AdmissionRule,
@@ -52,6 +53,9 @@ __all__ = [
     "ClassMembership",
     "Consent",
     "CoopSettings",
+    "Document",
+    "DocumentCategory",
+    "DocumentVersion",
     "Counter",
     "LedgerEntry",
     "LedgerKind",
@@ -71,6 +75,8 @@ __all__ = [
     "Transfer",
     "UTCDateTime",
     "User",
+    "VersionFormat",
+    "Visibility",
     "VotingMode",
     "Withdrawal",
     "WithdrawalState",

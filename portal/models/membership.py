@@ -281,7 +281,9 @@ class Application(Base):
     town: Mapped[str] = mapped_column(String(80), default="")
     postcode: Mapped[str] = mapped_column(String(20), default="")
     country: Mapped[str] = mapped_column(String(60), default="")
-    rulebook_version: Mapped[str | None] = mapped_column(String(120))
+    rulebook_version: Mapped[str | None] = mapped_column(String(120))  # its title, as read
+    # The rulebook version accepted, when the library holds the rulebook (DESIGN.md §2).
+    rulebook_version_id: Mapped[int | None] = mapped_column(ForeignKey("document_versions.id"))
     rules_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
