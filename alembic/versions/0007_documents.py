@@ -147,13 +147,13 @@ def upgrade() -> None:
 
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("documents_seen_at", sa.DateTime(timezone=True), nullable=True)
+            sa.Column("previous_login_at", sa.DateTime(timezone=True), nullable=True)
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("documents_seen_at")
+        batch_op.drop_column("previous_login_at")
 
     with op.batch_alter_table("applications", schema=None) as batch_op:
         batch_op.drop_constraint(

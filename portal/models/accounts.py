@@ -34,8 +34,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # When the user last opened the document library: what is "new" is newer than this.
-    documents_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The sign-in before this one: what is new for the user since their last visit is newer
+    # (kept at sign-in, a POST, so that reading a page never writes).
+    previous_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     reset_tokens: Mapped[list[PasswordResetToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

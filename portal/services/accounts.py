@@ -246,6 +246,7 @@ def authenticate(
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     db.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    user.previous_login_at = user.last_login_at
     user.last_login_at = now
     audit.record(db, actor=user, action="user.logged_in", target=user, summary="Signed in")
     return user
