@@ -42,6 +42,9 @@ class Defaults:
 
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # uploads raise it for their own routes
     MAX_FORM_MEMORY_SIZE = 512 * 1024
+    # The largest PDF staff may upload as a document version; its route admits a body this
+    # large plus room for the form's other fields (portal/uploads.py).
+    DOCUMENT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
     # Accounts
     PASSWORD_MIN_LENGTH = 12

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from .presets import PRESETS
 from .services import (
     accounts,
     applications,
+    documents,
     holdings,
     members,
     payments,
@@ -237,6 +239,52 @@ def _seed_shares(db: Session, coop: Any, staff: User, render: CertificateRendere
         _buy(db, email, quantity, coop, staff, render)
 
 
+DOCUMENTS = Path(__file__).parent / "seed_documents"
+SUMMARIES = {
+    "rules": "The society's rules: membership classes, shares, general meetings, the board.",
+    "standing-orders": "How general meetings are run: speaking, motions, voting and proxies.",
+    "membership-policy": "Who may join each class, what each contributes, lapsing and leaving.",
+    "supporter-share-terms": "The terms of supporter shares: price, cap, withdrawal, risks.",
+    "privacy-policy": "What the portal holds about you, why, and for how long.",
+    "board-terms-of-reference": "What the board decides, what it delegates, how it meets.",
+    "agm-2025-minutes": "Minutes of the AGM held in September 2025, with the votes by class.",
+    "annual-report-2025": "The co-op's year: members, capital, streams, accounts.",
+    "board-risk-register": "The board's review of the co-op's main risks.",
+}
+
+
+def _seed_documents(db: Session, staff: User) -> None:
+    """The library from portal/seed_documents/index.md: one row per version."""
+    cells = (
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in (DOCUMENTS / "index.md").read_text().splitlines()
+        if line.startswith("| ")
+    )
+    rows = [row for row in cells if row[0].endswith(".md")]
+    made: dict[str, Any] = {}
+    for file_name, slug, _number, title, category, visibility, effective, note in rows:
+        if slug not in made:
+            made[slug] = documents.create_document(
+                db,
+                title=title,
+                slug=slug,
+                category=category.lower(),
+                visibility=visibility,
+                summary=SUMMARIES.get(slug, ""),
+                approved_by="Special resolution, AGM 2025" if slug == "rules" else "The board",
+                actor=staff,
+            )
+        documents.publish_markdown(
+            db,
+            made[slug],
+            body=(DOCUMENTS / file_name).read_text(),
+            effective_on=date.fromisoformat(effective),
+            change_note=note,
+            actor=staff,
+        )
+    documents.mark_rulebook(db, made["rules"], actor=staff)
+
+
 def seed(
     db: Session,
     config: Mapping[str, Any],
@@ -265,6 +313,7 @@ def seed(
     staff = users["staff@reverb.example"]
     if preset != "resonate":
         return True  # another co-op's classes: accounts only
+    _seed_documents(db, staff)  # first, so that applicants accept the rulebook
     for person in PEOPLE:
         if person.classes:
             _join(db, users[person.email], person.classes, coop, staff, person.town)

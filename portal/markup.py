@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 _PARSER = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True})
-_PARSER.enable(["table", "strikethrough", "replacements", "smartquotes"])
+_PARSER.enable(["table", "strikethrough", "smartquotes"])  # no "replacements": (c) is a clause
 
 ALLOWED_TAGS = {
     "a", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,6 +47,11 @@ def local_time(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
     if value is None:
         return ""
     return value.astimezone(ZoneInfo(current_coop().timezone)).strftime(fmt)
+
+
+def local_today() -> date:
+    """Today's date in the co-op's time zone."""
+    return datetime.now(ZoneInfo(current_coop().timezone)).date()
 
 
 def money(minor: int | None, currency: str | None = None) -> str:

@@ -100,7 +100,7 @@ class DocumentVersion(Base):
     number: Mapped[int] = mapped_column()
     format: Mapped[VersionFormat] = mapped_column(enum_column(VersionFormat, "version_format"))
     body: Mapped[str | None] = mapped_column(Text)  # Markdown source
-    file_sha256: Mapped[str | None] = mapped_column(String(64))  # instance/uploads/<sha256>
+    file_sha256: Mapped[str | None] = mapped_column(String(64))  # uploads/<sha[:2]>/<sha>
     file_size: Mapped[int | None] = mapped_column()
     file_name: Mapped[str | None] = mapped_column(String(200))  # as uploaded, for download
     effective_on: Mapped[date] = mapped_column(Date)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -30,7 +31,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, members, shares
+from . import audit, documents, members, shares
 from .pagination import Page, paginate
 
 State = ApplicationState
@@ -227,6 +228,19 @@ def save_draft(
     return application
 
 
+def _record_rulebook(db: Session, application: Application, settings: CoopSettings) -> None:
+    """Note the rulebook version the applicant accepted: the library's, else the setting's."""
+    today = utcnow().astimezone(ZoneInfo(settings.timezone)).date()
+    rulebook = documents.current_rulebook(db, today)
+    if rulebook is None:
+        application.rulebook_version = settings.rulebook_version
+        application.rulebook_version_id = None
+        return
+    document, version = rulebook
+    application.rulebook_version = f"{document.title}, version {version.number}"[:120]
+    application.rulebook_version_id = version.id
+
+
 def submit_application(
     db: Session,
     application: Application,
@@ -249,7 +263,7 @@ def submit_application(
         application.applicant_reply = reply
     _store(application, answers, address)
     now = utcnow()
-    application.rulebook_version = settings.rulebook_version
+    _record_rulebook(db, application, settings)
     application.rules_accepted_at = now
     application.submitted_at = now
     application.state = State.SUBMITTED

@@ -169,12 +169,13 @@ def create_document(
     summary: str,
     approved_by: str,
     actor: User,
+    slug: str | None = None,
 ) -> Document:
     """Add a document to the library (it shows once a version is published)."""
     title = title.strip()
     if not title or len(title) > 200:
         raise InvalidInput("Give the document a title (at most 200 characters).", field="title")
-    slug = slugify(title)
+    slug = slugify(slug or title)
     if not slug:
         raise InvalidInput("The title needs some letters or numbers.", field="title")
     if db.scalar(select(exists().where(Document.slug == slug))):
@@ -347,3 +348,21 @@ def current_rulebook(db: Session, today: date) -> tuple[Document, DocumentVersio
 def count_documents(db: Session) -> int:
     """How many documents the library holds (for the seed's idempotence)."""
     return db.scalar(select(func.count()).select_from(Document)) or 0
+
+
+@dataclass(frozen=True)
+class RulesChange:
+    """The rulebook changed after the member joined: the version then and the one now."""
+
+    document: Document
+    joined: DocumentVersion | None
+    current: DocumentVersion
+
+
+def rules_changed_since(db: Session, joined_on: date, today: date) -> RulesChange | None:
+    """How the rulebook changed since ``joined_on``, or None if it has not."""
+    rulebook = current_rulebook(db, today)
+    if rulebook is None or rulebook[1].effective_on <= joined_on:
+        return None
+    document, version = rulebook
+    return RulesChange(document, current_version(document, joined_on), version)

@@ -10,6 +10,7 @@ def register_blueprints(app: Flask) -> None:
     from . import (
         admin,
         auth,
+        documents,
         me,
         membership,
         payments,
@@ -28,6 +29,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         me,
         membership,
+        documents,
         shares,
         staff,
         review,

@@ -21,7 +21,8 @@ from ..errors import InvalidInput
 from ..extensions import start_session
 from ..forms import ChangePasswordForm, EmptyForm, attach_error
 from ..htmx import redirect
-from ..services import accounts, applications, members, settings
+from ..services import accounts, applications, documents, members, settings
+from ..templating import local_today
 from .auth import account_rules
 
 bp = Blueprint("me", __name__, url_prefix="/me")
@@ -38,6 +39,11 @@ def dashboard() -> str:
         member=member,
         applications=applications.applications_of(db, current_user),
         resignation=members.pending_resignation(db, member) if member else None,
+        new_documents=documents.new_since(db, current_user, current_user.previous_login_at),
+        latest_documents=documents.new_since(db, current_user, None, limit=3),
+        rules_change=documents.rules_changed_since(db, member.admitted_on, local_today())
+        if member
+        else None,
     )
 
 

@@ -8,9 +8,9 @@ from flask_login import current_user, login_required
 from ..db import get_db
 from ..htmx import redirect
 from ..models import Application, MemberClass
-from ..services import applications, members, settings
+from ..services import applications, documents, members, settings
 from ..services.applications import ApplicationInput, InvalidFields
-from ..templating import current_coop
+from ..templating import current_coop, local_today
 
 bp = Blueprint("membership", __name__)
 
@@ -62,6 +62,7 @@ def _form_page(
         values=values,
         errors=errors or {},
         answer_field=applications.answer_field,
+        rulebook=documents.current_rulebook(get_db(), local_today()),
     ), status
 
 
