@@ -261,3 +261,31 @@ def test_applicants_accept_the_rulebook_version_in_the_library(app, staff, make_
         version = db.get(DocumentVersion, application.rulebook_version_id)
         assert version.number == 1
         assert application.rulebook_version == "Rules of the Society, version 1"
+
+
+def test_the_dashboard_lists_new_documents_and_says_when_the_rules_changed(
+    app, staff, make_member, sign_in
+):
+    from portal.models import Member
+
+    for effective_on in ("2024-01-01", "2026-01-01"):
+        if effective_on == "2024-01-01":
+            staff.post(
+                "/staff/documents",
+                data={"title": "Rules", "category": "rules", "visibility": "public"},
+            )
+        staff.post(
+            "/staff/documents/rules/versions",
+            data=publish_form(
+                body=f"Rules in force from {effective_on}", effective_on=effective_on
+            ),
+        )
+    staff.post("/staff/documents/rules/rulebook")
+    joiner = make_member(email="early@example.org")
+    with write_session(app) as db:
+        db.get(Member, joiner.id).admitted_on = date(2025, 3, 1)  # joined under version 1
+    client = sign_in(joiner.email)
+    page = client.get("/me").get_data(as_text=True)
+    assert "The rules have changed since you joined" in page
+    assert "/documents/rules/changes?from=1&amp;to=2" in page
+    assert "Rules</a>, version 2" in page
