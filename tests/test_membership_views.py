@@ -410,12 +410,17 @@ def test_the_news_opt_in_is_recorded_as_consent_history(app, make_member, sign_i
     client.post("/me/profile", data=profile_form(news_opt_in="y"))
     assert member_of(app, ann.email).news_opt_in is True
     assert count(app, Consent, Consent.user_id == ann.user_id, Consent.granted.is_(True)) == 1
-    assert "agreed to news" in client.get("/me/profile").get_data(as_text=True)
+    assert "agreed to the co-op’s news by e-mail" in client.get("/me/profile").get_data(
+        as_text=True
+    )
 
     client.post("/me/profile", data=profile_form())
     assert member_of(app, ann.email).news_opt_in is False
     page = client.get("/me/profile").get_data(as_text=True)
-    assert "withdrew consent for news" in page and "agreed to news" in page
+    assert (
+        "withdrew consent for the co-op’s news by e-mail" in page
+        and "agreed to the co-op’s news by e-mail" in page
+    )
 
 
 def test_an_email_change_takes_effect_only_when_the_new_address_confirms_it(

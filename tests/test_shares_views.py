@@ -283,3 +283,23 @@ def test_the_buy_page_leaves_out_a_share_already_held_to_its_maximum(app, make_u
     page = client.get("/shares/buy").get_data(as_text=True)
     assert 'value="supporter"' in page
     assert 'value="membership"' not in page
+
+
+def test_verify_shows_the_full_name_only_once_the_member_allows_it(client, issued, outbox):
+    client.login("owner@example.org")
+    form = {
+        "name": "Nora Owner",
+        "address_line1": "1 Quay",
+        "town": "Cork",
+        "country": "Ireland",
+        "name_on_verify": "y",
+    }
+    assert client.post("/me/profile", data=form).status_code == 303
+    visitor = client.application.test_client()
+    assert "Nora Owner" in visitor.get(f"/verify/{issued}").get_data(as_text=True)
+    profile = client.get("/me/profile").get_data(as_text=True)
+    assert "showing your name when a certificate is checked" in profile
+    del form["name_on_verify"]
+    client.post("/me/profile", data=form)
+    page = visitor.get(f"/verify/{issued}").get_data(as_text=True)
+    assert "Nora Owner" not in page and "N. O." in page

@@ -233,3 +233,24 @@ def test_members_cannot_record_transfers(client, holder):
     client.login("lena@example.org")
     assert client.get("/staff/transfers").status_code == 403
     assert client.post("/staff/transfers", data={}).status_code == 403
+
+
+def test_a_superseded_certificate_says_which_one_replaced_it(app, client, holder):
+    from portal.models import Certificate
+
+    client.login("lena@example.org")
+    ask(client)
+    withdrawal_id = withdrawal_row(app).id
+    client.post("/logout")
+    client.login("staff@example.org")
+    client.post(f"/staff/withdrawals/{withdrawal_id}/approve", data={"decision_reference": "B-9"})
+    client.post(
+        f"/staff/withdrawals/{withdrawal_id}/repayment",
+        data={"amount": "10", "paid_on": "2026-11-20", "method": "bank_transfer"},
+    )
+    with app.app_context():
+        db = database(app).session(write=False)
+        old = db.scalar(select(Certificate).where(Certificate.number == 1)).code
+        db.close()
+    page = app.test_client().get(f"/verify/{old}").get_data(as_text=True)
+    assert "Superseded" in page and "superseded by certificate no. 3" in page

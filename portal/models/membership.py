@@ -215,6 +215,8 @@ class Member(Base):
     ceased_on: Mapped[date | None] = mapped_column(Date)
     primary_class_id: Mapped[int | None] = mapped_column(ForeignKey("member_classes.id"))
     news_opt_in: Mapped[bool] = mapped_column(default=False)
+    # Whether the public check of a certificate shows the full name (initials otherwise).
+    name_on_verify: Mapped[bool] = mapped_column(default=False)
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User | None] = relationship()

@@ -170,6 +170,7 @@ class Certificate(Base):
 
     member: Mapped[Member] = relationship()
     share_type: Mapped[ShareType] = relationship()
+    replaced_by: Mapped[Certificate | None] = relationship(remote_side=[id])
 
 
 class WithdrawalState(enum.StrEnum):

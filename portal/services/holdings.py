@@ -83,7 +83,9 @@ def certificate_by_code(db: Session, code: str) -> Certificate | None:
 
 
 def display_name(member: Member) -> str:
-    """The holder's name for public pages: initials only (members' names are private)."""
+    """The holder's name for public pages: in full if the member allowed it, else initials."""
+    if member.name_on_verify:
+        return member.name
     return " ".join(f"{part[0]}." for part in member.name.split() if part)
 
 

@@ -139,9 +139,15 @@ PROFILE_LIMITS = {
 
 
 def update_profile(
-    db: Session, user: User, member: Member | None, values: Mapping[str, str], *, news_opt_in: bool
+    db: Session,
+    user: User,
+    member: Member | None,
+    values: Mapping[str, str],
+    *,
+    news_opt_in: bool,
+    name_on_verify: bool | None = None,
 ) -> list[str]:
-    """Update name, address and the news consent; returns what changed."""
+    """Update name, address and the consents; returns what changed."""
     cleaned = {}
     for name, (label, limit, required) in PROFILE_LIMITS.items():
         if member is None and name != "name":
@@ -166,6 +172,10 @@ def update_profile(
             member.news_opt_in = news_opt_in
             db.add(Consent(user_id=user.id, topic="news", granted=news_opt_in))
             changed.append("news consent")
+        if name_on_verify is not None and member.name_on_verify != name_on_verify:
+            member.name_on_verify = name_on_verify
+            db.add(Consent(user_id=user.id, topic="name_on_verify", granted=name_on_verify))
+            changed.append("name on certificate checks")
     if changed:
         audit.record(
             db,
@@ -460,6 +470,7 @@ def anonymise(db: Session, member: Member, *, actor: User, retention_years: int)
     for resignation in db.scalars(select(Resignation).where(Resignation.member_id == member.id)):
         resignation.reason = ""
     member.news_opt_in = False
+    member.name_on_verify = False
     member.anonymised_at = utcnow()
     audit.record(
         db,

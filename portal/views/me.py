@@ -112,6 +112,7 @@ def _profile_page(
         if member is not None:
             values.update({k: getattr(member, k) for k in members.PROFILE_LIMITS})
             values["news_opt_in"] = "y" if member.news_opt_in else ""
+            values["name_on_verify"] = "y" if member.name_on_verify else ""
     return render_template(
         "me/profile.html",
         member=member,
@@ -133,6 +134,7 @@ def profile_post() -> Response | tuple[str, int]:
             member,
             request.form,
             news_opt_in=request.form.get("news_opt_in") == "y",
+            name_on_verify=request.form.get("name_on_verify") == "y",
         )
     except InvalidInput as exc:
         return _profile_page(request.form.to_dict(), {exc.field or "name": exc.message}, 422)
