@@ -289,3 +289,25 @@ def test_the_dashboard_lists_new_documents_and_says_when_the_rules_changed(
     assert "The rules have changed since you joined" in page
     assert "/documents/rules/changes?from=1&amp;to=2" in page
     assert "Rules</a>, version 2" in page
+
+
+def test_staff_change_who_may_read_a_document(app, staff, shelf):
+    form = {"summary": "Now for everyone", "category": "policies", "visibility": "public"}
+    response = staff.post("/staff/documents/the-staff-paper/details", data=form)
+    assert response.status_code == 303
+    assert app.test_client().get("/documents/the-staff-paper").status_code == 200
+    bad = staff.post("/staff/documents/the-staff-paper/details", data={**form, "visibility": "x"})
+    assert bad.status_code == 422 and "Choose who may read it" in bad.get_data(as_text=True)
+
+
+def test_the_rulebook_stays_public(app, staff):
+    staff.post(
+        "/staff/documents", data={"title": "Rules", "category": "rules", "visibility": "public"}
+    )
+    staff.post("/staff/documents/rules/versions", data=publish_form())
+    staff.post("/staff/documents/rules/rulebook")
+    response = staff.post(
+        "/staff/documents/rules/details", data={"category": "rules", "visibility": "members"}
+    )
+    assert response.status_code == 422
+    assert app.test_client().get("/documents/rules").status_code == 200

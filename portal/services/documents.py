@@ -41,9 +41,7 @@ def readable_by(db: Session, user: User | None) -> set[Visibility]:
     if user.is_staff:
         return set(Visibility)
     is_member = db.scalar(
-        select(
-            exists().where(Member.user_id == user.id, Member.status != MemberStatus.CEASED)
-        )
+        select(exists().where(Member.user_id == user.id, Member.status != MemberStatus.CEASED))
     )
     return {Visibility.PUBLIC, Visibility.MEMBERS} if is_member else {Visibility.PUBLIC}
 
@@ -193,6 +191,47 @@ def create_document(
     audit.record(
         db, actor=actor, action="document.created", target=document, summary=f"“{title}” added"
     )
+    return document
+
+
+def update_document(
+    db: Session,
+    document: Document,
+    *,
+    summary: str,
+    category: str,
+    visibility: str,
+    approved_by: str,
+    actor: User,
+) -> Document:
+    """Change a document's place in the library and who may read it (not its versions)."""
+    new_category = _choice(DocumentCategory, category, "category", "Choose a category.")
+    new_visibility = _choice(Visibility, visibility, "visibility", "Choose who may read it.")
+    if document.is_rulebook and (
+        new_visibility is not Visibility.PUBLIC or new_category is not DocumentCategory.RULES
+    ):
+        raise InvalidInput(
+            "The rulebook stays public and in Rules: applicants must be able to read it.",
+            field="visibility",
+        )
+    changes = {
+        "summary": summary.strip()[:500],
+        "category": new_category,
+        "visibility": new_visibility,
+        "approved_by": approved_by.strip()[:200],
+    }
+    changed = [name for name, value in changes.items() if getattr(document, name) != value]
+    for name in changed:
+        setattr(document, name, changes[name])
+    if changed:
+        audit.record(
+            db,
+            actor=actor,
+            action="document.changed",
+            target=document,
+            summary=f"“{document.title}”: changed {', '.join(changed)}",
+        )
+        db.flush()
     return document
 
 

@@ -227,6 +227,8 @@ def _publish_page(document: Document, values: dict[str, str], error: InvalidInpu
         error=error,
         today=_today(),
         preview=markup.render_markdown(values.get("body", "")),
+        categories=list(DocumentCategory),
+        visibilities=list(Visibility),
         max_upload_mb=current_app.config["DOCUMENT_MAX_UPLOAD_BYTES"] // (1024 * 1024),
     )
 
@@ -293,6 +295,30 @@ def publish(slug: str) -> Response | tuple[str, int]:
     db.commit()
     flash(f"Version {version.number} of “{document.title}” published.", "success")
     return htmx.redirect(url_for("documents.version", slug=slug, number=version.number))
+
+
+@bp.post("/staff/documents/<slug>/details")
+@staff_required
+def update_details(slug: str) -> Response | tuple[str, int]:
+    db = get_db()
+    document = _staff_document(slug)
+    values = request.form.to_dict()
+    try:
+        documents.update_document(
+            db,
+            document,
+            summary=values.get("summary", ""),
+            category=values.get("category", ""),
+            visibility=values.get("visibility", ""),
+            approved_by=values.get("approved_by", ""),
+            actor=current_user,
+        )
+    except InvalidInput as exc:
+        db.rollback()
+        return _publish_page(_staff_document(slug), {}, exc), 422
+    db.commit()
+    flash(f"“{document.title}” saved.", "success")
+    return htmx.redirect(url_for("documents.staff_document", slug=slug))
 
 
 @bp.post("/staff/documents/<slug>/archive")
