@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -87,6 +87,25 @@ def _release_turn(info: dict[Any, Any]) -> None:
     turn = info.pop(_WRITE_TURN, None)
     if turn is not None:
         turn.release()
+
+
+def lock_row(db: Session, instance: Any) -> None:
+    """Lock ``instance``'s row until the transaction ends and re-read its columns.
+
+    Two requests acting on one row at once (recording one payment twice) must take turns,
+    or both see the old state. PostgreSQL locks the row; SQLite ignores FOR UPDATE, but its
+    write transactions already take turns at BEGIN IMMEDIATE. The lock is taken by a plain
+    select of the key, since FOR UPDATE cannot apply to the outer joins of eager loading.
+    """
+    mapper = inspect(instance).mapper
+    keys = inspect(instance).identity
+    key_columns = mapper.primary_key
+    db.execute(
+        select(*key_columns)
+        .where(*(column == value for column, value in zip(key_columns, keys, strict=True)))
+        .with_for_update()
+    )
+    db.refresh(instance, attribute_names=[c.key for c in mapper.column_attrs])
 
 
 def init_app(app: Flask) -> None:

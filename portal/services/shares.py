@@ -16,6 +16,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..db import lock_row
 from ..errors import InvalidInput, InvalidState, NotAllowed
 from ..models import (
     Certificate,
@@ -191,9 +192,8 @@ def record_payment(
     certificate already issued; a different amount is refused with the difference.
     """
     # Two requests recording one payment at once must take turns, or both see the order
-    # unpaid and both issue: lock its row and read its state afresh (PostgreSQL; SQLite
-    # ignores FOR UPDATE, and its write transactions already take turns at BEGIN IMMEDIATE).
-    db.refresh(order, with_for_update=True)
+    # unpaid and both issue.
+    lock_row(db, order)
     bank_reference = bank_reference.strip()[:120]
     if order.state is OrderState.ISSUED:
         if order.bank_reference == bank_reference:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from .. import mail
+from ..db import lock_row
 from ..errors import InvalidInput, InvalidState, NotAllowed
 from ..models import (
     OPEN_WITHDRAWAL_STATES,
@@ -204,6 +205,7 @@ def record_repayment(
     """
     _require_staff(actor)
     method_named(payment.method)
+    lock_row(db, withdrawal)  # a repayment recorded twice at once redeems once
     if withdrawal.state is WithdrawalState.REPAID:
         if withdrawal.repayment_reference == payment.reference:
             return None

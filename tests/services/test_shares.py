@@ -123,3 +123,13 @@ def test_ceasing_cancels_the_membership_share_without_repayment(db, coop, member
     assert certificate.state is CertificateState.CANCELLED
     assert supporter.state is CertificateState.VALID
     assert ledger.check_register(db).ok
+
+
+def test_an_order_loaded_with_its_share_type_can_be_paid(db, coop, member, staff):
+    # FOR UPDATE cannot apply to an eager outer join (PostgreSQL): the lock must not use one.
+    from portal.services import holdings
+
+    shares.place_order(db, member, share_type(db, "supporter"), 10, actor=None, settings=coop)
+    db.expire_all()
+    (order,) = holdings.summary(db, member).orders
+    assert pay(db, order, coop, staff).quantity == 10
