@@ -18,12 +18,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("members") as batch_op:
-        batch_op.add_column(
-            sa.Column("name_on_verify", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("members") as batch_op:
-        batch_op.alter_column("name_on_verify", server_default=None)
+    # A plain ADD COLUMN: a batch (table copy) would drop ``members``, which SQLite refuses
+    # while other tables' foreign keys point at its rows. The default stays for that reason.
+    op.add_column(
+        "members",
+        sa.Column("name_on_verify", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:

@@ -38,7 +38,18 @@ if TYPE_CHECKING:
 
 # -- the registry -------------------------------------------------------------------------
 
-ANONYMOUS = ["/", "/signup", "/signup/check-inbox", "/login", "/reset-password", "/join"]
+ANONYMOUS = [
+    "/",
+    "/signup",
+    "/signup/check-inbox",
+    "/login",
+    "/reset-password",
+    "/join",
+    "/documents",
+    "/documents/rules",
+    "/documents/rules/v/1",
+    "/documents/rules/changes?from=1&to=2",
+]
 MEMBER = [
     "/me",
     "/shares",
@@ -49,6 +60,8 @@ MEMBER = [
     "/join",
     "/join/worker",
     "/application",
+    "/documents",
+    "/documents/handbook",
 ]
 STAFF = [
     *MEMBER,
@@ -65,6 +78,8 @@ STAFF = [
     "/staff/register?as_of=2026-07-01&type=supporter&class=listener",
     "/staff/withdrawals",
     "/staff/transfers",
+    "/staff/documents",
+    "/staff/documents/rules",
 ]
 ADMIN = [
     *STAFF,
@@ -88,6 +103,8 @@ ERROR_PAGES: dict[str, dict[str, int]] = {
         "/no-such-page": 404,
         "/reset-password/not-a-real-token": 400,
         "/verify/no-such-code": 404,
+        "/documents/no-such-document": 404,
+        "/documents/handbook": 404,  # members only: hidden looks like missing
     },
     "member": {
         "/no-such-page": 404,
@@ -97,6 +114,7 @@ ERROR_PAGES: dict[str, dict[str, int]] = {
         "/staff/register": 403,
         "/staff/withdrawals": 403,
         "/staff/transfers": 403,
+        "/staff/documents": 403,
     },
     "staff": {
         "/no-such-page": 404,
@@ -141,6 +159,7 @@ def populate(site: Site) -> None:
             role=Role.STAFF,
             verified=True,
         )
+        stock_library(db, reviewer)  # first, so that applicants accept the rulebook
         address = {"address_line1": "4 Quay Street", "town": "Galway", "country": "Ireland"}
 
         def apply(user: User, code: str, answers: dict[str, str]) -> Any:
@@ -695,3 +714,118 @@ def share_type_edited_inline(site: Site) -> None:
     wait_for_htmx(site.page)
     expect(site.page.get_by_label("In multiples of")).to_be_visible()
     return None
+
+
+# -- documents ----------------------------------------------------------------------------
+
+RULES = """# Rules of the Crawl Co-op
+
+## 1. Members
+
+1. A member holds **one** membership share of €1.
+2. Members meet once a year in general meeting.
+
+## 2. Classes
+
+| Class | Annual fee | Board seats |
+|---|---|---|
+| Listener | €10 | 2 |
+| Artist | None | 3 |
+
+> Read with the [Membership Policy](https://example.org/policy).
+"""
+
+
+def stock_library(db: Any, author: User) -> None:
+    """The documents the crawls read: the public rulebook (``rules``, two versions, so it has
+    an older version and changes) and a members-only handbook (``handbook``)."""
+    from datetime import date
+
+    from portal.services import documents
+
+    rules = documents.create_document(
+        db,
+        title="Rules of the Crawl Co-op",
+        slug="rules",
+        category="rules",
+        visibility="public",
+        summary="How the co-op is owned and run.",
+        approved_by="Special resolution, AGM 2025",
+        actor=author,
+    )
+    for effective_on, body, note in [
+        (date(2025, 1, 1), RULES, "The rules as registered"),
+        (
+            date(2026, 1, 1),
+            RULES.replace("€10", "€12") + "\n## 3. Proxies\n\nA member may appoint a proxy.\n",
+            "Listener fee raised to €12; proxies",
+        ),
+    ]:
+        documents.publish_markdown(
+            db, rules, body=body, effective_on=effective_on, change_note=note, actor=author
+        )
+    documents.mark_rulebook(db, rules, actor=author)
+    handbook = documents.create_document(
+        db,
+        title="Members' Handbook",
+        slug="handbook",
+        category="policies",
+        visibility="members",
+        summary="Where things are and whom to ask.",
+        approved_by="The board",
+        actor=author,
+    )
+    documents.publish_markdown(
+        db,
+        handbook,
+        body="# Members' Handbook\n\nAsk the secretary about anything.",
+        effective_on=date(2025, 6, 1),
+        change_note="First edition",
+        actor=author,
+    )
+
+
+@state("member")
+def library_searched_by_htmx(site: Site) -> None:
+    """The library after typing in its search box: the results swapped in by htmx."""
+    from playwright.sync_api import expect
+
+    site.goto("/documents")
+    with site.page.expect_response(re.compile(r"/documents\?q=proxy")):
+        site.page.get_by_label("Search titles and text").fill("proxy")
+    expect(site.page).to_have_url(re.compile(r"q=proxy"))
+    wait_for_htmx(site.page)
+    results = site.page.locator("#document-results")
+    expect(results.get_by_role("link", name="Rules of the Crawl Co-op")).to_be_visible()
+    expect(results.get_by_role("link", name="Members' Handbook")).to_have_count(0)
+    return None
+
+
+@state("staff")
+def publish_preview_swapped_by_htmx(site: Site) -> None:
+    """The publishing form after editing the text: the preview swapped in by htmx."""
+    from playwright.sync_api import expect
+
+    preview = re.compile(r"/staff/documents/preview$")
+    with site.page.expect_response(preview):  # the preview of the text as loaded
+        site.goto("/staff/documents/rules")
+    text = site.page.get_by_label("Text (Markdown)")
+    with site.page.expect_response(preview):
+        text.fill(text.input_value() + "\n3. Members may **vote** by proxy.\n")
+    wait_for_htmx(site.page)
+    expect(site.page.locator("#markdown-preview li strong").last).to_have_text("vote")
+    return None
+
+
+@state("staff")
+def publish_form_with_errors(site: Site) -> Any:
+    """A new version sent without saying what changed: 422 with the form and its message."""
+    site.goto("/staff/documents/rules")
+    return site.submit("Publish version", status=422)
+
+
+@state("staff")
+def add_document_with_errors(site: Site) -> Any:
+    """The add-a-document form sent without a title: 422 with the list and the message."""
+    site.goto("/staff/documents")
+    return site.submit("Add document", status=422)
