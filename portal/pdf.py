@@ -210,16 +210,15 @@ def render_certificate(certificate: Any, coop: Any) -> bytes:
 # margin of the text, as printed rules do.
 CLAUSE_NUMBER = re.compile(r"<p>(\d{1,3}(?:\.\d{1,3})+)\s+")
 ITEM_LABEL = re.compile(r"<li>(\s*<p>)?(\((?:[a-z]{1,4}|\d{1,3})\))\s+")
-TITLE_HEADING = re.compile(r"#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*")
 
 
 def render_document(document: Any, version: Any, coop: Any) -> bytes:
     """The PDF of one Markdown version of a governance document."""
-    from .markup import render_markdown  # here while the top of pdf.py is being edited
+    from .markup import render_markdown, without_title
 
     if version.body is None:
         raise ValueError("Only a Markdown version is rendered; an uploaded PDF is served as it is.")
-    body = render_markdown(_without_title_heading(version.body, document.title))
+    body = render_markdown(without_title(version.body, document.title))
     return render_pdf(
         "document.html",
         coop=coop,
@@ -227,15 +226,6 @@ def render_document(document: Any, version: Any, coop: Any) -> bytes:
         version=version,
         body=_mark_clauses(body),
     )
-
-
-def _without_title_heading(source: str, title: str) -> str:
-    """The Markdown without a first line that is the title as a heading: the PDF prints it."""
-    first, _, rest = source.lstrip().partition("\n")
-    heading = TITLE_HEADING.fullmatch(first.strip())
-    if heading and " ".join(heading[1].split()).casefold() == " ".join(title.split()).casefold():
-        return rest
-    return source
 
 
 def _mark_clauses(body: Markup) -> Markup:

@@ -86,7 +86,7 @@ def _page(document: Document, version: DocumentVersion | None) -> str:
         version=version,
         current=documents.current_version(document, today),
         upcoming=documents.upcoming_version(document, today),
-        body=markup.render_markdown(version.body)
+        body=markup.render_markdown(markup.without_title(version.body, document.title))
         if version is not None and version.format is VersionFormat.MARKDOWN
         else None,
     )

@@ -1,0 +1,48 @@
+"""Markdown for documents renders inert: no script, no active links, no remote images."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.markup import render_markdown, without_title
+
+
+@pytest.mark.parametrize(
+    ("source", "forbidden"),
+    [
+        ("<script>alert(1)</script>", "<script"),
+        ("[click](javascript:alert(1))", 'href="javascript'),
+        ("[click](JaVaScRiPt:alert(1))", "href="),
+        ("[data](data:text/html;base64,PHNjcmlwdD4=)", 'href="data'),
+        ('<a href="#" onclick="alert(1)">x</a>', "<a href"),
+        ('<img src="x" onerror="alert(1)">', "<img"),
+        ("![pixel](https://tracker.example/p.png)", "tracker.example"),
+        ('<iframe src="https://evil.example"></iframe>', "<iframe"),
+        ("<style>body{display:none}</style>", "<style"),
+        ('<div style="position:fixed">x</div>', "<div style"),
+        ("[x](https://ok.example 'title\" onmouseover=\"alert(1)')", 'onmouseover="'),
+    ],
+)
+def test_hostile_markdown_renders_inert(source, forbidden):
+    assert forbidden not in str(render_markdown(source))
+
+
+def test_ordinary_markdown_keeps_its_structure():
+    html = str(render_markdown("## Part 1\n\n1. One\n2. **Two**\n\n[site](https://reverb.example)"))
+    assert "<h2>Part 1</h2>" in html and "<ol>" in html and "<strong>Two</strong>" in html
+    assert 'href="https://reverb.example"' in html and 'rel="noopener noreferrer nofollow"' in html
+
+
+def test_clause_letters_are_not_turned_into_symbols():
+    assert "(c) to support music" in str(render_markdown("(c) to support music"))
+
+
+def test_a_wide_table_scrolls_in_a_region_keyboard_users_can_reach():
+    html = str(render_markdown("| a | b |\n|---|---|\n| 1 | 2 |"))
+    assert '<div class="prose-table" tabindex="0" role="region" aria-label="Table"><table>' in html
+    assert html.count("</table></div>") == 1
+
+
+def test_a_first_heading_repeating_the_title_is_left_out():
+    assert without_title("# The Rules\n\nText", "The  rules") == "\nText"
+    assert without_title("# Other\n\nText", "The Rules").startswith("# Other")
