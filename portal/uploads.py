@@ -8,6 +8,7 @@ and a sandboxing CSP, so a browser never renders one as a page of this site (DES
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -228,6 +229,23 @@ def open_upload(root: Path, sha256: str) -> bytes:
     if hashlib.sha256(data).hexdigest() != sha256:
         raise CorruptUpload(f"stored upload {sha256} does not match its hash")
     return data
+
+
+@functools.lru_cache(maxsize=64)
+def preview_text(root: Path, sha256: str, *, pages: int = 3, limit: int = 12_000) -> str:
+    """The text of a stored PDF's first pages, for a preview beside its download.
+
+    Stored files never change (they are named by their hash), so the text is cached.
+    Returns "" when the PDF has no text layer (a scan) or cannot be read.
+    """
+    try:
+        reader = PdfReader(io.BytesIO(open_upload(root, sha256)))
+        text = "\n\n".join((page.extract_text() or "") for page in reader.pages[:pages])
+    except Exception:  # a preview is a courtesy: the download still works
+        log.info("no text preview for upload %s", sha256, exc_info=True)
+        return ""
+    text = re.sub(r"[ \t]+\n", "\n", text).strip()
+    return text[:limit] + ("…" if len(text) > limit else "")
 
 
 def send_upload(root: Path, sha256: str, file_name: str, *, public: bool = False) -> Response:

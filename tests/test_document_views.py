@@ -224,6 +224,8 @@ def test_a_pdf_version_is_uploaded_and_served_byte_identical(app, staff, shelf):
     assert download.status_code == 200 and download.data == data
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     assert "attachment" in download.headers["Content-Disposition"]
+    page = staff.get("/documents/the-members-paper/v/3").get_data(as_text=True)
+    assert "Preview" in page and "Annual accounts" in page  # the text of its first pages
 
 
 def test_members_cannot_publish(app, shelf, make_member, sign_in):

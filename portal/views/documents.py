@@ -89,6 +89,9 @@ def _page(document: Document, version: DocumentVersion | None) -> str:
         body=markup.render_markdown(markup.without_title(version.body, document.title))
         if version is not None and version.format is VersionFormat.MARKDOWN
         else None,
+        pdf_text=uploads.preview_text(uploads.uploads_root(), version.file_sha256)
+        if version is not None and version.file_sha256
+        else None,
     )
 
 
