@@ -45,3 +45,30 @@ def test_downgrade_to_base_and_upgrade_again(empty_engine):
     assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
     upgrade(empty_engine)
     assert schema_differences(empty_engine) == []
+
+
+def test_upgrading_a_database_with_members_keeps_their_rows(empty_engine):
+    # A migration that copies the members table (a SQLite batch) fails, or cascades deletes,
+    # once other tables point at members: upgrade a database that already holds some.
+    upgrade(empty_engine, "0007")
+    with empty_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO members (id, number, name, address_line1, address_line2, town, "
+                "postcode, country, status, admitted_on, news_opt_in) VALUES (1, 1, 'Ann', "
+                "'1 Quay', '', 'Cork', '', 'Ireland', 'active', '2026-01-01', false)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO member_status_changes (member_id, at, status, note) "
+                "VALUES (1, '2026-01-01 00:00:00', 'active', 'Admitted')"
+            )
+        )
+    upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        assert conn.execute(text("SELECT name, name_on_verify FROM members")).all() == [
+            ("Ann", False)
+        ]
+        assert conn.execute(text("SELECT count(*) FROM member_status_changes")).scalar() == 1
+    assert schema_differences(empty_engine) == []
