@@ -40,7 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from . import cli, db, extensions, htmx, mail, security, templating
     from .errors_http import register_error_handlers
-    from .services import passwords
+    from .services.accounts import passwords
     from .views import register_blueprints
 
     passwords.configure(

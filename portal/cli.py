@@ -6,14 +6,15 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import demo, migrations
+from . import coop, demo, migrations
 from .config import public_base_url
 from .db import database, write_session
 from .errors import PortalError
 from .models import Role
 from .pdf import render_certificate
 from .presets import PRESETS
-from .services import accounts, ledger, settings
+from .services.accounts import users
+from .services.shares import ledger
 
 
 @click.command("init-db")
@@ -22,7 +23,7 @@ def init_db_command() -> None:
     """Create or migrate the database schema to the newest version."""
     migrations.upgrade(database().engine)
     with write_session() as db:
-        settings.ensure_settings(db, current_app.config)
+        coop.stored_settings(db)
     click.echo("Database is at the newest schema.")
 
 
@@ -44,14 +45,14 @@ def create_user_command(email: str, name: str, role: str, password: str) -> None
     """Create an account (staff and admins are made this way), e-mail already verified."""
     try:
         with write_session() as db:
-            user = accounts.create_user(
+            user = users.create_user(
                 db,
                 name=name,
                 email=email,
                 password=password,
                 role=Role(role),
                 verified=True,
-                rules=accounts.AccountRules.from_config(current_app.config),
+                rules=users.AccountRules.from_config(current_app.config),
             )
     except PortalError as exc:
         raise click.ClickException(exc.message) from exc

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
@@ -155,8 +155,6 @@ def database(app: Flask | None = None) -> Database:
 def get_db() -> Session:
     """The request's session, created on first use: a write session for unsafe methods."""
     if "db" not in g:
-        from flask import has_request_context
-
         write = not has_request_context() or request.method in WRITE_METHODS
         g.db = database().session(write=write)
         if has_request_context():
@@ -168,6 +166,21 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db", None)
     if session is not None:
         session.close()
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """The request's session for one action: committed when the block ends, rolled back
+    when anything in it raises (a refused action), so a form shown again reads nothing
+    half-done and nothing half-written is ever kept.
+    """
+    session = get_db()
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
 
 
 @contextmanager

@@ -14,21 +14,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from . import coop
 from .models import MemberStatus, Role, User
 from .presets import PRESETS
-from .services import (
-    accounts,
-    applications,
-    documents,
-    holdings,
-    members,
-    payments,
-    settings,
-    shares,
-    withdrawals,
-)
-from .services.applications import ApplicationInput
-from .services.certificates import CertificateRenderer
+from .services import settings
+from .services.accounts import users
+from .services.documents import publishing
+from .services.membership import applications, leaving, review
+from .services.membership.applications import ApplicationInput
+from .services.register import classes, members
+from .services.shares import orders, payments, share_types, withdrawals
+from .services.shares.certificates import CertificateRenderer
 
 
 @dataclass(frozen=True)
@@ -139,10 +135,8 @@ ANSWERS = {
 EXTRA_PASSWORD = "demo-extra-member-password-90"  # noqa: S105 (public demo data)
 
 
-def _apply(
-    db: Session, user: User, code: str, coop: Any, answers: dict[str, str], town: str
-) -> Any:
-    member_class = settings.find_class(db, code)
+def _apply(db: Session, user: User, code: str, answers: dict[str, str], town: str) -> Any:
+    member_class = classes.find_class(db, code)
     assert member_class is not None, code
     application = applications.start_application(db, user, member_class)
     given = ApplicationInput(
@@ -154,56 +148,52 @@ def _apply(
         },
         accept_rules=True,
     )
-    return applications.submit_application(db, application, given, actor=user, settings=coop)
+    return applications.submit_application(db, application, given, actor=user)
 
 
-def _join(
-    db: Session, user: User, codes: tuple[str, ...], coop: Any, staff: User, town: str
-) -> None:
+def _join(db: Session, user: User, codes: tuple[str, ...], staff: User, town: str) -> None:
     for code in codes:
-        application = _apply(db, user, code, coop, {}, town)
+        application = _apply(db, user, code, {}, town)
         if application.is_open:
-            applications.approve_application(db, application, actor=staff, settings=coop)
+            review.approve_application(db, application, actor=staff)
     member = members.member_for_user(db, user)
     if member is not None and len(codes) > 1:
-        members.set_primary_class(db, member, settings.find_class(db, codes[-1]), actor=user)
+        members.set_primary_class(db, member, classes.find_class(db, codes[-1]), actor=user)
 
 
-def _pay(db: Session, order: Any, staff: User, coop: Any, render: CertificateRenderer) -> None:
+def _pay(db: Session, order: Any, staff: User, render: CertificateRenderer) -> None:
     payment = payments.Payment(
         amount_minor=order.amount_minor,
-        paid_on=date.today(),
+        paid_on=coop.today(db),
         method="bank_transfer",
         reference=f"AIB {order.payment_reference}",
     )
-    payments.settle_order(db, order, payment, actor=staff, settings=coop, render=render)
+    payments.settle_order(db, order, payment, actor=staff, render=render)
 
 
-def _buy(
-    db: Session, email: str, quantity: int, coop: Any, staff: User, render: CertificateRenderer
-) -> Any:
+def _buy(db: Session, email: str, quantity: int, staff: User, render: CertificateRenderer) -> Any:
     """A member orders supporter shares; returns the order (render=None leaves it unpaid)."""
-    member = members.member_for_user(db, accounts.find_user_by_email(db, email))
-    supporter = holdings.find_type(db, "supporter")
-    order = shares.place_order(db, member, supporter, quantity, actor=member.user, settings=coop)
+    member = members.member_for_user(db, users.find_user_by_email(db, email))
+    supporter = share_types.find_type(db, "supporter")
+    order = orders.place_order(db, member, supporter, quantity, actor=member.user)
     if render is not None:
-        _pay(db, order, staff, coop, render)
+        _pay(db, order, staff, render)
     return member
 
 
-def _seed_shares(db: Session, coop: Any, staff: User, render: CertificateRenderer) -> None:
+def _seed_shares(db: Session, staff: User, render: CertificateRenderer) -> None:
     """Membership shares paid (but two), supporter shares, withdrawals: a lived-in register.
 
     The demo listener holds 1 membership and 25 supporter shares on two certificates,
     has asked to withdraw 5 and has an order for 10 more awaiting payment. The chair
     bought 50 and withdrew 20, so one certificate is superseded.
     """
-    for order in holdings.pending_orders(db):
+    for order in orders.pending_orders(db):
         if order.member.user is None or order.member.user.email not in UNPAID:
-            _pay(db, order, staff, coop, render)
-    supporter = holdings.find_type(db, "supporter")
+            _pay(db, order, staff, render)
+    supporter = share_types.find_type(db, "supporter")
 
-    listener = _buy(db, "listener@reverb.example", 25, coop, staff, render)
+    listener = _buy(db, "listener@reverb.example", 25, staff, render)
     withdrawals.request_withdrawal(
         db,
         listener,
@@ -211,13 +201,12 @@ def _seed_shares(db: Session, coop: Any, staff: User, render: CertificateRendere
         5,
         reason="Paying for a new guitar.",
         actor=listener.user,
-        settings=coop,
     )
-    _buy(db, "listener@reverb.example", 10, coop, staff, None)
+    _buy(db, "listener@reverb.example", 10, staff, None)
 
-    chair = _buy(db, "chair@reverb.example", 50, coop, staff, render)
+    chair = _buy(db, "chair@reverb.example", 50, staff, render)
     withdrawal = withdrawals.request_withdrawal(
-        db, chair, supporter, 20, reason="", actor=chair.user, settings=coop
+        db, chair, supporter, 20, reason="", actor=chair.user
     )
     withdrawals.approve_withdrawal(
         db, withdrawal, decision_reference="Board minute 2026/09", actor=staff
@@ -227,16 +216,15 @@ def _seed_shares(db: Session, coop: Any, staff: User, render: CertificateRendere
         withdrawal,
         payments.Payment(
             amount_minor=withdrawal.amount_minor,
-            paid_on=date.today(),
+            paid_on=coop.today(db),
             method="bank_transfer",
             reference="AIB OUT-0917",
         ),
         actor=staff,
-        settings=coop,
         render=render,
     )
     for email, quantity in (("artist@reverb.example", 100), ("member1@reverb.example", 15)):
-        _buy(db, email, quantity, coop, staff, render)
+        _buy(db, email, quantity, staff, render)
 
 
 DOCUMENTS = Path(__file__).parent / "seed_documents"
@@ -264,7 +252,7 @@ def _seed_documents(db: Session, staff: User) -> None:
     made: dict[str, Any] = {}
     for file_name, slug, _number, title, category, visibility, effective, note in rows:
         if slug not in made:
-            made[slug] = documents.create_document(
+            made[slug] = publishing.create_document(
                 db,
                 title=title,
                 slug=slug,
@@ -274,7 +262,7 @@ def _seed_documents(db: Session, staff: User) -> None:
                 approved_by="Special resolution, AGM 2025" if slug == "rules" else "The board",
                 actor=staff,
             )
-        documents.publish_markdown(
+        publishing.publish_markdown(
             db,
             made[slug],
             body=(DOCUMENTS / file_name).read_text(),
@@ -282,7 +270,7 @@ def _seed_documents(db: Session, staff: User) -> None:
             change_note=note,
             actor=staff,
         )
-    documents.mark_rulebook(db, made["rules"], actor=staff)
+    publishing.mark_rulebook(db, made["rules"], actor=staff)
 
 
 def seed(
@@ -296,13 +284,12 @@ def seed(
 
     With ``render`` (the certificate renderer), shares are bought and paid too.
     """
-    if accounts.count_users(db):
+    if users.count_users(db):
         return False
-    settings.apply_preset(db, PRESETS[preset], config)
-    coop = settings.current_settings(db, config)
-    users = {}
+    settings.apply_preset(db, PRESETS[preset])
+    people = {}
     for person in PEOPLE:
-        users[person.email] = accounts.create_user(
+        people[person.email] = users.create_user(
             db,
             name=person.name,
             email=person.email,
@@ -310,18 +297,17 @@ def seed(
             role=person.role,
             verified=True,
         )
-    staff = users["staff@reverb.example"]
+    staff = people["staff@reverb.example"]
     if preset != "resonate":
         return True  # another co-op's classes: accounts only
     _seed_documents(db, staff)  # first, so that applicants accept the rulebook
     for person in PEOPLE:
         if person.classes:
-            _join(db, users[person.email], person.classes, coop, staff, person.town)
+            _join(db, people[person.email], person.classes, staff, person.town)
     _apply(
         db,
-        users["applicant@reverb.example"],
+        people["applicant@reverb.example"],
         "artist",
-        coop,
         {
             "artist_name": "The Gallagher Tapes",
             "release_url": "https://music.example/gallagher-tapes",
@@ -330,33 +316,33 @@ def seed(
     )
 
     for n, (name, code, town) in enumerate(EXTRA_MEMBERS):
-        user = accounts.create_user(
+        user = users.create_user(
             db,
             name=name,
             email=f"member{n + 1}@reverb.example",
             password=EXTRA_PASSWORD,
             verified=True,
         )
-        _join(db, user, (code,), coop, staff, town)
+        _join(db, user, (code,), staff, town)
     if render is not None:
-        _seed_shares(db, coop, staff, render)
-    lapsed = members.member_for_user(db, accounts.find_user_by_email(db, "member5@reverb.example"))
-    members.set_status(db, lapsed, MemberStatus.LAPSED, "Annual fee unpaid", actor=staff)
-    ceased = members.member_for_user(db, accounts.find_user_by_email(db, "member6@reverb.example"))
-    resignation = members.request_resignation(db, ceased, "Moving abroad", actor=ceased.user)
-    members.confirm_resignation(db, resignation, actor=staff)
+        _seed_shares(db, staff, render)
+    lapsed = members.member_for_user(db, users.find_user_by_email(db, "member5@reverb.example"))
+    leaving.set_status(db, lapsed, MemberStatus.LAPSED, "Annual fee unpaid", actor=staff)
+    ceased = members.member_for_user(db, users.find_user_by_email(db, "member6@reverb.example"))
+    resignation = leaving.request_resignation(db, ceased, "Moving abroad", actor=ceased.user)
+    leaving.confirm_resignation(db, resignation, actor=staff)
 
     for n, (name, code, answers) in enumerate(EXTRA_APPLICANTS):
-        user = accounts.create_user(
+        user = users.create_user(
             db,
             name=name,
             email=f"applicant{n + 1}@reverb.example",
             password=EXTRA_PASSWORD,
             verified=True,
         )
-        application = _apply(db, user, code, coop, answers, "Dundalk")
+        application = _apply(db, user, code, answers, "Dundalk")
         if n == 0:
-            applications.ask_for_information(
+            review.ask_for_information(
                 db, application, "Which weeks did you volunteer on the support rota?", actor=staff
             )
     return True

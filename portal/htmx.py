@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, make_response, render_template, request
+from flask import Flask, Response, flash, make_response, render_template, request
 
 
 def is_htmx() -> bool:
@@ -22,12 +22,34 @@ def render(
 ) -> Response:
     """The full page for a normal request, only the partial for an htmx one.
 
-    Both come from one URL, so caches must key on the HX-Request header.
+    Both come from one URL, so caches key on the HX-Request header (added to every
+    response by :func:`init_app`).
     """
     template = partial_template if is_htmx() else page_template
-    response = make_response(render_template(template, **context), status)
-    response.vary.add("HX-Request")
-    return response
+    return make_response(render_template(template, **context), status)
+
+
+def partial(template: str, /, *, status: int = 200, **context: Any) -> Response:
+    """One component on its own: the answer to an htmx request after an action."""
+    return make_response(render_template(template, **context), status)
+
+
+def partial_or_redirect(
+    partial_template: str, location: str, /, *, message: str, **context: Any
+) -> Response:
+    """After an action: the updated component for htmx, else the message and a 303 to a page.
+
+    ``message`` is shown inside the partial (``message`` in its context) or flashed.
+    """
+    if is_htmx():
+        return partial(partial_template, message=message, **context)
+    return flash_and_redirect(message, location)
+
+
+def flash_and_redirect(message: str, location: str, category: str = "success") -> Response:
+    """Show ``message`` on the next page, and go there (303, or ``HX-Redirect`` for htmx)."""
+    flash(message, category)
+    return redirect(location)
 
 
 def redirect(location: str, status: int = 303) -> Response:
@@ -41,13 +63,12 @@ def redirect(location: str, status: int = 303) -> Response:
     return response
 
 
-def trigger(response: Response, event: str) -> Response:
-    """Ask htmx to fire ``event`` on the client after the swap."""
-    existing = response.headers.get("HX-Trigger")
-    response.headers["HX-Trigger"] = f"{existing}, {event}" if existing else event
-    return response
-
-
 def init_app(app: Flask) -> None:
-    """Make ``is_htmx`` available to templates."""
+    """Make ``is_htmx`` available to templates; every response varies by ``HX-Request``."""
     app.jinja_env.globals["is_htmx"] = is_htmx
+
+    @app.after_request
+    def _vary_on_htmx(response: Response) -> Response:
+        # Any URL may answer htmx with a partial (or an error retargeted to the messages).
+        response.vary.add("HX-Request")
+        return response

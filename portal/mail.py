@@ -20,10 +20,11 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, has_request_context, render_template
+from flask import Flask, current_app, has_request_context, render_template
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from . import coop
 from .config import public_base_url
 
 log = logging.getLogger(__name__)
@@ -65,12 +66,8 @@ def _render(app: Flask, template: str, to: str, context: dict[str, Any]) -> Mail
 
 def queue(db: Session, template: str, *, to: str, **context: Any) -> Mail:
     """Render a message and send it once ``db`` commits (never if it rolls back)."""
-    if "coop" not in g:
-        # The co-op's settings as this transaction sees them (it may be changing them).
-        from .services.settings import current_settings
-
-        g.coop = current_settings(db, current_app.config)
-    mail = render(template, to=to, **context)
+    # The co-op's settings as this transaction sees them (it may be changing them).
+    mail = render(template, to=to, coop=coop.settings(db), **context)
     if not db.in_transaction():
         db.begin()  # so that a rollback, even before any query, drops the message
     db.info.setdefault(_PENDING, []).append(mail)

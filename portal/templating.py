@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, url_for
+from flask import Flask, current_app, url_for
 
+from . import coop, models
 from .charts import line_chart
 from .config import HTMX_CDN_URL, HTMX_SRI
-from .db import get_db
-from .models import CoopSettings
-from .services import settings
+from .models.states import Labelled
 
 # htmx config for the <meta name="htmx-config">: no eval, no inline styles or scripts
 # (the CSP forbids them), no page HTML in localStorage, 422 form answers swapped, and
@@ -35,30 +33,18 @@ HTMX_CONFIG = {
 }
 
 
-def current_coop() -> CoopSettings:
-    """The co-op's settings for this request (read once, kept in ``g``)."""
-    if "coop" not in g:
-        g.coop = settings.current_settings(get_db(), current_app.config)
-    return g.coop
-
-
 def local_time(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
     """A UTC time shown in the co-op's time zone."""
     if value is None:
         return ""
-    return value.astimezone(ZoneInfo(current_coop().timezone)).strftime(fmt)
-
-
-def local_today() -> date:
-    """Today's date in the co-op's time zone."""
-    return datetime.now(ZoneInfo(current_coop().timezone)).date()
+    return coop.local(value).strftime(fmt)
 
 
 def money(minor: int | None, currency: str | None = None) -> str:
     """Integer minor units as an amount: ``1050`` → ``€10.50``, ``1000`` → ``€10``."""
     if minor is None:
         return ""
-    code = currency or current_coop().currency
+    code = currency or coop.settings().currency
     symbol = {"EUR": "€", "GBP": "£", "USD": "$", "CAD": "CA$"}.get(code, code + " ")
     whole, cents = divmod(abs(minor), 100)
     sign = "-" if minor < 0 else ""
@@ -79,10 +65,19 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["htmx_script"] = htmx_script
     app.jinja_env.globals["line_chart"] = line_chart
     app.jinja_env.globals["htmx_config"] = json.dumps(HTMX_CONFIG, separators=(",", ":"))
+    # The models' enums, so templates compare with them (``state == OrderState.PAID``),
+    # never with a string.
+    app.jinja_env.globals.update(
+        {
+            name: value
+            for name, value in vars(models).items()
+            if isinstance(value, type) and issubclass(value, Labelled)
+        }
+    )
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
     @app.context_processor
     def _coop() -> dict[str, Any]:
-        return {"coop": current_coop()}
+        return {"coop": coop.settings()}

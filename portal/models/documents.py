@@ -7,7 +7,6 @@ the effective dates, never stored.
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -24,27 +23,28 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import User
 from .base import Base, UTCDateTime, enum_column, utcnow
+from .states import Labelled
 
 
-class DocumentCategory(enum.StrEnum):
-    RULES = "rules"
-    POLICIES = "policies"
-    MINUTES = "minutes"
-    REPORTS = "reports"
-    NOTICES = "notices"
+class DocumentCategory(Labelled):
+    RULES = "rules", "Rules"
+    POLICIES = "policies", "Policies"
+    MINUTES = "minutes", "Minutes"
+    REPORTS = "reports", "Reports"
+    NOTICES = "notices", "Notices"
 
 
-class Visibility(enum.StrEnum):
+class Visibility(Labelled):
     """Who may read a document: anyone, members (and staff), or staff only."""
 
-    PUBLIC = "public"
-    MEMBERS = "members"
-    STAFF = "staff"
+    PUBLIC = "public", "Everyone (public)", "neutral"
+    MEMBERS = "members", "Members and staff", "neutral"
+    STAFF = "staff", "Staff only", "neutral"
 
 
-class VersionFormat(enum.StrEnum):
-    MARKDOWN = "markdown"
-    PDF = "pdf"
+class VersionFormat(Labelled):
+    MARKDOWN = "markdown", "Markdown"
+    PDF = "pdf", "PDF"
 
 
 class Document(Base):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from typing import Any
 
@@ -23,54 +22,83 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import User
 from .base import Base, UTCDateTime, enum_column, utcnow
+from .states import Labelled, State, transitions
 
 
-class VotingMode(enum.StrEnum):
-    ONE_MEMBER_ONE_VOTE = "one_member_one_vote"
-    CLASS_WEIGHTED = "class_weighted"
+class VotingMode(Labelled):
+    ONE_MEMBER_ONE_VOTE = "one_member_one_vote", "One member, one vote"
+    CLASS_WEIGHTED = "class_weighted", "Weighted by class"
 
 
-class AdmissionRule(enum.StrEnum):
-    AUTOMATIC = "automatic"  # admitted when the share is paid; ratified by the board later
-    STAFF_REVIEW = "staff_review"  # staff check the application first
+class AdmissionRule(Labelled):
+    # Admitted when the share is paid; ratified by the board later.
+    AUTOMATIC = "automatic", "Automatic, ratified by the board"
+    STAFF_REVIEW = "staff_review", "Staff review"  # staff check the application first
 
 
-class QuestionKind(enum.StrEnum):
-    TEXT = "text"
-    LONG_TEXT = "long_text"
-    URL = "url"
-    NUMBER = "number"
-    YES_NO = "yes_no"
+class QuestionKind(Labelled):
+    TEXT = "text", "Short text"
+    LONG_TEXT = "long_text", "Long text"
+    URL = "url", "Web address"
+    NUMBER = "number", "Number"
+    YES_NO = "yes_no", "Yes or no"
 
 
-class ApplicationState(enum.StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    NEEDS_INFO = "needs_info"
-    AWAITING_SECOND = "awaiting_second"  # approved once; the two-person rule wants another
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
+class ApplicationState(State):
+    DRAFT = "draft", "Draft", "neutral"
+    SUBMITTED = "submitted", "Waiting for review", "info"
+    NEEDS_INFO = "needs_info", "More information needed", "warning"
+    # Approved once; the two-person rule wants another staff member to confirm.
+    AWAITING_SECOND = "awaiting_second", "Being approved", "info"
+    APPROVED = "approved", "Approved", "success"
+    REJECTED = "rejected", "Not accepted", "danger"
+    WITHDRAWN = "withdrawn", "Withdrawn", "neutral"
 
 
-OPEN_APPLICATION_STATES = (
-    ApplicationState.DRAFT,
-    ApplicationState.SUBMITTED,
-    ApplicationState.NEEDS_INFO,
-    ApplicationState.AWAITING_SECOND,
+_A = ApplicationState
+transitions(
+    ApplicationState,
+    "application",
+    {
+        _A.DRAFT: (_A.SUBMITTED, _A.WITHDRAWN),
+        # An automatic class admits at submission; SUBMITTED → APPROVED is also one-person review.
+        _A.SUBMITTED: (_A.NEEDS_INFO, _A.AWAITING_SECOND, _A.APPROVED, _A.REJECTED, _A.WITHDRAWN),
+        _A.NEEDS_INFO: (_A.SUBMITTED, _A.REJECTED, _A.WITHDRAWN),
+        _A.AWAITING_SECOND: (_A.APPROVED, _A.NEEDS_INFO, _A.REJECTED, _A.WITHDRAWN),
+    },
+)
+
+# Open: not yet decided, so at most one per person and class (a partial unique index).
+OPEN_APPLICATION_STATES = tuple(s for s in ApplicationState if not s.is_final)
+
+
+class MemberStatus(State):
+    ACTIVE = "active", "Active", "success"
+    LAPSED = "lapsed", "Lapsed", "warning"  # an unpaid annual fee; still on the register, no vote
+    CEASED = "ceased", "Ceased", "neutral"
+
+
+transitions(
+    MemberStatus,
+    "membership",
+    {
+        MemberStatus.ACTIVE: (MemberStatus.LAPSED, MemberStatus.CEASED),
+        MemberStatus.LAPSED: (MemberStatus.ACTIVE, MemberStatus.CEASED),
+    },
 )
 
 
-class MemberStatus(enum.StrEnum):
-    ACTIVE = "active"
-    LAPSED = "lapsed"  # an unpaid annual fee; still on the register, no vote
-    CEASED = "ceased"
+class ResignationState(State):
+    PENDING = "pending", "Awaiting confirmation", "warning"
+    CONFIRMED = "confirmed", "Confirmed", "success"
+    WITHDRAWN = "withdrawn", "Withdrawn", "neutral"
 
 
-class ResignationState(enum.StrEnum):
-    PENDING = "pending"
-    CONFIRMED = "confirmed"
-    WITHDRAWN = "withdrawn"
+transitions(
+    ResignationState,
+    "resignation",
+    {ResignationState.PENDING: (ResignationState.CONFIRMED, ResignationState.WITHDRAWN)},
+)
 
 
 class CoopSettings(Base):

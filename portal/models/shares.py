@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, enum_column, utcnow
 from .membership import Member
+from .states import State, transitions
 
 
 class LedgerKind(enum.StrEnum):
@@ -104,17 +105,34 @@ class LedgerEntry(Base):
         return LEDGER_SIGN[self.kind] * self.quantity
 
 
-class OrderState(enum.StrEnum):
-    PENDING_PAYMENT = "pending_payment"
-    PAID = "paid"
-    ISSUED = "issued"
-    CANCELLED = "cancelled"
+class OrderState(State):
+    PENDING_PAYMENT = "pending_payment", "Awaiting payment", "warning"
+    PAID = "paid", "Paid", "info"
+    ISSUED = "issued", "Issued", "success"
+    CANCELLED = "cancelled", "Cancelled", "neutral"
 
 
-class CertificateState(enum.StrEnum):
-    VALID = "valid"
-    CANCELLED = "cancelled"
-    SUPERSEDED = "superseded"
+transitions(
+    OrderState,
+    "order",
+    {
+        OrderState.PENDING_PAYMENT: (OrderState.PAID, OrderState.CANCELLED),
+        OrderState.PAID: (OrderState.ISSUED,),
+    },
+)
+
+
+class CertificateState(State):
+    VALID = "valid", "Valid", "success"
+    CANCELLED = "cancelled", "Cancelled", "danger"
+    SUPERSEDED = "superseded", "Superseded", "warning"
+
+
+transitions(
+    CertificateState,
+    "certificate",
+    {CertificateState.VALID: (CertificateState.CANCELLED, CertificateState.SUPERSEDED)},
+)
 
 
 class ShareOrder(Base):
@@ -173,16 +191,29 @@ class Certificate(Base):
     replaced_by: Mapped[Certificate | None] = relationship(remote_side=[id])
 
 
-class WithdrawalState(enum.StrEnum):
-    REQUESTED = "requested"
-    APPROVED = "approved"
-    REPAID = "repaid"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
+class WithdrawalState(State):
+    REQUESTED = "requested", "With the board", "warning"
+    APPROVED = "approved", "Approved, repayment due", "info"
+    REPAID = "repaid", "Repaid", "success"
+    REJECTED = "rejected", "Refused", "danger"
+    CANCELLED = "cancelled", "Cancelled", "neutral"
 
+
+transitions(
+    WithdrawalState,
+    "withdrawal",
+    {
+        WithdrawalState.REQUESTED: (
+            WithdrawalState.APPROVED,
+            WithdrawalState.REJECTED,
+            WithdrawalState.CANCELLED,
+        ),
+        WithdrawalState.APPROVED: (WithdrawalState.REPAID,),
+    },
+)
 
 # A withdrawal still holding back the shares it names (they cannot be withdrawn twice).
-OPEN_WITHDRAWAL_STATES = (WithdrawalState.REQUESTED, WithdrawalState.APPROVED)
+OPEN_WITHDRAWAL_STATES = tuple(s for s in WithdrawalState if not s.is_final)
 
 
 class Withdrawal(Base):

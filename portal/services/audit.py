@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from ..models import AuditEvent, User
+from .. import coop
+from ..models import AuditEvent, Member, User
 from .pagination import Page, paginate
 
 
@@ -57,10 +57,11 @@ class AuditFilter:
     until: date | None = None
 
 
-def search_events(
-    db: Session, flt: AuditFilter, *, page: int = 1, per_page: int = 50, tz: str = "UTC"
-) -> Page:
-    """Audit events matching the filter, newest first, one page of them."""
+def search_events(db: Session, flt: AuditFilter, *, page: int = 1, per_page: int = 50) -> Page:
+    """Audit events matching the filter, newest first, one page of them.
+
+    ``since`` and ``until`` are the co-op's dates (``CoopSettings.timezone``).
+    """
     query = select(AuditEvent)
     if flt.action:
         query = query.where(AuditEvent.action == flt.action)
@@ -71,16 +72,32 @@ def search_events(
         query = query.join(AuditEvent.actor).where(
             or_(func.lower(User.email).like(needle), func.lower(User.name).like(needle))
         )
-    zone = ZoneInfo(tz)
+    clock = coop.clock(db)
     if flt.since:
-        query = query.where(AuditEvent.at >= datetime.combine(flt.since, time(), zone))
+        query = query.where(AuditEvent.at >= clock.start_of_day(flt.since))
     if flt.until:
-        end = datetime.combine(flt.until + timedelta(days=1), time(), zone)
-        query = query.where(AuditEvent.at < end)
+        query = query.where(AuditEvent.at < clock.end_of_day(flt.until))
     query = query.options(joinedload(AuditEvent.actor)).order_by(
         AuditEvent.at.desc(), AuditEvent.id.desc()
     )
     return paginate(db, query, page=page, per_page=per_page)
+
+
+def trail_of(db: Session, member: Member, *, limit: int = 100) -> list[AuditEvent]:
+    """The latest events about a member or their account, newest first."""
+    about_member = (AuditEvent.object_type == "member") & (AuditEvent.object_id == str(member.id))
+    about_account = (AuditEvent.object_type == "user") & (
+        AuditEvent.object_id == str(member.user_id)
+    )
+    return list(
+        db.scalars(
+            select(AuditEvent)
+            .options(joinedload(AuditEvent.actor))
+            .where(about_member | about_account if member.user_id else about_member)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def action_names(db: Session) -> list[str]:

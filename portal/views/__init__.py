@@ -1,43 +1,24 @@
-"""Blueprints, one per area: load, authorise, validate, call one service, commit, respond."""
+"""Blueprints, one per area, named by their URLs: load, authorise, validate, call one
+service, commit, respond. Staff areas are the ``staff`` package, under ``/staff``."""
 
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+
+class DatabaseInteger(IntegerConverter):
+    """``<int:…>`` in a URL: only numbers a database integer holds (larger ones are 404)."""
+
+    def __init__(self, map: object, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
 
 
 def register_blueprints(app: Flask) -> None:
     """Attach every area's blueprint."""
-    from . import (
-        admin,
-        auth,
-        documents,
-        me,
-        membership,
-        payments,
-        public,
-        register,
-        review,
-        share_register,
-        shares,
-        staff,
-        transfers,
-        withdrawals,
-    )
+    from . import auth, documents, me, membership, public, shares, staff, withdrawals
 
-    for module in (
-        public,
-        auth,
-        me,
-        membership,
-        documents,
-        shares,
-        staff,
-        review,
-        register,
-        share_register,
-        payments,
-        withdrawals,
-        transfers,
-        admin,
-    ):
+    app.url_map.converters["int"] = DatabaseInteger
+    for module in (public, auth, me, membership, documents, shares, withdrawals, staff):
         app.register_blueprint(module.bp)

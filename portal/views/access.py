@@ -1,4 +1,5 @@
-"""Who may see what: role checks for views, and the guard on ``next=`` redirects."""
+"""Who may see what: role checks, loading an object or answering 404, the signed-in
+member, and the guard on ``next=`` redirects."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, flash, request, url_for
+from flask import abort, flash, g, request, url_for
 from flask_login import current_user, login_required
 
+from ..db import get_db
 from ..extensions import login_manager
 from ..htmx import redirect
+from ..models import Member
+from ..services.register import members
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def role_required(allowed: Callable[[Any], bool]) -> Callable[[F], F]:
@@ -34,6 +39,34 @@ def role_required(allowed: Callable[[Any], bool]) -> Callable[[F], F]:
 
 staff_required = role_required(lambda user: user.is_staff)
 admin_required = role_required(lambda user: user.is_admin)
+
+
+def found(value: T | None) -> T:
+    """``value``, or 404 when there is none (hidden and missing look the same)."""
+    if value is None:
+        abort(404)
+    return value
+
+
+def get_or_404(model: type[T], ident: int) -> T:
+    """The row of ``model`` with this primary key, or 404."""
+    return found(get_db().get(model, ident))
+
+
+def current_member() -> Member | None:
+    """The signed-in person's entry on the register, if any (read once per request)."""
+    if "current_member" not in g:
+        g.current_member = (
+            members.member_for_user(get_db(), current_user)
+            if current_user.is_authenticated
+            else None
+        )
+    return g.current_member
+
+
+def member_or_404() -> Member:
+    """The signed-in person's entry on the register; 404 for someone who is not a member."""
+    return found(current_member())
 
 
 def safe_next(target: str | None, default: str | None = None) -> str:

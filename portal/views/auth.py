@@ -29,16 +29,16 @@ from ..forms import (
     attach_error,
 )
 from ..htmx import redirect
-from ..services import accounts
+from ..services.accounts import users
 from ..templating import local_time
 from .access import safe_next
 
 bp = Blueprint("auth", __name__)
 
 
-def account_rules() -> accounts.AccountRules:
+def account_rules() -> users.AccountRules:
     """The account rules as this deployment configures them."""
-    return accounts.AccountRules.from_config(current_app.config)
+    return users.AccountRules.from_config(current_app.config)
 
 
 def invalid(template: str, form: FlaskForm, **context: object) -> tuple[str, int]:
@@ -65,7 +65,7 @@ def signup_post() -> Response | tuple[str, int]:
         return invalid("auth/signup.html", form)
     db = get_db()
     try:
-        accounts.sign_up(
+        users.sign_up(
             db,
             name=form.name.data,
             email=form.email.data,
@@ -98,7 +98,7 @@ def verify_email_post(token: str) -> Response | tuple[str, int]:
     db = get_db()
     max_age = timedelta(hours=current_app.config["EMAIL_VERIFY_MAX_AGE_HOURS"])
     try:
-        accounts.verify_email(db, token, max_age=max_age)
+        users.verify_email(db, token, max_age=max_age)
     except InvalidInput as exc:
         return render_template(
             "auth/verify_email.html", form=form, token=token, error=exc.message
@@ -115,7 +115,7 @@ def resend_verification() -> Response:
     form = EmptyForm()
     if form.validate_on_submit() and not current_user.email_verified:
         db = get_db()
-        accounts.send_verification(db, current_user)
+        users.send_verification(db, current_user)
         db.commit()
         flash(f"We sent a new link to {current_user.email}.", "info")
     return redirect(url_for("me.dashboard"))
@@ -137,17 +137,17 @@ def login_post() -> Response | tuple[str, int]:
         return invalid("auth/login.html", form, next=next_url)
     db = get_db()
     try:
-        user = accounts.authenticate(
+        user = users.authenticate(
             db,
             email=form.email.data,
             password=form.password.data,
             rules=account_rules(),
             ip=request.remote_addr,
         )
-    except accounts.LoginThrottled as exc:
+    except users.LoginThrottled as exc:
         form.form_errors.append(f"{exc.message} Try again at {local_time(exc.retry_at, '%H:%M')}.")
         return render_template("auth/login.html", form=form, next=next_url), 429
-    except accounts.InvalidCredentials as exc:
+    except users.InvalidCredentials as exc:
         db.commit()  # the failure must be counted
         form.form_errors.append(exc.message)
         return invalid("auth/login.html", form, next=next_url)
@@ -179,7 +179,7 @@ def forgot_password_post() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return invalid("auth/forgot_password.html", form)
     db = get_db()
-    accounts.request_password_reset(db, email=form.email.data, rules=account_rules())
+    users.request_password_reset(db, email=form.email.data, rules=account_rules())
     db.commit()
     flash(
         "If an account uses that address, a reset link is on its way. "
@@ -192,7 +192,7 @@ def forgot_password_post() -> Response | tuple[str, int]:
 @bp.get("/reset-password/<token>")
 def reset_password(token: str) -> str | tuple[str, int]:
     try:
-        accounts.find_reset_token(get_db(), token)
+        users.find_reset_token(get_db(), token)
     except InvalidInput as exc:
         return render_template("auth/reset_password.html", form=None, error=exc.message), 400
     return render_template("auth/reset_password.html", form=ResetPasswordForm(), token=token)
@@ -206,7 +206,7 @@ def reset_password_post(token: str) -> Response | tuple[str, int]:
         return invalid("auth/reset_password.html", form, token=token)
     db = get_db()
     try:
-        accounts.reset_password(db, token=token, new=form.password.data, rules=account_rules())
+        users.reset_password(db, token=token, new=form.password.data, rules=account_rules())
     except InvalidInput as exc:
         attach_error(form, exc)
         return invalid("auth/reset_password.html", form, token=token)

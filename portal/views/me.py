@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import json
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    make_response,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..db import get_db
+from .. import coop
+from ..db import get_db, transaction
 from ..errors import InvalidInput
 from ..extensions import start_session
 from ..forms import ChangePasswordForm, EmptyForm, attach_error
-from ..htmx import redirect
-from ..services import accounts, applications, documents, members, settings
-from ..templating import local_today
+from ..htmx import flash_and_redirect, redirect
+from ..services.accounts import users
+from ..services.documents import library
+from ..services.membership import applications, leaving, privacy
+from ..services.register import classes, members, profile
+from .access import current_member, found, member_or_404
 from .auth import account_rules
+from .downloads import attachment
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 
@@ -33,15 +29,15 @@ bp = Blueprint("me", __name__, url_prefix="/me")
 def dashboard() -> str:
     """What the signed-in person has and can do next."""
     db = get_db()
-    member = members.member_for_user(db, current_user)
+    member = current_member()
     return render_template(
         "me/dashboard.html",
         member=member,
         applications=applications.applications_of(db, current_user),
-        resignation=members.pending_resignation(db, member) if member else None,
-        new_documents=documents.new_since(db, current_user, current_user.previous_login_at),
-        latest_documents=documents.new_since(db, current_user, None, limit=3),
-        rules_change=documents.rules_changed_since(db, member.admitted_on, local_today())
+        resignation=leaving.pending_resignation(db, member) if member else None,
+        new_documents=library.new_since(db, current_user, current_user.previous_login_at),
+        latest_documents=library.new_since(db, current_user, None, limit=3),
+        rules_change=library.rules_changed_since(db, member.admitted_on, coop.today())
         if member
         else None,
     )
@@ -65,22 +61,23 @@ def change_password() -> Response | tuple[str, int]:
     form = ChangePasswordForm()
     if not form.validate_on_submit():
         return _security_page(form, 422)
-    db = get_db()
     try:
-        accounts.change_password(
-            db,
-            current_user,
-            current=form.current.data,
-            new=form.new.data,
-            rules=account_rules(),
-        )
+        with transaction() as db:
+            users.change_password(
+                db,
+                current_user,
+                current=form.current.data,
+                new=form.new.data,
+                rules=account_rules(),
+            )
     except InvalidInput as exc:
         attach_error(form, exc, password="new")  # noqa: S106 (a field name)
         return _security_page(form, 422)
-    db.commit()
     start_session(current_user)  # this session carries the new version; the others end
-    flash("Your password is changed. Every other session has been signed out.", "success")
-    return redirect(url_for("me.security"))
+    return flash_and_redirect(
+        "Your password is changed. Every other session has been signed out.",
+        url_for("me.security"),
+    )
 
 
 @bp.post("/security/sessions")
@@ -88,29 +85,29 @@ def change_password() -> Response | tuple[str, int]:
 def end_other_sessions() -> Response:
     form = EmptyForm()
     if form.validate_on_submit():
-        db = get_db()
-        accounts.end_other_sessions(db, current_user)
-        db.commit()
+        with transaction() as db:
+            users.end_other_sessions(db, current_user)
         start_session(current_user)
-        flash("Every other session has been signed out.", "success")
+        return flash_and_redirect(
+            "Every other session has been signed out.", url_for("me.security")
+        )
     return redirect(url_for("me.security"))
 
 
-@bp.get("/profile")
+@bp.get("/profile", endpoint="profile")
 @login_required
-def profile() -> tuple[str, int]:
+def profile_page() -> tuple[str, int]:
     return _profile_page()
 
 
 def _profile_page(
     values: dict[str, str] | None = None, errors: dict[str, str] | None = None, status: int = 200
 ) -> tuple[str, int]:
-    db = get_db()
-    member = members.member_for_user(db, current_user)
+    member = current_member()
     if values is None:
         values = {"name": current_user.name}
         if member is not None:
-            values.update({k: getattr(member, k) for k in members.PROFILE_LIMITS})
+            values.update({k: getattr(member, k) for k in profile.PROFILE_LIMITS})
             values["news_opt_in"] = "y" if member.news_opt_in else ""
             values["name_on_verify"] = "y" if member.name_on_verify else ""
     return render_template(
@@ -118,97 +115,87 @@ def _profile_page(
         member=member,
         values=values,
         errors=errors or {},
-        consents=members.consent_history(db, current_user),
+        consents=profile.consent_history(get_db(), current_user),
     ), status
 
 
 @bp.post("/profile")
 @login_required
 def profile_post() -> Response | tuple[str, int]:
-    db = get_db()
-    member = members.member_for_user(db, current_user)
     try:
-        changed = members.update_profile(
-            db,
-            current_user,
-            member,
-            request.form,
-            news_opt_in=request.form.get("news_opt_in") == "y",
-            name_on_verify=request.form.get("name_on_verify") == "y",
-        )
+        with transaction() as db:
+            changed = profile.update_profile(
+                db,
+                current_user,
+                current_member(),
+                request.form,
+                news_opt_in=request.form.get("news_opt_in") == "y",
+                name_on_verify=request.form.get("name_on_verify") == "y",
+            )
     except InvalidInput as exc:
         return _profile_page(request.form.to_dict(), {exc.field or "name": exc.message}, 422)
-    db.commit()
-    flash("Your profile is saved." if changed else "Nothing changed.", "success")
-    return redirect(url_for("me.profile"))
+    return flash_and_redirect(
+        "Your profile is saved." if changed else "Nothing changed.", url_for("me.profile")
+    )
 
 
 @bp.post("/profile/email")
 @login_required
 def change_email() -> Response | tuple[str, int]:
-    db = get_db()
     try:
-        accounts.request_email_change(db, current_user, request.form.get("email", "")[:254])
+        with transaction() as db:
+            users.request_email_change(db, current_user, request.form.get("email", "")[:254])
     except InvalidInput as exc:
         return _profile_page(errors={"email": exc.message}, status=422)
-    db.commit()
-    flash("We sent a link to the new address. Your e-mail changes once you open it.", "info")
-    return redirect(url_for("me.profile"))
+    return flash_and_redirect(
+        "We sent a link to the new address. Your e-mail changes once you open it.",
+        url_for("me.profile"),
+        "info",
+    )
 
 
 @bp.post("/profile/primary-class")
 @login_required
 def set_primary_class() -> Response:
-    db = get_db()
-    member = members.member_for_user(db, current_user)
-    member_class = settings.find_class(db, request.form.get("primary_class", ""))
-    if member is None or member_class is None:
-        abort(404)
-    members.set_primary_class(db, member, member_class, actor=current_user)
-    db.commit()
-    flash(f"You now vote as a member of the {member_class.name} class.", "success")
-    return redirect(url_for("me.profile"))
+    member = member_or_404()
+    member_class = found(classes.find_class(get_db(), request.form.get("primary_class", "")))
+    with transaction() as db:
+        members.set_primary_class(db, member, member_class, actor=current_user)
+    return flash_and_redirect(
+        f"You now vote as a member of the {member_class.name} class.", url_for("me.profile")
+    )
 
 
 @bp.get("/export")
 @login_required
 def export() -> Response:
     """Everything the portal holds about the signed-in person, as a JSON download."""
-    data = members.export_data(get_db(), current_user)
-    response = make_response(json.dumps(data, indent=2, ensure_ascii=False))
-    response.mimetype = "application/json"
-    response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
-    return response
+    data = privacy.export_data(get_db(), current_user)
+    return attachment(
+        json.dumps(data, indent=2, ensure_ascii=False), "my-data.json", mimetype="application/json"
+    )
 
 
 @bp.get("/resign")
 @login_required
 def resign() -> str:
-    db = get_db()
-    member = members.member_for_user(db, current_user)
-    if member is None:
-        abort(404)
+    member = member_or_404()
     return render_template(
-        "me/resign.html", member=member, pending=members.pending_resignation(db, member)
+        "me/resign.html", member=member, pending=leaving.pending_resignation(get_db(), member)
     )
 
 
 @bp.post("/resign")
 @login_required
 def resign_post() -> Response:
-    db = get_db()
-    member = members.member_for_user(db, current_user)
-    if member is None:
-        abort(404)
-    if request.form.get("action") == "withdraw":
-        pending = members.pending_resignation(db, member)
-        if pending is None:
-            abort(404)
-        members.withdraw_resignation(db, pending, actor=current_user)
-        message = "Your request to resign is withdrawn. We are glad you are staying."
-    else:
-        members.request_resignation(db, member, request.form.get("reason", ""), actor=current_user)
-        message = "Your request to resign is with our staff, who will confirm it."
-    db.commit()
-    flash(message, "info")
-    return redirect(url_for("me.dashboard"))
+    member = member_or_404()
+    with transaction() as db:
+        if request.form.get("action") == "withdraw":
+            pending = found(leaving.pending_resignation(db, member))
+            leaving.withdraw_resignation(db, pending, actor=current_user)
+            message = "Your request to resign is withdrawn. We are glad you are staying."
+        else:
+            reason = request.form.get("reason", "")
+            leaving.request_resignation(db, member, reason, actor=current_user)
+            message = "Your request to resign is with our staff, who will confirm it."
+    return flash_and_redirect(message, url_for("me.dashboard"), "info")

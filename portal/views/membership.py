@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..db import get_db
-from ..htmx import redirect
+from .. import coop
+from ..db import get_db, transaction
+from ..htmx import flash_and_redirect
 from ..models import Application, MemberClass
-from ..services import applications, documents, members, settings
-from ..services.applications import ApplicationInput, InvalidFields
-from ..templating import current_coop, local_today
+from ..services.documents import library
+from ..services.membership import applications
+from ..services.membership.applications import ApplicationInput, InvalidFields
+from ..services.register import classes
+from .access import current_member, found
 
 bp = Blueprint("membership", __name__)
 
@@ -19,20 +22,23 @@ bp = Blueprint("membership", __name__)
 def join() -> str:
     """Each class explained: who it is for, what it costs, what it gives."""
     db = get_db()
-    classes = settings.list_classes(db, open_only=True)
-    member = open_by_class = None
+    open_classes = classes.list_classes(db, open_only=True)
+    member = current_member()
+    open_by_class = None
     if current_user.is_authenticated:
-        member = members.member_for_user(db, current_user)
         open_by_class = {
             a.class_id: a for a in applications.applications_of(db, current_user) if a.is_open
         }
     return render_template(
-        "membership/join.html", classes=classes, member=member, open_by_class=open_by_class or {}
+        "membership/join.html",
+        classes=open_classes,
+        member=member,
+        open_by_class=open_by_class or {},
     )
 
 
 def _open_class(code: str) -> MemberClass:
-    member_class = settings.find_class(get_db(), code)
+    member_class = classes.find_class(get_db(), code)
     if member_class is None or not member_class.open_for_applications:
         abort(404)
     return member_class
@@ -52,7 +58,7 @@ def _form_page(
             values.update({f"answer-{a['key']}": a["value"] for a in application.answers})
             values.update({k: getattr(application, k) for k in applications.ADDRESS_LIMITS})
         else:
-            member = members.member_for_user(get_db(), current_user)
+            member = current_member()
             if member is not None:
                 values.update({k: getattr(member, k) for k in applications.ADDRESS_LIMITS})
     return render_template(
@@ -62,7 +68,7 @@ def _form_page(
         values=values,
         errors=errors or {},
         answer_field=applications.answer_field,
-        rulebook=documents.current_rulebook(get_db(), local_today()),
+        rulebook=library.current_rulebook(get_db(), coop.today()),
     ), status
 
 
@@ -78,49 +84,50 @@ def join_class(code: str) -> tuple[str, int]:
 @login_required
 def join_class_post(code: str) -> Response | tuple[str, int]:
     member_class = _open_class(code)
-    db = get_db()
     given = ApplicationInput.from_form(request.form)
-    application = applications.start_application(db, current_user, member_class)
     saving = request.form.get("action") == "save"
+    application = None
     try:
-        if saving:
-            applications.save_draft(db, application, given, actor=current_user)
-        else:
-            applications.submit_application(
-                db, application, given, actor=current_user, settings=current_coop()
-            )
+        with transaction() as db:
+            application = applications.start_application(db, current_user, member_class)
+            if saving:
+                applications.save_draft(db, application, given, actor=current_user)
+            else:
+                applications.submit_application(db, application, given, actor=current_user)
     except InvalidFields as exc:
         return _form_page(
             member_class, application, values=request.form.to_dict(), errors=exc.errors, status=422
         )
-    db.commit()
     if saving:
-        flash("Your draft is saved. Come back to it whenever you like.", "success")
-        return redirect(url_for("membership.join_class", code=code))
-    flash(f"Thank you: your application to the {member_class.name} class is in.", "success")
-    return redirect(url_for("membership.application_status"))
+        return flash_and_redirect(
+            "Your draft is saved. Come back to it whenever you like.",
+            url_for("membership.join_class", code=code),
+        )
+    return flash_and_redirect(
+        f"Thank you: your application to the {member_class.name} class is in.",
+        url_for("membership.application_status"),
+    )
 
 
 @bp.get("/application")
 @login_required
 def application_status() -> str:
     """The applicant's applications, their state and the reviewer's reason or question."""
-    db = get_db()
     return render_template(
         "membership/status.html",
-        applications=applications.applications_of(db, current_user),
-        member=members.member_for_user(db, current_user),
+        applications=applications.applications_of(get_db(), current_user),
+        member=current_member(),
     )
 
 
 @bp.post("/application/<int:application_id>/withdraw")
 @login_required
 def withdraw(application_id: int) -> Response:
-    db = get_db()
-    application = applications.get_for_applicant(db, application_id, current_user)
-    if application is None:
-        abort(404)
-    applications.withdraw_application(db, application, actor=current_user)
-    db.commit()
-    flash(f"Your {application.member_class.name} application is withdrawn.", "info")
-    return redirect(url_for("membership.application_status"))
+    application = found(applications.get_for_applicant(get_db(), application_id, current_user))
+    with transaction() as db:
+        applications.withdraw_application(db, application, actor=current_user)
+    return flash_and_redirect(
+        f"Your {application.member_class.name} application is withdrawn.",
+        url_for("membership.application_status"),
+        "info",
+    )

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import get_db
-from ..services import settings
+from ..services.register import classes
 
 bp = Blueprint("public", __name__)
 
@@ -15,8 +15,9 @@ bp = Blueprint("public", __name__)
 @bp.get("/")
 def landing() -> str:
     """What the co-op is, who owns it, and how to join."""
-    classes = settings.list_classes(get_db(), open_only=True)
-    return render_template("public/landing.html", classes=classes)
+    return render_template(
+        "public/landing.html", classes=classes.list_classes(get_db(), open_only=True)
+    )
 
 
 @bp.get("/healthz")

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    make_response,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import htmx
-from ..db import get_db
+from .. import coop, htmx
+from ..db import get_db, transaction
 from ..errors import InvalidInput
 from ..extensions import limiter
 from ..models import Member, ShareOrder
-from ..services import holdings as holdings_service
-from ..services import members, payments, shares, withdrawals
-from ..templating import current_coop
+from ..services.inputs import read_whole
+from ..services.shares import holdings, orders, payments, share_types, withdrawals
+from .access import current_member, found, member_or_404
+from .downloads import attachment
 
 bp = Blueprint("shares", __name__)
+
+# The most shares one order may name (the co-op's cap on a holding is far lower).
+MAX_QUANTITY = 10_000_000
 
 
 @bp.get("/shares")
@@ -32,15 +26,15 @@ bp = Blueprint("shares", __name__)
 def overview() -> str:
     """The member's holdings by type, capital, orders and certificates."""
     db = get_db()
-    member = members.member_for_user(db, current_user)
+    member = current_member()
     if member is None:
         return render_template("shares/overview.html", member=None, summary=None)
-    share_summary = holdings_service.summary(db, member)
+    share_summary = holdings.summary(db, member)
     return render_template(
         "shares/overview.html",
         member=member,
         summary=share_summary,
-        history=holdings_service.holding_history(db, member, tz=current_coop().timezone),
+        history=holdings.holding_history(db, member),
         withdrawals=withdrawals.withdrawals_of(db, member),
         can_withdraw=any(
             withdrawals.withdrawable_quantity(db, member, h.share_type)
@@ -49,8 +43,14 @@ def overview() -> str:
     )
 
 
-def _member_or_join() -> Member | None:
-    return members.member_for_user(get_db(), current_user)
+def _quantity(raw: str) -> int:
+    """The number of shares typed; a clear refusal for anything but a whole number."""
+    try:
+        return read_whole(raw, "Shares", low=1, high=MAX_QUANTITY, field="quantity")
+    except InvalidInput:
+        raise InvalidInput(
+            "Enter the number of shares as a whole number.", field="quantity"
+        ) from None
 
 
 def _buy_page(
@@ -58,15 +58,16 @@ def _buy_page(
 ) -> Response:
     """The buy form with the live check of the amount and the rules (htmx swaps the check)."""
     db = get_db()
-    types = holdings_service.buyable_types(db, member)
+    types = share_types.buyable_types(db, member)
     chosen = next((t for t in types if t.code == values.get("share_type")), None)
     chosen = chosen or (types[-1] if types else None)
     quantity = values.get("quantity", "")
     check = None
-    if chosen is not None and quantity.isdigit() and 0 < int(quantity) <= 10_000_000:
-        check = shares.check_order(db, member, chosen, int(quantity), current_coop())
-    elif quantity:
-        error = error or "Enter the number of shares as a whole number."
+    if chosen is not None and quantity:
+        try:
+            check = orders.check_order(db, member, chosen, _quantity(quantity))
+        except InvalidInput as exc:
+            error = error or exc.message
     return htmx.render(
         "shares/buy.html",
         "shares/_order_check.html",
@@ -82,7 +83,7 @@ def _buy_page(
 @bp.get("/shares/buy")
 @login_required
 def buy() -> Response:
-    member = _member_or_join()
+    member = current_member()
     if member is None:
         return htmx.redirect(url_for("membership.join"))
     return _buy_page(member, request.args.to_dict())
@@ -91,33 +92,26 @@ def buy() -> Response:
 @bp.post("/shares/buy")
 @login_required
 def buy_post() -> Response:
-    db = get_db()
-    member = _member_or_join()
-    if member is None:
-        abort(404)
+    member = member_or_404()
     values = request.form.to_dict()
-    share_type = holdings_service.find_type(db, values.get("share_type", ""))
-    quantity = values.get("quantity", "")
-    if share_type is None or not quantity.isdigit() or not 0 < int(quantity) <= 10_000_000:
-        return _buy_page(
-            member, values, "Choose a share type and a whole number of shares.", status=422
-        )
+    share_type = share_types.find_type(get_db(), values.get("share_type", ""))
     try:
-        order = shares.place_order(
-            db, member, share_type, int(quantity), actor=current_user, settings=current_coop()
-        )
+        if share_type is None:
+            raise InvalidInput("Choose a share type and a whole number of shares.")
+        with transaction() as db:
+            order = orders.place_order(
+                db, member, share_type, _quantity(values.get("quantity", "")), actor=current_user
+            )
     except InvalidInput as exc:
         return _buy_page(member, values, exc.message, status=422)
-    db.commit()
-    flash("Your order is placed. Pay by bank transfer quoting its reference.", "success")
-    return htmx.redirect(url_for("shares.order", order_id=order.id))
+    return htmx.flash_and_redirect(
+        "Your order is placed. Pay by bank transfer quoting its reference.",
+        url_for("shares.order", order_id=order.id),
+    )
 
 
 def _own_order(order_id: int) -> ShareOrder:
-    order = holdings_service.order_for(get_db(), order_id, current_user)
-    if order is None:
-        abort(404)
-    return order
+    return found(orders.order_for(get_db(), order_id, current_user))
 
 
 @bp.get("/shares/orders/<int:order_id>")
@@ -128,34 +122,27 @@ def order(order_id: int) -> str:
     return render_template(
         "shares/order.html",
         order=order,
-        instructions=payments.instructions_for(order, current_coop()),
+        instructions=payments.instructions_for(order, coop.settings()),
     )
 
 
 @bp.post("/shares/orders/<int:order_id>/cancel")
 @login_required
 def cancel_order(order_id: int) -> Response:
-    db = get_db()
-    shares.cancel_order(db, _own_order(order_id), actor=current_user)
-    db.commit()
-    flash("Your order is cancelled.", "info")
-    return htmx.redirect(url_for("shares.overview"))
+    order = _own_order(order_id)
+    with transaction() as db:
+        orders.cancel_order(db, order, actor=current_user)
+    return htmx.flash_and_redirect("Your order is cancelled.", url_for("shares.overview"), "info")
 
 
 @bp.get("/certificates/<int:number>.pdf")
 @login_required
 def certificate_pdf(number: int) -> Response:
     """The certificate's stored PDF, byte for byte as issued (owner or staff; others 404)."""
-    certificate = holdings_service.certificate_for(get_db(), number, current_user)
-    if certificate is None:
-        abort(404)
-    response = make_response(certificate.pdf)
-    response.mimetype = "application/pdf"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="share-certificate-{certificate.number}.pdf"'
+    certificate = found(holdings.certificate_for(get_db(), number, current_user))
+    return attachment(
+        certificate.pdf, f"share-certificate-{certificate.number}.pdf", mimetype="application/pdf"
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _verify_limit() -> str:
@@ -166,11 +153,11 @@ def _verify_limit() -> str:
 @limiter.limit(_verify_limit)
 def verify(code: str) -> tuple[str, int]:
     """Public check of a certificate by its code: state and minimal data, nothing more."""
-    certificate = holdings_service.certificate_by_code(get_db(), code[:100])
+    certificate = holdings.certificate_by_code(get_db(), code[:100])
     if certificate is None:
         return render_template("shares/verify.html", certificate=None), 404
     return render_template(
         "shares/verify.html",
         certificate=certificate,
-        holder=holdings_service.display_name(certificate.member),
+        holder=holdings.display_name(certificate.member),
     ), 200

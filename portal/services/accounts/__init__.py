@@ -1,0 +1,1 @@
+"""Accounts: sign-up, e-mail verification, sign-in, passwords and sessions."""

@@ -1,0 +1,1 @@
+"""Governance documents: the library readers see, and publishing versions."""

@@ -1,0 +1,167 @@
+"""The document library as readers see it: who may read what, search, current versions.
+
+Visibility is enforced in every query here (DESIGN.md §2), never only in a template: a
+visitor reads public documents, a member public and members' ones, staff everything.
+Which version is current is derived from effective dates: the newest version whose date
+has come, so a version published ahead of its date leaves the current one in force.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from ...models import (
+    Document,
+    DocumentCategory,
+    DocumentVersion,
+    Member,
+    MemberStatus,
+    User,
+    Visibility,
+)
+
+
+def readable_by(db: Session, user: User | None) -> set[Visibility]:
+    """The visibilities ``user`` may read: staff all; active members public and members'."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {Visibility.PUBLIC}
+    if user.is_staff:
+        return set(Visibility)
+    is_member = db.scalar(
+        select(exists().where(Member.user_id == user.id, Member.status != MemberStatus.CEASED))
+    )
+    return {Visibility.PUBLIC, Visibility.MEMBERS} if is_member else {Visibility.PUBLIC}
+
+
+def _readable(db: Session, user: User | None) -> Select[tuple[Document]]:
+    return (
+        select(Document)
+        .options(selectinload(Document.versions))
+        .where(Document.visibility.in_(readable_by(db, user)))
+    )
+
+
+def current_version(document: Document, today: date) -> DocumentVersion | None:
+    """The version in force on ``today``: the newest whose effective date has come."""
+    in_force = [v for v in document.versions if v.effective_on <= today]
+    return max(in_force, key=lambda v: (v.effective_on, v.number), default=None)
+
+
+def upcoming_version(document: Document, today: date) -> DocumentVersion | None:
+    """A version published to take effect later, if any."""
+    later = [v for v in document.versions if v.effective_on > today]
+    return min(later, key=lambda v: (v.effective_on, v.number), default=None)
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    document: Document
+    current: DocumentVersion | None
+    upcoming: DocumentVersion | None
+
+
+def search(
+    db: Session,
+    user: User | None,
+    *,
+    today: date,
+    query: str = "",
+    category: DocumentCategory | None = None,
+) -> list[LibraryEntry]:
+    """The documents ``user`` may read, not archived, matching the search, by category."""
+    statement = _readable(db, user).where(Document.archived_at.is_(None))
+    if category is not None:
+        statement = statement.where(Document.category == category)
+    words = query.strip()[:100]
+    if words:
+        pattern = f"%{_escape_like(words)}%"
+        statement = statement.where(
+            or_(
+                Document.title.ilike(pattern, escape="\\"),
+                Document.summary.ilike(pattern, escape="\\"),
+                exists().where(
+                    DocumentVersion.document_id == Document.id,
+                    DocumentVersion.body.ilike(pattern, escape="\\"),
+                ),
+            )
+        )
+    documents = db.scalars(statement.order_by(Document.title)).all()
+    return [
+        LibraryEntry(d, current_version(d, today), upcoming_version(d, today)) for d in documents
+    ]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def document_for(db: Session, slug: str, user: User | None) -> Document | None:
+    """The document with this slug if ``user`` may read it (archived ones too: links in old
+    minutes keep working); None otherwise, so that a hidden document looks like no document."""
+    return db.scalar(_readable(db, user).where(Document.slug == slug[:80]))
+
+
+def version_of(document: Document, number: int) -> DocumentVersion | None:
+    """The document's version with this number, if any."""
+    return next((v for v in document.versions if v.number == number), None)
+
+
+def staff_documents(db: Session) -> list[Document]:
+    """Every document, archived too, for the staff's publishing page."""
+    return list(
+        db.scalars(
+            select(Document)
+            .options(selectinload(Document.versions))
+            .order_by(Document.archived_at.is_not(None), Document.category, Document.title)
+        )
+    )
+
+
+def new_since(
+    db: Session, user: User, since: datetime | None, *, limit: int = 5
+) -> list[tuple[Document, DocumentVersion]]:
+    """Versions published since ``since`` (or the latest ones) that ``user`` may read."""
+    statement = (
+        select(Document, DocumentVersion)
+        .join(DocumentVersion, DocumentVersion.document_id == Document.id)
+        .where(
+            Document.visibility.in_(readable_by(db, user)),
+            Document.archived_at.is_(None),
+        )
+        .order_by(DocumentVersion.published_at.desc())
+        .limit(limit)
+    )
+    if since is not None:
+        statement = statement.where(DocumentVersion.published_at > since)
+    return [(d, v) for d, v in db.execute(statement)]
+
+
+def current_rulebook(db: Session, today: date) -> tuple[Document, DocumentVersion] | None:
+    """The rulebook and its version in force today, if the library has one."""
+    document = db.scalar(
+        select(Document).options(selectinload(Document.versions)).where(Document.is_rulebook)
+    )
+    version = current_version(document, today) if document is not None else None
+    return (document, version) if version is not None else None
+
+
+@dataclass(frozen=True)
+class RulesChange:
+    """The rulebook changed after the member joined: the version then and the one now."""
+
+    document: Document
+    joined: DocumentVersion | None
+    current: DocumentVersion
+
+
+def rules_changed_since(db: Session, joined_on: date, today: date) -> RulesChange | None:
+    """How the rulebook changed since ``joined_on``, or None if it has not."""
+    rulebook = current_rulebook(db, today)
+    if rulebook is None or rulebook[1].effective_on <= joined_on:
+        return None
+    document, version = rulebook
+    return RulesChange(document, current_version(document, joined_on), version)

@@ -1,0 +1,249 @@
+"""Publishing governance documents: creating them, new versions, archiving, the rulebook.
+
+A published version is never changed or deleted (the database refuses it): a correction
+is a new version. Every act is audited.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from ...errors import InvalidInput, InvalidState
+from ...models import (
+    Document,
+    DocumentCategory,
+    DocumentVersion,
+    User,
+    VersionFormat,
+    Visibility,
+    utcnow,
+)
+from .. import audit
+from ..inputs import read_choice
+
+MAX_BODY_CHARS = 400_000
+
+
+def slugify(title: str) -> str:
+    """A URL slug from a title: "Standing Orders (2026)" → "standing-orders-2026"."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80]
+
+
+def create_document(
+    db: Session,
+    *,
+    title: str,
+    category: str,
+    visibility: str,
+    summary: str,
+    approved_by: str,
+    actor: User,
+    slug: str | None = None,
+) -> Document:
+    """Add a document to the library (it shows once a version is published)."""
+    title = title.strip()
+    if not title or len(title) > 200:
+        raise InvalidInput("Give the document a title (at most 200 characters).", field="title")
+    slug = slugify(slug or title)
+    if not slug:
+        raise InvalidInput("The title needs some letters or numbers.", field="title")
+    if db.scalar(select(exists().where(Document.slug == slug))):
+        raise InvalidInput(f"A document called “{title}” exists already.", field="title")
+    document = Document(
+        slug=slug,
+        title=title,
+        category=read_choice(DocumentCategory, category, "Choose a category.", field="category"),
+        visibility=read_choice(
+            Visibility, visibility, "Choose who may read it.", field="visibility"
+        ),
+        summary=summary.strip()[:500],
+        approved_by=approved_by.strip()[:200],
+    )
+    db.add(document)
+    db.flush()
+    audit.record(
+        db, actor=actor, action="document.created", target=document, summary=f"“{title}” added"
+    )
+    return document
+
+
+def update_document(
+    db: Session,
+    document: Document,
+    *,
+    summary: str,
+    category: str,
+    visibility: str,
+    approved_by: str,
+    actor: User,
+) -> Document:
+    """Change a document's place in the library and who may read it (not its versions)."""
+    new_category = read_choice(DocumentCategory, category, "Choose a category.", field="category")
+    new_visibility = read_choice(
+        Visibility, visibility, "Choose who may read it.", field="visibility"
+    )
+    if document.is_rulebook and (
+        new_visibility is not Visibility.PUBLIC or new_category is not DocumentCategory.RULES
+    ):
+        raise InvalidInput(
+            "The rulebook stays public and in Rules: applicants must be able to read it.",
+            field="visibility",
+        )
+    changes = {
+        "summary": summary.strip()[:500],
+        "category": new_category,
+        "visibility": new_visibility,
+        "approved_by": approved_by.strip()[:200],
+    }
+    changed = [name for name, value in changes.items() if getattr(document, name) != value]
+    for name in changed:
+        setattr(document, name, changes[name])
+    if changed:
+        audit.record(
+            db,
+            actor=actor,
+            action="document.changed",
+            target=document,
+            summary=f"“{document.title}”: changed {', '.join(changed)}",
+        )
+        db.flush()
+    return document
+
+
+def _next_number(document: Document) -> int:
+    return max((v.number for v in document.versions), default=0) + 1
+
+
+def _check_version(document: Document, effective_on: date | None, change_note: str) -> str:
+    if document.archived_at is not None:
+        raise InvalidState("This document is archived; restore it before publishing.")
+    if effective_on is None:
+        raise InvalidInput("Give the date this version takes effect.", field="effective_on")
+    note = change_note.strip()
+    if not note:
+        raise InvalidInput("Say what changed in this version.", field="change_note")
+    return note[:500]
+
+
+def publish_markdown(
+    db: Session,
+    document: Document,
+    *,
+    body: str,
+    effective_on: date | None,
+    change_note: str,
+    actor: User,
+) -> DocumentVersion:
+    """Publish a new version written in Markdown. It can never be edited afterwards."""
+    note = _check_version(document, effective_on, change_note)
+    if not body.strip():
+        raise InvalidInput("Write the document's text.", field="body")
+    if len(body) > MAX_BODY_CHARS:
+        raise InvalidInput("The text is too long for one document.", field="body")
+    return _publish(
+        db,
+        document,
+        DocumentVersion(
+            format=VersionFormat.MARKDOWN,
+            body=body.replace("\r\n", "\n"),
+            effective_on=effective_on,
+            change_note=note,
+        ),
+        actor,
+    )
+
+
+def publish_pdf(
+    db: Session,
+    document: Document,
+    *,
+    sha256: str,
+    size: int,
+    file_name: str,
+    effective_on: date | None,
+    change_note: str,
+    actor: User,
+) -> DocumentVersion:
+    """Publish a new version as an uploaded PDF (already checked and stored by its hash)."""
+    note = _check_version(document, effective_on, change_note)
+    return _publish(
+        db,
+        document,
+        DocumentVersion(
+            format=VersionFormat.PDF,
+            file_sha256=sha256,
+            file_size=size,
+            file_name=file_name,
+            effective_on=effective_on,
+            change_note=note,
+        ),
+        actor,
+    )
+
+
+def _publish(
+    db: Session, document: Document, version: DocumentVersion, actor: User
+) -> DocumentVersion:
+    version.number = _next_number(document)
+    version.published_at = utcnow()
+    version.published_by_id = actor.id
+    document.versions.append(version)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="document.published",
+        target=document,
+        summary=f"“{document.title}” version {version.number}, effective "
+        f"{version.effective_on.isoformat()}: {version.change_note}",
+    )
+    return version
+
+
+def archive_document(db: Session, document: Document, *, actor: User) -> Document:
+    """Hide a document from the library; links to it keep working for those who may read it."""
+    if document.archived_at is not None:
+        raise InvalidState("This document is already archived.")
+    if document.is_rulebook:
+        raise InvalidState("The rulebook cannot be archived; mark another document first.")
+    document.archived_at = utcnow()
+    audit.record(
+        db, actor=actor, action="document.archived", target=document, summary=document.title
+    )
+    db.flush()
+    return document
+
+
+def restore_document(db: Session, document: Document, *, actor: User) -> Document:
+    """Put an archived document back in the library."""
+    if document.archived_at is None:
+        raise InvalidState("This document is not archived.")
+    document.archived_at = None
+    audit.record(
+        db, actor=actor, action="document.restored", target=document, summary=document.title
+    )
+    db.flush()
+    return document
+
+
+def mark_rulebook(db: Session, document: Document, *, actor: User) -> Document:
+    """Make this document the rulebook applicants accept (one at a time)."""
+    if document.category is not DocumentCategory.RULES:
+        raise InvalidInput("Only a document in Rules can be the rulebook.")
+    if document.visibility is not Visibility.PUBLIC:
+        raise InvalidInput("Applicants must be able to read the rulebook: make it public first.")
+    for other in db.scalars(select(Document).where(Document.is_rulebook)):
+        other.is_rulebook = False
+    db.flush()  # the partial unique index allows one rulebook at a time
+    document.is_rulebook = True
+    audit.record(
+        db, actor=actor, action="document.rulebook", target=document, summary=document.title
+    )
+    db.flush()
+    return document

@@ -1,0 +1,94 @@
+"""Reading typed input: every number, amount, date, flag and choice a person types.
+
+One reader per kind of value, each with bounds, each refusing with a message fit to show
+beside the field. Numbers are ASCII digits only: ``str.isdigit()`` accepts ``²`` and
+``int()`` accepts ``١٢`` and ``1_000``; dates are ``YYYY-MM-DD`` only, where
+``date.fromisoformat`` also takes ``2026-W01`` and ``20261206`` (DESIGN.md §6).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import Enum
+from typing import Any, TypeVar
+
+from ..errors import InvalidInput
+
+E = TypeVar("E", bound=Enum)
+
+DIGITS = re.compile(r"[0-9]{1,18}")
+AMOUNT = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,2}))?")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+TRUE_WORDS = frozenset({"1", "true", "on", "y", "yes"})
+
+
+def read_text(
+    value: Any, label: str, *, max_length: int, required: bool = True, field: str | None = None
+) -> str:
+    """Text with surrounding space removed, not longer than ``max_length``."""
+    text = str(value or "").strip()
+    if required and not text:
+        raise InvalidInput(f"{label} cannot be empty.", field=field)
+    if len(text) > max_length:
+        raise InvalidInput(f"{label}: use at most {max_length} characters.", field=field)
+    return text
+
+
+def read_whole(value: Any, label: str, *, low: int, high: int, field: str | None = None) -> int:
+    """A whole number between ``low`` and ``high``, written in ASCII digits."""
+    raw = str(value if value is not None else "").strip()
+    if not DIGITS.fullmatch(raw):
+        raise InvalidInput(f"{label} must be a whole number.", field=field)
+    number = int(raw)
+    if not low <= number <= high:
+        raise InvalidInput(f"{label} must be between {low:,} and {high:,}.", field=field)
+    return number
+
+
+def read_optional_whole(
+    value: Any, label: str, *, low: int, high: int, field: str | None = None
+) -> int | None:
+    """A whole number, or None when left empty."""
+    if str(value or "").strip() == "":
+        return None
+    return read_whole(value, label, low=low, high=high, field=field)
+
+
+def read_money(value: Any, label: str, *, high_minor: int, field: str | None = None) -> int:
+    """An amount typed in major units (``12.50``, ``1,025``) as integer minor units."""
+    raw = str(value or "").strip().replace(",", "")
+    match = AMOUNT.fullmatch(raw)
+    if match is None:
+        raise InvalidInput(f"{label} must be an amount like 10 or 10.50.", field=field)
+    whole, cents = match.group(1), match.group(2) or ""
+    minor = int(whole) * 100 + int((cents + "00")[:2])
+    if minor > high_minor:
+        raise InvalidInput(f"{label} is too large.", field=field)
+    return minor
+
+
+def read_date(value: Any, label: str, *, field: str | None = None) -> date:
+    """A date written ``YYYY-MM-DD``, as a date picker sends it."""
+    raw = str(value or "").strip()
+    try:
+        if not ISO_DATE.fullmatch(raw):
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(
+            f"{label}: choose a day, or write it as YYYY-MM-DD (2026-03-31).", field=field
+        ) from None
+
+
+def read_flag(value: Any) -> bool:
+    """A checkbox or yes/no value: ticked when ``y``, ``on``, ``true``, ``yes`` or ``1``."""
+    return str(value or "").strip().lower() in TRUE_WORDS
+
+
+def read_choice(choices: type[E], value: Any, message: str, *, field: str | None = None) -> E:
+    """One of an enum's values, or ``message``."""
+    try:
+        return choices(str(value or ""))
+    except ValueError:
+        raise InvalidInput(message, field=field) from None

@@ -1,0 +1,178 @@
+"""Staff review of applications: asking for more, rejecting, approving and admitting.
+
+With the two-person rule on (``CoopSettings.two_person_approval``) a first approval moves
+the application to awaiting_second and another staff member confirms it. Approval admits
+the applicant to the register in the same transaction, with the next member number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from ... import coop, mail
+from ...errors import InvalidInput, NotAllowed
+from ...models import (
+    Application,
+    ApplicationState,
+    MemberClass,
+    User,
+)
+from .. import transitions
+from ..pagination import Page, paginate
+from ..register import members
+from ..shares import orders
+
+REASON_MAX = 2000
+
+
+def _reason(text: str, what: str) -> str:
+    reason = (text or "").strip()
+    if not reason:
+        raise InvalidInput(f"Write the {what}.", field="reason")
+    if len(reason) > REASON_MAX:
+        raise InvalidInput(f"Use at most {REASON_MAX} characters.", field="reason")
+    return reason
+
+
+def ask_for_information(
+    db: Session, application: Application, question: str, *, actor: User
+) -> Application:
+    """Staff ask the applicant a question; the application waits for the answer."""
+    transitions.require(application.state, ApplicationState.NEEDS_INFO, doing="queried")
+    application.reason = _reason(question, "question for the applicant")
+    application.reviewer = actor
+    application.first_approver = None
+    transitions.move(
+        db,
+        application,
+        ApplicationState.NEEDS_INFO,
+        actor=actor,
+        doing="queried",
+        summary="Asked the applicant for more information",
+    )
+    mail.queue(db, "application_needs_info", to=application.user.email, application=application)
+    db.flush()
+    return application
+
+
+def reject_application(
+    db: Session, application: Application, reason: str, *, actor: User
+) -> Application:
+    """Staff reject the application with a reason the applicant will read."""
+    transitions.require(application.state, ApplicationState.REJECTED, doing="rejected")
+    application.reason = _reason(reason, "reason for the applicant")
+    application.reviewer = actor
+    transitions.move(
+        db,
+        application,
+        ApplicationState.REJECTED,
+        actor=actor,
+        doing="rejected",
+        stamp="decided_at",
+        summary=f"Rejected the {application.member_class.name} application",
+    )
+    mail.queue(db, "application_rejected", to=application.user.email, application=application)
+    db.flush()
+    return application
+
+
+def approve_application(db: Session, application: Application, *, actor: User) -> Application:
+    """Approve: admit the applicant to the class, or record the first of two approvals."""
+    transitions.require(application.state, ApplicationState.APPROVED, doing="approved")
+    if application.user_id == actor.id:
+        raise NotAllowed("Staff cannot approve their own application.")
+    if coop.settings(db).two_person_approval:  # CoopSettings.two_person_approval
+        if application.state is ApplicationState.SUBMITTED:
+            application.first_approver = actor
+            transitions.move(
+                db,
+                application,
+                ApplicationState.AWAITING_SECOND,
+                actor=actor,
+                doing="approved",
+                action="application.first_approval",
+                summary="First of two approvals",
+            )
+            db.flush()
+            return application
+        if application.first_approver_id == actor.id:
+            raise NotAllowed("A second staff member must confirm this approval.")
+    admit_applicant(db, application, actor=actor, note="Approved by staff")
+    db.flush()
+    return application
+
+
+def admit_applicant(
+    db: Session, application: Application, *, actor: User | None, note: str
+) -> None:
+    """Admit the applicant and close the application as approved (one transaction).
+
+    The class's required membership shares are ordered at once, for the member to pay.
+    """
+    member = members.admit(db, application, actor=actor, note=note)
+    orders.order_required_shares(db, member, application.member_class)
+    application.member_id = member.id
+    application.reviewer = actor
+    transitions.move(
+        db,
+        application,
+        ApplicationState.APPROVED,
+        actor=actor,
+        doing="approved",
+        stamp="decided_at",
+        summary=f"{note}: member no. {member.number}, {application.member_class.name} class",
+    )
+    mail.queue(
+        db,
+        "application_approved",
+        to=application.user.email,
+        application=application,
+        member=member,
+    )
+
+
+def approve_many(
+    db: Session, applications: Iterable[Application], *, actor: User
+) -> list[Application]:
+    """Approve each of several applications (all or none: the caller commits once)."""
+    return [approve_application(db, a, actor=actor) for a in applications]
+
+
+def review_queue(
+    db: Session, *, state: str = "", class_code: str = "", page: int = 1, per_page: int = 25
+) -> Page:
+    """Applications for staff, by state ("open", "all" but drafts, or one) and class."""
+    query = (
+        select(Application)
+        .join(Application.member_class)
+        .options(
+            joinedload(Application.user),
+            joinedload(Application.member_class),
+            selectinload(Application.first_approver),
+        )
+    )
+    if state == "open":
+        query = query.where(
+            Application.state.in_(
+                [s for s in ApplicationState if not s.is_final and s is not ApplicationState.DRAFT]
+            )
+        )
+    elif state and state != "all":
+        query = query.where(Application.state == state)
+    else:
+        query = query.where(Application.state != ApplicationState.DRAFT)  # drafts are private
+    if class_code:
+        query = query.where(MemberClass.code == class_code)
+    query = query.order_by(Application.submitted_at.asc(), Application.id.asc())
+    return paginate(db, query, page=page, per_page=per_page)
+
+
+def get_for_review(db: Session, application_id: int) -> Application | None:
+    """An application staff may review (any but a private draft)."""
+    application = db.get(Application, application_id)
+    if application is None or application.state is ApplicationState.DRAFT:
+        return None
+    return application

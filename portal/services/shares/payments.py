@@ -1,0 +1,213 @@
+"""How money reaches the co-op and leaves it: payment methods, and settling an order.
+
+Each way of paying is a :class:`PaymentMethod`: what the member is told to do, and
+whether staff record the payment by hand. Bank transfer recorded by staff is the real
+default. A card or SEPA provider added later is one more method whose webhook view calls
+:func:`settle_order` (with the provider's reference, as the system actor): the shares
+are issued by the same path, once, however the money came.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...db import lock_row
+from ...errors import InvalidInput, InvalidState
+from ...models import Certificate, CoopSettings, OrderState, ShareOrder, User
+from .. import transitions
+from ..inputs import read_date, read_money
+from .certificates import CertificateRenderer, issue_shares
+
+# The largest single payment staff can record: the co-op's cap on a holding is lower.
+MAX_PAYMENT_MINOR = 10**11
+
+
+@dataclass(frozen=True)
+class PaymentInstructions:
+    """What a member must do to pay: a sentence and the details to copy."""
+
+    summary: str
+    details: list[tuple[str, str]]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    """One way of paying; ``recorded_by_staff`` means staff enter it from a statement."""
+
+    code: str
+    label: str
+    recorded_by_staff: bool = True
+
+    def instructions(self, order: ShareOrder, settings: CoopSettings) -> PaymentInstructions:
+        """What the member is told on the order page."""
+        return PaymentInstructions(
+            summary=f"Pay {self.label.lower()} to the co-op, quoting the reference.",
+            details=[("Reference", order.payment_reference)],
+        )
+
+
+@dataclass(frozen=True)
+class BankTransfer(PaymentMethod):
+    """A transfer to the co-op's account quoting the order's reference (the default)."""
+
+    def instructions(self, order: ShareOrder, settings: CoopSettings) -> PaymentInstructions:
+        return PaymentInstructions(
+            summary="Send the amount by bank transfer to:",
+            details=[
+                ("Account name", settings.bank_account_name or settings.legal_name),
+                ("IBAN", settings.bank_iban or "ask the co-op"),
+                ("BIC", settings.bank_bic or "—"),
+                ("Reference", order.payment_reference),
+            ],
+            note="Quote the reference exactly, so we can match your payment. "
+            "Your certificate is issued when staff record it.",
+        )
+
+
+# The methods staff can record today, in the order the form offers them. A provider with
+# its own checkout adds an entry here with recorded_by_staff=False.
+METHODS: dict[str, PaymentMethod] = {
+    method.code: method
+    for method in (
+        BankTransfer("bank_transfer", "Bank transfer"),
+        PaymentMethod("sepa_direct_debit", "SEPA direct debit"),
+        PaymentMethod("card", "Card (terminal)"),
+        PaymentMethod("cash", "Cash"),
+    )
+}
+DEFAULT_METHOD = "bank_transfer"
+
+
+def staff_recorded_methods() -> list[PaymentMethod]:
+    """Methods staff enter by hand, for the record-payment and repayment forms."""
+    return [m for m in METHODS.values() if m.recorded_by_staff]
+
+
+def method_named(code: str) -> PaymentMethod:
+    """The payment method with this code, or a clear error."""
+    method = METHODS.get(code)
+    if method is None:
+        raise InvalidInput("Choose how the payment was made.", field="method")
+    return method
+
+
+def instructions_for(order: ShareOrder, settings: CoopSettings) -> PaymentInstructions:
+    """How the member pays this order (by the default method: orders do not choose yet)."""
+    return METHODS[DEFAULT_METHOD].instructions(order, settings)
+
+
+@dataclass(frozen=True)
+class Payment:
+    """Money received (or paid out): how much, when, how, and the bank's reference."""
+
+    amount_minor: int
+    paid_on: date
+    method: str
+    reference: str
+
+
+def read_payment(form: dict[str, str], *, today: date) -> Payment:
+    """A :class:`Payment` from a staff form, or a clear error naming the bad field.
+
+    ``today`` is the co-op's date (``coop.today()``): money cannot have moved after it.
+    """
+    late = "Enter the date the money moved (not in the future)."
+    try:
+        paid_on = read_date(form.get("paid_on", ""), "Date paid", field="paid_on")
+    except InvalidInput:
+        raise InvalidInput(late, field="paid_on") from None
+    if paid_on > today:
+        raise InvalidInput(late, field="paid_on")
+    method = method_named(form.get("method", "")).code
+    try:
+        amount = read_money(form.get("amount", ""), "Amount", high_minor=MAX_PAYMENT_MINOR)
+    except InvalidInput:
+        raise InvalidInput("Enter the amount, like 25 or 25.00.", field="amount") from None
+    return Payment(
+        amount_minor=amount,
+        paid_on=paid_on,
+        method=method,
+        reference=form.get("bank_reference", "").strip()[:120],
+    )
+
+
+def settle_order(
+    db: Session,
+    order: ShareOrder,
+    payment: Payment,
+    *,
+    actor: User,
+    render: CertificateRenderer,
+) -> Certificate:
+    """Settle an order with a payment received: its shares and certificate, issued once.
+
+    The one way an order is paid, whoever records it. Recording the same payment again
+    (same order, same reference) returns the certificate already issued; a different
+    amount is refused with the difference.
+    """
+    method_named(payment.method)
+    # Two requests recording one payment at once must take turns, or both see the order
+    # unpaid and both issue.
+    lock_row(db, order)
+    if order.state is OrderState.ISSUED:
+        if order.bank_reference == payment.reference:
+            return _certificate_of(db, order)
+        raise InvalidState(
+            f"Order {order.payment_reference} was already paid "
+            f"(bank reference {order.bank_reference})."
+        )
+    transitions.require(order.state, OrderState.PAID, doing="paid")
+    if payment.amount_minor != order.amount_minor:
+        difference = payment.amount_minor - order.amount_minor
+        raise InvalidInput(
+            f"The order is for {order.amount_minor / 100:.2f}; the payment is "
+            f"{abs(difference) / 100:.2f} {'more' if difference > 0 else 'less'}.",
+            field="amount",
+        )
+    order.paid_amount_minor = payment.amount_minor
+    order.paid_on = payment.paid_on
+    order.payment_method = payment.method
+    order.bank_reference = payment.reference
+    order.recorded_by_id = actor.id
+    transitions.move(
+        db,
+        order,
+        OrderState.PAID,
+        actor=actor,
+        doing="paid",
+        stamp="paid_at",
+        summary=f"Payment of {payment.amount_minor / 100:.2f} recorded for "
+        f"{order.payment_reference}",
+    )
+    certificate = issue_shares(
+        db,
+        order.member,
+        order.share_type,
+        order.quantity,
+        actor=actor,
+        render=render,
+        reference=order.payment_reference,
+        order=order,
+    )
+    transitions.move(
+        db,
+        order,
+        OrderState.ISSUED,
+        actor=actor,
+        doing="issued",
+        summary=f"Order {order.payment_reference}: certificate no. {certificate.number}",
+    )
+    db.flush()
+    return certificate
+
+
+def _certificate_of(db: Session, order: ShareOrder) -> Certificate:
+    certificate = db.scalar(select(Certificate).where(Certificate.order_id == order.id))
+    if certificate is None:
+        raise InvalidState("This order is issued but has no certificate; run check-register.")
+    return certificate

@@ -1,0 +1,59 @@
+"""Downloads: a file as an attachment, and a CSV streamed as it is read."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+from flask import Response, stream_with_context
+from sqlalchemy.orm import Session
+
+from ..db import get_db
+from ..file_names import content_disposition
+
+
+def attachment(
+    body: bytes | str, file_name: str, *, mimetype: str, public: bool = False
+) -> Response:
+    """``body`` downloaded as ``file_name``, never shown inline; private unless ``public``."""
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = content_disposition(file_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Public files (a public document's versions) may be cached briefly; others never.
+    response.headers["Cache-Control"] = "public, max-age=3600" if public else "private, no-store"
+    return response
+
+
+def streamed_csv(
+    file_name: str,
+    header: Sequence[str],
+    rows: Callable[[Session], Iterable[Sequence[object]]],
+) -> Response:
+    """A CSV download of ``rows(db)``, written as it is read, every cell formula-safe."""
+
+    def lines() -> Iterator[str]:
+        # The session is opened inside the stream: the request's own is closed before
+        # streaming begins, and this one is closed when the stream ends.
+        db = get_db()
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        for row in rows(db):
+            writer.writerow([spreadsheet_safe(cell) for cell in row])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+    response = Response(stream_with_context(lines()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = content_disposition(file_name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A cell a spreadsheet will show as text, never run as a formula (CSV injection)."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell

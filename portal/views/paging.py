@@ -1,0 +1,19 @@
+"""Which page of a list a request asks for (``?page=N``), read once, with bounds."""
+
+from __future__ import annotations
+
+from flask import request
+
+from ..errors import InvalidInput
+from ..services.inputs import read_whole
+
+# More pages than any list will have; a larger number is read as the last page.
+MAX_PAGE = 1_000_000
+
+
+def page_number() -> int:
+    """``?page=``, or 1 when it is missing or not a page number (never an error)."""
+    try:
+        return read_whole(request.args.get("page", "1"), "Page", low=1, high=MAX_PAGE)
+    except InvalidInput:
+        return 1

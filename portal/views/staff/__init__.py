@@ -1,0 +1,53 @@
+"""Staff pages, one module per area, each a blueprint named by its URL under ``/staff``.
+
+Every route here is for staff: the parent blueprint checks it once, before any staff view
+runs, so no route can forget it (``/staff/settings`` also requires an admin).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort
+from flask_login import current_user
+
+from ...extensions import login_manager
+from . import (
+    applications,
+    audit,
+    dashboard,
+    documents,
+    members,
+    orders,
+    outbox,
+    register,
+    settings,
+    transfers,
+    withdrawals,
+)
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+@bp.before_request
+def _staff_only() -> object:
+    """Sign in first; then staff only (403 for everyone else signed in)."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_staff:
+        abort(403)
+    return None
+
+
+for area in (
+    dashboard,
+    audit,
+    outbox,
+    applications,
+    members,
+    register,
+    orders,
+    withdrawals,
+    transfers,
+    documents,
+    settings,
+):
+    bp.register_blueprint(area.bp)

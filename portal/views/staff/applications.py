@@ -1,0 +1,145 @@
+"""Staff review of applications: the queue, and approve / ask / reject in place."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, request, url_for
+from flask_login import current_user
+
+from ... import htmx
+from ...db import get_db, transaction
+from ...errors import InvalidInput, PortalError
+from ...models import Application, ApplicationState
+from ...services.inputs import DIGITS
+from ...services.membership import review
+from ...services.register import classes
+from ..access import found, safe_next
+from ..paging import page_number
+
+bp = Blueprint("applications", __name__)
+
+PAGE_SIZE = 25
+# The most applications one bulk approval takes (the queue shows 25 a page).
+MAX_SELECTED = 200
+STATE_CHOICES = [("open", "Awaiting a decision"), ("all", "All but drafts")] + [
+    (s.value, s.label) for s in ApplicationState if s is not ApplicationState.DRAFT
+]
+
+
+def _filters() -> dict[str, str]:
+    state = request.args.get("state", "open") or "all"
+    if state not in {value for value, _ in STATE_CHOICES}:
+        state = "open"
+    return {"state": state, "class": request.args.get("class", "")[:32]}
+
+
+@bp.get("/applications")
+def queue() -> Response:
+    """Applications filtered by state and class; htmx swaps only the table."""
+    db = get_db()
+    filters = _filters()
+    page = review.review_queue(
+        db,
+        state=filters["state"],
+        class_code=filters["class"],
+        page=page_number(),
+        per_page=PAGE_SIZE,
+    )
+    return htmx.render(
+        "staff/applications/queue.html",
+        "staff/applications/_results.html",
+        page=page,
+        filters=filters,
+        query={k: v for k, v in filters.items() if v},
+        classes=classes.list_classes(db),
+        states=STATE_CHOICES,
+    )
+
+
+def _load(application_id: int) -> Application:
+    return found(review.get_for_review(get_db(), application_id))
+
+
+MESSAGES = {
+    ApplicationState.AWAITING_SECOND: "Approved once; another staff member must confirm.",
+    ApplicationState.NEEDS_INFO: "Asked {name} for more information.",
+    ApplicationState.REJECTED: "Rejected the application of {name}.",
+}
+
+
+def _act(application_id: int, action: str) -> Response:
+    """Approve, ask or reject; the row again for htmx, the queue (303) for a plain post."""
+    application = _load(application_id)
+    reason = request.form.get("reason", "")
+    try:
+        with transaction() as db:
+            if action == "approve":
+                review.approve_application(db, application, actor=current_user)
+            elif action == "ask":
+                review.ask_for_information(db, application, reason, actor=current_user)
+            else:
+                review.reject_application(db, application, reason, actor=current_user)
+    except InvalidInput as exc:
+        return _refused(_load(application_id), exc)
+    name = application.user.name
+    if application.state is ApplicationState.APPROVED:
+        message = f"Approved: {name} is member no. {application.member.number}."
+    else:
+        message = MESSAGES[application.state].format(name=name)
+    return htmx.partial_or_redirect(
+        "staff/applications/_row.html",
+        safe_next(request.form.get("next"), url_for("staff.applications.queue")),
+        message=message,
+        application=application,
+    )
+
+
+def _refused(application: Application, exc: InvalidInput) -> Response:
+    """The row with the message (htmx), or the queue again with it (a plain post), as 422."""
+    if htmx.is_htmx():
+        return htmx.partial(
+            "staff/applications/_row.html", application=application, error=exc.message, status=422
+        )
+    flash(exc.message, "error")
+    page = queue()
+    page.status_code = 422
+    return page
+
+
+@bp.post("/applications/<int:application_id>/approve")
+def approve(application_id: int) -> Response:
+    return _act(application_id, "approve")
+
+
+@bp.post("/applications/<int:application_id>/ask")
+def ask(application_id: int) -> Response:
+    return _act(application_id, "ask")
+
+
+@bp.post("/applications/<int:application_id>/reject")
+def reject(application_id: int) -> Response:
+    return _act(application_id, "reject")
+
+
+@bp.post("/applications/approve")
+def approve_selected() -> Response:
+    """Approve every selected application in one transaction (all or none)."""
+    ids = [int(i) for i in request.form.getlist("application_id") if DIGITS.fullmatch(i)]
+    if not ids:
+        flash("Select at least one application to approve.", "warning")
+        return htmx.redirect(url_for("staff.applications.queue"))
+    chosen = [_load(i) for i in ids[:MAX_SELECTED]]
+    try:
+        with transaction() as db:
+            review.approve_many(db, chosen, actor=current_user)
+    except PortalError as exc:
+        flash(f"Nothing was approved: {exc.message}", "error")
+        return htmx.redirect(url_for("staff.applications.queue"))
+    done = sum(a.state is ApplicationState.APPROVED for a in chosen)
+    waiting = len(chosen) - done
+    parts = []
+    if done:
+        parts.append(f"Approved {done} application{'s' if done != 1 else ''}.")
+    if waiting:
+        parts.append(f"{waiting} approved once; another staff member must confirm.")
+    flash(" ".join(parts), "success")
+    return htmx.redirect(safe_next(request.form.get("next"), url_for("staff.applications.queue")))

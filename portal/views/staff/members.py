@@ -1,0 +1,97 @@
+"""The register of members for staff: search, a member's page, CSV, and member actions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request, url_for
+from flask_login import current_user
+
+from ... import htmx
+from ...db import get_db, transaction
+from ...models import Member, MemberStatus
+from ...services import audit
+from ...services.membership import applications, leaving, privacy
+from ...services.register import classes, members
+from ...services.register import search as register_search
+from ..access import found, get_or_404
+from ..downloads import streamed_csv
+from ..paging import page_number
+
+bp = Blueprint("members", __name__)
+
+PAGE_SIZE = 25
+
+
+@bp.get("/members")
+def search() -> Response:
+    """Members by name, e-mail or number, class and status; htmx swaps the results."""
+    db = get_db()
+    filters = {
+        "q": request.args.get("q", "")[:120],
+        "class": request.args.get("class", "")[:32],
+        "status": request.args.get("status", ""),
+    }
+    if filters["status"] not in {"", *(s.value for s in MemberStatus)}:
+        filters["status"] = ""
+    page = register_search.search(
+        db,
+        text=filters["q"],
+        class_code=filters["class"],
+        status=filters["status"],
+        page=page_number(),
+        per_page=PAGE_SIZE,
+    )
+    return htmx.render(
+        "staff/members/search.html",
+        "staff/members/_results.html",
+        page=page,
+        filters=filters,
+        query={k: v for k, v in filters.items() if v},
+        classes=classes.list_classes(db),
+        statuses=list(MemberStatus),
+    )
+
+
+@bp.get("/members.csv")
+def export_csv() -> Response:
+    """The statutory register as CSV, streamed row by row (never built in memory)."""
+    return streamed_csv(
+        "register-of-members.csv", register_search.REGISTER_COLUMNS, register_search.register_rows
+    )
+
+
+@bp.get("/members/<int:member_id>")
+def detail(member_id: int) -> str:
+    """One member: classes, status history, applications, resignation, audit trail."""
+    db = get_db()
+    member = get_or_404(Member, member_id)
+    return render_template(
+        "staff/members/detail.html",
+        member=member,
+        history=members.status_history(db, member),
+        applications=applications.submitted_by(db, member.user_id),
+        events=audit.trail_of(db, member),
+        resignation=leaving.pending_resignation(db, member),
+    )
+
+
+@bp.post("/members/<int:member_id>/resignation")
+def confirm_resignation(member_id: int) -> Response:
+    member = get_or_404(Member, member_id)
+    with transaction() as db:
+        resignation = found(leaving.pending_resignation(db, member))
+        leaving.confirm_resignation(db, resignation, actor=current_user)
+    return htmx.flash_and_redirect(
+        f"Member no. {member.number} has ceased; they have been told.",
+        url_for("staff.members.detail", member_id=member.id),
+    )
+
+
+@bp.post("/members/<int:member_id>/anonymise")
+def anonymise(member_id: int) -> Response:
+    member = get_or_404(Member, member_id)
+    with transaction() as db:
+        privacy.anonymise(db, member, actor=current_user)
+    return htmx.flash_and_redirect(
+        f"Member no. {member.number} is anonymised.",
+        url_for("staff.members.detail", member_id=member.id),
+    )

@@ -1,0 +1,54 @@
+"""Staff record payments for share orders; each recorded payment issues a certificate."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request, url_for
+from flask_login import current_user
+
+from ... import coop, htmx, pdf
+from ...db import get_db, transaction
+from ...errors import InvalidInput
+from ...models import ShareOrder
+from ...services.shares import orders, payments
+from ..access import get_or_404
+
+bp = Blueprint("orders", __name__)
+
+
+def _orders_page(errors: dict[int, str], values: dict[int, object], status: int = 200) -> Response:
+    page = render_template(
+        "staff/orders/orders.html",
+        orders=orders.pending_orders(get_db()),
+        methods=payments.staff_recorded_methods(),
+        errors=errors,
+        values=values,
+        today=coop.today(),
+    )
+    return Response(page, status)
+
+
+@bp.get("/orders")
+def pending() -> Response:
+    """Orders waiting for payment, with a form to record each."""
+    return _orders_page({}, {})
+
+
+@bp.post("/orders/<int:order_id>/payment")
+def record_payment(order_id: int) -> Response:
+    order = get_or_404(ShareOrder, order_id)
+    try:
+        with transaction() as db:
+            certificate = payments.settle_order(
+                db,
+                order,
+                payments.read_payment(request.form.to_dict(), today=coop.today()),
+                actor=current_user,
+                render=pdf.render_certificate,
+            )
+    except InvalidInput as exc:
+        return _orders_page({order_id: exc.message}, {order_id: request.form}, status=422)
+    return htmx.flash_and_redirect(
+        f"Payment recorded: certificate no. {certificate.number} issued to member no. "
+        f"{order.member.number}.",
+        url_for("staff.orders.pending"),
+    )
