@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, enum_column, utcnow
+from .states import Labelled
 
 
-class Role(enum.StrEnum):
-    MEMBER = "member"
-    STAFF = "staff"
-    ADMIN = "admin"
+class Role(Labelled):
+    MEMBER = "member", "Member"
+    STAFF = "staff", "Staff"
+    ADMIN = "admin", "Admin"
 
 
 class User(Base):

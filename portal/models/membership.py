@@ -184,6 +184,11 @@ class MemberClass(Base):
         cascade="all, delete-orphan",
     )
 
+    @property
+    def admits_automatically(self) -> bool:
+        """Applicants are admitted at once and ratified by the board later."""
+        return self.admission_rule is AdmissionRule.AUTOMATIC
+
     def __repr__(self) -> str:
         return f"<MemberClass {self.code}>"
 
@@ -252,6 +257,11 @@ class Member(Base):
     class_memberships: Mapped[list[ClassMembership]] = relationship(
         back_populates="member", order_by="ClassMembership.admitted_on"
     )
+
+    @property
+    def is_ceased(self) -> bool:
+        """No longer a member (the entry stays on the register)."""
+        return self.status is MemberStatus.CEASED
 
     @property
     def active_classes(self) -> list[MemberClass]:
@@ -334,7 +344,47 @@ class Application(Base):
 
     @property
     def is_open(self) -> bool:
-        return self.state in OPEN_APPLICATION_STATES
+        """Not yet decided: a draft, or waiting for staff or for the applicant."""
+        return not self.state.is_final
+
+    @property
+    def is_draft(self) -> bool:
+        """Still the applicant's: only a draft can be edited."""
+        return self.state is ApplicationState.DRAFT
+
+    @property
+    def needs_info(self) -> bool:
+        """Staff asked a question that the applicant has not answered yet."""
+        return self.state is ApplicationState.NEEDS_INFO
+
+    @property
+    def awaits_second_approval(self) -> bool:
+        """Approved once under the two-person rule; another staff member confirms."""
+        return self.state is ApplicationState.AWAITING_SECOND
+
+    @property
+    def is_approved(self) -> bool:
+        return self.state is ApplicationState.APPROVED
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.state is ApplicationState.REJECTED
+
+    @property
+    def can_approve(self) -> bool:
+        return self.state.can_become(ApplicationState.APPROVED)
+
+    @property
+    def can_ask(self) -> bool:
+        return self.state.can_become(ApplicationState.NEEDS_INFO)
+
+    @property
+    def can_reject(self) -> bool:
+        return self.state.can_become(ApplicationState.REJECTED)
+
+    @property
+    def can_withdraw(self) -> bool:
+        return self.state.can_become(ApplicationState.WITHDRAWN)
 
 
 class MemberStatusChange(Base):

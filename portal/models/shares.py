@@ -7,7 +7,6 @@ capital and "the register as of date D" are derived from it, never stored beside
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, LargeBinary, String
@@ -15,15 +14,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, enum_column, utcnow
 from .membership import Member
-from .states import State, transitions
+from .states import Labelled, State, transitions
 
 
-class LedgerKind(enum.StrEnum):
-    ISSUE = "issue"
-    REDEEM = "redeem"
-    TRANSFER_IN = "transfer_in"
-    TRANSFER_OUT = "transfer_out"
-    CANCEL = "cancel"
+class LedgerKind(Labelled):
+    ISSUE = "issue", "Issued"
+    REDEEM = "redeem", "Redeemed"
+    TRANSFER_IN = "transfer_in", "Transferred in"
+    TRANSFER_OUT = "transfer_out", "Transferred out"
+    CANCEL = "cancel", "Cancelled"
 
 
 # The sign of each kind of row in a holding.
@@ -165,6 +164,14 @@ class ShareOrder(Base):
     member: Mapped[Member] = relationship()
     share_type: Mapped[ShareType] = relationship()
 
+    @property
+    def awaits_payment(self) -> bool:
+        return self.state is OrderState.PENDING_PAYMENT
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.state.can_become(OrderState.CANCELLED)
+
 
 class Certificate(Base):
     """A numbered share certificate; its PDF is rendered once, at issue, and kept."""
@@ -189,6 +196,16 @@ class Certificate(Base):
     member: Mapped[Member] = relationship()
     share_type: Mapped[ShareType] = relationship()
     replaced_by: Mapped[Certificate | None] = relationship(remote_side=[id])
+
+    @property
+    def is_valid(self) -> bool:
+        """It still represents shares held."""
+        return self.state is CertificateState.VALID
+
+    @property
+    def is_superseded(self) -> bool:
+        """Replaced by a certificate for the holding as it changed."""
+        return self.state is CertificateState.SUPERSEDED
 
 
 class WithdrawalState(State):
@@ -252,6 +269,19 @@ class Withdrawal(Base):
 
     member: Mapped[Member] = relationship()
     share_type: Mapped[ShareType] = relationship()
+
+    @property
+    def can_cancel(self) -> bool:
+        """The member may still take the request back (the board has not decided)."""
+        return self.state.can_become(WithdrawalState.CANCELLED)
+
+    @property
+    def awaits_decision(self) -> bool:
+        return self.state is WithdrawalState.REQUESTED
+
+    @property
+    def can_repay(self) -> bool:
+        return self.state.can_become(WithdrawalState.REPAID)
 
 
 class Transfer(Base):
