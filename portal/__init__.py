@@ -8,9 +8,12 @@ from typing import Any
 
 from flask import Flask
 
+from . import cli, db, extensions, htmx, mail, security, templating
 from . import config as config_layers
-
-ROOT = Path(__file__).resolve().parent.parent
+from .config import ROOT
+from .errors_http import register_error_handlers
+from .services.accounts import passwords
+from .views import register_blueprints
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -37,11 +40,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = False
         app.config["REMEMBER_COOKIE_SECURE"] = False
     config_layers.ensure_secret_key(app.config, Path(app.instance_path))
-
-    from . import cli, db, extensions, htmx, mail, security, templating
-    from .errors_http import register_error_handlers
-    from .services.accounts import passwords
-    from .views import register_blueprints
 
     passwords.configure(
         time_cost=app.config.get("ARGON2_TIME_COST"),

@@ -10,6 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+# The project's folder: templates/, static/ and instance/ sit beside the package.
+ROOT = Path(__file__).resolve().parent.parent
+
 HTMX_VERSION = "2.0.11"
 # sha384 of htmx.org@2.0.11 dist/htmx.min.js; tests check the vendored copy against it.
 HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"

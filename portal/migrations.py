@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from alembic import command
 
-from . import ROOT
+from .config import ROOT
 from .models import Base
 
 

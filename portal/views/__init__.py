@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from . import auth, documents, me, membership, public, shares, staff, withdrawals
+
 
 class DatabaseInteger(IntegerConverter):
     """``<int:…>`` in a URL: only numbers a database integer holds (larger ones are 404)."""
@@ -17,8 +19,6 @@ class DatabaseInteger(IntegerConverter):
 
 def register_blueprints(app: Flask) -> None:
     """Attach every area's blueprint."""
-    from . import auth, documents, me, membership, public, shares, staff, withdrawals
-
     app.url_map.converters["int"] = DatabaseInteger
     for module in (public, auth, me, membership, documents, shares, withdrawals, staff):
         app.register_blueprint(module.bp)
