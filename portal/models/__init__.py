@@ -12,7 +12,6 @@ from .membership import (
     ApplicationState,
     ClassMembership,
     Consent,
-    CoopSettings,
     Counter,
     Member,
     MemberClass,
@@ -21,8 +20,8 @@ from .membership import (
     QuestionKind,
     Resignation,
     ResignationState,
-    VotingMode,
 )
+from .settings import CoopSettings, VotingMode
 from .shares import (
     LEDGER_SIGN,
     OPEN_WITHDRAWAL_STATES,

@@ -25,11 +25,6 @@ from .base import Base, UTCDateTime, enum_column, utcnow
 from .states import Labelled, State, transitions
 
 
-class VotingMode(Labelled):
-    ONE_MEMBER_ONE_VOTE = "one_member_one_vote", "One member, one vote"
-    CLASS_WEIGHTED = "class_weighted", "Weighted by class"
-
-
 class AdmissionRule(Labelled):
     # Admitted when the share is paid; ratified by the board later.
     AUTOMATIC = "automatic", "Automatic, ratified by the board"
@@ -99,57 +94,6 @@ transitions(
     "resignation",
     {ResignationState.PENDING: (ResignationState.CONFIRMED, ResignationState.WITHDRAWN)},
 )
-
-
-class CoopSettings(Base):
-    """The co-op's own settings: one row, edited by admins (DESIGN.md §2)."""
-
-    __tablename__ = "coop_settings"
-    __table_args__ = (
-        CheckConstraint("id = 1", name="single_row"),
-        CheckConstraint("quorum_percent BETWEEN 0 AND 100", name="quorum_percent_range"),
-        CheckConstraint(
-            "special_majority_numerator > 0 AND special_majority_numerator "
-            "<= special_majority_denominator",
-            name="special_majority_fraction",
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True, default=1)
-    name: Mapped[str] = mapped_column(String(120))
-    legal_name: Mapped[str] = mapped_column(String(200))
-    registration: Mapped[str] = mapped_column(String(200))
-    address: Mapped[str] = mapped_column(String(300))
-    tagline: Mapped[str] = mapped_column(String(300))
-    purpose: Mapped[str] = mapped_column(Text)
-    contact_email: Mapped[str] = mapped_column(String(254))
-    currency: Mapped[str] = mapped_column(String(3), default="EUR")
-    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Dublin")
-    notice_days: Mapped[int] = mapped_column(default=14)  # clear days before a meeting
-    voting_window_days: Mapped[int] = mapped_column(default=7)
-    quorum_min_members: Mapped[int] = mapped_column(default=3)
-    quorum_percent: Mapped[int] = mapped_column(default=10)  # of eligible members
-    special_majority_numerator: Mapped[int] = mapped_column(default=2)
-    special_majority_denominator: Mapped[int] = mapped_column(default=3)
-    special_needs_class_majority: Mapped[bool] = mapped_column(default=True)
-    max_holding_minor: Mapped[int] = mapped_column(default=15_000_000)  # €150,000
-    voting_mode: Mapped[VotingMode] = mapped_column(
-        enum_column(VotingMode, "voting_mode"), default=VotingMode.ONE_MEMBER_ONE_VOTE
-    )
-    proxies_per_holder: Mapped[int] = mapped_column(default=5)
-    first_signatory_title: Mapped[str] = mapped_column(String(60), default="Secretary")
-    second_signatory_title: Mapped[str] = mapped_column(String(60), default="Director")
-    first_signatory_name: Mapped[str] = mapped_column(String(120), default="")
-    second_signatory_name: Mapped[str] = mapped_column(String(120), default="")
-    # Where members send money for shares (bank transfer is the default way to pay).
-    bank_account_name: Mapped[str] = mapped_column(String(120), default="")
-    bank_iban: Mapped[str] = mapped_column(String(34), default="")
-    bank_bic: Mapped[str] = mapped_column(String(11), default="")
-    two_person_approval: Mapped[bool] = mapped_column(default=False)
-    retention_years: Mapped[int] = mapped_column(default=6)  # register data kept after ceasing
-    # The rulebook version applicants accept; the documents issue replaces it with a link.
-    rulebook_version: Mapped[str] = mapped_column(String(120))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class MemberClass(Base):
