@@ -1,6 +1,7 @@
 # Two commands: `make run` serves the portal with demo data; `make test` runs the suite.
-# Both set everything up on a fresh machine: the virtualenv, the package and its extras,
-# htmx from the npm registry, and (for tests) the Nu HTML checker.
+# Both set everything up on a fresh machine: the Debian packages (scripts/system-packages:
+# as root or with sudo, else it prints the apt-get line and goes on), the virtualenv, the
+# package and its extras, htmx from the npm registry, and (for tests) the Nu HTML checker.
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,16 +12,17 @@ HTMX_FILE := static/vendor/htmx.min.js
 VNU_JAR := tools/node_modules/vnu-jar/build/dist/vnu.jar
 PYTEST_ARGS ?=
 
-.PHONY: run test bench install lint htmx vnu clean
+.PHONY: run test bench install lint htmx vnu system-packages clean
 
 run: .stamp-install $(HTMX_FILE)
+	@sh scripts/system-packages serve
 	@if [ -f $(HTMX_FILE) ]; then export PORTAL_HTMX_LOCAL=true; fi; \
 	$(BIN)/flask --app portal init-db && \
 	$(BIN)/flask --app portal seed-demo && \
 	echo "" && echo "Serving the portal on http://127.0.0.1:5000 (Ctrl-C to stop)" && echo "" && \
 	$(BIN)/flask --app portal run --debug --host 127.0.0.1 --port 5000
 
-test: .stamp-install-test $(HTMX_FILE) vnu
+test: system-packages .stamp-install-test $(HTMX_FILE) vnu
 	$(BIN)/ruff check portal tests benchmarks alembic
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -31,6 +33,10 @@ lint: .stamp-install-test
 	$(BIN)/ruff check portal tests benchmarks alembic
 
 install: .stamp-install
+
+# Every Debian package the suite needs (`make run` asks the script for the serving ones only).
+system-packages:
+	@sh scripts/system-packages test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

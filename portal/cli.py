@@ -1,4 +1,4 @@
-"""Command-line tasks: ``flask --app portal init-db | create-user | seed-demo``."""
+"""Command-line tasks: ``flask --app portal init-db | create-user | seed-demo | check-pdf``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .config import public_base_url
 from .db import database, write_session
 from .errors import PortalError
 from .models import Role
-from .pdf import render_certificate
+from .pdf import pdf_support, render_certificate
 from .presets import PRESETS
 from .services.accounts import users
 from .services.shares import ledger
@@ -69,13 +69,20 @@ def create_user_command(email: str, name: str, role: str, password: str) -> None
 )
 @with_appcontext
 def seed_demo_command(preset: str) -> None:
-    """Fill an empty database with the demo co-op; print the demo sign-ins."""
+    """Fill an empty database with the demo co-op; print the demo sign-ins.
+
+    Shares are bought and paid only where certificates can be made (WeasyPrint works).
+    """
+    support = pdf_support()
     # Certificates carry absolute verify links, made against the configured public URL.
     with (
         current_app.test_request_context("/", base_url=public_base_url(current_app.config)),
         write_session() as db,
     ):
-        created = demo.seed(db, current_app.config, preset=preset, render=render_certificate)
+        render = render_certificate if support.usable else None
+        created = demo.seed(db, current_app.config, preset=preset, render=render)
+    if created and not support.usable:
+        click.echo("No shares were seeded: their certificates are PDFs.", err=True)
     if not created:
         click.echo("The database already holds data: nothing seeded.")
     click.echo(demo.logins_text(current_app.config))
@@ -94,6 +101,20 @@ def check_register_command() -> None:
     click.echo(f"The share register is intact: {result.rows} rows, chain and holdings check.")
 
 
+@click.command("check-pdf")
+@with_appcontext
+def check_pdf_command() -> None:
+    """Say whether PDFs can be made here, and fast; exit 1 when they cannot be made.
+
+    A problem is logged as a warning (portal.pdf logs it once, naming the package).
+    """
+    support = pdf_support()
+    if not support.usable:
+        click.echo("PDFs: cannot be made on this server.")
+        raise click.exceptions.Exit(1)
+    click.echo("PDFs: made, but slowly." if support.slow else "PDFs: made, with fonts subset.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (
@@ -101,5 +122,6 @@ def init_app(app: Flask) -> None:
         create_user_command,
         seed_demo_command,
         check_register_command,
+        check_pdf_command,
     ):
         app.cli.add_command(command)

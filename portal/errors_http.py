@@ -11,6 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .errors import PortalError
+from .pdf import PDFUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,10 @@ MESSAGES = {
     500: "An unexpected error happened on our side. It has been logged; please try again.",
     503: "The portal cannot reach its database just now. Please try again shortly.",
 }
+
+PDF_UNAVAILABLE = (
+    "PDFs cannot be made on this server just now. Nothing was changed; please try again later."
+)
 
 
 def error_response(status: int, message: str | None = None) -> Response:
@@ -103,6 +108,11 @@ def register_error_handlers(app: Flask) -> None:
         # Every pooled connection stayed in use past the pool's timeout: a burst, not a bug.
         log.warning("no database connection free: %s", exc)
         return error_response(503)
+
+    @app.errorhandler(PDFUnavailable)
+    def _pdf_unavailable(exc: PDFUnavailable) -> Response:
+        # The cause was logged once, when WeasyPrint failed to load (portal.pdf).
+        return error_response(503, PDF_UNAVAILABLE)
 
     @app.errorhandler(InternalServerError)
     def _internal_error(exc: InternalServerError) -> Response:

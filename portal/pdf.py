@@ -5,43 +5,55 @@ WeasyPrint fetches any URL or ``file:`` path a document names unless told otherw
 under the app's ``static/`` folder and nothing else. WeasyPrint has no time limit of its
 own, so the render runs in a worker thread that the caller waits for at most
 ``PDF_RENDER_TIMEOUT_SECONDS``.
+
+WeasyPrint needs Pango from the system, and HarfBuzz's subsetting library to be fast, so
+it is imported on first use (:func:`engine`), never when the app is: without Pango the
+portal still serves, a PDF route answers 503 (:class:`PDFUnavailable`) and the problem is
+logged once; without the subsetting library PDFs are made slowly, also logged once.
 """
 
 from __future__ import annotations
 
-import mimetypes
+import contextlib
+import io
+import logging
 import re
 import threading
+import warnings
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
+from types import ModuleType
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import segno
 from flask import current_app, render_template, url_for
 from markupsafe import Markup
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError, path2url
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RENDER_TIMEOUT_SECONDS = 20
 
-# One font configuration for every render: it halves render time and stops memory
-# growing across renders (DESIGN.md §6). Documents use system fonts only, no @font-face.
-FONT_CONFIG = FontConfiguration()
-
-# A template's own <style> element, written by us: Jinja escapes every value put into a
-# template, so a member's name cannot open one.
-STYLE_ELEMENT = re.compile(r"<style>(.*?)</style>", re.DOTALL)
-# A stylesheet that names other files fetches them when it is parsed.
-NAMES_FILES = re.compile(r"url\(|@import", re.IGNORECASE)
+# The Debian packages behind each problem (scripts/system-packages installs them all).
+PANGO_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0"
+SUBSET_PACKAGE = "libharfbuzz-subset0"
 
 
 class PDFRenderTimeout(RuntimeError):
     """WeasyPrint did not finish the document within the configured time."""
+
+
+class PDFUnavailable(RuntimeError):
+    """WeasyPrint cannot work on this machine (answered with a 503 page)."""
+
+
+@dataclass(frozen=True)
+class PDFSupport:
+    """Whether WeasyPrint can make PDFs here, and whether it makes them fast."""
+
+    usable: bool
+    slow: bool = False
+    problem: str = ""  # what is wrong and which package mends it; "" when all is well
 
 
 @dataclass
@@ -56,54 +68,77 @@ class FetchLog:
         return [*self.served, *self.refused]
 
 
-class StaticFetcher(URLFetcher):
-    """A WeasyPrint URL fetcher that reads files under one folder and refuses all else.
+_lock = threading.Lock()
+_loaded: tuple[ModuleType | None, PDFSupport] | None = None
 
-    ``data:`` URIs are allowed (they carry their bytes and fetch nothing). Every other
-    URL — http(s), ftp, ``file:`` outside the folder, ``..`` or a symlink leading out —
-    raises :class:`URLFetchingError`, so WeasyPrint skips the resource, and is logged.
+
+def pdf_support() -> PDFSupport:
+    """Import WeasyPrint once (if not yet done) and say whether PDFs can be made."""
+    return _load()[1]
+
+
+def engine() -> ModuleType:
+    """:mod:`portal.pdf_render`, WeasyPrint's part; :class:`PDFUnavailable` if it cannot load."""
+    module, support = _load()
+    if module is None:
+        raise PDFUnavailable(support.problem)
+    return module
+
+
+def _load() -> tuple[ModuleType | None, PDFSupport]:
+    global _loaded
+    with _lock:
+        if _loaded is None:
+            _loaded = _import_weasyprint()
+            if _loaded[1].problem:
+                log.warning("%s", _loaded[1].problem)
+        return _loaded
+
+
+def _import_weasyprint() -> tuple[ModuleType | None, PDFSupport]:
+    """Import :mod:`portal.pdf_render`, turning WeasyPrint's complaints into a status.
+
+    Without Pango, WeasyPrint prints a paragraph to stdout and raises OSError; it is kept
+    out of the output (our own line is logged instead). Without HarfBuzz's subsetting
+    library it warns with a DeprecationWarning that a future version will need it: that
+    one warning alone is ignored here, where it is raised, and reported as "slow" instead
+    (``SUBSETS_FONTS``); every other warning goes on to the caller's filters.
     """
-
-    def __init__(self, root: str | Path, log: FetchLog | None = None) -> None:
-        super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False)
-        self.root = Path(root).resolve()
-        self.log = log if log is not None else FetchLog()
-
-    @property
-    def base_url(self) -> str:
-        """The folder as a file URL, so relative references (``img/logo.svg``) resolve in it."""
-        return path2url(str(self.root) + "/")
-
-    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
-        """Serve ``url`` if it is a data URI or a file inside the folder; refuse it otherwise."""
-        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-        if scheme == "data":
-            self.log.served.append(url[:64])
-            return super().fetch(url, headers)
-        path = self.local_path(url) if scheme == "file" else None
-        if path is None:
-            self.log.refused.append(url)
-            raise URLFetchingError(f"refused (only static/ files are served): {url}")
-        self.log.served.append(url)
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(
-            path2url(str(path)), path.read_bytes(), {"Content-Type": content_type}
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.filterwarnings(
+            "ignore", message="HarfBuzz-Subset will be required", category=DeprecationWarning
         )
-
-    def local_path(self, url: str) -> Path | None:
-        """The regular file inside the folder that a ``file:`` URL names, or None."""
-        parts = urlsplit(url)
-        if parts.netloc not in ("", "localhost"):
-            return None
         try:
-            # resolve() removes "..", including percent-encoded ones, and follows symlinks,
-            # so a link pointing out of the folder is judged by where it leads.
-            path = Path(unquote(parts.path)).resolve(strict=True)
-        except (OSError, RuntimeError, ValueError):
-            return None
-        if not path.is_relative_to(self.root) or not path.is_file():
-            return None
-        return path
+            from . import pdf_render
+        except OSError as error:  # a system library WeasyPrint loads is missing
+            return None, PDFSupport(
+                usable=False,
+                problem="PDFs cannot be made on this server: WeasyPrint cannot load Pango "
+                f"({error}); install the Debian packages {PANGO_PACKAGES} "
+                "(make system-packages) and restart.",
+            )
+        except ImportError as error:
+            return None, PDFSupport(
+                usable=False,
+                problem=f"PDFs cannot be made on this server: {error} "
+                "(install the package: pip install -e .).",
+            )
+    if not pdf_render.SUBSETS_FONTS:
+        return pdf_render, PDFSupport(
+            usable=True,
+            slow=True,
+            problem="PDFs will be slow: WeasyPrint found no HarfBuzz subsetting library and "
+            f"subsets fonts with fontTools instead; install the Debian package {SUBSET_PACKAGE} "
+            "(make system-packages) and restart.",
+        )
+    return pdf_render, PDFSupport(usable=True)
+
+
+def __getattr__(name: str) -> Any:
+    """``pdf.StaticFetcher``: the fetcher class, which needs WeasyPrint to exist."""
+    if name == "StaticFetcher":
+        return engine().StaticFetcher
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def render_pdf(template: str, **context: object) -> bytes:
@@ -120,11 +155,12 @@ def render_pdf_with_log(template: str, **context: object) -> tuple[bytes, FetchL
 def html_to_pdf(html: str) -> tuple[bytes, FetchLog]:
     """Turn an HTML document into PDF bytes with the static-only fetcher and the time limit.
 
-    The render runs in a daemon thread; on timeout the caller gets :class:`PDFRenderTimeout`
-    at once, but the thread cannot be killed: it runs on until WeasyPrint returns, and its
-    result is dropped. The limit protects the request, not the CPU.
+    Raises :class:`PDFUnavailable` at once when WeasyPrint cannot work here. The render
+    runs in a daemon thread; on timeout the caller gets :class:`PDFRenderTimeout` at once,
+    but the thread cannot be killed: it runs on until WeasyPrint returns, and its result
+    is dropped. The limit protects the request, not the CPU.
     """
-    fetcher = StaticFetcher(current_app.static_folder or "static")
+    fetcher = engine().StaticFetcher(current_app.static_folder or "static")
     timeout = float(
         current_app.config.get("PDF_RENDER_TIMEOUT_SECONDS", DEFAULT_RENDER_TIMEOUT_SECONDS)
     )
@@ -147,37 +183,9 @@ def html_to_pdf(html: str) -> tuple[bytes, FetchLog]:
     return data, fetcher.log
 
 
-def _write_pdf(html: str, fetcher: StaticFetcher) -> bytes:
-    """WeasyPrint's part of the work, run in the worker thread.
-
-    Parsing a template's ``<style>`` is a tenth of a render, and its text is the same
-    every time, so each one that names no other file is parsed once and handed to
-    WeasyPrint ready. It then counts as a user stylesheet, which ranks below the
-    document's own styles; our templates have no others, so nothing changes. One that
-    names files stays in the document, so each render fetches them through ``fetcher``
-    and its log.
-    """
-    sheets: list[CSS] = []
-
-    def parsed_once(match: re.Match[str]) -> str:
-        if NAMES_FILES.search(match[1]):
-            return match[0]
-        sheets.append(_stylesheet(match[1]))
-        return ""
-
-    document = HTML(
-        string=STYLE_ELEMENT.sub(parsed_once, html),
-        base_url=fetcher.base_url,
-        url_fetcher=fetcher,
-    )
-    return document.write_pdf(stylesheets=sheets, font_config=FONT_CONFIG)
-
-
-@lru_cache(maxsize=16)
-def _stylesheet(css: str) -> CSS:
-    """The parsed stylesheet of a ``<style>`` element's text that names no other file."""
-    refuse_all = URLFetcher(allowed_protocols=set())  # in case NAMES_FILES missed one
-    return CSS(string=css, url_fetcher=refuse_all, font_config=FONT_CONFIG)
+def _write_pdf(html: str, fetcher: Any) -> bytes:
+    """WeasyPrint's part of the work, run in the worker thread (a seam for tests)."""
+    return engine().write_pdf(html, fetcher)
 
 
 def qr_svg(data: str) -> Markup:

@@ -20,16 +20,23 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from portal import create_app
+from portal import create_app, pdf
 from portal.db import database, database_url, make_engine
 from portal.mail import OutboxMessage, read_outbox
 from portal.migrations import upgrade
 from portal.models import Base, Role, User
 from portal.services import accounts
 
+from . import requirements
+
 PASSWORD = "correct-horse-battery-staple-42"
 POSTGRES_URL = os.environ.get("DATABASE_URL") or None
 CSRF_RE = re.compile(r'"X-CSRFToken": "([^"]+)"')
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a test marked ``pdf`` or ``font(...)`` when that part is missing (requirements)."""
+    requirements.check(item)
 
 
 def base_config(instance: Path, db_url: str) -> dict[str, Any]:
@@ -104,6 +111,13 @@ def app_factory(tmp_path: Path, migrated_template: str) -> Iterator[Callable[...
     yield build
     for app in apps:
         database(app).engine.dispose()
+
+
+@pytest.fixture
+def without_weasyprint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process behaves as if WeasyPrint could not load Pango (whatever the machine has)."""
+    support = pdf.PDFSupport(usable=False, problem="test: WeasyPrint cannot load Pango")
+    monkeypatch.setattr(pdf, "_loaded", (None, support))
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from portal.db import database
@@ -83,6 +84,7 @@ def test_demo_logins_work(client, runner):
         client.post("/logout")
 
 
+@pytest.mark.pdf
 def test_the_demo_register_has_shares_certificates_a_withdrawal_and_unpaid_orders(
     app, runner, client
 ):

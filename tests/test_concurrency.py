@@ -364,6 +364,7 @@ def assert_each_order_issued_once(app, orders: list[PayableOrder]) -> None:
     assert sorted(message.to for message in read_outbox(app)) == sorted(holders)
 
 
+@pytest.mark.pdf
 def test_fifty_payments_at_once_get_consecutive_certificates_and_replays_issue_nothing(
     deployed_app, orders_to_pay
 ):
@@ -402,6 +403,7 @@ def test_fifty_payments_at_once_get_consecutive_certificates_and_replays_issue_n
     assert_each_order_issued_once(app, [earlier, *orders])
 
 
+@pytest.mark.pdf
 def test_a_payment_posted_five_times_at_once_issues_once(deployed_app, orders_to_pay):
     app, base = deployed_app
     orders = orders_to_pay(REPLAYS)

@@ -98,6 +98,7 @@ def fetch_logs(monkeypatch: pytest.MonkeyPatch) -> list[pdf.FetchLog]:
     return logs
 
 
+@pytest.mark.pdf
 def test_document_pdf_shows_the_coop_title_version_and_body(app: Flask) -> None:
     pages = page_texts(render(app, document(), version(STANDING_ORDERS)))
 
@@ -117,6 +118,7 @@ def test_document_pdf_shows_the_coop_title_version_and_body(app: Flask) -> None:
     assert f"Page 1 of {len(pages)}" in first
 
 
+@pytest.mark.pdf
 def test_the_title_heading_of_the_markdown_is_not_printed_twice(app: Flask) -> None:
     [page] = page_texts(render(app, document(), version(STANDING_ORDERS)))
 
@@ -124,6 +126,7 @@ def test_the_title_heading_of_the_markdown_is_not_printed_twice(app: Flask) -> N
     assert page.count("Standing Orders for General Meetings") == 2
 
 
+@pytest.mark.pdf
 def test_a_body_heading_other_than_the_title_is_kept(app: Flask) -> None:
     body = "# Annex A\n\n1.1 The annex."
 
@@ -132,6 +135,7 @@ def test_a_body_heading_other_than_the_title_is_kept(app: Flask) -> None:
     assert "Annex A 1.1 The annex." in page
 
 
+@pytest.mark.pdf
 def test_hostile_markdown_fetches_nothing_and_shows_as_text(
     app: Flask, fetch_logs: list[pdf.FetchLog]
 ) -> None:
@@ -151,6 +155,7 @@ def test_hostile_markdown_fetches_nothing_and_shows_as_text(
     assert not [uri for uri in links if uri and not uri.startswith(("http:", "https:"))]
 
 
+@pytest.mark.pdf
 def test_markup_in_the_title_and_settings_is_text_not_style_or_markup(
     app: Flask, fetch_logs: list[pdf.FetchLog]
 ) -> None:
@@ -165,6 +170,7 @@ def test_markup_in_the_title_and_settings_is_text_not_style_or_markup(
     assert "Co-op <b>Ltd</b> </style>" in page
 
 
+@pytest.mark.pdf
 def test_a_long_table_repeats_its_header_on_every_page(app: Flask) -> None:
     rows = "\n".join(f"| {n} | Member {n} | Listener |" for n in range(1, 121))
     body = f"1.1 The members.\n\n| Member number | Name | Class |\n|---|---|---|\n{rows}\n"
@@ -178,6 +184,7 @@ def test_a_long_table_repeats_its_header_on_every_page(app: Flask) -> None:
     assert "120 Member 120 Listener" in pages[-1]
 
 
+@pytest.mark.pdf
 def test_rulebook_renders_to_several_pages_within_the_time_limit(
     app: Flask, fetch_logs: list[pdf.FetchLog]
 ) -> None:
@@ -206,6 +213,7 @@ def test_rulebook_renders_to_several_pages_within_the_time_limit(
     assert "Shareholding cap raised from €50,000 to €150,000 (Rule 15.3)" in pages[-1]
 
 
+@pytest.mark.pdf
 def test_lettered_items_keep_their_letters(app: Flask) -> None:
     body = "3.1 Its objects are:\n\n- (b) to be owned by its members;\n- (c) to support music."
 

@@ -81,6 +81,7 @@ MAY_READ = {
 }
 
 
+@pytest.mark.pdf
 @pytest.mark.parametrize("role", list(MAY_READ))
 def test_each_role_reaches_exactly_what_it_may_read(
     app, shelf, make_user, make_member, sign_in, role
@@ -129,6 +130,7 @@ def test_the_changes_page_shows_the_difference(app, shelf):
     assert bad.status_code == 422
 
 
+@pytest.mark.pdf
 def test_a_markdown_version_downloads_as_a_pdf(app, shelf):
     from pypdf import PdfReader
 
@@ -204,6 +206,7 @@ def test_the_preview_renders_inert_markdown_and_writes_nothing(app, staff):
     assert 'href="javascript' not in html and "tracker.example" not in html
 
 
+@pytest.mark.pdf
 def test_a_pdf_version_is_uploaded_and_served_byte_identical(app, staff, shelf):
     from portal import pdf
 

@@ -1,10 +1,11 @@
-"""PDF documents: the share certificate's content, and a renderer that fetches only static/."""
+"""PDF documents: the share certificate's content, and a renderer that fetches only static/.
+
+Every test but the QR code's makes PDFs, so needs WeasyPrint (``pdf`` marker, tests/requirements).
+"""
 
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -19,7 +20,6 @@ import zxingcpp
 from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
-from weasyprint.urls import URLFetchingError, path2url
 
 from portal import pdf
 from portal.db import write_session
@@ -32,18 +32,6 @@ CODE = "q7Hc2mR4tV9xK1pLw3ZbN8sD5fG6jYa0"
 VERIFY_URL = f"https://members.reverb.example/verify/{CODE}"
 
 
-def font_covers(language: str) -> bool:
-    """Whether fontconfig has a font for ``language`` (Debian's fonts-* packages)."""
-    if shutil.which("fc-list") is None:
-        return False
-    found = subprocess.run(["fc-list", f":lang={language}", "family"], capture_output=True)
-    return bool(found.stdout.strip())
-
-
-# No CJK font is among the fonts every machine installs; .ci/run must add one for this to run.
-needs_cjk_font = pytest.mark.skipif(
-    not font_covers("zh"), reason="no CJK font installed (e.g. fonts-wqy-microhei)"
-)
 HOSTILE_NAME = (
     '<img src="file:///etc/passwd"> <img src="http://example.com/x.png"> '
     '<link rel=stylesheet href="http://example.com/a.css">'
@@ -96,6 +84,7 @@ def render_certificate(app: Flask) -> Callable[..., tuple[bytes, pdf.FetchLog]]:
     return render
 
 
+@pytest.mark.pdf
 def test_certificate_prints_every_required_particular(app, render_certificate):
     data, _log = render_certificate()
     [text] = pdf_pages(data)  # exactly one page
@@ -125,6 +114,7 @@ def test_certificate_prints_every_required_particular(app, render_certificate):
     assert "<svg" not in text  # the QR code is drawn, not printed as markup
 
 
+@pytest.mark.pdf
 def test_certificate_is_one_a4_landscape_page(render_certificate):
     data, _log = render_certificate()
     reader = PdfReader(io.BytesIO(data))
@@ -133,15 +123,17 @@ def test_certificate_is_one_a4_landscape_page(render_certificate):
     assert (round(float(box.width)), round(float(box.height))) == (842, 595)  # A4, in points
 
 
+@pytest.mark.pdf
 def test_rendering_the_same_certificate_twice_gives_the_same_text(render_certificate):
     first, _ = render_certificate()
     second, _ = render_certificate()
     assert pdf_pages(first) == pdf_pages(second)
 
 
+@pytest.mark.pdf
 @pytest.mark.parametrize(
     "name",
-    ["Łukasz Żółć", pytest.param("王芳", marks=needs_cjk_font), "Σοφία Παπαδοπούλου"],
+    ["Łukasz Żółć", pytest.param("王芳", marks=pytest.mark.font("zh")), "Σοφία Παπαδοπούλου"],
 )
 def test_names_in_any_script_are_printed(render_certificate, name):
     data, _log = render_certificate(name=name)
@@ -149,6 +141,7 @@ def test_names_in_any_script_are_printed(render_certificate, name):
     assert name in text
 
 
+@pytest.mark.pdf
 def test_a_hostile_name_is_printed_as_text_and_fetches_nothing(render_certificate):
     data, log = render_certificate(name=HOSTILE_NAME)
     pages = pdf_pages(data)
@@ -158,6 +151,7 @@ def test_a_hostile_name_is_printed_as_text_and_fetches_nothing(render_certificat
     assert not any("passwd" in url or url.startswith("http") for url in log.requested)
 
 
+@pytest.mark.pdf
 def test_html_naming_outside_resources_gets_only_static_files(app):
     html = """<!DOCTYPE html><html><head>
       <link rel="stylesheet" href="http://example.com/a.css">
@@ -171,7 +165,7 @@ def test_html_naming_outside_resources_gets_only_static_files(app):
     with app.test_request_context("/"):
         data, log = pdf.html_to_pdf(html)
     assert "Resources" in pdf_pages(data)[0]
-    static = path2url(str(Path(app.static_folder).resolve()) + "/")
+    static = pdf.engine().path2url(str(Path(app.static_folder).resolve()) + "/")
     assert log.served == [static + "img/logo.svg"]
     assert set(log.refused) == {
         "http://example.com/a.css",
@@ -193,6 +187,7 @@ def static_root(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.pdf
 def test_the_fetcher_serves_files_under_static(static_root):
     fetcher = pdf.StaticFetcher(static_root)
     response = fetcher.fetch(urljoin(fetcher.base_url, "css/print.css"))
@@ -202,12 +197,14 @@ def test_the_fetcher_serves_files_under_static(static_root):
     assert fetcher.log.refused == []
 
 
+@pytest.mark.pdf
 def test_the_fetcher_serves_data_uris(static_root):
     fetcher = pdf.StaticFetcher(static_root)
     assert fetcher("data:text/css,p%7Bcolor:red%7D").read() == b"p{color:red}"
     assert fetcher.log.refused == []
 
 
+@pytest.mark.pdf
 @pytest.mark.parametrize(
     "reference",
     [
@@ -229,20 +226,22 @@ def test_the_fetcher_serves_data_uris(static_root):
 def test_the_fetcher_refuses_everything_else(static_root, reference):
     fetcher = pdf.StaticFetcher(static_root)
     url = urljoin(fetcher.base_url, reference)
-    with pytest.raises(URLFetchingError):
+    with pytest.raises(pdf.engine().URLFetchingError):
         fetcher(url)
     assert fetcher.log.refused == [url]
     assert fetcher.log.served == []
 
 
+@pytest.mark.pdf
 def test_the_fetcher_refuses_the_apps_own_code(app):
     fetcher = pdf.StaticFetcher(app.static_folder)
     for reference in ["../portal/config.py", "/etc/passwd"]:
-        with pytest.raises(URLFetchingError):
+        with pytest.raises(pdf.engine().URLFetchingError):
             fetcher(urljoin(fetcher.base_url, reference))
     assert len(fetcher.log.refused) == 2
 
 
+@pytest.mark.pdf
 def test_a_render_over_the_time_limit_raises(app_factory, monkeypatch):
     app = app_factory(PDF_RENDER_TIMEOUT_SECONDS=0.001)
     release = threading.Event()
@@ -281,6 +280,7 @@ def qr_codes_on(data: bytes, *, dpi: int = 150) -> list[str]:
         document.close()
 
 
+@pytest.mark.pdf
 def test_the_qr_code_on_an_issued_certificate_opens_its_verify_page(app, make_user):
     holder = make_user(name="Róisín de Barra")
     staff = make_user(role="staff")

@@ -434,6 +434,7 @@ def test_the_csv_defuses_a_name_a_spreadsheet_would_run(app, download, holders):
     assert not any(name.startswith(("=", "+", "-", "@")) for name in names)
 
 
+@pytest.mark.pdf
 def test_the_pdf_lists_the_holders_and_totals_with_page_numbers(staff, holders):
     response = staff.get("/staff/register.pdf?as_of=2026-07-15")
     assert response.status_code == 200
@@ -450,6 +451,16 @@ def test_the_pdf_lists_the_holders_and_totals_with_page_numbers(staff, holders):
     assert f"Page 1 of {len(reader.pages)}" in flat
 
 
+@pytest.mark.usefixtures("without_weasyprint")
+def test_without_weasyprint_the_pdf_answers_503_and_the_csv_still_works(download, holders):
+    refused, _streamed, _rows = download("/staff/register.pdf?as_of=2026-07-15")
+    assert refused.status_code == 503
+    assert "PDFs cannot be made on this server just now" in refused.get_data(as_text=True)
+    response, _streamed, rows = download("/staff/register.csv?as_of=2026-07-15")
+    assert response.status_code == 200 and "Ann Artist" in {row[1] for row in rows}
+
+
+@pytest.mark.pdf
 def test_a_long_register_runs_over_pages_with_numbers(app, staff, make_member, record):
     people = [make_member(name=f"Holder {n:03d}", classes=("listener",)) for n in range(70)]
     for person in people:

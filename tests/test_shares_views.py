@@ -128,6 +128,7 @@ def test_a_member_without_shares_sees_an_empty_overview(client, make_user, app):
     assert "Apply to join" in client.get("/shares").get_data(as_text=True)
 
 
+@pytest.mark.pdf
 def test_a_real_certificate_pdf_is_issued_and_downloaded_byte_identical(app, make_user, client):
     import io
 
@@ -220,6 +221,7 @@ def test_a_bad_order_is_refused_with_the_rule(client, holder):
     )
 
 
+@pytest.mark.pdf
 def test_staff_record_a_payment_and_the_certificate_is_issued_once(app, client, holder):
     client.login("buyer@example.org")
     placed = client.post("/shares/buy", data={"share_type": "supporter", "quantity": "10"})
@@ -250,6 +252,32 @@ def test_staff_record_a_payment_and_the_certificate_is_issued_once(app, client, 
     assert "Certificate no. 1" in overview and "Certificate no. 2" not in overview
     download = client.get("/certificates/1.pdf")
     assert download.status_code == 200 and download.data.startswith(b"%PDF")
+
+
+@pytest.mark.usefixtures("without_weasyprint")
+def test_without_weasyprint_a_payment_is_refused_with_a_503_and_nothing_is_recorded(
+    app, client, holder
+):
+    client.login("buyer@example.org")
+    placed = client.post("/shares/buy", data={"share_type": "supporter", "quantity": "10"})
+    order_id = int(placed.headers["Location"].rsplit("/", 1)[1])
+    staff = app.test_client()
+    staff.login("cashier@example.org")
+    paid = {
+        "amount": "10.00",
+        "paid_on": "2026-11-02",
+        "method": "bank_transfer",
+        "bank_reference": "TX-1",
+    }
+    refused = staff.post(f"/staff/orders/{order_id}/payment", data=paid)
+    assert refused.status_code == 503
+    assert "PDFs cannot be made on this server just now" in refused.get_data(as_text=True)
+    swapped = staff.post(
+        f"/staff/orders/{order_id}/payment", data=paid, headers={"HX-Request": "true"}
+    )
+    assert swapped.status_code == 503 and swapped.headers["HX-Retarget"] == "#messages"
+    assert "RVB-" in staff.get("/staff/orders").get_data(as_text=True)  # still waiting
+    assert "Certificate no. 1" not in client.get("/shares").get_data(as_text=True)
 
 
 def test_members_cannot_record_payments(client, holder):

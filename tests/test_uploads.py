@@ -367,6 +367,7 @@ def test_an_endless_upload_is_read_no_further_than_the_limit_plus_one(root: Path
     assert stream.consumed == LIMIT + 1
 
 
+@pytest.mark.pdf
 def test_a_weasyprint_pdf_is_stored_once_by_its_hash(app: Flask, root: Path) -> None:
     with app.test_request_context():
         data, _log = pdf.html_to_pdf("<html><body><h1>Rules of the Society</h1></body></html>")

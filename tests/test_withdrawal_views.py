@@ -130,6 +130,7 @@ def test_a_request_without_the_csrf_token_is_refused(client, holder):
     assert response.status_code == 400
 
 
+@pytest.mark.pdf
 def test_staff_approve_then_record_the_repayment(app, client, holder, outbox):
     client.login("lena@example.org")
     ask(client)
@@ -205,6 +206,7 @@ def test_transfers_are_refused_while_no_type_allows_them(client, holder):
     assert "transferable share type" in response.get_data(as_text=True)
 
 
+@pytest.mark.pdf
 def test_staff_record_a_transfer_where_allowed(app, client, holder):
     with app.app_context():
         db = database(app).session(write=True)
@@ -235,6 +237,7 @@ def test_members_cannot_record_transfers(client, holder):
     assert client.post("/staff/transfers", data={}).status_code == 403
 
 
+@pytest.mark.pdf
 def test_a_superseded_certificate_says_which_one_replaced_it(app, client, holder):
     from portal.models import Certificate
 

@@ -2,7 +2,8 @@
 
 Every test in this folder is marked ``browser``. Without Chromium (``/usr/bin/chromium``
 or ``PORTAL_CHROMIUM``) the tests are skipped, and without Java and the Nu checker the
-HTML validity test is skipped; with ``PORTAL_REQUIRE_BROWSER=1`` (CI) either is a failure.
+HTML validity test is skipped; with ``PORTAL_REQUIRE_BROWSER=1`` (or
+``PORTAL_REQUIRE_SYSTEM=1``, as CI sets both) either is a failure.
 Playwright only drives the system Chromium: never ``playwright install``.
 """
 
@@ -24,6 +25,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from portal.mail import OutboxMessage
 from portal.models import User
 
+from .. import requirements
 from ..conftest import PASSWORD
 from .pages import CRAWL_CONFIG, Site, Visited, populate, role_of
 
@@ -32,7 +34,7 @@ ROOT = HERE.parent.parent
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM") or "/usr/bin/chromium"
 JAVA = shutil.which("java") or "/usr/bin/java"
 VNU_JAR = ROOT / "tools" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
-REQUIRED = os.environ.get("PORTAL_REQUIRE_BROWSER") == "1"
+REQUIRED = os.environ.get("PORTAL_REQUIRE_BROWSER") == "1" or requirements.REQUIRED
 
 # Exactly the flags DESIGN.md §5 names; nothing reaches out to Google's services.
 CHROMIUM_ARGS = [
@@ -65,7 +67,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def missing(what: str) -> None:
     """Skip for want of ``what``; fail instead when the browser tests are required."""
-    message = f"{what} (PORTAL_REQUIRE_BROWSER=1 requires the browser tests to run)"
+    message = f"{what} (PORTAL_REQUIRE_BROWSER=1 or PORTAL_REQUIRE_SYSTEM=1 requires it)"
     if REQUIRED:
         pytest.fail(message, pytrace=False)
     pytest.skip(what)
@@ -146,7 +148,7 @@ def live_server(make_live_server: Callable[..., LiveServer]) -> LiveServer:
 def browser() -> Iterator[Any]:
     """One headless Chromium for the whole session, driven by Playwright."""
     if not Path(CHROMIUM).is_file() or not os.access(CHROMIUM, os.X_OK):
-        missing(f"no Chromium at {CHROMIUM}")
+        missing(f"no Chromium at {CHROMIUM} (install the Debian package chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -327,7 +329,7 @@ def crawled() -> dict[str, list[Visited]]:
 def vnu() -> list[str]:
     """The command that runs the Nu HTML checker, as a list of arguments."""
     if not Path(JAVA).is_file():
-        missing("no Java to run the Nu HTML checker")
+        missing("no Java for the Nu HTML checker (install the Debian package default-jre-headless)")
     if not VNU_JAR.is_file():
         missing(f"no Nu HTML checker at {VNU_JAR} (make vnu)")
     return [JAVA, "-jar", str(VNU_JAR)]

@@ -22,6 +22,7 @@ def axe_report(results: Any) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.pdf  # the anonymous and member crawls show real share certificates
 @pytest.mark.parametrize("crawl", CRAWLS)
 def test_every_page_passes_axe(
     crawl: str, site_for: Callable[[str], Site], crawled: dict[str, list[Visited]]

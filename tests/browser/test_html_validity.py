@@ -11,9 +11,12 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from .pages import CRAWLS, Site, Visited, crawl_pages, visits_for
 
 
+@pytest.mark.pdf  # the anonymous and member crawls show real share certificates
 def test_every_page_is_valid_html(
     vnu: list[str],
     site_for: Callable[[str], Site],

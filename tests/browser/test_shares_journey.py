@@ -61,6 +61,7 @@ def pdf_text(data: bytes) -> str:
     return re.sub(r"\s+", "", PdfReader(io.BytesIO(data)).pages[0].extract_text())
 
 
+@pytest.mark.pdf
 def test_buy_supporter_shares_staff_record_payment_member_downloads_certificate(
     new_page: Callable[..., Any],
     live_server: LiveServer,
