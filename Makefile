@@ -24,6 +24,7 @@ run: .stamp-install $(HTMX_FILE)
 
 test: system-packages .stamp-install-test $(HTMX_FILE) vnu
 	$(BIN)/ruff check portal tests benchmarks alembic
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: .stamp-install-test
@@ -31,6 +32,7 @@ bench: .stamp-install-test
 
 lint: .stamp-install-test
 	$(BIN)/ruff check portal tests benchmarks alembic
+	$(BIN)/lint-imports --no-cache
 
 install: .stamp-install
 

@@ -22,13 +22,18 @@ import threading
 import warnings
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeoutError
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import segno
 from flask import current_app, render_template, url_for
 from markupsafe import Markup
+
+from .markup import render_markdown, without_title
+
+if TYPE_CHECKING:
+    from .pdf_render import FetchLog
 
 log = logging.getLogger(__name__)
 
@@ -54,18 +59,6 @@ class PDFSupport:
     usable: bool
     slow: bool = False
     problem: str = ""  # what is wrong and which package mends it; "" when all is well
-
-
-@dataclass
-class FetchLog:
-    """The URLs a render asked for: those served from ``static/`` and those refused."""
-
-    served: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-
-    @property
-    def requested(self) -> list[str]:
-        return [*self.served, *self.refused]
 
 
 _lock = threading.Lock()
@@ -135,9 +128,9 @@ def _import_weasyprint() -> tuple[ModuleType | None, PDFSupport]:
 
 
 def __getattr__(name: str) -> Any:
-    """``pdf.StaticFetcher``: the fetcher class, which needs WeasyPrint to exist."""
-    if name == "StaticFetcher":
-        return engine().StaticFetcher
+    """``pdf.StaticFetcher`` and ``pdf.FetchLog``, which live beside WeasyPrint."""
+    if name in ("StaticFetcher", "FetchLog"):
+        return getattr(engine(), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -222,8 +215,6 @@ ITEM_LABEL = re.compile(r"<li>(\s*<p>)?(\((?:[a-z]{1,4}|\d{1,3})\))\s+")
 
 def render_document(document: Any, version: Any, coop: Any) -> bytes:
     """The PDF of one Markdown version of a governance document."""
-    from .markup import render_markdown, without_title
-
     if version.body is None:
         raise ValueError("Only a Markdown version is rendered; an uploaded PDF is served as it is.")
     body = render_markdown(without_title(version.body, document.title))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -18,8 +19,6 @@ from weasyprint import CSS, HTML
 from weasyprint.text import ffi
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError, path2url
-
-from .pdf import FetchLog
 
 # One font configuration for every render: it halves render time and stops memory
 # growing across renders (DESIGN.md §6). Documents use system fonts only, no @font-face.
@@ -34,7 +33,26 @@ STYLE_ELEMENT = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 # A stylesheet that names other files fetches them when it is parsed.
 NAMES_FILES = re.compile(r"url\(|@import", re.IGNORECASE)
 
-__all__ = ["SUBSETS_FONTS", "StaticFetcher", "URLFetchingError", "path2url", "write_pdf"]
+__all__ = [
+    "SUBSETS_FONTS",
+    "FetchLog",
+    "StaticFetcher",
+    "URLFetchingError",
+    "path2url",
+    "write_pdf",
+]
+
+
+@dataclass
+class FetchLog:
+    """The URLs a render asked for: those served from ``static/`` and those refused."""
+
+    served: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    @property
+    def requested(self) -> list[str]:
+        return [*self.served, *self.refused]
 
 
 class StaticFetcher(URLFetcher):
