@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, make_response, render_template, request
+from flask import Flask, Response, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -51,9 +51,15 @@ PDF_UNAVAILABLE = (
 def error_response(status: int, message: str | None = None) -> Response:
     """A page (or, for htmx, a message swapped into the flash region) for ``status``.
 
-    Whatever the failed action flushed is never committed: views commit only on
-    success, and the request's session is closed (rolled back) at teardown.
+    Whatever the failed action flushed is rolled back first, so the page reads nothing
+    half-done (and a session left unusable by a database error is usable again).
     """
+    session = g.get("db")
+    if session is not None:
+        try:
+            session.rollback()
+        except SQLAlchemyError:  # the database is gone: the page needs none of it
+            log.warning("could not roll back before an error page", exc_info=True)
     context = {
         "status": status,
         "title": TITLES.get(status, "Error"),
