@@ -12,10 +12,19 @@ class PortalError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field  # the input it is about, when there is one
+        self.errors: dict[str, str] = {field: message} if field else {}  # by field, for a form
 
 
 class InvalidInput(PortalError):
     """The input breaks a rule (too short, not allowed, malformed)."""
+
+
+class InvalidFields(InvalidInput):
+    """Several inputs are wrong; ``errors`` maps each field name to its message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("Please correct the marked answers.")
+        self.errors = errors
 
 
 class InvalidState(PortalError):

@@ -25,7 +25,7 @@ from portal.db import database, database_url, make_engine
 from portal.mail import OutboxMessage, read_outbox
 from portal.migrations import upgrade
 from portal.models import Base, Role, User
-from portal.services import accounts
+from portal.services.accounts import users
 
 from . import requirements
 
@@ -196,7 +196,7 @@ def make_user(app: Flask) -> Callable[..., User]:
         with app.test_request_context("/"):
             session = database(app).session(write=True)
             with session.begin():
-                user = accounts.create_user(
+                user = users.create_user(
                     session,
                     name=name or f"Test Person {n}",
                     email=email or f"person{n}@example.org",

@@ -89,7 +89,7 @@ def test_wrong_types_in_a_query_string_are_handled(client, make_user):
     assert client.get("/staff/audit?page=99999999999999999999").status_code == 200
     bad_date = client.get("/staff/audit?since=not-a-date")
     assert bad_date.status_code == 422
-    assert "Not a valid date value" in bad_date.get_data(as_text=True)
+    assert "From: choose a day, or write it as YYYY-MM-DD" in bad_date.get_data(as_text=True)
 
 
 def test_a_json_body_to_a_form_route_is_refused(client):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -11,7 +12,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from .. import coop
 from ..models import AuditEvent, Member, User
+from .inputs import read_each, read_optional_date
 from .pagination import Page, paginate
+
+ACTOR_MAX = 254  # an e-mail address at most
 
 
 def record(
@@ -55,6 +59,26 @@ class AuditFilter:
     object_type: str = ""
     since: date | None = None
     until: date | None = None
+
+
+def read_filter(args: Mapping[str, str]) -> tuple[AuditFilter, dict[str, str]]:
+    """The filter a staff member asked for, and a message by each date it could not read.
+
+    An unreadable date is left out, so the log still shows; the rest is taken as given
+    (an action or object that never occurs matches nothing).
+    """
+    days, errors = read_each(
+        since=lambda: read_optional_date(args.get("since"), "From"),
+        until=lambda: read_optional_date(args.get("until"), "To"),
+    )
+    flt = AuditFilter(
+        action=args.get("action", ""),
+        actor=args.get("actor", "").strip()[:ACTOR_MAX],
+        object_type=args.get("object_type", ""),
+        since=days.get("since"),
+        until=days.get("until"),
+    )
+    return flt, errors
 
 
 def search_events(db: Session, flt: AuditFilter, *, page: int = 1, per_page: int = 50) -> Page:

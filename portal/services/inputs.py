@@ -1,21 +1,24 @@
 """Reading typed input: every number, amount, date, flag and choice a person types.
 
 One reader per kind of value, each with bounds, each refusing with a message fit to show
-beside the field. Numbers are ASCII digits only: ``str.isdigit()`` accepts ``²`` and
-``int()`` accepts ``١٢`` and ``1_000``; dates are ``YYYY-MM-DD`` only, where
-``date.fromisoformat`` also takes ``2026-W01`` and ``20261206`` (DESIGN.md §6).
+beside the field; ``read_all`` reads a whole form and reports every problem at once.
+Numbers are ASCII digits only: ``str.isdigit()`` accepts ``²`` and ``int()`` accepts
+``١٢`` and ``1_000``; dates are ``YYYY-MM-DD`` only, where ``date.fromisoformat`` also
+takes ``2026-W01`` and ``20261206`` (DESIGN.md §6).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from enum import Enum
 from typing import Any, TypeVar
 
-from ..errors import InvalidInput
+from ..errors import InvalidFields, InvalidInput
 
 E = TypeVar("E", bound=Enum)
+T = TypeVar("T")
 
 DIGITS = re.compile(r"[0-9]{1,18}")
 AMOUNT = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,2}))?")
@@ -32,6 +35,23 @@ def read_text(
         raise InvalidInput(f"{label} cannot be empty.", field=field)
     if len(text) > max_length:
         raise InvalidInput(f"{label}: use at most {max_length} characters.", field=field)
+    return text
+
+
+def read_given(
+    value: Any, missing: str, *, max_length: int, verbatim: bool = False, field: str | None = None
+) -> str:
+    """Text that must be given: ``missing`` ("Enter your name.") when blank.
+
+    Surrounding space is removed unless ``verbatim`` (a password is what was typed).
+    """
+    text = str(value or "")
+    if not text.strip():
+        raise InvalidInput(missing, field=field)
+    if not verbatim:
+        text = text.strip()
+    if len(text) > max_length:
+        raise InvalidInput(f"Use at most {max_length} characters.", field=field)
     return text
 
 
@@ -81,6 +101,13 @@ def read_date(value: Any, label: str, *, field: str | None = None) -> date:
         ) from None
 
 
+def read_optional_date(value: Any, label: str, *, field: str | None = None) -> date | None:
+    """A date, or None when left empty."""
+    if str(value or "").strip() == "":
+        return None
+    return read_date(value, label, field=field)
+
+
 def read_flag(value: Any) -> bool:
     """A checkbox or yes/no value: ticked when ``y``, ``on``, ``true``, ``yes`` or ``1``."""
     return str(value or "").strip().lower() in TRUE_WORDS
@@ -92,3 +119,23 @@ def read_choice(choices: type[E], value: Any, message: str, *, field: str | None
         return choices(str(value or ""))
     except ValueError:
         raise InvalidInput(message, field=field) from None
+
+
+def read_each(**readers: Callable[[], T]) -> tuple[dict[str, T], dict[str, str]]:
+    """Run every reader: the values read, and each refused field's message, by field name."""
+    values: dict[str, T] = {}
+    errors: dict[str, str] = {}
+    for name, read in readers.items():
+        try:
+            values[name] = read()
+        except InvalidInput as exc:
+            errors[name] = exc.message
+    return values, errors
+
+
+def read_all(**readers: Callable[[], T]) -> dict[str, T]:
+    """The values of every reader, or InvalidFields with each refused field's message."""
+    values, errors = read_each(**readers)
+    if errors:
+        raise InvalidFields(errors)
+    return values

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from flask import (
@@ -15,22 +16,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, logout_user
-from flask_wtf import FlaskForm
 
 from ..db import get_db
-from ..errors import InvalidInput
+from ..errors import InvalidInput, PortalError
 from ..extensions import limiter, start_session
-from ..forms import (
-    EmptyForm,
-    ForgotPasswordForm,
-    LoginForm,
-    ResetPasswordForm,
-    SignupForm,
-    attach_error,
-)
+from ..forms import EmptyForm
 from ..htmx import redirect
 from ..services.accounts import users
-from ..templating import local_time
 from .access import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -41,9 +33,32 @@ def account_rules() -> users.AccountRules:
     return users.AccountRules.from_config(current_app.config)
 
 
-def invalid(template: str, form: FlaskForm, **context: object) -> tuple[str, int]:
-    """Show the form again with its messages: 422."""
-    return render_template(template, form=form, **context), 422
+def form_page(
+    template: str,
+    refusal: PortalError | None = None,
+    *,
+    values: Mapping[str, str] | None = None,
+    status: int | None = None,
+    **context: object,
+) -> tuple[str, int]:
+    """A form page: what was typed (never a password), and a refusal's messages.
+
+    A message about a field stands beside it (``errors``); one about the whole form above
+    it (``error``). The status is the refusal's own (422, 429) unless given.
+    """
+    page = render_template(
+        template,
+        values=values or {},
+        errors=refusal.errors if refusal else {},
+        error=refusal.message if refusal and not refusal.errors else None,
+        **context,
+    )
+    return page, status or (refusal.status if refusal else 200)
+
+
+def typed(*names: str) -> dict[str, str]:
+    """The answers to show again after a refusal (name the fields that are not secret)."""
+    return {name: request.form.get(name, "") for name in names}
 
 
 def _login_limit() -> str:
@@ -51,30 +66,26 @@ def _login_limit() -> str:
 
 
 @bp.get("/signup")
-def signup() -> str | Response:
+def signup() -> tuple[str, int] | Response:
     if current_user.is_authenticated:
         return redirect(url_for("me.dashboard"))
-    return render_template("auth/signup.html", form=SignupForm())
+    return form_page("auth/signup.html")
 
 
 @bp.post("/signup")
 @limiter.limit(_login_limit)
 def signup_post() -> Response | tuple[str, int]:
-    form = SignupForm()
-    if not form.validate_on_submit():
-        return invalid("auth/signup.html", form)
     db = get_db()
     try:
         users.sign_up(
             db,
-            name=form.name.data,
-            email=form.email.data,
-            password=form.password.data,
+            name=request.form.get("name", ""),
+            email=request.form.get("email", ""),
+            password=request.form.get("password", ""),
             rules=account_rules(),
         )
     except InvalidInput as exc:
-        attach_error(form, exc)
-        return invalid("auth/signup.html", form)
+        return form_page("auth/signup.html", exc, values=typed("name", "email"))
     db.commit()
     return redirect(url_for("auth.check_inbox"))
 
@@ -87,22 +98,19 @@ def check_inbox() -> str:
 @bp.get("/verify-email/<token>")
 def verify_email(token: str) -> str:
     """Ask for a click: a GET never writes (mail scanners follow links)."""
-    return render_template("auth/verify_email.html", form=EmptyForm(), token=token)
+    return render_template("auth/verify_email.html", token=token)
 
 
 @bp.post("/verify-email/<token>")
 def verify_email_post(token: str) -> Response | tuple[str, int]:
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        return invalid("auth/verify_email.html", form, token=token)
+    if not EmptyForm().validate_on_submit():
+        return render_template("auth/verify_email.html", token=token), 422
     db = get_db()
     max_age = timedelta(hours=current_app.config["EMAIL_VERIFY_MAX_AGE_HOURS"])
     try:
         users.verify_email(db, token, max_age=max_age)
     except InvalidInput as exc:
-        return render_template(
-            "auth/verify_email.html", form=form, token=token, error=exc.message
-        ), 400
+        return render_template("auth/verify_email.html", token=token, error=exc.message), 400
     db.commit()
     flash("Thank you: your e-mail address is verified.", "success")
     target = "me.dashboard" if current_user.is_authenticated else "auth.login"
@@ -122,35 +130,29 @@ def resend_verification() -> Response:
 
 
 @bp.get("/login")
-def login() -> str | Response:
+def login() -> tuple[str, int] | Response:
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
-    return render_template("auth/login.html", form=LoginForm(), next=request.args.get("next"))
+    return form_page("auth/login.html", next=request.args.get("next"))
 
 
 @bp.post("/login")
 @limiter.limit(_login_limit)
 def login_post() -> Response | tuple[str, int]:
-    form = LoginForm()
     next_url = request.args.get("next")
-    if not form.validate_on_submit():
-        return invalid("auth/login.html", form, next=next_url)
     db = get_db()
     try:
         user = users.authenticate(
             db,
-            email=form.email.data,
-            password=form.password.data,
+            email=request.form.get("email", ""),
+            password=request.form.get("password", ""),
             rules=account_rules(),
             ip=request.remote_addr,
         )
-    except users.LoginThrottled as exc:
-        form.form_errors.append(f"{exc.message} Try again at {local_time(exc.retry_at, '%H:%M')}.")
-        return render_template("auth/login.html", form=form, next=next_url), 429
-    except users.InvalidCredentials as exc:
-        db.commit()  # the failure must be counted
-        form.form_errors.append(exc.message)
-        return invalid("auth/login.html", form, next=next_url)
+    except PortalError as exc:
+        if isinstance(exc, users.InvalidCredentials):
+            db.commit()  # the failure must be counted
+        return form_page("auth/login.html", exc, values=typed("email"), next=next_url)
     db.commit()
     start_session(user)
     flash(f"Welcome back, {user.name}.", "success")
@@ -168,18 +170,18 @@ def logout() -> Response:
 
 
 @bp.get("/reset-password")
-def forgot_password() -> str:
-    return render_template("auth/forgot_password.html", form=ForgotPasswordForm())
+def forgot_password() -> tuple[str, int]:
+    return form_page("auth/forgot_password.html")
 
 
 @bp.post("/reset-password")
 @limiter.limit(_login_limit)
 def forgot_password_post() -> Response | tuple[str, int]:
-    form = ForgotPasswordForm()
-    if not form.validate_on_submit():
-        return invalid("auth/forgot_password.html", form)
     db = get_db()
-    users.request_password_reset(db, email=form.email.data, rules=account_rules())
+    try:
+        users.request_password_reset(db, email=request.form.get("email", ""), rules=account_rules())
+    except InvalidInput as exc:
+        return form_page("auth/forgot_password.html", exc, values=typed("email"))
     db.commit()
     flash(
         "If an account uses that address, a reset link is on its way. "
@@ -190,26 +192,24 @@ def forgot_password_post() -> Response | tuple[str, int]:
 
 
 @bp.get("/reset-password/<token>")
-def reset_password(token: str) -> str | tuple[str, int]:
+def reset_password(token: str) -> tuple[str, int]:
     try:
         users.find_reset_token(get_db(), token)
     except InvalidInput as exc:
-        return render_template("auth/reset_password.html", form=None, error=exc.message), 400
-    return render_template("auth/reset_password.html", form=ResetPasswordForm(), token=token)
+        return form_page("auth/reset_password.html", exc, status=400)  # no form: no token
+    return form_page("auth/reset_password.html", token=token)
 
 
 @bp.post("/reset-password/<token>")
 @limiter.limit(_login_limit)
 def reset_password_post(token: str) -> Response | tuple[str, int]:
-    form = ResetPasswordForm()
-    if not form.validate_on_submit():
-        return invalid("auth/reset_password.html", form, token=token)
     db = get_db()
     try:
-        users.reset_password(db, token=token, new=form.password.data, rules=account_rules())
+        users.reset_password(
+            db, token=token, new=request.form.get("password", ""), rules=account_rules()
+        )
     except InvalidInput as exc:
-        attach_error(form, exc)
-        return invalid("auth/reset_password.html", form, token=token)
+        return form_page("auth/reset_password.html", exc, token=token)
     db.commit()
     logout_user()
     flash("Your password is changed. Sign in with the new one.", "success")

@@ -11,11 +11,16 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ... import mail, tokens
+from ... import coop, mail, tokens
 from ...errors import InvalidInput, InvalidState, TooManyAttempts
 from ...models import LoginFailure, PasswordResetToken, Role, User, utcnow
 from .. import audit
+from ..inputs import read_all, read_given
 from . import passwords
+
+NAME_MAX = 120
+EMAIL_MAX = 254
+PASSWORD_MAX = 256  # what any password field may send, before the rules judge it
 
 
 @dataclass(frozen=True)
@@ -52,9 +57,24 @@ class InvalidCredentials(InvalidInput):
 class LoginThrottled(TooManyAttempts):
     """Too many failures for this e-mail in the window; carries when to retry."""
 
-    def __init__(self, retry_at: datetime) -> None:
-        super().__init__("Too many failed sign-ins for this account.")
+    def __init__(self, retry_at: datetime, *, local_time: str) -> None:
+        super().__init__(f"Too many failed sign-ins for this account. Try again at {local_time}.")
         self.retry_at = retry_at
+
+
+def read_name(raw: str) -> str:
+    """A person's name as typed, trimmed."""
+    return read_given(raw, "Enter your name.", max_length=NAME_MAX, field="name")
+
+
+def read_email(raw: str) -> str:
+    """An e-mail address as typed, trimmed (``normalize_email`` checks its form)."""
+    return read_given(raw, "Enter your e-mail address.", max_length=EMAIL_MAX, field="email")
+
+
+def read_password(raw: str, missing: str) -> str:
+    """A password exactly as typed; ``missing`` says which one to enter."""
+    return read_given(raw, missing, max_length=PASSWORD_MAX, verbatim=True, field="password")
 
 
 def normalize_email(raw: str) -> str:
@@ -105,9 +125,7 @@ def create_user(
 ) -> User:
     """Create an account (CLI, seeding, and sign-up use this); the e-mail must be new."""
     rules = rules or AccountRules()
-    name = name.strip()
-    if not name:
-        raise InvalidInput("Enter your name.", field="name")
+    name = read_name(name)
     email = normalize_email(email)
     check_new_password(password, rules, name=name, email=email)
     if find_user_by_email(db, email) is not None:
@@ -134,9 +152,15 @@ def sign_up(db: Session, *, name: str, email: str, password: str, rules: Account
     """Sign up; the answer is the same whether or not the e-mail already has an account.
 
     A new address gets a verification link; a known one gets a note saying an account
-    exists, so nobody learns from the page which addresses are registered.
+    exists, so nobody learns from the page which addresses are registered. Missing,
+    too long or malformed answers are refused together (InvalidFields).
     """
-    email = normalize_email(email)
+    given = read_all(
+        name=lambda: read_name(name),
+        email=lambda: normalize_email(read_email(email)),
+        password=lambda: read_password(password, "Choose a password."),
+    )
+    name, email, password = given["name"], given["email"], given["password"]
     existing = find_user_by_email(db, email)
     if existing is not None:
         # Check and hash anyway so both paths take the same time and give the same errors.
@@ -216,9 +240,15 @@ def authenticate(
     At most ``rules.max_failures`` failures per e-mail in ``rules.failure_window``;
     the next attempt, right or wrong, is refused until the oldest failure ages out.
     Unknown e-mails are throttled and timed the same way, so the answer reveals nothing.
+    A missing or too long answer is refused first (InvalidFields), and costs no attempt.
     """
+    given = read_all(
+        email=lambda: read_email(email),
+        password=lambda: read_password(password, "Enter your password."),
+    )
+    password = given["password"]
     try:
-        email = normalize_email(email)
+        email = normalize_email(given["email"])
     except InvalidInput:
         passwords.spend_verify_time(password)
         raise InvalidCredentials() from None
@@ -230,7 +260,8 @@ def authenticate(
         .order_by(LoginFailure.at)
     ).all()
     if len(failures) >= rules.max_failures:
-        raise LoginThrottled(retry_at=failures[-rules.max_failures] + rules.failure_window)
+        retry_at = failures[-rules.max_failures] + rules.failure_window
+        raise LoginThrottled(retry_at, local_time=coop.local(retry_at, db).strftime("%H:%M"))
 
     user = find_user_by_email(db, email)
     if user is None:
@@ -264,24 +295,35 @@ def end_other_sessions(db: Session, user: User) -> None:
 def change_password(
     db: Session, user: User, *, current: str, new: str, rules: AccountRules
 ) -> None:
-    """Change the password after checking the current one; ends every other session."""
-    if not passwords.verify_password(user.password_hash, current):
-        raise InvalidInput("Your current password is not right.", field="current")
+    """Change the password after checking the current one; ends every other session.
+
+    Every problem with either answer is reported at once (InvalidFields, by ``current``
+    and ``new``).
+    """
+
+    def current_password() -> str:
+        given = read_password(current, "Enter your current password.")
+        if not passwords.verify_password(user.password_hash, given):
+            raise InvalidInput("Your current password is not right.")
+        return given
+
+    def new_password() -> str:
+        given = read_password(new, "Choose a new password.")
+        check_new_password(given, rules, name=user.name, email=user.email)
+        return given
+
+    given = read_all(current=current_password, new=new_password)
     _replace_password(
         db,
         user,
-        new,
-        rules,
+        given["new"],
         action="user.password_changed",
         summary="Password changed; other sessions ended",
     )
 
 
-def _replace_password(
-    db: Session, user: User, new: str, rules: AccountRules, *, action: str, summary: str
-) -> None:
-    """Check and store a new password, end every session, audit it and tell the owner."""
-    check_new_password(new, rules, name=user.name, email=user.email)
+def _replace_password(db: Session, user: User, new: str, *, action: str, summary: str) -> None:
+    """Store a new (checked) password, end every session, audit it and tell the owner."""
     user.password_hash = passwords.hash_password(new)
     user.session_version += 1
     audit.record(db, actor=user, action=action, target=user, summary=summary)
@@ -290,6 +332,7 @@ def _replace_password(
 
 def request_password_reset(db: Session, *, email: str, rules: AccountRules) -> None:
     """Mail a single-use reset link if the account exists; do the same work either way."""
+    email = read_email(email)
     try:
         email = normalize_email(email)
     except InvalidInput:
@@ -333,13 +376,14 @@ def find_reset_token(db: Session, token: str) -> PasswordResetToken:
 
 def reset_password(db: Session, *, token: str, new: str, rules: AccountRules) -> User:
     """Set a new password with a reset token, using it up and ending every session."""
+    new = read_password(new, "Choose a new password.")
     record = find_reset_token(db, token)
     user = record.user
+    check_new_password(new, rules, name=user.name, email=user.email)
     _replace_password(
         db,
         user,
         new,
-        rules,
         action="user.password_reset",
         summary="Password reset by e-mailed link; sessions ended",
     )

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from ... import coop, mail
-from ...errors import InvalidInput, InvalidState, NotAllowed
+from ...errors import InvalidFields, InvalidInput, InvalidState, NotAllowed
 from ...models import (
     OPEN_APPLICATION_STATES,
     AdmissionRule,
@@ -49,14 +49,6 @@ ADDRESS_LIMITS = {
     "postcode": ("Postcode", 20, False),
     "country": ("Country", 60, True),
 }
-
-
-class InvalidFields(InvalidInput):
-    """Several inputs are wrong; ``errors`` maps each field name to its message."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("Please correct the marked answers.")
-        self.errors = errors
 
 
 @dataclass(frozen=True)
