@@ -169,14 +169,20 @@ def _close_session(_exc: BaseException | None) -> None:
 
 
 @contextmanager
-def transaction() -> Iterator[Session]:
+def transaction(*, keep: tuple[type[BaseException], ...] = ()) -> Iterator[Session]:
     """The request's session for one action: committed when the block ends, rolled back
     when anything in it raises (a refused action), so a form shown again reads nothing
     half-done and nothing half-written is ever kept.
+
+    ``keep`` names refusals that must still leave their record (a failed sign-in is
+    counted): what was flushed before one of them is committed, and it is raised on.
     """
     session = get_db()
     try:
         yield session
+    except keep:
+        session.commit()
+        raise
     except BaseException:
         session.rollback()
         raise

@@ -17,11 +17,11 @@ from flask import (
 )
 from flask_login import current_user, login_required, logout_user
 
-from ..db import get_db
+from ..db import get_db, transaction
 from ..errors import InvalidInput, PortalError
 from ..extensions import limiter, start_session
 from ..forms import EmptyForm
-from ..htmx import redirect
+from ..htmx import flash_and_redirect, redirect
 from ..services.accounts import users
 from .access import safe_next
 
@@ -75,18 +75,17 @@ def signup() -> tuple[str, int] | Response:
 @bp.post("/signup")
 @limiter.limit(_login_limit)
 def signup_post() -> Response | tuple[str, int]:
-    db = get_db()
     try:
-        users.sign_up(
-            db,
-            name=request.form.get("name", ""),
-            email=request.form.get("email", ""),
-            password=request.form.get("password", ""),
-            rules=account_rules(),
-        )
+        with transaction() as db:
+            users.sign_up(
+                db,
+                name=request.form.get("name", ""),
+                email=request.form.get("email", ""),
+                password=request.form.get("password", ""),
+                rules=account_rules(),
+            )
     except InvalidInput as exc:
         return form_page("auth/signup.html", exc, values=typed("name", "email"))
-    db.commit()
     return redirect(url_for("auth.check_inbox"))
 
 
@@ -105,16 +104,14 @@ def verify_email(token: str) -> str:
 def verify_email_post(token: str) -> Response | tuple[str, int]:
     if not EmptyForm().validate_on_submit():
         return render_template("auth/verify_email.html", token=token), 422
-    db = get_db()
     max_age = timedelta(hours=current_app.config["EMAIL_VERIFY_MAX_AGE_HOURS"])
     try:
-        users.verify_email(db, token, max_age=max_age)
+        with transaction() as db:
+            users.verify_email(db, token, max_age=max_age)
     except InvalidInput as exc:
         return render_template("auth/verify_email.html", token=token, error=exc.message), 400
-    db.commit()
-    flash("Thank you: your e-mail address is verified.", "success")
     target = "me.dashboard" if current_user.is_authenticated else "auth.login"
-    return redirect(url_for(target))
+    return flash_and_redirect("Thank you: your e-mail address is verified.", url_for(target))
 
 
 @bp.post("/verify-email/resend")
@@ -122,9 +119,8 @@ def verify_email_post(token: str) -> Response | tuple[str, int]:
 def resend_verification() -> Response:
     form = EmptyForm()
     if form.validate_on_submit() and not current_user.email_verified:
-        db = get_db()
-        users.send_verification(db, current_user)
-        db.commit()
+        with transaction() as db:
+            users.send_verification(db, current_user)
         flash(f"We sent a new link to {current_user.email}.", "info")
     return redirect(url_for("me.dashboard"))
 
@@ -140,23 +136,20 @@ def login() -> tuple[str, int] | Response:
 @limiter.limit(_login_limit)
 def login_post() -> Response | tuple[str, int]:
     next_url = request.args.get("next")
-    db = get_db()
     try:
-        user = users.authenticate(
-            db,
-            email=request.form.get("email", ""),
-            password=request.form.get("password", ""),
-            rules=account_rules(),
-            ip=request.remote_addr,
-        )
+        # A failed sign-in is counted (the throttle reads it), though the sign-in is refused.
+        with transaction(keep=(users.InvalidCredentials,)) as db:
+            user = users.authenticate(
+                db,
+                email=request.form.get("email", ""),
+                password=request.form.get("password", ""),
+                rules=account_rules(),
+                ip=request.remote_addr,
+            )
     except PortalError as exc:
-        if isinstance(exc, users.InvalidCredentials):
-            db.commit()  # the failure must be counted
         return form_page("auth/login.html", exc, values=typed("email"), next=next_url)
-    db.commit()
     start_session(user)
-    flash(f"Welcome back, {user.name}.", "success")
-    return redirect(safe_next(next_url))
+    return flash_and_redirect(f"Welcome back, {user.name}.", safe_next(next_url))
 
 
 @bp.post("/logout")
@@ -177,18 +170,19 @@ def forgot_password() -> tuple[str, int]:
 @bp.post("/reset-password")
 @limiter.limit(_login_limit)
 def forgot_password_post() -> Response | tuple[str, int]:
-    db = get_db()
     try:
-        users.request_password_reset(db, email=request.form.get("email", ""), rules=account_rules())
+        with transaction() as db:
+            users.request_password_reset(
+                db, email=request.form.get("email", ""), rules=account_rules()
+            )
     except InvalidInput as exc:
         return form_page("auth/forgot_password.html", exc, values=typed("email"))
-    db.commit()
-    flash(
+    return flash_and_redirect(
         "If an account uses that address, a reset link is on its way. "
         "It works once, within the hour.",
+        url_for("auth.login"),
         "info",
     )
-    return redirect(url_for("auth.login"))
 
 
 @bp.get("/reset-password/<token>")
@@ -203,14 +197,14 @@ def reset_password(token: str) -> tuple[str, int]:
 @bp.post("/reset-password/<token>")
 @limiter.limit(_login_limit)
 def reset_password_post(token: str) -> Response | tuple[str, int]:
-    db = get_db()
     try:
-        users.reset_password(
-            db, token=token, new=request.form.get("password", ""), rules=account_rules()
-        )
+        with transaction() as db:
+            users.reset_password(
+                db, token=token, new=request.form.get("password", ""), rules=account_rules()
+            )
     except InvalidInput as exc:
         return form_page("auth/reset_password.html", exc, token=token)
-    db.commit()
     logout_user()
-    flash("Your password is changed. Sign in with the new one.", "success")
-    return redirect(url_for("auth.login"))
+    return flash_and_redirect(
+        "Your password is changed. Sign in with the new one.", url_for("auth.login")
+    )
