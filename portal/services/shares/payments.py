@@ -110,6 +110,19 @@ class Payment:
     method: str
     reference: str
 
+    def require_amount(self, owed_minor: int, owed: str) -> None:
+        """Refuse a payment that is not exactly what is owed, saying by how much it differs.
+
+        ``owed`` says what is owed, in words: "The order is for 25.00".
+        """
+        if self.amount_minor != owed_minor:
+            difference = self.amount_minor - owed_minor
+            raise InvalidInput(
+                f"{owed}; the payment is {abs(difference) / 100:.2f} "
+                f"{'more' if difference > 0 else 'less'}.",
+                field="amount",
+            )
+
 
 def read_payment(form: dict[str, str], *, today: date) -> Payment:
     """A :class:`Payment` from a staff form, or a clear error naming the bad field.
@@ -162,13 +175,7 @@ def settle_order(
             f"(bank reference {order.bank_reference})."
         )
     transitions.require(order.state, OrderState.PAID, doing="paid")
-    if payment.amount_minor != order.amount_minor:
-        difference = payment.amount_minor - order.amount_minor
-        raise InvalidInput(
-            f"The order is for {order.amount_minor / 100:.2f}; the payment is "
-            f"{abs(difference) / 100:.2f} {'more' if difference > 0 else 'less'}.",
-            field="amount",
-        )
+    payment.require_amount(order.amount_minor, f"The order is for {order.amount_minor / 100:.2f}")
     order.paid_amount_minor = payment.amount_minor
     order.paid_on = payment.paid_on
     order.payment_method = payment.method

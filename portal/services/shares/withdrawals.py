@@ -209,13 +209,9 @@ def record_repayment(
             f"This withdrawal was already repaid (reference {withdrawal.repayment_reference})."
         )
     transitions.require(withdrawal.state, WithdrawalState.REPAID, doing="repaid")
-    if payment.amount_minor != withdrawal.amount_minor:
-        difference = payment.amount_minor - withdrawal.amount_minor
-        raise InvalidInput(
-            f"The repayment is {withdrawal.amount_minor / 100:.2f} at par; this is "
-            f"{abs(difference) / 100:.2f} {'more' if difference > 0 else 'less'}.",
-            field="amount",
-        )
+    payment.require_amount(
+        withdrawal.amount_minor, f"The repayment is {withdrawal.amount_minor / 100:.2f} at par"
+    )
     withdrawal.repaid_on = payment.paid_on
     withdrawal.repayment_method = payment.method
     withdrawal.repayment_reference = payment.reference

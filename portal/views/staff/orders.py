@@ -15,16 +15,28 @@ from ..access import get_or_404
 bp = Blueprint("orders", __name__)
 
 
-def _orders_page(errors: dict[int, str], values: dict[int, object], status: int = 200) -> Response:
+def payment_forms(
+    template: str, errors: dict[int, str], values: dict[int, object], status: int, **items: object
+) -> Response:
+    """A page of items each with a form recording money: methods, today, and any refusal.
+
+    ``errors`` and ``values`` are keyed by the item whose form was refused.
+    """
     page = render_template(
-        "staff/orders/orders.html",
-        orders=orders.pending_orders(get_db()),
+        template,
         methods=payments.staff_recorded_methods(),
         errors=errors,
         values=values,
         today=coop.today(),
+        **items,
     )
     return Response(page, status)
+
+
+def _orders_page(errors: dict[int, str], values: dict[int, object], status: int = 200) -> Response:
+    return payment_forms(
+        "staff/orders/orders.html", errors, values, status, orders=orders.pending_orders(get_db())
+    )
 
 
 @bp.get("/orders")

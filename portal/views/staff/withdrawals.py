@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, request, url_for
 from flask_login import current_user
 
 from ... import coop, htmx, pdf
@@ -13,20 +13,19 @@ from ...errors import InvalidInput
 from ...models import Withdrawal
 from ...services.shares import payments, withdrawals
 from ..access import get_or_404
+from .orders import payment_forms
 
 bp = Blueprint("withdrawals", __name__)
 
 
 def _page(errors: dict[int, str], values: dict[int, object], status: int = 200) -> Response:
-    page = render_template(
+    return payment_forms(
         "staff/withdrawals/withdrawals.html",
+        errors,
+        values,
+        status,
         withdrawals=withdrawals.open_withdrawals(get_db()),
-        methods=payments.staff_recorded_methods(),
-        errors=errors,
-        values=values,
-        today=coop.today(),
     )
-    return Response(page, status)
 
 
 @bp.get("/withdrawals")
