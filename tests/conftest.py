@@ -24,10 +24,12 @@ from portal import create_app, pdf
 from portal.db import database, database_url, make_engine
 from portal.mail import OutboxMessage, read_outbox
 from portal.migrations import upgrade
-from portal.models import Base, Role, User
-from portal.services.accounts import users
+from portal.models import Base
 
 from . import requirements
+
+# The factories' fixtures (make_user, make_member, coop, staff, ...): tests/factories.py.
+pytest_plugins = ["tests.factories"]
 
 PASSWORD = "correct-horse-battery-staple-42"
 POSTGRES_URL = os.environ.get("DATABASE_URL") or None
@@ -177,37 +179,6 @@ class CSRFClient(FlaskClient):
 
     def login(self, email: str, password: str = PASSWORD) -> Any:
         return self.post("/login", data={"email": email, "password": password})
-
-
-@pytest.fixture
-def make_user(app: Flask) -> Callable[..., User]:
-    """Create a verified account: ``make_user(role="staff", email=...)``."""
-    counter = iter(range(1, 10_000))
-
-    def make(
-        *,
-        role: str = "member",
-        email: str | None = None,
-        name: str | None = None,
-        password: str = PASSWORD,
-        verified: bool = True,
-    ) -> User:
-        n = next(counter)
-        with app.test_request_context("/"):
-            session = database(app).session(write=True)
-            with session.begin():
-                user = users.create_user(
-                    session,
-                    name=name or f"Test Person {n}",
-                    email=email or f"person{n}@example.org",
-                    password=password,
-                    role=Role(role),
-                    verified=verified,
-                )
-            session.close()
-        return user
-
-    return make
 
 
 @pytest.fixture
