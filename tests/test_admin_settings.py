@@ -8,11 +8,7 @@ from sqlalchemy import select
 from portal.models import ApplicationQuestion, AuditEvent, CoopSettings, MemberClass
 from portal.presets import RESONATE
 
-from . import membership_fixtures as shared
-from .membership_fixtures import HTMX, audit_actions, is_page, is_partial, reading
-
-# The shared fixtures, bound here so that pytest finds them for this module.
-coop, sign_in, admin = shared.coop, shared.sign_in, shared.admin
+from .factories import HTMX, audit_actions, is_page, is_partial, reading
 
 pytestmark = pytest.mark.usefixtures("coop")
 

@@ -5,15 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from portal.db import database
-from portal.models import ShareType, User
-from portal.services import settings
+from portal.models import ShareType
 
-from . import membership_fixtures as shared
-from .membership_fixtures import HTMX, audit_actions, is_page, is_partial, reading
-from .share_fixtures import add_member, buy
-
-coop, sign_in, admin, staff = shared.coop, shared.sign_in, shared.admin, shared.staff
+from .factories import HTMX, audit_actions, is_page, is_partial, reading
 
 pytestmark = pytest.mark.usefixtures("coop")
 
@@ -109,7 +103,7 @@ def test_membership_shares_cannot_become_transferable(app, admin):
     assert not stored(app, "membership").transferable
 
 
-def test_the_par_value_is_fixed_once_shares_are_issued(app, admin, make_user):
+def test_the_par_value_is_fixed_once_shares_are_issued(app, admin, make_member, buy):
     assert (
         admin.post(
             "/staff/settings/share-types/supporter", data=supporter_form(par_value_minor="2.00")
@@ -117,15 +111,7 @@ def test_the_par_value_is_fixed_once_shares_are_issued(app, admin, make_user):
         == 303
     )
     assert stored(app, "supporter").par_value_minor == 200
-    holder = make_user(email="holder@example.org")
-    staff_user = make_user(email="cashier@example.org", role="staff")
-    with app.test_request_context("/"):
-        db = database(app).session(write=True)
-        coop_settings = settings.current_settings(db, app.config)
-        member = add_member(db, 1, "Holder", user_id=holder.id)
-        buy(db, member, "supporter", 5, coop_settings, db.get(User, staff_user.id))
-        db.commit()
-        db.close()
+    buy(make_member(email="holder@example.org"), "supporter", 5)
     response = admin.post(
         "/staff/settings/share-types/supporter", data=supporter_form(par_value_minor="1.00")
     )

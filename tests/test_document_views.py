@@ -9,13 +9,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.db import write_session
-from portal.models import Application, Document, DocumentVersion, User
+from portal.models import Application, Document, DocumentVersion
 
-from . import membership_fixtures as shared
-from .membership_fixtures import HTMX, is_page, is_partial, reading
-
-coop, sign_in, staff, make_member = shared.coop, shared.sign_in, shared.staff, shared.make_member
+from .factories import HTMX, is_page, is_partial, reading
 
 pytestmark = pytest.mark.usefixtures("coop")
 
@@ -23,32 +19,21 @@ VISIBILITIES = ("public", "members", "staff")
 
 
 @pytest.fixture
-def shelf(app, make_user):
+def shelf(make_document):
     """One document per visibility, each with two Markdown versions and a unique word."""
-    author = make_user(email="author@example.org", role="staff", name="Ann Author")
-    from portal.services import documents
-
-    with app.test_request_context("/"), write_session(app) as db:
-        actor = db.get(User, author.id)
-        for visibility in VISIBILITIES:
-            document = documents.create_document(
-                db,
-                title=f"The {visibility} paper",
-                category="policies",
-                visibility=visibility,
-                summary="",
-                approved_by="",
-                actor=actor,
-            )
-            for n, effective_on in enumerate((date(2025, 1, 1), date(2026, 1, 1)), start=1):
-                documents.publish_markdown(
-                    db,
-                    document,
-                    body=f"# The {visibility} paper\n\nClause {n}: zebra{visibility} text.",
-                    effective_on=effective_on,
-                    change_note=f"Change {n}",
-                    actor=actor,
+    for visibility in VISIBILITIES:
+        make_document(
+            f"The {visibility} paper",
+            visibility=visibility,
+            versions=[
+                (
+                    effective_on,
+                    f"# The {visibility} paper\n\nClause {n}: zebra{visibility} text.",
+                    f"Change {n}",
                 )
+                for n, effective_on in enumerate((date(2025, 1, 1), date(2026, 1, 1)), start=1)
+            ],
+        )
 
 
 def urls(visibility):
@@ -271,8 +256,6 @@ def test_applicants_accept_the_rulebook_version_in_the_library(app, staff, make_
 def test_the_dashboard_lists_new_documents_and_says_when_the_rules_changed(
     app, staff, make_member, sign_in
 ):
-    from portal.models import Member
-
     for effective_on in ("2024-01-01", "2026-01-01"):
         if effective_on == "2024-01-01":
             staff.post(
@@ -286,9 +269,7 @@ def test_the_dashboard_lists_new_documents_and_says_when_the_rules_changed(
             ),
         )
     staff.post("/staff/documents/rules/rulebook")
-    joiner = make_member(email="early@example.org")
-    with write_session(app) as db:
-        db.get(Member, joiner.id).admitted_on = date(2025, 3, 1)  # joined under version 1
+    joiner = make_member(email="early@example.org", admitted_on=date(2025, 3, 1))  # under v1
     client = sign_in(joiner.email)
     page = client.get("/me").get_data(as_text=True)
     assert "The rules have changed since you joined" in page

@@ -20,11 +20,10 @@ from portal.models import (
     ResignationState,
     User,
 )
-from portal.services import settings
+from portal.services.register.classes import find_class
 
-from . import membership_fixtures as shared
 from .conftest import link_in
-from .membership_fixtures import (
+from .factories import (
     HTMX,
     application_form,
     application_of,
@@ -32,15 +31,6 @@ from .membership_fixtures import (
     count,
     mails_to,
     reading,
-)
-
-# The shared fixtures, bound here so that pytest finds them for this module.
-coop, make_applicant, make_member, sign_in, staff = (
-    shared.coop,
-    shared.make_applicant,
-    shared.make_member,
-    shared.sign_in,
-    shared.staff,
 )
 
 pytestmark = pytest.mark.usefixtures("coop")
@@ -93,7 +83,7 @@ def test_the_join_page_tells_a_member_the_classes_they_belong_to(make_member, si
 
 def test_a_class_closed_for_applications_is_neither_listed_nor_open(app, client, make_user):
     with app.test_request_context("/"), write_session(app) as db:
-        settings.find_class(db, "worker").open_for_applications = False
+        find_class(db, "worker").open_for_applications = False
     make_user(email="ann@example.org")
     client.login("ann@example.org")
     assert "<h2>Worker</h2>" not in client.get("/join").get_data(as_text=True)

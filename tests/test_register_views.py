@@ -14,20 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from portal.db import database, write_session
+from portal.db import database
 from portal.models import Application, AuditEvent, Member, MemberStatus, User, utcnow
 
-from . import membership_fixtures as shared
 from .conftest import link_in
-from .membership_fixtures import HTMX, audit_actions, cease, is_page, is_partial, reading
-
-# The shared fixtures, bound here so that pytest finds them for this module.
-coop, make_member, sign_in, staff = (
-    shared.coop,
-    shared.make_member,
-    shared.sign_in,
-    shared.staff,
-)
+from .factories import HTMX, audit_actions, is_page, is_partial, reading
 
 
 @dataclass(frozen=True)
@@ -94,12 +85,12 @@ def test_the_register_searches_by_name_email_and_number(make_member, staff):
     assert "No members match." in nobody
 
 
-def test_the_register_filters_by_class_and_status(app, make_member, staff):
+def test_the_register_filters_by_class_and_status(app, make_member, staff, cease):
     make_member(name="Ann Artist", classes=("artist",))
     make_member(name="Walt Worker", classes=("worker",))
     both = make_member(name="Bea Both", classes=("artist", "worker"))
     gone = make_member(name="Gus Gone", classes=("artist",))
-    cease(app, gone)
+    cease(gone)
 
     for get in (staff.get, staff.htmx_get):
         artists = get("/staff/members?class=artist").get_data(as_text=True)
@@ -165,10 +156,10 @@ def test_an_unknown_member_is_not_found(staff):
 # --- The CSV -------------------------------------------------------------------------------
 
 
-def test_the_register_downloads_as_a_streamed_csv(app, make_member, download_register):
+def test_the_register_downloads_as_a_streamed_csv(app, make_member, download_register, cease):
     ann = make_member(name="Ann Artist", email="ann@example.org", classes=("artist", "worker"))
     gus = make_member(name="Gus Gone", email="gus@example.org", town="Sligo")
-    cease(app, gus)
+    cease(gus)
     download = download_register()
     rows, response = download.rows, download.response
     assert response.status_code == 200
@@ -280,10 +271,10 @@ def test_a_resignation_withdrawn_by_the_member_cannot_be_confirmed(
 
 
 def test_a_ceased_member_is_anonymised_keeping_the_register_entry(
-    app, make_member, staff, client, download_register
+    app, make_member, staff, client, download_register, cease
 ):
     ann = make_member(name="Ann Artist", email="ann@example.org")
-    cease(app, ann)
+    cease(ann)
     response = staff.post(f"/staff/members/{ann.id}/anonymise")
     assert response.status_code == 303
     member = stored_member(app, ann.id)
@@ -306,12 +297,12 @@ def test_a_ceased_member_is_anonymised_keeping_the_register_entry(
 
 
 def test_an_anonymised_member_leaves_no_pending_email_that_can_bring_the_account_back(
-    app, make_member, staff, sign_in, outbox
+    app, make_member, staff, sign_in, outbox, cease
 ):
     ann = make_member(email="ann@example.org")
     sign_in("ann@example.org").post("/me/profile/email", data={"email": "ann@new.example"})
     link = link_in(next(m for m in outbox() if m.to == "ann@new.example"), "/verify-email/")
-    cease(app, ann)
+    cease(ann)
     assert staff.post(f"/staff/members/{ann.id}/anonymise").status_code == 303
     staff.post(link)  # the old link, opened after anonymising
     with reading(app) as db:
@@ -321,12 +312,10 @@ def test_an_anonymised_member_leaves_no_pending_email_that_can_bring_the_account
 
 
 def test_after_the_retention_period_anonymising_removes_the_address_everywhere(
-    app, make_member, staff
+    app, make_member, staff, cease
 ):
-    ann = make_member(name="Ann Artist")
-    cease(app, ann)
-    with write_session(app) as db:  # ceased long ago: the register need not keep the entry
-        db.get(Member, ann.id).ceased_on = date(2010, 3, 1)
+    ann = make_member(name="Ann Artist", admitted_on=date(2004, 5, 1))
+    cease(ann, on=date(2010, 3, 1))  # long ago: the register need not keep the entry
     assert staff.post(f"/staff/members/{ann.id}/anonymise").status_code == 303
     member = stored_member(app, ann.id)
     assert (member.name, member.address_line1, member.town) == ("Former member no. 1", "", "")
@@ -362,9 +351,9 @@ REGISTER_REQUESTS = [
 
 
 @pytest.mark.parametrize(("method", "path"), REGISTER_REQUESTS)
-def test_a_member_cannot_reach_the_register(app, make_member, sign_in, method, path):
+def test_a_member_cannot_reach_the_register(app, make_member, sign_in, method, path, cease):
     ann = make_member()
-    cease(app, ann)
+    cease(ann)
     client = sign_in(make_member().email)
     url = path.format(id=ann.id)
     response = client.get(url) if method == "GET" else client.post(url)

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from portal.models import Application, ApplicationState, Member
 
-from . import membership_fixtures as shared
-from .membership_fixtures import (
+from .factories import (
     HTMX,
     application_of,
     audit_actions,
@@ -19,16 +18,6 @@ from .membership_fixtures import (
     is_partial,
     mails_to,
     reading,
-)
-
-# The shared fixtures, bound here so that pytest finds them for this module.
-admin, coop, make_applicant, make_member, sign_in, staff = (
-    shared.admin,
-    shared.coop,
-    shared.make_applicant,
-    shared.make_member,
-    shared.sign_in,
-    shared.staff,
 )
 
 
@@ -258,9 +247,10 @@ def test_a_bulk_approval_is_all_or_nothing(app, make_applicant, staff, outbox):
     assert application_of(app, fresh.application_id).state is ApplicationState.SUBMITTED
     assert count(app, Member) == 0
     assert not any(m.subject.startswith("Welcome") for m in outbox())
-    assert "Nothing was approved: This application is rejected" in staff.get(
-        "/staff/applications"
-    ).get_data(as_text=True)
+    assert (
+        "Nothing was approved: This application is not accepted; it cannot be approved."
+        in staff.get("/staff/applications").get_data(as_text=True)
+    )
 
 
 def test_a_bulk_approval_needs_a_selection(staff):

@@ -8,25 +8,20 @@ import io
 import re
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
 
 from portal import charts
-from portal.db import write_session
-from portal.models import LedgerKind, Member, ShareType
-from portal.services import holdings, ledger, share_register
-from portal.views import share_register as share_register_views
+from portal.coop import Clock
+from portal.models import LedgerKind
+from portal.services.shares import holdings, ledger, share_register
+from portal.views.staff import register as share_register_views
 
-from . import membership_fixtures as shared
-from .membership_fixtures import HTMX, MemberRef, cease, is_page, is_partial, reading
+from .factories import HTMX, is_page, is_partial, reading
 
-coop, make_member, sign_in, staff = shared.coop, shared.make_member, shared.sign_in, shared.staff
-
-TZ = "Europe/Dublin"
+DUBLIN = Clock.named("Europe/Dublin")  # the Reverb co-op's zone
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -36,64 +31,23 @@ def at(text: str) -> datetime:
 
 
 @pytest.fixture
-def record(app) -> Callable[..., None]:
-    """Append a ledger row at an instant: ``record(ann, "supporter", 10, "2026-03-01T10:00")``.
-
-    Ledger rows are immutable and stamped by the ledger's clock, so the clock is set for
-    the append: that is how rows get different days.
-    """
-
-    def append(
-        member: MemberRef, code: str, quantity: int, when: str, kind: LedgerKind = LedgerKind.ISSUE
-    ) -> None:
-        with (
-            pytest.MonkeyPatch.context() as clock,
-            app.test_request_context("/"),
-            write_session(app) as db,
-        ):
-            clock.setattr(ledger, "utcnow", lambda: at(when))
-            ledger.append(
-                db,
-                kind=kind,
-                member=db.get(Member, member.id),
-                share_type=db.scalar(select(ShareType).where(ShareType.code == code)),
-                quantity=quantity,
-                currency="EUR",
-                reference="test",
-                actor=None,
-            )
-
-    return append
-
-
-def admitted_on(app, member: MemberRef, day: date) -> None:
-    """Date the member's admission and classes back to ``day`` (fixtures admit them today)."""
-    with app.test_request_context("/"), write_session(app) as db:
-        stored = db.get(Member, member.id)
-        stored.admitted_on = day
-        for membership in stored.class_memberships:
-            membership.admitted_on = day
-
-
-@pytest.fixture
-def holders(app, make_member, record):
+def holders(make_member, make_ledger_row):
     """Three members on the register with shares bought and redeemed over 2026.
 
     Ann (artist): 1 membership share in January; 100 supporter shares in March, 40 redeemed
     on 1 June. Bob (listener): 1 membership share, 25 supporter shares on 1 July in Dublin
-    (30 June, 23:30 UTC). Cy (worker): 1 membership share in May.
+    (30 June, 23:30 UTC). Cy (worker): 1 membership share in May. All joined on 5 January.
     """
-    ann = make_member(name="Ann Artist", classes=("artist",))
-    bob = make_member(name="Bob Listener", classes=("listener",))
-    cy = make_member(name="Cy Worker", classes=("worker",))
-    for person in (ann, bob, cy):
-        admitted_on(app, person, date(2026, 1, 5))
-    record(ann, "membership", 1, "2026-01-15T10:00")
-    record(ann, "supporter", 100, "2026-03-02T12:00")
-    record(ann, "supporter", 40, "2026-06-01T09:00", LedgerKind.REDEEM)
-    record(bob, "membership", 1, "2026-02-10T10:00")
-    record(bob, "supporter", 25, "2026-06-30T23:30")
-    record(cy, "membership", 1, "2026-05-20T10:00")
+    joined = date(2026, 1, 5)
+    ann = make_member(name="Ann Artist", classes=("artist",), admitted_on=joined)
+    bob = make_member(name="Bob Listener", classes=("listener",), admitted_on=joined)
+    cy = make_member(name="Cy Worker", classes=("worker",), admitted_on=joined)
+    make_ledger_row(ann, "membership", 1, at("2026-01-15T10:00"))
+    make_ledger_row(ann, "supporter", 100, at("2026-03-02T12:00"))
+    make_ledger_row(ann, "supporter", 40, at("2026-06-01T09:00"), LedgerKind.REDEEM)
+    make_ledger_row(bob, "membership", 1, at("2026-02-10T10:00"))
+    make_ledger_row(bob, "supporter", 25, at("2026-06-30T23:30"))
+    make_ledger_row(cy, "membership", 1, at("2026-05-20T10:00"))
     return ann, bob, cy
 
 
@@ -101,7 +55,7 @@ def the_register(app, as_of: date, type_code: str = "", class_code: str = ""):
     """The register as the service computes it."""
     with app.test_request_context("/"), reading(app) as db:
         flt = share_register.register_filter(
-            db, as_of=as_of.isoformat(), type_code=type_code, class_code=class_code, tz=TZ
+            db, as_of=as_of.isoformat(), type_code=type_code, class_code=class_code
         )
         return share_register.register(db, flt)
 
@@ -153,10 +107,12 @@ def test_the_register_filters_by_member_class_on_that_day(app, holders):
     assert held(artists) == [("Ann Artist", "membership", 1)]
 
 
-def test_a_member_who_has_ceased_leaves_the_class_but_stays_on_an_earlier_register(app, holders):
+def test_a_member_who_has_ceased_leaves_the_class_but_stays_on_an_earlier_register(
+    app, holders, cease
+):
     ann = holders[0]
-    cease(app, ann)  # ends her classes today and cancels her membership share
-    today = share_register.today(TZ)
+    cease(ann)  # ends her classes today and cancels her membership share
+    today = DUBLIN.today()
     assert ("Ann Artist", "supporter", 60) in held(the_register(app, today))
     assert ("Ann Artist", "membership", 1) not in held(the_register(app, today))
     assert "Ann Artist" not in [r.name for r in the_register(app, today, class_code="artist").rows]
@@ -180,7 +136,7 @@ def test_totals_are_the_sum_of_the_rows_and_the_ledger_checks_out(app, holders):
     assert register.holders == 3
     with app.test_request_context("/"), reading(app) as db:
         assert ledger.check_register(db).ok
-        end = ledger.end_of_day(date(2026, 7, 1), TZ)
+        end = DUBLIN.end_of_day(date(2026, 7, 1))
         assert sum(ledger.holdings(db, as_of=end).values()) == register.shares
 
 
@@ -196,9 +152,9 @@ def test_the_filter_refuses_a_malformed_date_a_future_one_and_unknown_codes(app,
             ({"class_code": "alien"}, "class"),
         ):
             with pytest.raises(InvalidInput) as refused:
-                share_register.register_filter(db, tz=TZ, **given)
+                share_register.register_filter(db, **given)
             assert refused.value.field == field
-        assert share_register.register_filter(db, tz=TZ).as_of == share_register.today(TZ)
+        assert share_register.register_filter(db).as_of == DUBLIN.today()
 
 
 # --- Capital over time and the chart geometry ---------------------------------------------------
@@ -206,7 +162,7 @@ def test_the_filter_refuses_a_malformed_date_a_future_one_and_unknown_codes(app,
 
 def history(app, as_of: date, **filters) -> share_register.CapitalHistory:
     with app.test_request_context("/"), reading(app) as db:
-        flt = share_register.register_filter(db, as_of=as_of.isoformat(), tz=TZ, **filters)
+        flt = share_register.register_filter(db, as_of=as_of.isoformat(), **filters)
         return share_register.capital_history(db, flt)
 
 
@@ -243,10 +199,10 @@ def test_the_chart_follows_the_filters(app, holders):
 def test_a_members_holding_history_is_theirs_alone(app, holders):
     ann = holders[0]
     with app.test_request_context("/"), reading(app) as db:
-        series = holdings.holding_history(db, db.get(Member, ann.id), tz=TZ)
+        series = holdings.holding_history(db, ann.load(db))
     assert series.points[0] == (date(2026, 1, 31), 100)
     assert series.points[2] == (date(2026, 3, 31), 10_100)
-    assert series.points[-1] == (share_register.today(TZ), 6_100)
+    assert series.points[-1] == (DUBLIN.today(), 6_100)
 
 
 def test_round_value_ticks_cover_the_largest_value():
@@ -319,7 +275,7 @@ def test_staff_see_the_register_with_totals_and_a_chart(staff, holders):
 
 def test_the_date_defaults_to_today_in_the_coops_zone(staff, holders):
     page = staff.get("/staff/register").get_data(as_text=True)
-    today = share_register.today(TZ)
+    today = DUBLIN.today()
     assert f'value="{today.isoformat()}"' in page
     assert f"As of the end of {today.strftime('%-d %B %Y')}" in page
 
@@ -425,10 +381,9 @@ def test_the_csv_is_streamed_with_the_pages_filters(download, holders):
     ]
 
 
-def test_the_csv_defuses_a_name_a_spreadsheet_would_run(app, download, holders):
-    with app.test_request_context("/"), write_session(app) as db:
-        db.get(Member, holders[0].id).name = '=HYPERLINK("https://evil.example")'
-    _response, _streamed, rows = download("/staff/register.csv?as_of=2026-07-01")
+def test_the_csv_defuses_a_name_a_spreadsheet_would_run(download, make_member):
+    make_member(name='=HYPERLINK("https://evil.example")', shares={"supporter": 5})
+    _response, _streamed, rows = download("/staff/register.csv")
     names = {r[1] for r in rows[1:]}
     assert '\'=HYPERLINK("https://evil.example")' in names
     assert not any(name.startswith(("=", "+", "-", "@")) for name in names)
@@ -461,10 +416,10 @@ def test_without_weasyprint_the_pdf_answers_503_and_the_csv_still_works(download
 
 
 @pytest.mark.pdf
-def test_a_long_register_runs_over_pages_with_numbers(app, staff, make_member, record):
+def test_a_long_register_runs_over_pages_with_numbers(app, staff, make_member, make_ledger_row):
     people = [make_member(name=f"Holder {n:03d}", classes=("listener",)) for n in range(70)]
     for person in people:
-        record(person, "supporter", 5, "2026-03-02T12:00")
+        make_ledger_row(person, "supporter", 5, at("2026-03-02T12:00"))
     response = staff.get("/staff/register.pdf?as_of=2026-07-15")
     reader = PdfReader(io.BytesIO(response.data))
     assert len(reader.pages) > 1
@@ -500,7 +455,7 @@ def test_a_member_sees_their_capital_over_time(sign_in, holders):
     assert "Your capital over time" in page
     svg = chart_svg(page, "holding-chart")
     points = svg.find(f".//{SVG}polyline").get("points").split()
-    today = share_register.today(TZ)
+    today = DUBLIN.today()
     assert len(points) == (today.year - 2026) * 12 + today.month  # January to this month
     assert page.index("Your capital over time") > page.index('id="holdings-heading"')
 
@@ -512,11 +467,10 @@ def test_a_member_without_shares_sees_no_chart(make_member, sign_in, coop):
 
 
 def test_the_register_lists_a_member_once_among_holders_even_in_two_classes(
-    app, make_member, record
+    app, make_member, make_ledger_row
 ):
-    eve = make_member(name="Eve Both", classes=("artist", "worker"))
-    admitted_on(app, eve, date(2026, 1, 5))
-    record(eve, "supporter", 10, "2026-03-02T12:00")
+    eve = make_member(name="Eve Both", classes=("artist", "worker"), admitted_on=date(2026, 1, 5))
+    make_ledger_row(eve, "supporter", 10, at("2026-03-02T12:00"))
     register = the_register(app, date(2026, 7, 1))
     assert register.holders == 1
     assert register.rows[0].classes == "Artist*, Worker"
