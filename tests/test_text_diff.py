@@ -10,7 +10,7 @@ from flask import Flask, render_template
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.services.document_diff import (
+from portal.text_diff import (
     BlockKind,
     DiffBlock,
     Segment,
@@ -21,7 +21,7 @@ from portal.services.document_diff import (
     paragraphs,
 )
 
-SEED_DOCUMENTS = Path(__file__).parents[2] / "portal" / "seed_documents"
+SEED_DOCUMENTS = Path(__file__).parents[1] / "portal" / "seed_documents"
 
 EQUAL, DELETED, INSERTED = SegmentKind.EQUAL, SegmentKind.DELETED, SegmentKind.INSERTED
 UNCHANGED, ADDED, REMOVED, CHANGED, SKIPPED = (

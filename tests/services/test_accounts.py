@@ -10,15 +10,15 @@ from sqlalchemy import select
 from portal import tokens
 from portal.errors import InvalidInput, InvalidState
 from portal.models import AuditEvent, LoginFailure, PasswordResetToken, Role, utcnow
-from portal.services import accounts
+from portal.services.accounts import users
 
 from ..conftest import PASSWORD
 
-RULES = accounts.AccountRules()
+RULES = users.AccountRules()
 
 
 def make(db, email="a@example.org", **kwargs):
-    user = accounts.create_user(
+    user = users.create_user(
         db, name="Alex Example", email=email, password=PASSWORD, verified=True, **kwargs
     )
     db.flush()
@@ -51,8 +51,8 @@ def test_authenticate_throttles_after_ten_failures_until_the_oldest_ages_out(db)
     for minutes_ago in range(10, 0, -1):
         db.add(LoginFailure(email="a@example.org", at=now - timedelta(minutes=minutes_ago)))
     db.flush()
-    with pytest.raises(accounts.LoginThrottled) as caught:
-        accounts.authenticate(db, email="a@example.org", password=PASSWORD, rules=RULES)
+    with pytest.raises(users.LoginThrottled) as caught:
+        users.authenticate(db, email="a@example.org", password=PASSWORD, rules=RULES)
     # The oldest failure in the window was 10 minutes ago: retry once it is 15 old.
     expected = now - timedelta(minutes=10) + timedelta(minutes=15)
     assert abs(caught.value.retry_at - expected) < timedelta(seconds=2)
@@ -60,18 +60,18 @@ def test_authenticate_throttles_after_ten_failures_until_the_oldest_ages_out(db)
 
 def test_a_success_clears_the_failures(db):
     make(db)
-    with pytest.raises(accounts.InvalidCredentials):
-        accounts.authenticate(db, email="a@example.org", password="wrong-password", rules=RULES)
+    with pytest.raises(users.InvalidCredentials):
+        users.authenticate(db, email="a@example.org", password="wrong-password", rules=RULES)
     assert db.scalar(select(LoginFailure)) is not None
-    accounts.authenticate(db, email="a@example.org", password=PASSWORD, rules=RULES)
+    users.authenticate(db, email="a@example.org", password=PASSWORD, rules=RULES)
     assert db.scalar(select(LoginFailure)) is None
 
 
 def test_a_disabled_account_cannot_sign_in(db):
     user = make(db)
     user.disabled_at = utcnow()
-    with pytest.raises(accounts.InvalidCredentials):
-        accounts.authenticate(db, email="a@example.org", password=PASSWORD, rules=RULES)
+    with pytest.raises(users.InvalidCredentials):
+        users.authenticate(db, email="a@example.org", password=PASSWORD, rules=RULES)
 
 
 def test_a_verification_token_for_an_old_address_is_refused(db):
@@ -79,26 +79,26 @@ def test_a_verification_token_for_an_old_address_is_refused(db):
     token = tokens.sign("verify-email", {"uid": user.id, "email": "old@example.org"})
     user.email = "new@example.org"
     with pytest.raises(InvalidInput):
-        accounts.verify_email(db, token, max_age=timedelta(hours=1))
+        users.verify_email(db, token, max_age=timedelta(hours=1))
 
 
 def test_a_reset_uses_up_every_outstanding_link_and_ends_sessions(db):
     user = make(db)
-    accounts.request_password_reset(db, email="a@example.org", rules=RULES)
-    accounts.request_password_reset(db, email="a@example.org", rules=RULES)
+    users.request_password_reset(db, email="a@example.org", rules=RULES)
+    users.request_password_reset(db, email="a@example.org", rules=RULES)
     first, second = db.scalars(select(PasswordResetToken)).all()
     token = "known-token"
     first.token_hash = tokens.digest(token)
     version = user.session_version
-    accounts.reset_password(db, token=token, new="meadow-cobalt-ferry-52", rules=RULES)
+    users.reset_password(db, token=token, new="meadow-cobalt-ferry-52", rules=RULES)
     assert first.used_at is not None and second.used_at is not None
     assert user.session_version == version + 1
     with pytest.raises(InvalidInput):
-        accounts.reset_password(db, token=token, new="another-cobalt-ferry-53", rules=RULES)
+        users.reset_password(db, token=token, new="another-cobalt-ferry-53", rules=RULES)
 
 
 def test_ending_other_sessions_bumps_the_version(db):
     user = make(db)
     before = user.get_id()
-    accounts.end_other_sessions(db, user)
+    users.end_other_sessions(db, user)
     assert user.get_id() != before

@@ -10,57 +10,45 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from portal.errors import InvalidInput, InvalidState
-from portal.models import DocumentCategory, Role, Visibility
-from portal.services import accounts, documents
-
-from ..share_fixtures import add_member
+from portal.models import DocumentCategory, Visibility, utcnow
+from portal.services.documents import library, publishing
+from portal.services.membership import leaving
+from portal.services.register import members
 
 TODAY = date(2026, 11, 29)
 ON_POSTGRES = bool(os.environ.get("DATABASE_URL"))
 
 
-def person(db, email, role=Role.MEMBER):
-    return accounts.create_user(
-        db,
-        name=email.split("@")[0].title(),
-        email=email,
-        password="correct-horse-battery-staple-42",
-        role=role,
-        verified=True,
-    )
-
-
 @pytest.fixture
-def people(db, coop):
-    staff = person(db, "staff@example.org", Role.STAFF)
-    member = person(db, "member@example.org")
-    add_member(db, 1, "Member", user=member)
-    applicant = person(db, "applicant@example.org")  # signed up, not a member
+def people(make_user, make_member):
+    """Staff, a member, and an applicant (signed up, not a member)."""
+    staff = make_user(email="staff@example.org", role="staff")
+    member = make_user(email="member@example.org")
+    make_member(email=member.email)
+    applicant = make_user(email="applicant@example.org")
     return staff, member, applicant
 
 
-def add(db, staff, title, visibility, category="policies", versions=((date(2026, 1, 1), "v1"),)):
-    document = documents.create_document(
-        db,
-        title=title,
-        category=category,
-        visibility=visibility,
-        summary="",
-        approved_by="",
-        actor=staff,
-    )
-    for effective_on, body in versions:
-        documents.publish_markdown(
-            db, document, body=body, effective_on=effective_on, change_note="c", actor=staff
+@pytest.fixture
+def add(make_document, people):
+    """``add(title, visibility, versions=[(effective_on, text)])``: a document staff publish."""
+
+    def publish(title, visibility, category="policies", versions=((date(2026, 1, 1), "v1"),)):
+        return make_document(
+            title,
+            visibility=visibility,
+            category=category,
+            versions=[(day, body, "c") for day, body in versions],
+            author=people[0].email,
         )
-    return document
+
+    return publish
 
 
 @pytest.fixture
-def shelf(db, people):
-    staff = people[0]
+def shelf(add):
     return {
-        v: add(db, staff, f"A {v} paper", v, versions=((date(2026, 1, 1), f"text for {v}"),))
+        v: add(f"A {v} paper", v, versions=[(date(2026, 1, 1), f"text for {v}")])
         for v in ("public", "members", "staff")
     }
 
@@ -72,41 +60,36 @@ def titles(entries):
 def test_each_reader_sees_only_what_they_may(db, people, shelf):
     staff, member, applicant = people
     everyone = {"A public paper"}
-    assert titles(documents.library(db, None, today=TODAY)) == everyone
-    assert titles(documents.library(db, applicant, today=TODAY)) == everyone
-    assert titles(documents.library(db, member, today=TODAY)) == everyone | {"A members paper"}
-    assert len(documents.library(db, staff, today=TODAY)) == 3
+    assert titles(library.search(db, None, today=TODAY)) == everyone
+    assert titles(library.search(db, applicant, today=TODAY)) == everyone
+    assert titles(library.search(db, member, today=TODAY)) == everyone | {"A members paper"}
+    assert len(library.search(db, staff, today=TODAY)) == 3
 
 
 def test_search_never_finds_what_the_reader_may_not_see(db, people, shelf):
     _, member, _ = people
-    assert titles(documents.library(db, member, today=TODAY, query="text for staff")) == set()
-    assert titles(documents.library(db, member, today=TODAY, query="text for members")) == {
+    assert titles(library.search(db, member, today=TODAY, query="text for staff")) == set()
+    assert titles(library.search(db, member, today=TODAY, query="text for members")) == {
         "A members paper"
     }
-    assert documents.document_for(db, shelf["staff"].slug, member) is None
-    assert documents.document_for(db, shelf["members"].slug, None) is None
+    assert library.document_for(db, shelf["staff"].slug, member) is None
+    assert library.document_for(db, shelf["members"].slug, None) is None
 
 
 def test_search_treats_wildcards_as_text(db, people, shelf):
-    assert documents.library(db, people[0], today=TODAY, query="%") == []
-    assert documents.library(db, people[0], today=TODAY, query="_") == []
+    assert library.search(db, people[0], today=TODAY, query="%") == []
+    assert library.search(db, people[0], today=TODAY, query="_") == []
 
 
 def test_a_ceased_member_reads_as_the_public(db, people, shelf):
-    from portal.services import members
-
     staff, member, _ = people
     record = members.member_for_user(db, member)
-    members.cease_member(db, record, actor=staff, note="Left")
-    assert titles(documents.library(db, member, today=TODAY)) == {"A public paper"}
+    leaving.cease_member(db, record, actor=staff, note="Left")
+    assert titles(library.search(db, member, today=TODAY)) == {"A public paper"}
 
 
-def test_the_current_version_is_the_newest_in_effect(db, people):
-    staff = people[0]
+def test_the_current_version_is_the_newest_in_effect(db, add):
     document = add(
-        db,
-        staff,
         "Rules",
         "public",
         category="rules",
@@ -116,35 +99,35 @@ def test_the_current_version_is_the_newest_in_effect(db, people):
             (TODAY + timedelta(days=30), "three, not yet"),
         ),
     )
-    assert documents.current_version(document, TODAY).body == "two"
-    assert documents.upcoming_version(document, TODAY).body == "three, not yet"
-    assert documents.current_version(document, TODAY + timedelta(days=30)).body == "three, not yet"
-    assert documents.current_version(document, date(2023, 12, 31)) is None
+    assert library.current_version(document, TODAY).body == "two"
+    assert library.upcoming_version(document, TODAY).body == "three, not yet"
+    assert library.current_version(document, TODAY + timedelta(days=30)).body == "three, not yet"
+    assert library.current_version(document, date(2023, 12, 31)) is None
 
 
-def test_a_version_published_later_with_an_earlier_date_still_counts_by_date(db, people):
+def test_a_version_published_later_with_an_earlier_date_still_counts_by_date(db, people, add):
     staff = people[0]
-    document = add(db, staff, "Policy", "public", versions=((date(2026, 5, 1), "may"),))
-    documents.publish_markdown(
+    document = add("Policy", "public", versions=((date(2026, 5, 1), "may"),))
+    publishing.publish_markdown(
         db, document, body="march", effective_on=date(2026, 3, 1), change_note="c", actor=staff
     )
-    assert documents.current_version(document, TODAY).body == "may"
+    assert library.current_version(document, TODAY).body == "may"
 
 
 @pytest.mark.parametrize(
     "statement", ["UPDATE document_versions SET body = 'x'", "DELETE FROM document_versions"]
 )
-def test_a_published_version_cannot_be_changed_at_the_database(db, people, statement):
-    add(db, people[0], "Fixed", "public")
+def test_a_published_version_cannot_be_changed_at_the_database(db, people, statement, add):
+    add("Fixed", "public")
     savepoint = db.begin_nested()
     with pytest.raises(DatabaseError, match="cannot be changed or deleted"):
         db.execute(text(statement))
     savepoint.rollback()
 
 
-def test_publishing_needs_a_date_a_note_and_text(db, people):
+def test_publishing_needs_a_date_a_note_and_text(db, people, add):
     staff = people[0]
-    document = add(db, staff, "Notes", "public", versions=())
+    document = add("Notes", "public", versions=())
     for kwargs, message in (
         ({"effective_on": None}, "takes effect"),
         ({"change_note": " "}, "what changed"),
@@ -152,54 +135,49 @@ def test_publishing_needs_a_date_a_note_and_text(db, people):
     ):
         values = {"body": "x", "effective_on": TODAY, "change_note": "n", **kwargs}
         with pytest.raises(InvalidInput, match=message):
-            documents.publish_markdown(db, document, actor=staff, **values)
+            publishing.publish_markdown(db, document, actor=staff, **values)
     assert document.versions == []
 
 
-def test_titles_become_unique_slugs(db, people):
-    staff = people[0]
-    document = add(db, staff, "Standing Orders (2026) – Général", "members")
+def test_titles_become_unique_slugs(db, add):
+    document = add("Standing Orders (2026) – Général", "members")
     assert document.slug == "standing-orders-2026-general"
     with pytest.raises(InvalidInput, match="exists already"):
-        add(db, staff, "Standing orders (2026) – général", "members")
+        add("Standing orders (2026) – général", "members")
 
 
 def test_an_archived_document_leaves_the_library_but_keeps_its_link(db, people, shelf):
     staff, member, _ = people
-    documents.archive_document(db, shelf["members"], actor=staff)
-    assert "A members paper" not in titles(documents.library(db, member, today=TODAY))
-    assert documents.document_for(db, shelf["members"].slug, member) is not None
+    publishing.archive_document(db, shelf["members"], actor=staff)
+    assert "A members paper" not in titles(library.search(db, member, today=TODAY))
+    assert library.document_for(db, shelf["members"].slug, member) is not None
     with pytest.raises(InvalidState):
-        documents.publish_markdown(
+        publishing.publish_markdown(
             db, shelf["members"], body="x", effective_on=TODAY, change_note="n", actor=staff
         )
 
 
-def test_one_rulebook_at_a_time_and_it_must_be_public_rules(db, people):
+def test_one_rulebook_at_a_time_and_it_must_be_public_rules(db, people, add):
     staff = people[0]
-    first = add(db, staff, "Rules 1", "public", category="rules")
-    second = add(db, staff, "Rules 2", "public", category="rules")
-    documents.mark_rulebook(db, first, actor=staff)
-    documents.mark_rulebook(db, second, actor=staff)
+    first = add("Rules 1", "public", category="rules")
+    second = add("Rules 2", "public", category="rules")
+    publishing.mark_rulebook(db, first, actor=staff)
+    publishing.mark_rulebook(db, second, actor=staff)
     assert not first.is_rulebook and second.is_rulebook
-    assert documents.current_rulebook(db, TODAY)[0] is second
+    assert library.current_rulebook(db, TODAY)[0] is second
     with pytest.raises(InvalidInput, match="public"):
-        documents.mark_rulebook(
-            db, add(db, staff, "Secret rules", "staff", category="rules"), actor=staff
-        )
+        publishing.mark_rulebook(db, add("Secret rules", "staff", category="rules"), actor=staff)
     with pytest.raises(InvalidInput, match="Rules"):
-        documents.mark_rulebook(db, add(db, staff, "A policy", "public"), actor=staff)
+        publishing.mark_rulebook(db, add("A policy", "public"), actor=staff)
 
 
 def test_new_since_lists_only_readable_versions_after_the_time(db, people, shelf):
-    from portal.models import utcnow
-
     member = people[1]
-    assert {d.title for d, _ in documents.new_since(db, member, None)} == {
+    assert {d.title for d, _ in library.new_since(db, member, None)} == {
         "A public paper",
         "A members paper",
     }
-    assert documents.new_since(db, member, utcnow()) == []
+    assert library.new_since(db, member, utcnow()) == []
 
 
 def test_visibility_enum_covers_the_three_audiences():

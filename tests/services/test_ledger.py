@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -14,31 +13,16 @@ from sqlalchemy.exc import DatabaseError
 
 from portal.db import database
 from portal.errors import InvalidInput
-from portal.models import LedgerEntry, LedgerKind, Member, MemberStatus, ShareType
-from portal.presets import RESONATE
-from portal.services import ledger, settings
+from portal.models import LedgerEntry, LedgerKind, ShareType
+from portal.services.shares import ledger
 
 ON_POSTGRES = bool(os.environ.get("DATABASE_URL"))
 
 
 @pytest.fixture
-def register(db, app):
+def register(db, make_member):
     """The preset's share types and two members to hold shares."""
-    settings.apply_preset(db, RESONATE, app.config)
-    people = []
-    for n in (1, 2):
-        member = Member(
-            number=n,
-            name=f"Holder {n}",
-            address_line1="1 Quay",
-            town="Cork",
-            country="Ireland",
-            status=MemberStatus.ACTIVE,
-            admitted_on=date(2026, 1, n),
-        )
-        db.add(member)
-        people.append(member)
-    db.flush()
+    people = [make_member(name=f"Holder {n}").load(db) for n in (1, 2)]
     types = {t.code: t for t in db.scalars(select(ShareType))}
     return people, types
 

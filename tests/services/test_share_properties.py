@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
@@ -11,10 +12,13 @@ from sqlalchemy import select
 
 from portal.errors import PortalError
 from portal.models import Certificate, CertificateState, OrderState, ShareOrder
-from portal.services import ledger, members, shares, withdrawals
-from portal.services.payments import Payment
+from portal.services.membership import leaving
+from portal.services.shares import ledger, orders, withdrawals
+from portal.services.shares.payments import Payment
+from portal.services.shares.share_types import find_type
 
-from ..share_fixtures import add_member, pay, render, share_type
+from ..factories import fake_certificate
+from .test_shares import SECOND_MEMBERSHIP_SHARE
 
 CAP_MINOR = 10_000  # €100 per member, low enough for sequences to reach it
 
@@ -32,11 +36,11 @@ STEPS = st.lists(
 )
 
 
-def step(db, coop, staff, people, action):
+def step(db, staff, pay, people, action):
     """Run one action through the services; a refusal is a PortalError and changes nothing."""
     kind, who = action[0], people[action[1]]
     if kind == "buy":
-        shares.place_order(db, who, share_type(db, action[2]), action[3], actor=None, settings=coop)
+        orders.place_order(db, who, find_type(db, action[2]), action[3], actor=None)
     elif kind == "pay":
         order = db.scalar(
             select(ShareOrder)
@@ -47,16 +51,10 @@ def step(db, coop, staff, people, action):
             .order_by(ShareOrder.id)
         )
         if order is not None:
-            pay(db, order, coop, staff, reference=f"B-{order.id}")
+            pay(order)
     elif kind == "withdraw":
         withdrawal = withdrawals.request_withdrawal(
-            db,
-            who,
-            share_type(db, "supporter"),
-            action[3],
-            reason="",
-            actor=staff,
-            settings=coop,
+            db, who, find_type(db, "supporter"), action[3], reason="", actor=staff
         )
         withdrawals.approve_withdrawal(db, withdrawal, decision_reference="B", actor=staff)
         withdrawals.record_repayment(
@@ -64,15 +62,14 @@ def step(db, coop, staff, people, action):
             withdrawal,
             Payment(withdrawal.amount_minor, date(2026, 11, 20), "bank_transfer", "OUT"),
             actor=staff,
-            settings=coop,
-            render=render,
+            render=fake_certificate,
         )
     else:
-        members.cease_member(db, who, actor=staff, note="Ceased")
+        leaving.cease_member(db, who, actor=staff, note="Ceased")
 
 
-def assert_lawful(db, coop, people):
-    membership = share_type(db, "membership")
+def assert_lawful(db, people):
+    membership = find_type(db, "membership")
     for member in people:
         assert ledger.capital(db, member) <= CAP_MINOR
         assert 0 <= ledger.holding(db, member, membership) <= membership.max_quantity
@@ -87,6 +84,7 @@ def assert_lawful(db, coop, people):
     assert on_certificates == held  # the valid certificates describe the holdings exactly
 
 
+@pytest.mark.xfail(strict=True, reason=SECOND_MEMBERSHIP_SHARE)
 @hyp_settings(
     max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -103,20 +101,23 @@ def assert_lawful(db, coop, people):
         ("cease", 0, "", 0),
     ]
 )
-def test_any_sequence_keeps_holdings_lawful_and_the_chain_whole(db, coop, staff, actions):
+def test_any_sequence_keeps_holdings_lawful_and_the_chain_whole(
+    db, coop, reviewer, make_member, pay, actions
+):
     savepoint = db.begin_nested()
     try:
         coop.max_holding_minor = CAP_MINOR
-        people = [add_member(db, 100 + n, f"Holder {n}") for n in (0, 1)]
+        # Admitted with their membership share ordered, as the co-op admits members.
+        people = [make_member(name=f"Holder {n}").load(db) for n in (0, 1)]
         for action in actions:
             inner = db.begin_nested()
             try:
-                step(db, coop, staff, people, action)
+                step(db, reviewer, pay, people, action)
             except PortalError:
                 inner.rollback()  # a refused action leaves nothing behind
             else:
                 inner.commit()
-            assert_lawful(db, coop, people)
+            assert_lawful(db, people)
         assert ledger.check_register(db).ok
     finally:
         savepoint.rollback()

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 import pytest
 from sqlalchemy import func, select
 
-from portal.errors import InvalidInput, InvalidState
-from portal.models import (
-    Certificate,
-    LedgerEntry,
-    OrderState,
-)
-from portal.services import ledger, shares
+from portal.errors import InvalidInput, InvalidState, PortalError
+from portal.models import Certificate, CertificateState, LedgerEntry, LedgerKind, OrderState
+from portal.services.membership import leaving
+from portal.services.shares import holdings, ledger, orders
+from portal.services.shares.share_types import find_type
 
-from ..share_fixtures import pay, share_type
+# An app bug found by these tests, for the lead to fix (then drop the xfail marks).
+SECOND_MEMBERSHIP_SHARE = (
+    "lead: orders.check_order compares max_quantity with the shares held but not with those "
+    "already on order, and payments.settle_order does not check it again; so a member admitted "
+    "with the membership share on order (max 1) can order a second and pay both, holding 2"
+)
+
+
+@pytest.fixture
+def member(db, make_member):
+    """An artist member whose membership share is ordered (at admission) but not paid."""
+    return make_member(name="Holder").load(db)
+
+
+def order(db, member, code, quantity):
+    return orders.place_order(db, member, find_type(db, code), quantity, actor=None)
 
 
 @pytest.mark.parametrize(
@@ -23,101 +38,88 @@ from ..share_fixtures import pay, share_type
         (12, "multiples of 5"),
     ],
 )
-def test_supporter_shares_come_in_fives(db, coop, member, quantity, problem):
+def test_supporter_shares_come_in_fives(db, member, quantity, problem):
     with pytest.raises(InvalidInput, match=problem):
-        shares.place_order(
-            db, member, share_type(db, "supporter"), quantity, actor=None, settings=coop
-        )
+        order(db, member, "supporter", quantity)
 
 
 def test_the_holding_cap_is_enforced_by_the_service(db, coop, member):
-    coop.max_holding_minor = 5000  # €50
-    shares.place_order(db, member, share_type(db, "supporter"), 25, actor=None, settings=coop)
+    coop.max_holding_minor = 5000  # €50, of which €1 is the membership share ordered
+    order(db, member, "supporter", 25)
     with pytest.raises(InvalidInput, match="limit per member"):
-        shares.place_order(db, member, share_type(db, "supporter"), 30, actor=None, settings=coop)
+        order(db, member, "supporter", 25)
 
 
-def test_only_one_membership_share(db, coop, member, staff):
-    order = shares.place_order(
-        db, member, share_type(db, "membership"), 1, actor=None, settings=coop
-    )
-    pay(db, order, coop, staff)
+def test_only_one_membership_share(db, member, pay):
+    (waiting,) = holdings.summary(db, member).orders  # ordered when the member was admitted
+    assert waiting.share_type.code == "membership"
+    pay(waiting)
     with pytest.raises(InvalidInput, match="at most 1"):
-        shares.place_order(db, member, share_type(db, "membership"), 1, actor=None, settings=coop)
+        order(db, member, "membership", 1)
 
 
-def test_a_payment_issues_shares_and_a_numbered_certificate(db, coop, member, staff):
-    order = shares.place_order(
-        db, member, share_type(db, "supporter"), 25, actor=None, settings=coop
-    )
-    assert order.payment_reference.startswith("RVB-")
-    certificate = pay(db, order, coop, staff)
-    assert order.state is OrderState.ISSUED
+@pytest.mark.xfail(strict=True, reason=SECOND_MEMBERSHIP_SHARE)
+def test_a_member_admitted_with_the_membership_share_on_order_cannot_hold_two(db, member, pay):
+    with suppress(InvalidInput):  # refused when ordered: the rule kept
+        order(db, member, "membership", 1)  # a second: one is on order since admission
+    for waiting in holdings.summary(db, member).orders:
+        with suppress(PortalError):  # refused when paid: the rule kept too
+            pay(waiting)
+    assert ledger.holding(db, member, find_type(db, "membership")) == 1
+
+
+def test_a_payment_issues_shares_and_a_numbered_certificate(db, member, pay):
+    placed = order(db, member, "supporter", 25)
+    assert placed.payment_reference.startswith("RVB-")
+    certificate = pay(placed)
+    assert placed.state is OrderState.ISSUED
     assert certificate.number == 1 and certificate.quantity == 25
     assert len(certificate.code) >= 32
-    assert certificate.pdf.startswith(b"certificate 1")
-    assert ledger.holding(db, member, share_type(db, "supporter")) == 25
+    assert certificate.pdf == b"%PDF-1.7 certificate 1"
+    assert ledger.holding(db, member, find_type(db, "supporter")) == 25
 
 
-def test_recording_the_same_payment_twice_issues_once(db, coop, member, staff):
-    order = shares.place_order(
-        db, member, share_type(db, "supporter"), 10, actor=None, settings=coop
-    )
-    first = pay(db, order, coop, staff)
-    again = pay(db, order, coop, staff)
+def test_recording_the_same_payment_twice_issues_once(db, member, pay):
+    placed = order(db, member, "supporter", 10)
+    first = pay(placed)
+    again = pay(placed)
     assert again.id == first.id
     assert db.scalar(select(func.count()).select_from(LedgerEntry)) == 1
     assert db.scalar(select(func.count()).select_from(Certificate)) == 1
     with pytest.raises(InvalidState, match="already paid"):
-        pay(db, order, coop, staff, reference="ANOTHER-TRANSFER")
+        pay(placed, reference="ANOTHER-TRANSFER")
 
 
-def test_a_mismatched_amount_is_refused_with_the_difference(db, coop, member, staff):
-    order = shares.place_order(
-        db, member, share_type(db, "supporter"), 10, actor=None, settings=coop
-    )
+def test_a_mismatched_amount_is_refused_with_the_difference(db, member, pay):
+    placed = order(db, member, "supporter", 10)
     with pytest.raises(InvalidInput, match=r"2\.50 less"):
-        pay(db, order, coop, staff, amount=order.amount_minor - 250)
-    assert order.state is OrderState.PENDING_PAYMENT
+        pay(placed, amount=placed.amount_minor - 250)
+    assert placed.state is OrderState.PENDING_PAYMENT
 
 
-def test_certificate_numbers_follow_each_other(db, coop, member, staff):
-    numbers = []
-    for _ in range(3):
-        order = shares.place_order(
-            db, member, share_type(db, "supporter"), 5, actor=None, settings=coop
-        )
-        numbers.append(pay(db, order, coop, staff).number)
+def test_certificate_numbers_follow_each_other(db, member, pay):
+    numbers = [pay(order(db, member, "supporter", 5)).number for _ in range(3)]
     assert numbers == [1, 2, 3]
 
 
-def test_an_unpaid_order_can_be_cancelled_but_not_a_paid_one(db, coop, member, staff):
-    order = shares.place_order(
-        db, member, share_type(db, "supporter"), 5, actor=None, settings=coop
-    )
-    shares.cancel_order(db, order, actor=staff)
-    assert order.state is OrderState.CANCELLED
-    with pytest.raises(InvalidState):
-        pay(db, order, coop, staff)
+def test_an_unpaid_order_can_be_cancelled_but_not_a_paid_one(db, member, reviewer, pay):
+    placed = order(db, member, "supporter", 5)
+    orders.cancel_order(db, placed, actor=reviewer)
+    assert placed.state is OrderState.CANCELLED
+    with pytest.raises(InvalidState, match=r"This order is cancelled; it cannot be paid\."):
+        pay(placed)
+    paid = order(db, member, "supporter", 5)
+    pay(paid)
+    with pytest.raises(InvalidState, match=r"This order is issued; it cannot be cancelled\."):
+        orders.cancel_order(db, paid, actor=reviewer)
 
 
-def test_ceasing_cancels_the_membership_share_without_repayment(db, coop, member, staff):
-    from portal.models import CertificateState, LedgerKind
-    from portal.services import members
-
-    membership = share_type(db, "membership")
-    certificate = pay(
-        db, shares.place_order(db, member, membership, 1, actor=None, settings=coop), coop, staff
-    )
-    supporter = pay(
-        db,
-        shares.place_order(db, member, share_type(db, "supporter"), 5, actor=None, settings=coop),
-        coop,
-        staff,
-    )
-    members.cease_member(db, member, actor=staff, note="Resigned")
-    assert ledger.holding(db, member, membership) == 0
-    assert ledger.holding(db, member, share_type(db, "supporter")) == 5  # repaid separately
+def test_ceasing_cancels_the_membership_share_without_repayment(db, member, reviewer, buy):
+    certificate = buy(member, "membership", 1)
+    supporter = buy(member, "supporter", 5)
+    leaving.cease_member(db, member, actor=reviewer, note="Resigned")
+    assert ledger.holding(db, member, find_type(db, "membership")) == 0
+    assert ledger.holding(db, member, find_type(db, "supporter")) == 5  # repaid separately
     last = db.scalar(select(LedgerEntry).order_by(LedgerEntry.seq.desc()))
     assert last.kind is LedgerKind.CANCEL and last.reference == "Membership ceased"
     assert certificate.state is CertificateState.CANCELLED
@@ -125,11 +127,9 @@ def test_ceasing_cancels_the_membership_share_without_repayment(db, coop, member
     assert ledger.check_register(db).ok
 
 
-def test_an_order_loaded_with_its_share_type_can_be_paid(db, coop, member, staff):
+def test_an_order_loaded_with_its_share_type_can_be_paid(db, member, pay):
     # FOR UPDATE cannot apply to an eager outer join (PostgreSQL): the lock must not use one.
-    from portal.services import holdings
-
-    shares.place_order(db, member, share_type(db, "supporter"), 10, actor=None, settings=coop)
+    order(db, member, "supporter", 10)
     db.expire_all()
-    (order,) = holdings.summary(db, member).orders
-    assert pay(db, order, coop, staff).quantity == 10
+    supporter = [o for o in holdings.summary(db, member).orders if o.share_type.code == "supporter"]
+    assert pay(supporter[0]).quantity == 10

@@ -7,46 +7,48 @@ from sqlalchemy import select
 
 from portal.errors import InvalidInput
 from portal.models import Certificate, CertificateState, LedgerEntry, LedgerKind, MemberStatus
-from portal.services import ledger, transfers
+from portal.services.membership import leaving
+from portal.services.shares import ledger, transfers
+from portal.services.shares.share_types import find_type
 
-from ..share_fixtures import add_member, buy, render, share_type
+from ..factories import fake_certificate
 
 
 @pytest.fixture
-def pair(db, coop, staff, member):
-    """Member 1 holds 25 supporter shares; member 2 holds none."""
-    buy(db, member, "supporter", 25, coop, staff)
-    return member, add_member(db, 2, "Receiver")
+def pair(db, make_member):
+    """A giver holding 25 supporter shares, and a receiver holding none."""
+    giver = make_member(name="Giver", shares={"supporter": 25})
+    receiver = make_member(name="Receiver")
+    return giver.load(db), receiver.load(db)
 
 
-def move(db, pair, coop, staff, quantity=10, code="supporter"):
+def move(db, pair, staff, quantity=10, code="supporter", decision_reference="Board 2026/20"):
     giver, receiver = pair
     return transfers.transfer_shares(
         db,
         giver,
         receiver,
-        share_type(db, code),
+        find_type(db, code),
         quantity,
-        decision_reference="Board 2026/20",
+        decision_reference=decision_reference,
         actor=staff,
-        settings=coop,
-        render=render,
+        render=fake_certificate,
     )
 
 
-def test_transfers_are_off_by_default(db, coop, staff, pair):
+def test_transfers_are_off_by_default(db, reviewer, pair):
     assert transfers.transferable_types(db) == []
     with pytest.raises(InvalidInput, match="not transferable"):
-        move(db, pair, coop, staff)
+        move(db, pair, reviewer)
     assert db.scalar(select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.TRANSFER_OUT)) is None
 
 
-def test_a_transfer_moves_shares_and_replaces_both_certificates(db, coop, staff, pair):
-    supporter = share_type(db, "supporter")
+def test_a_transfer_moves_shares_and_replaces_both_certificates(db, reviewer, pair):
+    supporter = find_type(db, "supporter")
     supporter.transferable = True
     giver, receiver = pair
 
-    move(db, pair, coop, staff, quantity=10)
+    move(db, pair, reviewer, quantity=10)
 
     assert ledger.holding(db, giver, supporter) == 15
     assert ledger.holding(db, receiver, supporter) == 10
@@ -62,34 +64,24 @@ def test_a_transfer_moves_shares_and_replaces_both_certificates(db, coop, staff,
     ("quantity", "problem"),
     [(30, "at most 25"), (0, "at most 25")],
 )
-def test_a_transfer_cannot_exceed_the_holding(db, coop, staff, pair, quantity, problem):
-    share_type(db, "supporter").transferable = True
+def test_a_transfer_cannot_exceed_the_holding(db, reviewer, pair, quantity, problem):
+    find_type(db, "supporter").transferable = True
     with pytest.raises(InvalidInput, match=problem):
-        move(db, pair, coop, staff, quantity=quantity)
+        move(db, pair, reviewer, quantity=quantity)
 
 
-def test_a_transfer_needs_an_active_receiver_and_a_board_decision(db, coop, staff, pair):
-    share_type(db, "supporter").transferable = True
-    giver, receiver = pair
+def test_a_transfer_needs_an_active_receiver_and_a_board_decision(db, reviewer, pair):
+    find_type(db, "supporter").transferable = True
+    _giver, receiver = pair
     with pytest.raises(InvalidInput, match="decision reference"):
-        transfers.transfer_shares(
-            db,
-            giver,
-            receiver,
-            share_type(db, "supporter"),
-            5,
-            decision_reference="",
-            actor=staff,
-            settings=coop,
-            render=render,
-        )
-    receiver.status = MemberStatus.LAPSED
+        move(db, pair, reviewer, quantity=5, decision_reference="")
+    leaving.set_status(db, receiver, MemberStatus.LAPSED, "Fee unpaid", actor=reviewer)
     with pytest.raises(InvalidInput, match="not an active member"):
-        move(db, pair, coop, staff, quantity=5)
+        move(db, pair, reviewer, quantity=5)
 
 
-def test_a_transfer_respects_the_receivers_holding_limit(db, coop, staff, pair):
-    share_type(db, "supporter").transferable = True
+def test_a_transfer_respects_the_receivers_holding_limit(db, coop, reviewer, pair):
+    find_type(db, "supporter").transferable = True
     coop.max_holding_minor = 500  # €5
     with pytest.raises(InvalidInput, match="holding limit"):
-        move(db, pair, coop, staff, quantity=10)
+        move(db, pair, reviewer, quantity=10)
