@@ -2,68 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+import io
 
 import pytest
-from sqlalchemy import select
+from pypdf import PdfReader
 
-from portal.db import database
-from portal.models import Member, MemberStatus, ShareType, User
-from portal.presets import RESONATE
-from portal.services import settings, shares
-
-
-def add_member(db, user_id, name, *, number):
-    """Put someone on the register directly (admission itself is tested elsewhere)."""
-    db.add(
-        Member(
-            number=number,
-            user_id=user_id,
-            name=name,
-            address_line1="1 Quay",
-            town="Cork",
-            country="Ireland",
-            status=MemberStatus.ACTIVE,
-            admitted_on=date(2026, 1, 1),
-        )
-    )
-
-
-def fake_pdf(certificate, coop):
-    return b"%PDF-1.7 certificate " + str(certificate.number).encode()
+from portal import pdf
 
 
 @pytest.fixture
-def issued(app, make_user):
-    """A member with 25 supporter shares on certificate no. 1, and another member."""
-    owner = make_user(email="owner@example.org", name="Nora Owner")
-    other = make_user(email="other@example.org", name="Otto Other")
-    staff = make_user(email="staff@example.org", role="staff")
-    with app.test_request_context("/"):
-        db = database(app).session(write=True)
-        settings.apply_preset(db, RESONATE, app.config)
-        coop = settings.current_settings(db, app.config)
-        for n, user in enumerate((owner, other), start=1):
-            add_member(db, user.id, user.name, number=n)
-        db.flush()
-        member = db.scalar(select(Member).where(Member.number == 1))
-        supporter = db.scalar(select(ShareType).where(ShareType.code == "supporter"))
-        order = shares.place_order(db, member, supporter, 25, actor=None, settings=coop)
-        certificate = shares.record_payment(
-            db,
-            order,
-            amount_minor=order.amount_minor,
-            paid_on=date(2026, 11, 2),
-            method="bank_transfer",
-            bank_reference="B1",
-            actor=db.get(User, staff.id),
-            settings=coop,
-            render=fake_pdf,
-        )
-        code = certificate.code
-        db.commit()
-        db.close()
-    return code
+def issued(make_member, make_user, buy):
+    """Nora (member no. 1) holds 25 supporter shares on certificate no. 1; Otto is another
+    member; and a staff member. The certificate's verification code."""
+    owner = make_member(email="owner@example.org", name="Nora Owner")
+    make_member(email="other@example.org", name="Otto Other")
+    make_user(email="staff@example.org", role="staff")
+    return buy(owner, "supporter", 25).code
 
 
 def test_the_owner_sees_holdings_orders_and_certificates(client, issued):
@@ -80,7 +34,7 @@ def test_the_owner_downloads_the_stored_bytes(client, issued):
     assert first.status_code == 200
     assert first.mimetype == "application/pdf"
     assert "attachment" in first.headers["Content-Disposition"]
-    assert first.data == b"%PDF-1.7 certificate 1"
+    assert first.data == b"%PDF-1.7 certificate 1"  # as the factory rendered it
     assert client.get("/certificates/1.pdf").data == first.data
 
 
@@ -129,64 +83,29 @@ def test_a_member_without_shares_sees_an_empty_overview(client, make_user, app):
 
 
 @pytest.mark.pdf
-def test_a_real_certificate_pdf_is_issued_and_downloaded_byte_identical(app, make_user, client):
-    import io
-
-    from pypdf import PdfReader
-
-    from portal import pdf
-
-    owner = make_user(email="real@example.org", name="Siún Ní Bhriain")
-    staff = make_user(email="staff2@example.org", role="staff")
-    with app.test_request_context("/"):
-        db = database(app).session(write=True)
-        settings.apply_preset(db, RESONATE, app.config)
-        coop = settings.current_settings(db, app.config)
-        add_member(db, owner.id, owner.name, number=7)
-        db.flush()
-        member = db.scalar(select(Member).where(Member.number == 7))
-        membership = db.scalar(select(ShareType).where(ShareType.code == "membership"))
-        order = shares.place_order(db, member, membership, 1, actor=None, settings=coop)
-        certificate = shares.record_payment(
-            db,
-            order,
-            amount_minor=100,
-            paid_on=date(2026, 11, 2),
-            method="bank_transfer",
-            bank_reference="B7",
-            actor=db.get(User, staff.id),
-            settings=coop,
-            render=pdf.render_certificate,
-        )
-        stored, code = certificate.pdf, certificate.code
-        db.commit()
-        db.close()
-    text = PdfReader(io.BytesIO(stored)).pages[0].extract_text()
+def test_a_real_certificate_pdf_is_issued_and_downloaded_byte_identical(
+    coop, make_member, buy, sign_in
+):
+    owner = make_member(email="real@example.org", name="Siún Ní Bhriain")
+    certificate = buy(owner, "membership", 1, render=pdf.render_certificate)
+    text = PdfReader(io.BytesIO(certificate.pdf)).pages[0].extract_text()
     for expected in (
         "Share Certificate No. 1",
         "Siún Ní Bhriain",
         "Membership share",
         coop.legal_name,
-        code,
+        certificate.code,
     ):
         assert expected.replace(" ", "") in text.replace(" ", "").replace("\n", ""), expected
-    client.login("real@example.org")
-    assert client.get("/certificates/1.pdf").data == stored
+    assert sign_in("real@example.org").get("/certificates/1.pdf").data == certificate.pdf
 
 
 @pytest.fixture
-def holder(app, make_user):
-    """A member with no shares yet, in the Resonate co-op; and a staff member."""
-    user = make_user(email="buyer@example.org", name="Bea Buyer")
+def holder(make_member, make_user):
+    """Bea, a member with no shares paid yet; a cashier (staff); and a nosy member."""
+    make_member(email="buyer@example.org", name="Bea Buyer")
     make_user(email="cashier@example.org", role="staff")
-    make_user(email="nosy@example.org", name="Nosy Member")
-    with app.test_request_context("/"):
-        db = database(app).session(write=True)
-        settings.apply_preset(db, RESONATE, app.config)
-        add_member(db, user.id, user.name, number=1)
-        db.commit()
-        db.close()
-    return user
+    make_member(email="nosy@example.org", name="Nosy Member")
 
 
 def test_the_buy_form_checks_as_the_member_types(client, holder):
@@ -294,21 +213,9 @@ def test_a_certificate_number_is_not_a_verification_code(client, issued):
         assert "25 × Supporter share" not in page.get_data(as_text=True)
 
 
-def test_the_buy_page_leaves_out_a_share_already_held_to_its_maximum(app, make_user, client):
-    from .share_fixtures import add_member, buy
-
-    user = make_user(email="full@example.org", name="Full Holder")
-    staff = make_user(email="cashier@example.org", role="staff")
-    with app.test_request_context("/"):
-        db = database(app).session(write=True)
-        settings.apply_preset(db, RESONATE, app.config)
-        coop = settings.current_settings(db, app.config)
-        member = add_member(db, 1, user.name, user_id=user.id)
-        buy(db, member, "membership", 1, coop, db.get(User, staff.id))
-        db.commit()
-        db.close()
-    client.login("full@example.org")
-    page = client.get("/shares/buy").get_data(as_text=True)
+def test_the_buy_page_leaves_out_a_share_already_held_to_its_maximum(make_member, sign_in):
+    make_member(email="full@example.org", shares={"membership": 1})
+    page = sign_in("full@example.org").get("/shares/buy").get_data(as_text=True)
     assert 'value="supporter"' in page
     assert 'value="membership"' not in page
 

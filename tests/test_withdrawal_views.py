@@ -5,39 +5,22 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from portal.db import database
-from portal.models import Certificate, CertificateState, ShareType, User, Withdrawal
-from portal.presets import RESONATE
-from portal.services import settings
+from portal.models import Certificate, CertificateState, Withdrawal
 
-from .share_fixtures import add_member, buy
+from .factories import reading
 
 
 @pytest.fixture
-def holder(app, make_user):
+def holder(make_member, make_user):
     """Member no. 1 (lena@) holds 25 supporter shares; no. 2 (otto@) holds 10; and staff."""
-    lena = make_user(email="lena@example.org", name="Lena Listener")
-    otto = make_user(email="otto@example.org", name="Otto Other")
-    staff = make_user(email="staff@example.org", role="staff")
-    with app.test_request_context("/"):
-        db = database(app).session(write=True)
-        settings.apply_preset(db, RESONATE, app.config)
-        coop = settings.current_settings(db, app.config)
-        staff_user = db.get(User, staff.id)
-        for number, user, quantity in ((1, lena, 25), (2, otto, 10)):
-            member = add_member(db, number, user.name, user_id=user.id)
-            buy(db, member, "supporter", quantity, coop, staff_user)
-        db.commit()
-        db.close()
+    make_member(email="lena@example.org", name="Lena Listener", shares={"supporter": 25})
+    make_member(email="otto@example.org", name="Otto Other", shares={"supporter": 10})
+    make_user(email="staff@example.org", role="staff")
 
 
 def withdrawal_row(app):
-    with app.app_context():
-        db = database(app).session(write=False)
-        try:
-            return db.scalar(select(Withdrawal).order_by(Withdrawal.id.desc()))
-        finally:
-            db.close()
+    with reading(app) as db:
+        return db.scalar(select(Withdrawal).order_by(Withdrawal.id.desc()))
 
 
 def ask(client, quantity="10", **extra):
@@ -138,7 +121,7 @@ def test_staff_approve_then_record_the_repayment(app, client, holder, outbox):
     client.post("/logout")
     client.login("staff@example.org")
     queue = client.get("/staff/withdrawals").get_data(as_text=True)
-    assert "Lena Listener" in queue and "Awaiting the board" in queue
+    assert "Lena Listener" in queue and "With the board" in queue
 
     refused = client.post(f"/staff/withdrawals/{withdrawal_id}/approve", data={})
     assert refused.status_code == 422
@@ -165,15 +148,11 @@ def test_staff_approve_then_record_the_repayment(app, client, holder, outbox):
     assert done.status_code == 303
     assert withdrawal_row(app).state.value == "repaid"
 
-    with app.app_context():
-        db = database(app).session(write=False)
+    with reading(app) as db:
         certificates = {
             c.number: (c.quantity, c.state)
-            for c in db.scalars(
-                select(Certificate).join(Certificate.member).where(Certificate.member_id == 1)
-            )
+            for c in db.scalars(select(Certificate).where(Certificate.member_id == 1))
         }
-        db.close()
     assert certificates == {1: (25, CertificateState.SUPERSEDED), 3: (15, CertificateState.VALID)}
     assert client.get("/certificates/3.pdf").data.startswith(b"%PDF")
     (mail,) = [m for m in outbox() if m.subject == "Your shares are repaid"]
@@ -207,12 +186,10 @@ def test_transfers_are_refused_while_no_type_allows_them(client, holder):
 
 
 @pytest.mark.pdf
-def test_staff_record_a_transfer_where_allowed(app, client, holder):
-    with app.app_context():
-        db = database(app).session(write=True)
-        db.scalar(select(ShareType).where(ShareType.code == "supporter")).transferable = True
-        db.commit()
-        db.close()
+def test_staff_record_a_transfer_where_allowed(app, admin, client, holder):
+    supporter = {"name": "Supporter share", "par_value_minor": "1.00", "min_quantity": "5"}
+    allowed = {**supporter, "step": "5", "withdrawable": "y", "transferable": "y"}
+    assert admin.post("/staff/settings/share-types/supporter", data=allowed).status_code == 303
     client.login("staff@example.org")
     form = {
         "from_member": "1",
@@ -239,8 +216,6 @@ def test_members_cannot_record_transfers(client, holder):
 
 @pytest.mark.pdf
 def test_a_superseded_certificate_says_which_one_replaced_it(app, client, holder):
-    from portal.models import Certificate
-
     client.login("lena@example.org")
     ask(client)
     withdrawal_id = withdrawal_row(app).id
@@ -251,9 +226,7 @@ def test_a_superseded_certificate_says_which_one_replaced_it(app, client, holder
         f"/staff/withdrawals/{withdrawal_id}/repayment",
         data={"amount": "10", "paid_on": "2026-11-20", "method": "bank_transfer"},
     )
-    with app.app_context():
-        db = database(app).session(write=False)
+    with reading(app) as db:
         old = db.scalar(select(Certificate).where(Certificate.number == 1)).code
-        db.close()
     page = app.test_client().get(f"/verify/{old}").get_data(as_text=True)
     assert "Superseded" in page and "superseded by certificate no. 3" in page
