@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal.db import database
 from portal.demo import PEOPLE
 from portal.models import AuditEvent, Role, User
-from portal.services import passwords
+from portal.services.accounts import passwords
 
 
 def users(app):
@@ -96,7 +96,8 @@ def test_the_demo_register_has_shares_certificates_a_withdrawal_and_unpaid_order
         Withdrawal,
         WithdrawalState,
     )
-    from portal.services import holdings, ledger, members
+    from portal.services.register import members
+    from portal.services.shares import holdings, ledger
 
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     with app.test_request_context("/"):
@@ -123,6 +124,6 @@ def test_the_demo_register_has_shares_certificates_a_withdrawal_and_unpaid_order
         db.close()
     client.login("listener@reverb.example", "velvet-tram-orchard-58")
     page = client.get("/shares").get_data(as_text=True)
-    assert "With the board" in page and "Pending payment" in page
+    assert "With the board" in page and "Awaiting payment" in page
     numbers = sorted(c.number for c in certificates)
     assert client.get(f"/certificates/{numbers[-1]}.pdf").data.startswith(b"%PDF")

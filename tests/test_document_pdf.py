@@ -14,8 +14,8 @@ from flask import Flask
 from pypdf import PdfReader
 
 from portal import pdf
+from portal.coop import settings_from_config
 from portal.models.documents import DocumentCategory
-from portal.services.settings import settings_from_config
 
 SEED_DOCUMENTS = Path(__file__).parent.parent / "portal" / "seed_documents"
 RULES_TITLE = "Rules of Reverb Music Co-operative Society Ltd"

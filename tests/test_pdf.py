@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,14 +19,9 @@ import pytest
 import zxingcpp
 from flask import Flask
 from pypdf import PdfReader
-from sqlalchemy import select
 
 from portal import pdf
-from portal.db import write_session
-from portal.models import Member, MemberStatus, ShareType, User
-from portal.presets import RESONATE
-from portal.services import payments, settings, shares
-from portal.services.settings import settings_from_config
+from portal.coop import settings_from_config
 
 CODE = "q7Hc2mR4tV9xK1pLw3ZbN8sD5fG6jYa0"
 VERIFY_URL = f"https://members.reverb.example/verify/{CODE}"
@@ -281,38 +276,14 @@ def qr_codes_on(data: bytes, *, dpi: int = 150) -> list[str]:
 
 
 @pytest.mark.pdf
-def test_the_qr_code_on_an_issued_certificate_opens_its_verify_page(app, make_user):
-    holder = make_user(name="Róisín de Barra")
-    staff = make_user(role="staff")
+def test_the_qr_code_on_an_issued_certificate_opens_its_verify_page(app, coop, factories):
     base = "https://members.reverb.example"
     # The verify URL is built from the request that records the payment, as in production.
-    with app.test_request_context("/staff/orders", base_url=base), write_session(app) as db:
-        settings.apply_preset(db, RESONATE, app.config)
-        coop = settings.current_settings(db, app.config)
-        member = Member(
-            number=1,
-            user_id=holder.id,
-            name=holder.name,
-            address_line1="1 Quay",
-            town="Cork",
-            country="Ireland",
-            status=MemberStatus.ACTIVE,
-            admitted_on=date(2026, 1, 1),
-        )
-        db.add(member)
-        supporter = db.scalar(select(ShareType).where(ShareType.code == "supporter"))
-        order = shares.place_order(db, member, supporter, 10, actor=None, settings=coop)
-        certificate = payments.settle_order(
-            db,
-            order,
-            payments.Payment(order.amount_minor, date(2026, 11, 2), "bank_transfer", "QR-1"),
-            actor=db.get(User, staff.id),
-            settings=coop,
-            render=pdf.render_certificate,
-        )
-        stored, code = certificate.pdf, certificate.code
-    [link] = qr_codes_on(stored)
-    assert link == f"{base}/verify/{code}"
+    online = factories.at(base)
+    holder = online.member(name="Róisín de Barra")
+    certificate = online.buy(holder, "supporter", 10, render=pdf.render_certificate)
+    [link] = qr_codes_on(certificate.pdf)
+    assert link == f"{base}/verify/{certificate.code}"
     page = app.test_client().get(urlsplit(link).path)
     assert page.status_code == 200
     assert "Valid" in page.get_data(as_text=True)

@@ -142,7 +142,7 @@ def test_a_members_page_shows_classes_status_history_and_audit_trail(make_member
     assert "<dd>ann@example.org</dd>" in html
     assert "1 Main Street, Flat 2, Cork, T12 AB34, Ireland" in html
     assert "Artist (primary, votes here): from" in html and "Worker: from" in html
-    assert "active — Admitted: Artist" in html  # the status history
+    assert "Active — Admitted: Artist" in html  # the status history
     assert "member.admitted" in html and "member.class_added" in html  # the audit trail
     assert "Anonymise this member" not in html  # only for a ceased member
 
@@ -252,7 +252,7 @@ def test_staff_confirm_a_resignation_and_the_member_ceases(
     dashboard = member_client.get("/me").get_data(as_text=True)
     assert "Ceased" in dashboard and "Resign from the co-op" not in dashboard
     page = staff.get(f"/staff/members/{ann.id}").get_data(as_text=True)
-    assert "ceased — Resigned" in page and "Anonymise this member" in page
+    assert "Ceased — Resigned" in page and "Anonymise this member" in page
     assert staff.post(f"/staff/members/{ann.id}/resignation").status_code == 404  # done
 
 

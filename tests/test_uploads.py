@@ -19,16 +19,16 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.test import TestResponse, encode_multipart
 
-from portal import pdf, uploads
+from portal import file_names, pdf, pdf_safety, uploads
 from portal.config import Defaults
 from portal.errors import InvalidInput
+from portal.file_names import safe_file_name
 from portal.uploads import (
     DEFAULT_MAX_UPLOAD_BYTES,
     CorruptUpload,
     StoredFile,
     accept_pdf,
     open_upload,
-    safe_file_name,
     send_upload,
     upload_path,
 )
@@ -426,7 +426,7 @@ def test_ordinary_pdfs_are_accepted(root: Path, data: bytes) -> None:
 def test_a_pdf_with_too_many_objects_to_check_is_refused(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(uploads, "MAX_PDF_OBJECTS", 2)
+    monkeypatch.setattr(pdf_safety, "MAX_PDF_OBJECTS", 2)
     with pytest.raises(InvalidInput, match="too many parts to check"):
         accept_pdf(upload(plain_pdf(), "rules.pdf"), root=root, max_bytes=LIMIT)
     assert files_under(root) == []
@@ -478,10 +478,10 @@ def test_a_non_ascii_name_is_sent_with_an_ascii_fallback(app: Flask, root: Path)
     [
         ('a"b.pdf', 'attachment; filename="a_b.pdf"'),
         ("x\r\nSet-Cookie: a=b.pdf", 'attachment; filename="xSet-Cookie_ a=b.pdf"'),
-        ("", 'attachment; filename="document.pdf"'),
+        ("", 'attachment; filename="download.pdf"'),
         (
             "日本語.pdf",
-            'attachment; filename="document.pdf"; '
+            'attachment; filename="download.pdf"; '
             "filename*=UTF-8''%E6%97%A5%E6%9C%AC%E8%AA%9E.pdf",
         ),
     ],
@@ -541,7 +541,7 @@ def test_any_accepted_name_is_a_safe_pdf_name(raw: str) -> None:
     except InvalidInput:
         return
     assert name.endswith(".pdf")
-    assert 4 < len(name) <= uploads.MAX_NAME_CHARS
+    assert 4 < len(name) <= file_names.MAX_NAME_CHARS
     assert not set(name) & set("/\\\"'<>:|?*;%`$\x00\r\n")
     assert name == name.strip()
     assert not name.startswith(".")
