@@ -48,7 +48,9 @@ from portal.models import (
     OrderState,
     Role,
     ShareOrder,
+    ShareType,
     User,
+    Withdrawal,
 )
 from portal.presets import RESONATE
 from portal.services import settings
@@ -58,7 +60,7 @@ from portal.services.membership import applications, leaving, review
 from portal.services.membership.applications import ApplicationInput
 from portal.services.register import members
 from portal.services.register.classes import find_class
-from portal.services.shares import ledger, orders, payments
+from portal.services.shares import ledger, orders, payments, share_types, withdrawals
 from portal.services.shares.certificates import CertificateRenderer
 from portal.services.shares.share_types import find_type
 
@@ -315,6 +317,38 @@ class Factories:
             ).all()
             return [self._pay(db, order, render=render) for order in waiting]
 
+    def withdrawal(
+        self,
+        member: MemberRef,
+        quantity: int,
+        *,
+        code: str = "supporter",
+        reason: str = "Saving for a tour van.",
+        approved: bool = False,
+    ) -> Withdrawal:
+        """The member asks to withdraw shares; with ``approved``, staff record the board's yes."""
+        with self.session() as db:
+            stored = db.get(Member, member.id)
+            withdrawal = withdrawals.request_withdrawal(
+                db, stored, find_type(db, code), quantity, reason=reason, actor=stored.user
+            )
+            if approved:
+                withdrawals.approve_withdrawal(
+                    db,
+                    withdrawal,
+                    decision_reference="Board minute 2026/14",
+                    actor=self._reviewer(db),
+                )
+            return withdrawal
+
+    def share_terms(self, code: str, **values: Any) -> ShareType:
+        """Change share type ``code`` as an admin would: ``share_terms("supporter",
+        transferable=True)``."""
+        with self.session() as db:
+            return share_types.update_share_type(
+                db, find_type(db, code), values, actor=self._reviewer(db)
+            )
+
     def ledger_row(
         self,
         member: MemberRef,
@@ -512,6 +546,12 @@ def pay(factories: Factories, coop: CoopSettings) -> Callable[..., Certificate]:
 def buy(factories: Factories, coop: CoopSettings) -> Callable[..., Certificate]:
     """A member orders and pays: ``buy(member, "supporter", 25)``; the certificate."""
     return factories.buy
+
+
+@pytest.fixture
+def share_terms(factories: Factories, coop: CoopSettings) -> Callable[..., ShareType]:
+    """Change a share type's terms: ``share_terms("supporter", transferable=True)``."""
+    return factories.share_terms
 
 
 @pytest.fixture

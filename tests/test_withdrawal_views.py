@@ -186,10 +186,8 @@ def test_transfers_are_refused_while_no_type_allows_them(client, holder):
 
 
 @pytest.mark.pdf
-def test_staff_record_a_transfer_where_allowed(app, admin, client, holder):
-    supporter = {"name": "Supporter share", "par_value_minor": "1.00", "min_quantity": "5"}
-    allowed = {**supporter, "step": "5", "withdrawable": "y", "transferable": "y"}
-    assert admin.post("/staff/settings/share-types/supporter", data=allowed).status_code == 303
+def test_staff_record_a_transfer_where_allowed(client, holder, share_terms):
+    share_terms("supporter", transferable=True)
     client.login("staff@example.org")
     form = {
         "from_member": "1",

@@ -43,9 +43,8 @@ def test_transfers_are_off_by_default(db, reviewer, pair):
     assert db.scalar(select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.TRANSFER_OUT)) is None
 
 
-def test_a_transfer_moves_shares_and_replaces_both_certificates(db, reviewer, pair):
-    supporter = find_type(db, "supporter")
-    supporter.transferable = True
+def test_a_transfer_moves_shares_and_replaces_both_certificates(db, reviewer, pair, share_terms):
+    supporter = share_terms("supporter", transferable=True)
     giver, receiver = pair
 
     move(db, pair, reviewer, quantity=10)
@@ -64,14 +63,14 @@ def test_a_transfer_moves_shares_and_replaces_both_certificates(db, reviewer, pa
     ("quantity", "problem"),
     [(30, "at most 25"), (0, "at most 25")],
 )
-def test_a_transfer_cannot_exceed_the_holding(db, reviewer, pair, quantity, problem):
-    find_type(db, "supporter").transferable = True
+def test_a_transfer_cannot_exceed_the_holding(db, reviewer, pair, quantity, problem, share_terms):
+    share_terms("supporter", transferable=True)
     with pytest.raises(InvalidInput, match=problem):
         move(db, pair, reviewer, quantity=quantity)
 
 
-def test_a_transfer_needs_an_active_receiver_and_a_board_decision(db, reviewer, pair):
-    find_type(db, "supporter").transferable = True
+def test_a_transfer_needs_an_active_receiver_and_a_board_decision(db, reviewer, pair, share_terms):
+    share_terms("supporter", transferable=True)
     _giver, receiver = pair
     with pytest.raises(InvalidInput, match="decision reference"):
         move(db, pair, reviewer, quantity=5, decision_reference="")
@@ -80,8 +79,8 @@ def test_a_transfer_needs_an_active_receiver_and_a_board_decision(db, reviewer, 
         move(db, pair, reviewer, quantity=5)
 
 
-def test_a_transfer_respects_the_receivers_holding_limit(db, coop, reviewer, pair):
-    find_type(db, "supporter").transferable = True
+def test_a_transfer_respects_the_receivers_holding_limit(db, coop, reviewer, pair, share_terms):
+    share_terms("supporter", transferable=True)
     coop.max_holding_minor = 500  # €5
     with pytest.raises(InvalidInput, match="holding limit"):
         move(db, pair, reviewer, quantity=10)
