@@ -23,10 +23,11 @@ from flask import Flask, got_request_exception
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from portal.mail import OutboxMessage
-from portal.models import User
+from portal.models import CoopSettings
 
 from .. import requirements
 from ..conftest import PASSWORD
+from ..factories import Factories
 from .pages import CRAWL_CONFIG, Site, Visited, populate, role_of
 
 HERE = Path(__file__).resolve().parent
@@ -298,19 +299,20 @@ def site_for(
     make_live_server: Callable[..., LiveServer],
     new_page: Callable[[], Any],
     browser_log: BrowserLog,
-    make_user: Callable[..., User],
+    factories: Factories,
+    coop: CoopSettings,
     outbox: Callable[[], list[OutboxMessage]],
 ) -> Callable[[str], Site]:
-    """A crawl's starting point: its own live server and page, signed in as its role."""
+    """A crawl's starting point: its own live server and page, in the Reverb co-op, signed
+    in as its role."""
 
     def start(crawl: str) -> Site:
         server = make_live_server(**CRAWL_CONFIG.get(crawl, {}))
-        site = Site(
-            page=new_page(), server=server, log=browser_log, make_user=make_user, outbox=outbox
-        )
+        make = factories.at(server.url)
+        site = Site(page=new_page(), server=server, log=browser_log, make=make, outbox=outbox)
         role = role_of(crawl)
         if role != "anonymous":
-            site.user = make_user(role=role, name=f"Crawling {role.title()}")
+            site.user = make.user(role=role, name=f"Crawling {role.title()}")
         populate(site)
         if site.user is not None:
             sign_in(site.page, server, site.user.email)

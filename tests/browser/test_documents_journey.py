@@ -8,15 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from flask import Flask
 
-from portal.db import write_session
-from portal.models import Role
-from portal.presets import RESONATE
-from portal.services import accounts, applications, documents, settings
-from portal.services.applications import ApplicationInput
-
-from ..conftest import PASSWORD
 from .conftest import BrowserLog, LiveServer, sign_in
 
 STAFF = "secretary@example.org"
@@ -34,71 +26,36 @@ CLAUSE = "3. Every member may keep a **kittiwake** ledger of the votes they cast
 PREVIEW = re.compile(r"/staff/documents/preview$")
 
 
-def library_with_a_rulebook(app: Flask) -> None:
-    """The public rulebook (one version) and a members-only handbook; a secretary and a member."""
-    with app.test_request_context("/"), write_session(app) as db:
-        settings.apply_preset(db, RESONATE, app.config)
-        coop = settings.current_settings(db, app.config)
-        staff = accounts.create_user(
-            db,
-            name="Róisín Secretary",
-            email=STAFF,
-            password=PASSWORD,
-            role=Role.STAFF,
-            verified=True,
-        )
-        rules = documents.create_document(
-            db,
-            title=TITLE,
-            category="rules",
-            visibility="public",
-            summary="How the co-op is owned and run.",
-            approved_by="Special resolution, AGM 2025",
-            actor=staff,
-        )
-        documents.publish_markdown(
-            db,
-            rules,
-            body=RULES_V1,
-            effective_on=date(2025, 1, 1),
-            change_note="The rules as registered",
-            actor=staff,
-        )
-        documents.mark_rulebook(db, rules, actor=staff)
-        handbook = documents.create_document(
-            db,
-            title="Handbook for Members",
-            category="policies",
-            visibility="members",
-            summary="Where things are.",
-            approved_by="The board",
-            actor=staff,
-        )
-        documents.publish_markdown(
-            db,
-            handbook,
-            body="# Handbook\n\nThe kettle is in the back office.",
-            effective_on=date(2025, 1, 1),
-            change_note="First edition",
-            actor=staff,
-        )
-        user = accounts.create_user(
-            db, name="Ena Member", email=MEMBER, password=PASSWORD, verified=True
-        )
-        application = applications.start_application(db, user, settings.find_class(db, "artist"))
-        given = ApplicationInput(
-            answers={"artist_name": "Ena", "release_url": "https://music.example/ena"},
-            address={"address_line1": "1 Pier Road", "town": "Howth", "country": "Ireland"},
-            accept_rules=True,
-        )
-        applications.submit_application(db, application, given, actor=user, settings=coop)
-        applications.approve_application(db, application, actor=staff, settings=coop)
-
-
 @pytest.fixture
-def library(live_server: LiveServer) -> LiveServer:
-    """The live server with the rulebook, the handbook, the secretary and the member."""
-    library_with_a_rulebook(live_server.app)
+def library(
+    live_server: LiveServer,
+    make_user: Callable[..., Any],
+    make_document: Callable[..., Any],
+    make_member: Callable[..., Any],
+) -> LiveServer:
+    """The live server with the public rulebook (one version) and a members-only handbook,
+    the secretary who publishes, and a member."""
+    make_user(name="Róisín Secretary", email=STAFF, role="staff")
+    make_document(
+        TITLE,
+        category="rules",
+        summary="How the co-op is owned and run.",
+        approved_by="Special resolution, AGM 2025",
+        versions=[(date(2025, 1, 1), RULES_V1, "The rules as registered")],
+        author=STAFF,
+        rulebook=True,
+    )
+    make_document(
+        "Handbook for Members",
+        visibility="members",
+        summary="Where things are.",
+        approved_by="The board",
+        versions=[
+            (date(2025, 1, 1), "# Handbook\n\nThe kettle is in the back office.", "First edition")
+        ],
+        author=STAFF,
+    )
+    make_member(name="Ena Member", email=MEMBER, town="Howth")
     return live_server
 
 

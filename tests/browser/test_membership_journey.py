@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from portal.db import database
 from portal.models import User
-from portal.presets import RESONATE
-from portal.services import settings
 
 from .conftest import BrowserLog, LiveServer, sign_in
 
@@ -20,12 +17,8 @@ def test_apply_as_artist_staff_approve_without_reload_member_sees_number(
     make_user: Callable[..., User],
     browser_log: BrowserLog,
     expect: Any,
+    coop: Any,
 ) -> None:
-    with live_server.app.test_request_context("/"):
-        db = database(live_server.app).session(write=True)
-        settings.apply_preset(db, RESONATE, live_server.app.config)
-        db.commit()
-        db.close()
     applicant = make_user(name="Clodagh Reilly", email="clodagh@example.org")
     make_user(role="staff", name="Ciarán Staff", email="staff@example.org")
 

@@ -9,49 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 
-from portal.db import write_session
-from portal.models import Role
-from portal.presets import RESONATE
-from portal.services import accounts, applications, settings
-from portal.services.applications import ApplicationInput
-
-from ..conftest import PASSWORD
 from .conftest import BrowserLog, LiveServer, sign_in
 
 IBAN = "IE29AIBK93115212345678"  # Resonate's preset account, shown on the order page
 
 
-def approved_member(app: Flask, name: str, email: str) -> None:
-    """An artist admitted by staff (who also ordered their membership share), and the staff."""
-    with app.test_request_context("/"), write_session(app) as db:
-        settings.apply_preset(db, RESONATE, app.config)
-        coop = settings.current_settings(db, app.config)
-        staff = accounts.create_user(
-            db,
-            name="Cass Cashier",
-            email="cashier@example.org",
-            password=PASSWORD,
-            role=Role.STAFF,
-            verified=True,
-        )
-        user = accounts.create_user(db, name=name, email=email, password=PASSWORD, verified=True)
-        application = applications.start_application(db, user, settings.find_class(db, "artist"))
-        given = ApplicationInput(
-            answers={"artist_name": "Tides", "release_url": "https://music.example/tides"},
-            address={"address_line1": "7 Harbour Row", "town": "Kinsale", "country": "Ireland"},
-            accept_rules=True,
-        )
-        applications.submit_application(db, application, given, actor=user, settings=coop)
-        applications.approve_application(db, application, actor=staff, settings=coop)
-
-
 @pytest.fixture
-def member(live_server: LiveServer) -> str:
-    """The e-mail of Siún Ní Bhriain, an approved member with no shares paid yet."""
-    approved_member(live_server.app, "Siún Ní Bhriain", "siun@example.org")
-    return "siun@example.org"
+def member(live_server: LiveServer, make_user: Callable[..., Any], make_member: Any) -> str:
+    """The e-mail of Siún Ní Bhriain, an artist admitted by staff, with no shares paid yet
+    (her membership share is on order); and Cass Cashier, the staff who take payments."""
+    make_user(name="Cass Cashier", email="cashier@example.org", role="staff")
+    return make_member(name="Siún Ní Bhriain", email="siun@example.org", town="Kinsale").email
 
 
 def pdf_text(data: bytes) -> str:

@@ -1,0 +1,185 @@
+"""Share pages that need setup: buying, paying, certificates, the register, withdrawals and
+transfers."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from portal import pdf
+
+from .crawl import Site, state, wait_for_htmx
+
+if TYPE_CHECKING:
+    from ...factories import MemberRef
+
+
+@state("member")
+def share_order_placed(site: Site) -> Any:
+    """A supporter-share order just placed: its page with the bank instructions."""
+    from playwright.sync_api import expect
+
+    site.goto("/shares/buy")
+    site.page.get_by_label("Supporter share", exact=False).check()
+    site.page.get_by_label("Number of shares").fill("25")
+    expect(site.page.locator("#order-check")).to_contain_text("€25")
+    return site.submit("Place order")
+
+
+def settle_orders(site: Site, member: MemberRef) -> str:
+    """Record payment of every order the member has waiting, as staff (real certificates,
+    linking to this live server); the newest certificate's verification code."""
+    return site.make.settle_orders(member, render=pdf.render_certificate)[-1].code
+
+
+def crawler(site: Site) -> MemberRef:
+    """The crawl's own user on the register."""
+    assert site.member is not None, "this crawl's user is not a member"
+    return site.member
+
+
+@state("member")
+def share_check_shows_broken_rules(site: Site) -> None:
+    """The buy form after typing 12 supporter shares: htmx swaps in the rule it breaks."""
+    from playwright.sync_api import expect
+
+    site.goto("/shares/buy")
+    site.page.get_by_label("Supporter share").check()
+    site.page.get_by_label("Number of shares").fill("12")
+    expect(site.page.locator("#order-check .alert")).to_contain_text("multiples of 5")
+    wait_for_htmx(site.page)
+    return None
+
+
+@state("member")
+def share_order_refused(site: Site) -> Any:
+    """The buy form posted with too few supporter shares: 422 with the rule."""
+    site.goto("/shares/buy")
+    site.page.get_by_label("Supporter share").check()
+    site.page.get_by_label("Number of shares").fill("3")
+    return site.submit("Place order", status=422)
+
+
+@state("member")
+def shares_held_with_certificates(site: Site) -> Any:
+    """The shares page once payments are recorded: holdings, orders both paid and waiting,
+    certificates."""
+    from playwright.sync_api import expect
+
+    settle_orders(site, crawler(site))
+    site.make.order(crawler(site), "supporter", 10)
+    response = site.goto("/shares")
+    expect(site.page.get_by_role("region", name="Holdings table")).to_be_visible()
+    expect(
+        site.page.get_by_role("link", name=re.compile(r"^Certificate no\. ")).first
+    ).to_be_visible()
+    return response
+
+
+@state("staff")
+def payment_refused_for_wrong_amount(site: Site) -> Any:
+    """The orders page after recording too little for one of two orders: 422, its message."""
+    site.make.order(crawler(site), "supporter", 5)
+    site.goto("/staff/orders")
+    order = site.page.get_by_role("article").first
+    order.get_by_label("Amount received").fill("0.50")
+    # The form posts to the order's fragment, which Chromium's console line keeps.
+    site.log.allow_status(422, site.server.link(order.locator("form").get_attribute("action")))
+    return site.submit(order.get_by_role("button").inner_text(), status=422)
+
+
+@state("anonymous")
+def certificate_verified(site: Site) -> Any:
+    """The public check of a valid certificate, by the code printed on it."""
+    from playwright.sync_api import expect
+
+    holder = site.make.member(name="Vera Holder", town="Limerick")
+    response = site.goto(f"/verify/{settle_orders(site, holder)}")
+    expect(site.page.locator(".status")).to_have_text("Valid")
+    return response
+
+
+def share_history(site: Site) -> None:
+    """Give the crawl's member shares bought over past months (ledger rows on past days)."""
+    rows = [("membership", 1, "2025-09-02"), ("supporter", 50, "2025-12-15")]
+    rows += [("supporter", 25, "2026-04-01"), ("supporter", 10, "2026-08-20")]
+    for code, quantity, day in rows:
+        at = datetime.fromisoformat(day + "T10:00").replace(tzinfo=UTC)
+        site.make.ledger_row(crawler(site), code, quantity, at)
+
+
+@state("staff", "admin")
+def share_register_filtered_by_htmx(site: Site) -> None:
+    """The share register with a capital chart, after choosing a share type (htmx swap)."""
+    from playwright.sync_api import expect
+
+    share_history(site)
+    site.goto("/staff/register")
+    expect(site.page.locator("#register-chart svg[role=img]")).to_have_count(1)
+    with site.page.expect_response(re.compile(r"/staff/register\?.*type=supporter")):
+        site.page.get_by_label("Share type", exact=True).select_option("supporter")
+    expect(site.page).to_have_url(re.compile(r"type=supporter"))
+    wait_for_htmx(site.page)
+    expect(site.page.locator("#share-register-results h2")).to_contain_text("As of the end of")
+    expect(site.page.locator("#register-chart polyline")).to_have_count(1)
+    return None
+
+
+@state("member")
+def shares_with_a_capital_chart(site: Site) -> Any:
+    """The member's shares page with the chart of their capital over past months."""
+    share_history(site)
+    return site.goto("/shares")
+
+
+def hold_supporter_shares(site: Site, quantity: int = 20) -> None:
+    """The crawl's member holds paid supporter shares (and whatever else they had ordered)."""
+    site.make.order(crawler(site), "supporter", quantity)
+    settle_orders(site, crawler(site))
+
+
+@state("member")
+def withdrawal_refused(site: Site) -> Any:
+    """The withdrawal form sent with a number that breaks the rules: 422 and the message."""
+    hold_supporter_shares(site)
+    site.goto("/shares/withdraw")
+    site.page.get_by_label("Number of shares to withdraw").fill("7")
+    return site.submit("Ask to withdraw", status=422)
+
+
+@state("member")
+def shares_with_a_withdrawal_requested(site: Site) -> Any:
+    """The shares page with a withdrawal waiting for the board, and its Cancel button."""
+    from playwright.sync_api import expect
+
+    site.goto("/shares/withdraw")
+    site.page.get_by_label("Number of shares to withdraw").fill("5")
+    response = site.submit("Ask to withdraw")
+    expect(site.page.get_by_role("region", name="Withdrawals table")).to_contain_text(
+        "With the board"
+    )
+    return response
+
+
+@state("staff")
+def withdrawals_waiting_for_a_decision_and_a_repayment(site: Site) -> Any:
+    """Staff's withdrawals page with one request to decide and one to repay, after
+    approving without the board's reference (422)."""
+    hold_supporter_shares(site, 30)
+    site.make.withdrawal(crawler(site), 10, approved=True)
+    site.make.withdrawal(crawler(site), 5)
+    site.goto("/staff/withdrawals")
+    return site.submit("Approve withdrawal", status=422)
+
+
+@state("staff")
+def transfer_refused(site: Site) -> Any:
+    """The transfers page where supporter shares are transferable, sent for an unknown
+    member (422)."""
+    site.make.share_terms("supporter", transferable=True)
+    site.goto("/staff/transfers")
+    site.page.get_by_label("From member no.").fill("1")
+    site.page.get_by_label("To member no.").fill("999")
+    site.page.get_by_label("Number of shares").fill("5")
+    return site.submit("Record transfer", status=422)
