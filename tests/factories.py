@@ -624,6 +624,20 @@ def audit_actions(app: Flask) -> list[str]:
         return list(db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
+def audit_trail(db: Session, target: Any) -> list[str]:
+    """The audit actions about ``target`` (a row), oldest first."""
+    return list(
+        db.scalars(
+            select(AuditEvent.action)
+            .where(
+                AuditEvent.object_type == type(target).__name__.lower(),
+                AuditEvent.object_id == str(target.id),
+            )
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
 def application_of(app: Flask, application_id: int) -> Application:
     """The application as stored now (detached; its columns only)."""
     with reading(app) as db:

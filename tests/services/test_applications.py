@@ -19,6 +19,8 @@ from portal.services.membership.applications import ApplicationInput, InvalidFie
 from portal.services.register import members
 from portal.services.register.classes import find_class
 
+from ..factories import audit_trail
+
 ADDRESS = {"address_line1": "1 Main Street", "town": "Cork", "country": "Ireland"}
 ARTIST = ApplicationInput(
     answers={"artist_name": "The Quays", "release_url": "https://music.example/quays"},
@@ -225,6 +227,11 @@ def test_resignation_confirmed_by_staff_ceases_the_member(db, coop, person):
         leaving.request_resignation(db, member, "again", actor=user)
     leaving.confirm_resignation(db, resignation, actor=staff)
     assert member.status is MemberStatus.CEASED and member.ceased_on is not None
+    assert audit_trail(db, member)[-3:] == [
+        "member.resignation_requested",
+        "member.resignation_confirmed",
+        "member.ceased",
+    ]
     assert member.active_classes == []
     with pytest.raises(InvalidState, match="ceased"):
         applications.start_application(db, user, find_class(db, "worker"))

@@ -13,6 +13,8 @@ from portal.services.membership import leaving
 from portal.services.shares import holdings, ledger, orders
 from portal.services.shares.share_types import find_type
 
+from ..factories import audit_trail
+
 # An app bug found by these tests, for the lead to fix (then drop the xfail marks).
 SECOND_MEMBERSHIP_SHARE = (
     "lead: orders.check_order compares max_quantity with the shares held but not with those "
@@ -77,6 +79,7 @@ def test_a_payment_issues_shares_and_a_numbered_certificate(db, member, pay):
     assert len(certificate.code) >= 32
     assert certificate.pdf == b"%PDF-1.7 certificate 1"
     assert ledger.holding(db, member, find_type(db, "supporter")) == 25
+    assert audit_trail(db, placed) == ["order.placed", "order.paid", "order.issued"]
 
 
 def test_recording_the_same_payment_twice_issues_once(db, member, pay):
