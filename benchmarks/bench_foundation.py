@@ -24,7 +24,7 @@ from portal import create_app
 from portal.db import database, write_session
 from portal.migrations import upgrade
 from portal.models import AuditEvent, Role
-from portal.services import accounts
+from portal.services.accounts import users
 
 PASSWORD = "benchmark-lantern-quarry-77"
 
@@ -50,7 +50,7 @@ def build_app(instance: Path) -> Flask:
 
 def seed(app: Flask, events: int) -> None:
     with app.test_request_context("/"), write_session(app) as db:
-        accounts.create_user(
+        users.create_user(
             db,
             name="Bench Staff",
             email="staff@bench.example",

@@ -27,11 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_foundation import PASSWORD, build_app
 
-from portal import pdf
+from portal import coop, pdf
 from portal.db import database, write_session
 from portal.models import Certificate, Member, MemberStatus, Role, ShareType
 from portal.presets import RESONATE
-from portal.services import accounts, settings, shares
+from portal.services import settings
+from portal.services.accounts import users
+from portal.services.shares import certificates
 
 OWNER = "owner@bench.example"
 
@@ -60,10 +62,9 @@ class TimedRender:
 def issue_certificate(app: Flask, render: TimedRender) -> None:
     """Put a member on the register and issue them a real certificate, rendered by ``render``."""
     with app.test_request_context("/"), write_session(app) as db:
-        settings.apply_preset(db, RESONATE, app.config)
-        coop = settings.current_settings(db, app.config)
+        settings.apply_preset(db, RESONATE)
         owner, staff = (
-            accounts.create_user(
+            users.create_user(
                 db, name=name, email=email, password=PASSWORD, role=role, verified=True
             )
             for name, email, role in (
@@ -84,25 +85,17 @@ def issue_certificate(app: Flask, render: TimedRender) -> None:
         db.add(member)
         db.flush()
         supporter = db.scalar(select(ShareType).where(ShareType.code == "supporter"))
-        shares.issue_shares(
-            db,
-            member,
-            supporter,
-            25,
-            actor=staff,
-            settings=coop,
-            render=render,
-            reference="BENCH-1",
+        certificates.issue_shares(
+            db, member, supporter, 25, actor=staff, render=render, reference="BENCH-1"
         )
 
 
 def render_samples(app: Flask, render: TimedRender, n: int) -> int:
     """Render certificate no. 1 again ``n`` times (timed by ``render``); return its PDF size."""
     with app.test_request_context("/"), write_session(app) as db:
-        coop = settings.current_settings(db, app.config)
         certificate = db.scalar(select(Certificate).where(Certificate.number == 1))
         for _ in range(n):
-            data = render(certificate, coop)
+            data = render(certificate, coop.settings(db))
         return len(data)
 
 
