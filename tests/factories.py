@@ -24,10 +24,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
-from types import ModuleType
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -101,20 +101,11 @@ def fake_certificate(certificate: Certificate, _settings: CoopSettings) -> bytes
     return f"%PDF-1.7 certificate {certificate.number}".encode()
 
 
-@contextmanager
-def frozen_clock(instant: datetime, *modules: ModuleType) -> Iterator[None]:
-    """While the block runs, what ``modules`` stamp with ``utcnow`` is stamped ``instant``."""
-    with pytest.MonkeyPatch.context() as patch:
-        for module in modules:
-            patch.setattr(module, "utcnow", lambda: instant)
-        yield
-
-
-def on_day(day: date | None) -> AbstractContextManager[None]:
-    """The co-op's clock at noon (UTC) on ``day`` while the block runs; today for None."""
+def on_day(day: date | None) -> AbstractContextManager[Any]:
+    """Time stands at noon (UTC) on ``day`` while the block runs; it runs as usual for None."""
     if day is None:
         return nullcontext()
-    return frozen_clock(datetime.combine(day, time(12), UTC), portal.coop)
+    return time_machine.travel(datetime.combine(day, time(12), UTC), tick=False)
 
 
 # -- what they return -------------------------------------------------------------------------
@@ -307,15 +298,7 @@ class Factories:
     ) -> list[Certificate]:
         """Staff record the payment of every order the member has waiting, oldest first."""
         with self.session() as db:
-            waiting = db.scalars(
-                select(ShareOrder)
-                .where(
-                    ShareOrder.member_id == member.id,
-                    ShareOrder.state == OrderState.PENDING_PAYMENT,
-                )
-                .order_by(ShareOrder.id)
-            ).all()
-            return [self._pay(db, order, render=render) for order in waiting]
+            return [self._pay(db, order, render=render) for order in waiting_orders(db, member)]
 
     def withdrawal(
         self,
@@ -359,10 +342,10 @@ class Factories:
     ) -> LedgerEntry:
         """A row of the share ledger stamped ``at``, for registers that span past days.
 
-        Rows are immutable and stamped by the ledger's clock, so the clock is set for the
-        append: that is how rows get different days.
+        Rows are immutable and stamped with the time of the append, so time is set to ``at``
+        for it: that is how rows get different days.
         """
-        with self.session() as db, frozen_clock(at, ledger):
+        with self.session() as db, time_machine.travel(at, tick=False):
             return ledger.append(
                 db,
                 kind=kind,
@@ -634,6 +617,20 @@ def audit_trail(db: Session, target: Any) -> list[str]:
                 AuditEvent.object_id == str(target.id),
             )
             .order_by(AuditEvent.id)
+        )
+    )
+
+
+def waiting_orders(db: Session, member: Any) -> list[ShareOrder]:
+    """The member's orders (a ref or the row) waiting for payment, oldest first."""
+    return list(
+        db.scalars(
+            select(ShareOrder)
+            .where(
+                ShareOrder.member_id == member.id,
+                ShareOrder.state == OrderState.PENDING_PAYMENT,
+            )
+            .order_by(ShareOrder.id)
         )
     )
 

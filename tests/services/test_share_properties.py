@@ -11,13 +11,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from portal.errors import PortalError
-from portal.models import Certificate, CertificateState, OrderState, ShareOrder
+from portal.models import Certificate, CertificateState
 from portal.services.membership import leaving
 from portal.services.shares import ledger, orders, withdrawals
 from portal.services.shares.payments import Payment
 from portal.services.shares.share_types import find_type
 
-from ..factories import fake_certificate
+from ..factories import fake_certificate, waiting_orders
 from .test_shares import SECOND_MEMBERSHIP_SHARE
 
 CAP_MINOR = 10_000  # €100 per member, low enough for sequences to reach it
@@ -42,16 +42,9 @@ def step(db, staff, pay, people, action):
     if kind == "buy":
         orders.place_order(db, who, find_type(db, action[2]), action[3], actor=None)
     elif kind == "pay":
-        order = db.scalar(
-            select(ShareOrder)
-            .where(
-                ShareOrder.member_id == who.id,
-                ShareOrder.state == OrderState.PENDING_PAYMENT,
-            )
-            .order_by(ShareOrder.id)
-        )
-        if order is not None:
-            pay(order)
+        waiting = waiting_orders(db, who)
+        if waiting:
+            pay(waiting[0])
     elif kind == "withdraw":
         withdrawal = withdrawals.request_withdrawal(
             db, who, find_type(db, "supporter"), action[3], reason="", actor=staff

@@ -13,7 +13,7 @@ from portal.services.membership import leaving
 from portal.services.shares import holdings, ledger, orders
 from portal.services.shares.share_types import find_type
 
-from ..factories import audit_trail
+from ..factories import audit_trail, waiting_orders
 
 # An app bug found by these tests, for the lead to fix (then drop the xfail marks).
 SECOND_MEMBERSHIP_SHARE = (
@@ -64,7 +64,7 @@ def test_only_one_membership_share(db, member, pay):
 def test_a_member_admitted_with_the_membership_share_on_order_cannot_hold_two(db, member, pay):
     with suppress(InvalidInput):  # refused when ordered: the rule kept
         order(db, member, "membership", 1)  # a second: one is on order since admission
-    for waiting in holdings.summary(db, member).orders:
+    for waiting in waiting_orders(db, member):
         with suppress(PortalError):  # refused when paid: the rule kept too
             pay(waiting)
     assert ledger.holding(db, member, find_type(db, "membership")) == 1
