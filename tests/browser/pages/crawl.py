@@ -229,3 +229,15 @@ def wait_for_htmx(page: Any) -> None:
 
     busy = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
     expect(page.locator(busy)).to_have_count(0)
+
+
+def filter_in_place(site: Site, query: str, change: Callable[[Any], Any]) -> None:
+    """``change`` a filter on the open page, then wait until htmx has swapped in the results
+    for the query string matching ``query`` and pushed that URL to the address bar."""
+    from playwright.sync_api import expect
+
+    path = re.escape(site.page.url.split("?")[0])
+    with site.page.expect_response(re.compile(rf"{path}\?.*{query}")):
+        change(site.page)
+    expect(site.page).to_have_url(re.compile(query))
+    wait_for_htmx(site.page)

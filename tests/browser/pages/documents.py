@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
-from .crawl import Site, state, wait_for_htmx
+from .crawl import Site, filter_in_place, state, wait_for_htmx
 
 RULES = """# Rules of the Crawl Co-op
 
@@ -67,10 +67,9 @@ def library_searched_by_htmx(site: Site) -> None:
     from playwright.sync_api import expect
 
     site.goto("/documents")
-    with site.page.expect_response(re.compile(r"/documents\?q=proxy")):
-        site.page.get_by_label("Search titles and text").fill("proxy")
-    expect(site.page).to_have_url(re.compile(r"q=proxy"))
-    wait_for_htmx(site.page)
+    filter_in_place(
+        site, r"q=proxy", lambda page: page.get_by_label("Search titles and text").fill("proxy")
+    )
     results = site.page.locator("#document-results")
     expect(results.get_by_role("link", name="Rules of the Crawl Co-op")).to_be_visible()
     expect(results.get_by_role("link", name="Members' Handbook")).to_have_count(0)

@@ -7,7 +7,7 @@ from typing import Any
 
 from portal import mail
 
-from .crawl import Site, state, wait_for_htmx
+from .crawl import Site, filter_in_place, state, wait_for_htmx
 
 
 @state("staff", "admin")
@@ -16,10 +16,11 @@ def audit_filtered_by_htmx(site: Site) -> None:
     from playwright.sync_api import expect
 
     site.goto("/staff/audit")
-    with site.page.expect_response(re.compile(r"/staff/audit\?action=user\.logged_in")):
-        site.page.get_by_label("Action").select_option("user.logged_in")
-    expect(site.page).to_have_url(re.compile(r"action=user\.logged_in"))
-    wait_for_htmx(site.page)
+    filter_in_place(
+        site,
+        r"action=user\.logged_in",
+        lambda page: page.get_by_label("Action").select_option("user.logged_in"),
+    )
     actions = site.page.locator("#audit-results tbody td code")
     expect(actions.first).to_have_text("user.logged_in")
     assert set(actions.all_inner_texts()) == {"user.logged_in"}
