@@ -52,7 +52,7 @@ def test_the_spring_change_makes_a_day_of_23_hours():
     with time_machine.travel(utc(2026, 3, 29, 0, 59, 59), tick=False):
         assert DUBLIN.local(DUBLIN.now()).hour == 0
     with time_machine.travel(utc(2026, 3, 29, 1, 0, 0), tick=False):
-        assert DUBLIN.local(DUBLIN.now()).hour == 2  # 01:00–02:00 never happens
+        assert DUBLIN.local(DUBLIN.now()).hour == 2  # 01:00 to 02:00 never happens
 
 
 def test_the_autumn_change_makes_a_day_of_25_hours():
@@ -67,7 +67,7 @@ def test_the_autumn_change_makes_a_day_of_25_hours():
 
 
 def test_clear_days_count_neither_the_day_of_sending_nor_the_day_of_the_meeting():
-    # Sent on 1 November, meeting on 16 November: 2–15 November are the 14 clear days.
+    # Sent on 1 November, meeting on 16 November: 2 to 15 November are the 14 clear days.
     assert DUBLIN.clear_days_between(utc(2026, 11, 1, 9), utc(2026, 11, 16, 19)) == 14
     assert DUBLIN.clear_days_between(utc(2026, 11, 1, 23, 59), utc(2026, 11, 16, 0, 1)) == 14
     assert DUBLIN.clear_days_between(utc(2026, 11, 2, 0, 0), utc(2026, 11, 16, 19)) == 13
