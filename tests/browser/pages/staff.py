@@ -55,25 +55,24 @@ def review_row_approved_by_htmx(site: Site) -> None:
     return None
 
 
-@state("admin")
-def setting_edited_inline(site: Site) -> None:
-    """The settings page with one setting's form swapped in by htmx."""
+def edited_in_place(site: Site, link: str, field: str) -> None:
+    """The settings page after following the ``link`` to edit: the form, with its ``field``,
+    swapped in by htmx."""
     from playwright.sync_api import expect
 
     site.goto("/staff/settings")
-    site.page.get_by_role("link", name="Edit Notice period (clear days)").click()
+    site.page.get_by_role("link", name=link).click()
     wait_for_htmx(site.page)
-    expect(site.page.get_by_label("Notice period (clear days)")).to_be_visible()
-    return None
+    expect(site.page.get_by_label(field)).to_be_visible()
+
+
+@state("admin")
+def setting_edited_inline(site: Site) -> None:
+    """The settings page with one setting's form swapped in by htmx."""
+    edited_in_place(site, "Edit Notice period (clear days)", "Notice period (clear days)")
 
 
 @state("admin")
 def share_type_edited_inline(site: Site) -> None:
     """The settings page with a share type's form swapped in by htmx."""
-    from playwright.sync_api import expect
-
-    site.goto("/staff/settings")
-    site.page.get_by_role("link", name="Edit Supporter share").click()
-    wait_for_htmx(site.page)
-    expect(site.page.get_by_label("In multiples of")).to_be_visible()
-    return None
+    edited_in_place(site, "Edit Supporter share", "In multiples of")
