@@ -6,25 +6,21 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from portal.db import database
 from portal.extensions import LOGIN_AT, SEEN_AT
 from portal.models import AuditEvent, LoginFailure, User, utcnow
 
 from .conftest import PASSWORD, link_in
+from .factories import count, reading
 
 NEW_PASSWORD = "orchid-tandem-glacier-35"
 
 
-def count(app, model, *where):
-    with database(app).session(write=False) as session:
-        return session.scalar(select(func.count()).select_from(model).where(*where))
-
-
 def get_user(app, email):
-    with database(app).session(write=False) as session:
-        return session.scalar(select(User).where(User.email == email))
+    with reading(app) as db:
+        return db.scalar(select(User).where(User.email == email))
 
 
 def test_sign_up_verify_sign_in_and_out(app, client, outbox):

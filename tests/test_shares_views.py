@@ -9,6 +9,8 @@ from pypdf import PdfReader
 
 from portal import pdf
 
+from .factories import HTMX
+
 
 @pytest.fixture
 def issued(make_member, make_user, buy):
@@ -191,9 +193,7 @@ def test_without_weasyprint_a_payment_is_refused_with_a_503_and_nothing_is_recor
     refused = staff.post(f"/staff/orders/{order_id}/payment", data=paid)
     assert refused.status_code == 503
     assert "PDFs cannot be made on this server just now" in refused.get_data(as_text=True)
-    swapped = staff.post(
-        f"/staff/orders/{order_id}/payment", data=paid, headers={"HX-Request": "true"}
-    )
+    swapped = staff.post(f"/staff/orders/{order_id}/payment", data=paid, headers=HTMX)
     assert swapped.status_code == 503 and swapped.headers["HX-Retarget"] == "#messages"
     assert "RVB-" in staff.get("/staff/orders").get_data(as_text=True)  # still waiting
     assert "Certificate no. 1" not in client.get("/shares").get_data(as_text=True)

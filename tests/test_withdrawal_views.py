@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal.models import Certificate, CertificateState, Withdrawal
 
-from .factories import reading
+from .factories import HTMX, reading
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_an_htmx_request_is_redirected_by_header(client, holder):
     response = client.post(
         "/shares/withdraw",
         data={"share_type": "supporter", "quantity": "5"},
-        headers={"HX-Request": "true"},
+        headers=HTMX,
     )
     assert response.status_code == 200 and response.headers["HX-Redirect"] == "/shares"
 

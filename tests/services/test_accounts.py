@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal import tokens
 from portal.errors import InvalidInput, InvalidState
-from portal.models import AuditEvent, LoginFailure, PasswordResetToken, Role, utcnow
+from portal.models import AuditEvent, LoginFailure, PasswordResetToken, utcnow
 from portal.services.accounts import users
 
 from ..conftest import PASSWORD
@@ -17,36 +17,28 @@ from ..conftest import PASSWORD
 RULES = users.AccountRules()
 
 
-def make(db, email="a@example.org", **kwargs):
-    user = users.create_user(
-        db, name="Alex Example", email=email, password=PASSWORD, verified=True, **kwargs
-    )
-    db.flush()
-    return user
-
-
-def test_emails_are_normalised_and_unique(db):
-    user = make(db, email="  Mixed.Case@Example.ORG ")
+def test_emails_are_normalised_and_unique(db, make_user):
+    user = make_user(email="  Mixed.Case@Example.ORG ")
     assert user.email == "mixed.case@example.org"
     with pytest.raises(InvalidState, match="already exists"):
-        make(db, email="mixed.case@example.org")
+        make_user(email="mixed.case@example.org")
 
 
-def test_an_invalid_email_names_its_field(db):
+def test_an_invalid_email_names_its_field(db, make_user):
     with pytest.raises(InvalidInput) as caught:
-        make(db, email="no-at-sign")
+        make_user(email="no-at-sign")
     assert caught.value.field == "email"
 
 
-def test_every_new_account_is_audited(db):
-    user = make(db, role=Role.STAFF)
+def test_every_new_account_is_audited(db, make_user):
+    user = make_user(email="a@example.org", role="staff")
     event = db.scalar(select(AuditEvent).where(AuditEvent.object_id == str(user.id)))
     assert event.action == "user.created"
     assert "staff" in event.summary
 
 
-def test_authenticate_throttles_after_ten_failures_until_the_oldest_ages_out(db):
-    make(db)
+def test_authenticate_throttles_after_ten_failures_until_the_oldest_ages_out(db, make_user):
+    make_user(email="a@example.org")
     now = utcnow()
     for minutes_ago in range(10, 0, -1):
         db.add(LoginFailure(email="a@example.org", at=now - timedelta(minutes=minutes_ago)))
@@ -58,8 +50,8 @@ def test_authenticate_throttles_after_ten_failures_until_the_oldest_ages_out(db)
     assert abs(caught.value.retry_at - expected) < timedelta(seconds=2)
 
 
-def test_a_success_clears_the_failures(db):
-    make(db)
+def test_a_success_clears_the_failures(db, make_user):
+    make_user(email="a@example.org")
     with pytest.raises(users.InvalidCredentials):
         users.authenticate(db, email="a@example.org", password="wrong-password", rules=RULES)
     assert db.scalar(select(LoginFailure)) is not None
@@ -67,23 +59,23 @@ def test_a_success_clears_the_failures(db):
     assert db.scalar(select(LoginFailure)) is None
 
 
-def test_a_disabled_account_cannot_sign_in(db):
-    user = make(db)
+def test_a_disabled_account_cannot_sign_in(db, make_user):
+    user = make_user(email="a@example.org")
     user.disabled_at = utcnow()
     with pytest.raises(users.InvalidCredentials):
         users.authenticate(db, email="a@example.org", password=PASSWORD, rules=RULES)
 
 
-def test_a_verification_token_for_an_old_address_is_refused(db):
-    user = make(db, email="old@example.org")
+def test_a_verification_token_for_an_old_address_is_refused(db, make_user):
+    user = make_user(email="old@example.org")
     token = tokens.sign("verify-email", {"uid": user.id, "email": "old@example.org"})
     user.email = "new@example.org"
     with pytest.raises(InvalidInput):
         users.verify_email(db, token, max_age=timedelta(hours=1))
 
 
-def test_a_reset_uses_up_every_outstanding_link_and_ends_sessions(db):
-    user = make(db)
+def test_a_reset_uses_up_every_outstanding_link_and_ends_sessions(db, make_user):
+    user = make_user(email="a@example.org")
     users.request_password_reset(db, email="a@example.org", rules=RULES)
     users.request_password_reset(db, email="a@example.org", rules=RULES)
     first, second = db.scalars(select(PasswordResetToken)).all()
@@ -97,8 +89,8 @@ def test_a_reset_uses_up_every_outstanding_link_and_ends_sessions(db):
         users.reset_password(db, token=token, new="another-cobalt-ferry-53", rules=RULES)
 
 
-def test_ending_other_sessions_bumps_the_version(db):
-    user = make(db)
+def test_ending_other_sessions_bumps_the_version(db, make_user):
+    user = make_user(email="a@example.org")
     before = user.get_id()
     users.end_other_sessions(db, user)
     assert user.get_id() != before
