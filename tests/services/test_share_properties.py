@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
@@ -18,7 +17,6 @@ from portal.services.shares.payments import Payment
 from portal.services.shares.share_types import find_type
 
 from ..factories import fake_certificate, waiting_orders
-from .test_shares import SECOND_MEMBERSHIP_SHARE
 
 CAP_MINOR = 10_000  # €100 per member, low enough for sequences to reach it
 
@@ -77,7 +75,6 @@ def assert_lawful(db, people):
     assert on_certificates == held  # the valid certificates describe the holdings exactly
 
 
-@pytest.mark.xfail(strict=True, reason=SECOND_MEMBERSHIP_SHARE)
 @hyp_settings(
     max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

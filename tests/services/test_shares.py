@@ -15,13 +15,6 @@ from portal.services.shares.share_types import find_type
 
 from ..factories import audit_trail, waiting_orders
 
-# An app bug found by these tests, for the lead to fix (then drop the xfail marks).
-SECOND_MEMBERSHIP_SHARE = (
-    "lead: orders.check_order compares max_quantity with the shares held but not with those "
-    "already on order, and payments.settle_order does not check it again; so a member admitted "
-    "with the membership share on order (max 1) can order a second and pay both, holding 2"
-)
-
 
 @pytest.fixture
 def member(db, make_member):
@@ -60,7 +53,6 @@ def test_only_one_membership_share(db, member, pay):
         order(db, member, "membership", 1)
 
 
-@pytest.mark.xfail(strict=True, reason=SECOND_MEMBERSHIP_SHARE)
 def test_a_member_admitted_with_the_membership_share_on_order_cannot_hold_two(db, member, pay):
     with suppress(InvalidInput):  # refused when ordered: the rule kept
         order(db, member, "membership", 1)  # a second: one is on order since admission

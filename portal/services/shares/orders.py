@@ -57,6 +57,20 @@ class OrderCheck:
     problems: list[str]
 
 
+def quantity_ordered(db: Session, member: Member, share_type: ShareType) -> int:
+    """Shares of this type on the member's orders still waiting for payment."""
+    return (
+        db.scalar(
+            select(func.coalesce(func.sum(ShareOrder.quantity), 0)).where(
+                ShareOrder.member_id == member.id,
+                ShareOrder.share_type_id == share_type.id,
+                ShareOrder.state == OrderState.PENDING_PAYMENT,
+            )
+        )
+        or 0
+    )
+
+
 def check_order(db: Session, member: Member, share_type: ShareType, quantity: int) -> OrderCheck:
     """Check min / step / max and the per-member cap (DESIGN.md §2); says every problem.
 
@@ -67,9 +81,13 @@ def check_order(db: Session, member: Member, share_type: ShareType, quantity: in
         problems.append(f"Buy at least {share_type.count(share_type.min_quantity)}.")
     if (quantity - share_type.min_quantity) % share_type.step:
         problems.append(f"{share_type.plural} are sold in multiples of {share_type.step}.")
-    held = ledger.holding(db, member, share_type)
+    # Orders not yet paid count: paid, they would all be held (the membership share is one).
+    held = ledger.holding(db, member, share_type) + quantity_ordered(db, member, share_type)
     if share_type.max_quantity is not None and held + quantity > share_type.max_quantity:
-        problems.append(f"A member may hold at most {share_type.count(share_type.max_quantity)}.")
+        problems.append(
+            f"A member may hold at most {share_type.count(share_type.max_quantity)}"
+            + (", counting the orders waiting for payment." if held else ".")
+        )
     amount = quantity * share_type.par_value_minor
     cap = coop.settings(db).max_holding_minor
     if ledger.capital(db, member) + capital_ordered(db, member) + amount > cap:
@@ -124,17 +142,7 @@ def order_required_shares(
     if share_type is None or member_class.required_shares <= 0:
         return None
     held = ledger.holding(db, member, share_type)
-    ordered = (
-        db.scalar(
-            select(func.coalesce(func.sum(ShareOrder.quantity), 0)).where(
-                ShareOrder.member_id == member.id,
-                ShareOrder.share_type_id == share_type.id,
-                ShareOrder.state == OrderState.PENDING_PAYMENT,
-            )
-        )
-        or 0
-    )
-    missing = member_class.required_shares - held - ordered
+    missing = member_class.required_shares - held - quantity_ordered(db, member, share_type)
     if missing <= 0:
         return None
     return place_order(db, member, share_type, missing, actor=None)

@@ -20,6 +20,7 @@ from ...errors import InvalidInput, InvalidState
 from ...models import Certificate, CoopSettings, OrderState, ShareOrder, User
 from .. import transitions
 from ..inputs import read_date, read_money
+from . import ledger
 from .certificates import CertificateRenderer, issue_shares
 
 # The largest single payment staff can record: the co-op's cap on a holding is lower.
@@ -176,6 +177,14 @@ def settle_order(
         )
     transitions.require(order.state, OrderState.PAID, doing="paid")
     payment.require_amount(order.amount_minor, f"The order is for {order.amount_minor / 100:.2f}")
+    share_type = order.share_type
+    if share_type.max_quantity is not None and (
+        ledger.holding(db, order.member, share_type) + order.quantity > share_type.max_quantity
+    ):  # two orders placed at once could each have passed the check alone
+        raise InvalidState(
+            f"Member no. {order.member.number} would hold more than "
+            f"{share_type.count(share_type.max_quantity)}: cancel this order instead."
+        )
     order.paid_amount_minor = payment.amount_minor
     order.paid_on = payment.paid_on
     order.payment_method = payment.method

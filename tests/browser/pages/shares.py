@@ -101,8 +101,9 @@ def certificate_verified(site: Site) -> Any:
 
 
 def share_history(site: Site) -> None:
-    """Give the crawl's member shares bought over past months (ledger rows on past days)."""
-    rows = [("membership", 1, "2025-09-02"), ("supporter", 50, "2025-12-15")]
+    """Give the crawl's member supporter shares bought over past months (ledger rows on past
+    days); their membership share stays on the order approval placed, paid when it is."""
+    rows = [("supporter", 50, "2025-12-15")]
     rows += [("supporter", 25, "2026-04-01"), ("supporter", 10, "2026-08-20")]
     for code, quantity, day in rows:
         at = datetime.fromisoformat(day + "T10:00").replace(tzinfo=UTC)
