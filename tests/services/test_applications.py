@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from portal.errors import InvalidState, NotAllowed
@@ -265,3 +268,27 @@ def test_approval_orders_the_required_membership_share_once(db, coop, person):
         (1, "membership", OrderState.PENDING_PAYMENT)
     ]
     assert orders[0].member.user_id == user.id
+
+
+def test_a_member_admitted_half_past_midnight_irish_summer_time_is_admitted_that_day(
+    db, coop, person
+):
+    """The admission date is the co-op's date (CoopSettings.timezone), not UTC's."""
+    staff = person("staff")
+    application = submitted(db, person())
+    with time_machine.travel(datetime(2026, 7, 1, 23, 30, tzinfo=UTC), tick=False):  # 00:30 IST
+        review.approve_application(db, application, actor=staff)
+    member = application.member
+    assert member.admitted_on == date(2026, 7, 2)
+    assert [cm.admitted_on for cm in member.class_memberships] == [date(2026, 7, 2)]
+
+
+def test_a_member_who_resigns_half_past_midnight_ceases_that_day(db, coop, person):
+    staff, user = person("staff"), person()
+    review.approve_application(db, submitted(db, user), actor=staff)
+    member = members.member_for_user(db, user)
+    resignation = leaving.request_resignation(db, member, "", actor=user)
+    with time_machine.travel(datetime(2026, 7, 1, 23, 30, tzinfo=UTC), tick=False):
+        leaving.confirm_resignation(db, resignation, actor=staff)
+    assert member.ceased_on == date(2026, 7, 2)
+    assert {cm.ended_on for cm in member.class_memberships} == {date(2026, 7, 2)}
