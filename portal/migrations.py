@@ -27,11 +27,30 @@ def alembic_config(engine: Engine) -> tuple[Config, Any]:
 
 def _run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
     config, connection = alembic_config(engine)
+    sqlite = engine.dialect.name == "sqlite"
     try:
+        if sqlite:
+            # SQLite rebuilds a table to alter it (a batch migration); with foreign keys on, it
+            # refuses to drop a table that other rows point at. Its documented procedure
+            # (lang_altertable.html, "other kinds of table schema changes"): keys off outside
+            # the transaction, change, check every key, commit, keys on again.
+            _foreign_keys(connection, on=False)
         with connection.begin():
             step(config, revision)
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left foreign keys broken: {broken[:5]}")
     finally:
+        if sqlite:
+            _foreign_keys(connection, on=True)
         connection.close()
+
+
+def _foreign_keys(connection: Any, *, on: bool) -> None:
+    """Turn SQLite's foreign keys on or off (only outside a transaction does it take effect)."""
+    dbapi = connection.connection.dbapi_connection
+    dbapi.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

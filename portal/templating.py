@@ -40,6 +40,14 @@ def local_time(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
     return coop.local(value).strftime(fmt)
 
 
+def days_since(instant: datetime | None) -> int:
+    """Whole days from ``instant`` to today, in the co-op's dates (0 on the same day)."""
+    if instant is None:
+        return 0
+    clock = coop.clock()
+    return (clock.today() - clock.day_of(instant)).days
+
+
 def money(minor: int | None, currency: str | None = None) -> str:
     """Integer minor units as an amount: ``1050`` → ``€10.50``, ``1000`` → ``€10``."""
     if minor is None:
@@ -63,6 +71,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["money"] = money
     app.jinja_env.globals["htmx_script"] = htmx_script
+    app.jinja_env.globals["days_since"] = days_since
     app.jinja_env.globals["line_chart"] = line_chart
     app.jinja_env.globals["htmx_config"] = json.dumps(HTMX_CONFIG, separators=(",", ":"))
     # The models' enums, so templates compare with them (``state == OrderState.PAID``),

@@ -37,7 +37,6 @@ from portal.db import database, write_session
 from portal.mail import OutboxMessage
 from portal.models import (
     Application,
-    ApplicationState,
     AuditEvent,
     Certificate,
     CoopSettings,
@@ -212,9 +211,9 @@ class Factories:
         town: str = "Cork",
     ) -> Applicant:
         """An application to class ``code`` in ``state``: draft, submitted, needs_info (staff
-        asked :data:`QUESTION`) or rejected (for :data:`REJECTION`). ``email`` may name an
-        existing account."""
-        if state not in {"draft", "submitted", "needs_info", "rejected"}:
+        asked :data:`QUESTION`), rejected (for :data:`REJECTION`) or awaiting_share (approved,
+        the membership share not yet paid). ``email`` may name an existing account."""
+        if state not in {"draft", "submitted", "needs_info", "rejected", "awaiting_share"}:
             raise ValueError(f"no applicant factory for the state {state!r}")
         n = next(self.numbers)
         with self.session() as db:
@@ -226,6 +225,8 @@ class Factories:
                 review.ask_for_information(db, application, QUESTION, actor=self._reviewer(db))
             elif state == "rejected":
                 review.reject_application(db, application, REJECTION, actor=self._reviewer(db))
+            elif state == "awaiting_share" and application.can_approve:
+                review.approve_application(db, application, actor=self._reviewer(db))
             return Applicant(user.id, user.email, user.name, application.id)
 
     def member(
@@ -239,13 +240,13 @@ class Factories:
         name: str | None = None,
         town: str = "Cork",
     ) -> MemberRef:
-        """A member admitted to ``classes`` in turn (staff approve; listeners join at once).
+        """A member admitted to ``classes`` in turn: staff approve (listeners are approved
+        at once), then the membership share is paid, which admits them (rule 8.1).
 
-        Admission orders the membership share, left waiting for payment; ``shares`` are
-        bought and paid, one order each (the waiting one where it matches):
-        ``shares={"membership": 1, "supporter": 25}``. ``admitted_on`` sets the co-op's
-        clock for the admission (the shares are bought today); ``primary`` is the class
-        they vote in; ``email`` may name an existing account.
+        ``shares`` are bought and paid besides, one order each (a membership share already
+        held counts): ``shares={"supporter": 25}``. ``admitted_on`` sets the co-op's clock
+        for the admission (the shares are bought today); ``primary`` is the class they vote
+        in; ``email`` may name an existing account.
         """
         n = next(self.numbers)
         with self.session() as db:
@@ -253,14 +254,19 @@ class Factories:
             with on_day(admitted_on):
                 for code in classes:
                     application = self._apply(db, user, code, town)
-                    if application.state is not ApplicationState.APPROVED:
+                    if application.can_approve:
                         review.approve_application(db, application, actor=self._reviewer(db))
+                waiting = orders.waiting_admission_order(db, user)
+                if waiting is not None:
+                    self._pay(db, waiting)
             member = members.member_for_user(db, user)
             assert member is not None, "admitting made no member"
             if primary is not None:
                 members.set_primary_class(db, member, find_class(db, primary), actor=user)
             for code, quantity in (shares or {}).items():
-                self._buy(db, member, code, quantity, fake_certificate)
+                held = ledger.holding(db, member, find_type(db, code))
+                if quantity > held:
+                    self._buy(db, member, code, quantity - held, fake_certificate)
             return MemberRef(member.id, member.number, user.id, user.email, member.name)
 
     def order(self, member: MemberRef, code: str, quantity: int) -> ShareOrder:

@@ -5,6 +5,7 @@ from .audit import AuditEvent
 from .base import Base, UTCDateTime, utcnow
 from .documents import Document, DocumentCategory, DocumentVersion, VersionFormat, Visibility
 from .membership import (
+    AWAITING_DECISION,
     OPEN_APPLICATION_STATES,
     AdmissionRule,
     Application,
@@ -38,6 +39,7 @@ from .shares import (
 )
 
 __all__ = [
+    "AWAITING_DECISION",
     "LEDGER_SIGN",
     "OPEN_APPLICATION_STATES",
     "OPEN_WITHDRAWAL_STATES",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +23,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .accounts import User
 from .base import Base, UTCDateTime, enum_column, utcnow
 from .states import Labelled, State, transitions
+
+if TYPE_CHECKING:
+    from .shares import ShareOrder
 
 
 class AdmissionRule(Labelled):
@@ -45,7 +48,9 @@ class ApplicationState(State):
     NEEDS_INFO = "needs_info", "More information needed", "warning"
     # Approved once; the two-person rule wants another staff member to confirm.
     AWAITING_SECOND = "awaiting_second", "Being approved", "info"
-    APPROVED = "approved", "Approved", "success"
+    # Approved; membership begins when the membership share is paid (rule 8.1).
+    AWAITING_SHARE = "awaiting_share", "Approved, share to pay", "warning"
+    APPROVED = "approved", "Member", "success"
     REJECTED = "rejected", "Not accepted", "danger"
     WITHDRAWN = "withdrawn", "Withdrawn", "neutral"
 
@@ -56,15 +61,35 @@ transitions(
     "application",
     {
         _A.DRAFT: (_A.SUBMITTED, _A.WITHDRAWN),
-        # An automatic class admits at submission; SUBMITTED → APPROVED is also one-person review.
-        _A.SUBMITTED: (_A.NEEDS_INFO, _A.AWAITING_SECOND, _A.APPROVED, _A.REJECTED, _A.WITHDRAWN),
+        # Approval: a new member then pays the membership share (AWAITING_SHARE); someone who
+        # is a member already joins the further class at once (APPROVED). An automatic class
+        # approves at submission.
+        _A.SUBMITTED: (
+            _A.NEEDS_INFO,
+            _A.AWAITING_SECOND,
+            _A.AWAITING_SHARE,
+            _A.APPROVED,
+            _A.REJECTED,
+            _A.WITHDRAWN,
+        ),
         _A.NEEDS_INFO: (_A.SUBMITTED, _A.REJECTED, _A.WITHDRAWN),
-        _A.AWAITING_SECOND: (_A.APPROVED, _A.NEEDS_INFO, _A.REJECTED, _A.WITHDRAWN),
+        _A.AWAITING_SECOND: (
+            _A.AWAITING_SHARE,
+            _A.APPROVED,
+            _A.NEEDS_INFO,
+            _A.REJECTED,
+            _A.WITHDRAWN,
+        ),
+        # Paying the membership share admits; staff may close one never paid (rejected).
+        _A.AWAITING_SHARE: (_A.APPROVED, _A.REJECTED, _A.WITHDRAWN),
     },
 )
 
 # Open: not yet decided, so at most one per person and class (a partial unique index).
 OPEN_APPLICATION_STATES = tuple(s for s in ApplicationState if not s.is_final)
+# Waiting for staff (or, asked a question, for the applicant's answer): the review queue.
+AWAITING_DECISION = (_A.SUBMITTED, _A.NEEDS_INFO, _A.AWAITING_SECOND)
+OPEN_APPLICATIONS_SQL = "state IN ({})".format(", ".join(f"'{s}'" for s in OPEN_APPLICATION_STATES))
 
 
 class MemberStatus(State):
@@ -244,10 +269,8 @@ class Application(Base):
             "user_id",
             "class_id",
             unique=True,
-            sqlite_where=text("state IN ('draft', 'submitted', 'needs_info', 'awaiting_second')"),
-            postgresql_where=text(
-                "state IN ('draft', 'submitted', 'needs_info', 'awaiting_second')"
-            ),
+            sqlite_where=text(OPEN_APPLICATIONS_SQL),
+            postgresql_where=text(OPEN_APPLICATIONS_SQL),
         ),
         Index("ix_applications_state_class", "state", "class_id"),
     )
@@ -285,6 +308,14 @@ class Application(Base):
     reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
     first_approver: Mapped[User | None] = relationship(foreign_keys=[first_approver_id])
     member: Mapped[Member | None] = relationship()
+    orders: Mapped[list[ShareOrder]] = relationship(
+        back_populates="application", order_by="ShareOrder.id"
+    )
+
+    @property
+    def admission_order(self) -> ShareOrder | None:
+        """The order whose payment will admit this applicant, while it waits for payment."""
+        return next((o for o in self.orders if o.admits and o.awaits_payment), None)
 
     @property
     def is_open(self) -> bool:
@@ -315,8 +346,14 @@ class Application(Base):
         return self.state is ApplicationState.REJECTED
 
     @property
+    def awaits_share(self) -> bool:
+        """Approved; membership begins when the membership share is paid."""
+        return self.state is ApplicationState.AWAITING_SHARE
+
+    @property
     def can_approve(self) -> bool:
-        return self.state.can_become(ApplicationState.APPROVED)
+        """Staff may approve it (or confirm a first approval)."""
+        return self.state.can_become(ApplicationState.AWAITING_SHARE)
 
     @property
     def can_ask(self) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, LargeBinary, St
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, enum_column, utcnow
-from .membership import Member
+from .membership import Application, Member
 from .states import Labelled, State, transitions
 
 
@@ -135,19 +135,30 @@ transitions(
 
 
 class ShareOrder(Base):
-    """A member's order for shares, paid by bank transfer against its payment reference."""
+    """An order for shares, paid by bank transfer against its payment reference.
+
+    A member's order names the member. An applicant's admission order names the
+    application instead: the membership share (and the class's first annual fee, in
+    ``fee_minor``) whose payment admits them (rule 8.1); the member is set when it is paid.
+    """
 
     __tablename__ = "share_orders"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("fee_minor >= 0", name="fee_not_negative"),
+        CheckConstraint(
+            "member_id IS NOT NULL OR application_id IS NOT NULL", name="member_or_application"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
     share_type_id: Mapped[int] = mapped_column(ForeignKey("share_types.id"))
     quantity: Mapped[int] = mapped_column()
-    amount_minor: Mapped[int] = mapped_column()
+    fee_minor: Mapped[int] = mapped_column(default=0, server_default="0")
+    amount_minor: Mapped[int] = mapped_column()  # the shares at par, plus any fee
     currency: Mapped[str] = mapped_column(String(3))
     payment_reference: Mapped[str] = mapped_column(String(20), unique=True)
     state: Mapped[OrderState] = mapped_column(
@@ -161,7 +172,8 @@ class ShareOrder(Base):
     bank_reference: Mapped[str | None] = mapped_column(String(120))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    member: Mapped[Member] = relationship()
+    member: Mapped[Member | None] = relationship()
+    application: Mapped[Application | None] = relationship(back_populates="orders")
     share_type: Mapped[ShareType] = relationship()
 
     @property
@@ -170,7 +182,32 @@ class ShareOrder(Base):
 
     @property
     def can_cancel(self) -> bool:
-        return self.state.can_become(OrderState.CANCELLED)
+        """A member's unpaid order; an admission order ends with its application instead."""
+        return self.application_id is None and self.state.can_become(OrderState.CANCELLED)
+
+    @property
+    def admits(self) -> bool:
+        """Paying it admits the applicant: an admission order not yet paid."""
+        return self.member_id is None and self.application_id is not None
+
+    @property
+    def owner_user_id(self) -> int | None:
+        """The account whose order it is: the member's, or the applicant's."""
+        if self.member is not None:
+            return self.member.user_id
+        return self.application.user_id if self.application is not None else None
+
+    @property
+    def payer_name(self) -> str:
+        """Who pays: the member as on the register, or the applicant."""
+        if self.member is not None:
+            return self.member.name
+        return self.application.user.name if self.application is not None else ""
+
+    @property
+    def shares_minor(self) -> int:
+        """The shares' part of the amount (at par): the amount less any fee."""
+        return self.amount_minor - self.fee_minor
 
 
 class Certificate(Base):

@@ -17,6 +17,7 @@ from ..services.accounts import users
 from ..services.documents import library
 from ..services.membership import applications, leaving, privacy
 from ..services.register import classes, members, profile
+from ..services.shares import payments
 from .access import current_member, found, member_or_404
 from .auth import account_rules, form_page
 from .downloads import attachment
@@ -34,6 +35,7 @@ def dashboard() -> str:
         "me/dashboard.html",
         member=member,
         applications=applications.applications_of(db, current_user),
+        dues=payments.admission_dues(db, current_user),
         resignation=leaving.pending_resignation(db, member) if member else None,
         new_documents=library.new_since(db, current_user, current_user.previous_login_at),
         latest_documents=library.new_since(db, current_user, None, limit=3),

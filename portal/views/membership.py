@@ -13,6 +13,7 @@ from ..services.documents import library
 from ..services.membership import applications
 from ..services.membership.applications import ApplicationInput, InvalidFields
 from ..services.register import classes
+from ..services.shares import payments
 from .access import current_member, found
 
 bp = Blueprint("membership", __name__)
@@ -116,6 +117,7 @@ def application_status() -> str:
     return render_template(
         "membership/status.html",
         applications=applications.applications_of(get_db(), current_user),
+        dues={due.application.id: due for due in payments.admission_dues(get_db(), current_user)},
         member=current_member(),
     )
 

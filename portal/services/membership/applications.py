@@ -34,6 +34,7 @@ from ...models import (
 from .. import audit, transitions
 from ..documents import library
 from ..register import members
+from ..shares import orders
 from . import review
 from .review import REASON_MAX
 
@@ -274,7 +275,7 @@ def submit_application(
     if not answering:
         mail.queue(db, "application_received", to=actor.email, application=application)
     if application.member_class.admission_rule is AdmissionRule.AUTOMATIC:
-        review.admit_applicant(
+        review.accept_applicant(
             db, application, actor=None, note="Admitted automatically; to be ratified by the board"
         )
     db.flush()
@@ -284,6 +285,7 @@ def submit_application(
 def withdraw_application(db: Session, application: Application, *, actor: User) -> Application:
     """The applicant withdraws an open application (they may apply again later)."""
     _require_owner(application, actor)
+    orders.release_admission_order(db, application, actor=actor)
     transitions.move(
         db,
         application,

@@ -13,17 +13,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ... import coop, mail
-from ...errors import InvalidInput, NotAllowed
+from ...errors import InvalidInput, InvalidState, NotAllowed
 from ...models import (
+    AWAITING_DECISION,
     Application,
     ApplicationState,
     MemberClass,
     User,
+    utcnow,
 )
-from .. import transitions
+from .. import audit, transitions
 from ..pagination import Page, paginate
 from ..register import members
-from ..shares import orders
+from ..shares import orders, payments
 
 REASON_MAX = 2000
 
@@ -74,14 +76,15 @@ def reject_application(
         stamp="decided_at",
         summary=f"Rejected the {application.member_class.name} application",
     )
+    orders.release_admission_order(db, application, actor=actor)
     mail.queue(db, "application_rejected", to=application.user.email, application=application)
     db.flush()
     return application
 
 
 def approve_application(db: Session, application: Application, *, actor: User) -> Application:
-    """Approve: admit the applicant to the class, or record the first of two approvals."""
-    transitions.require(application.state, ApplicationState.APPROVED, doing="approved")
+    """Approve: accept the applicant, or record the first of two approvals."""
+    transitions.require(application.state, ApplicationState.AWAITING_SHARE, doing="approved")
     if application.user_id == actor.id:
         raise NotAllowed("Staff cannot approve their own application.")
     if coop.settings(db).two_person_approval:  # CoopSettings.two_person_approval
@@ -100,37 +103,85 @@ def approve_application(db: Session, application: Application, *, actor: User) -
             return application
         if application.first_approver_id == actor.id:
             raise NotAllowed("A second staff member must confirm this approval.")
-    admit_applicant(db, application, actor=actor, note="Approved by staff")
+    accept_applicant(db, application, actor=actor, note="Approved by staff")
     db.flush()
     return application
 
 
-def admit_applicant(
+def accept_applicant(
     db: Session, application: Application, *, actor: User | None, note: str
 ) -> None:
-    """Admit the applicant and close the application as approved (one transaction).
+    """The application is approved: membership follows the membership share (rule 8.1).
 
-    The class's required membership shares are ordered at once, for the member to pay.
+    Someone new is asked to pay the membership share (and the class's first annual fee):
+    the admission order is placed and the application waits for its payment, which admits
+    them (``shares.payments.settle_order``). A member already (rule 9.1: one membership
+    share, however many classes) joins the further class at once.
     """
-    member = members.admit(db, application, actor=actor, note=note)
-    orders.order_required_shares(db, member, application.member_class)
-    application.member_id = member.id
     application.reviewer = actor
+    member = members.member_for_user(db, application.user)
+    order = None
+    if member is None:
+        order = orders.waiting_admission_order(db, application.user) or orders.order_admission(
+            db, application
+        )
+    if order is None:
+        application.decided_at = utcnow()
+        member = members.admit_applicant(
+            db,
+            application,
+            actor=actor,
+            note=f"{note}; joined a further class" if member is not None else note,
+        )
+        mail.queue(
+            db,
+            "application_approved",
+            to=application.user.email,
+            application=application,
+            member=member,
+        )
+        return
     transitions.move(
         db,
         application,
-        ApplicationState.APPROVED,
+        ApplicationState.AWAITING_SHARE,
         actor=actor,
         doing="approved",
         stamp="decided_at",
-        summary=f"{note}: member no. {member.number}, {application.member_class.name} class",
+        summary=f"{note}: awaiting the membership share, reference {order.payment_reference}",
     )
     mail.queue(
         db,
-        "application_approved",
+        "membership_share_due",
         to=application.user.email,
         application=application,
-        member=member,
+        order=order,
+        instructions=payments.instructions_for(order, coop.settings(db)),
+    )
+
+
+def remind_to_pay(db: Session, application: Application, *, actor: User) -> None:
+    """Staff send the approved applicant the payment details again."""
+    order = (
+        orders.waiting_admission_order(db, application.user) if application.awaits_share else None
+    )
+    if order is None:
+        raise InvalidState("Only an approved application awaiting its share can be chased.")
+    audit.record(
+        db,
+        actor=actor,
+        action="application.reminded",
+        target=application,
+        summary=f"Reminded to pay {order.payment_reference}",
+    )
+    mail.queue(
+        db,
+        "membership_share_due",
+        to=application.user.email,
+        application=application,
+        order=order,
+        instructions=payments.instructions_for(order, coop.settings(db)),
+        reminder=True,
     )
 
 
@@ -152,14 +203,11 @@ def review_queue(
             joinedload(Application.user),
             joinedload(Application.member_class),
             selectinload(Application.first_approver),
+            selectinload(Application.orders),
         )
     )
     if state == "open":
-        query = query.where(
-            Application.state.in_(
-                [s for s in ApplicationState if not s.is_final and s is not ApplicationState.DRAFT]
-            )
-        )
+        query = query.where(Application.state.in_(AWAITING_DECISION))
     elif state and state != "all":
         query = query.where(Application.state == state)
     else:

@@ -10,6 +10,7 @@ from ... import coop
 from ...errors import InvalidInput, InvalidState
 from ...models import (
     Application,
+    ApplicationState,
     ClassMembership,
     Member,
     MemberClass,
@@ -17,7 +18,7 @@ from ...models import (
     MemberStatusChange,
     User,
 )
-from .. import audit
+from .. import audit, transitions
 from ..counters import next_number
 
 MEMBER_NUMBER = "member_number"
@@ -59,6 +60,43 @@ def status_history(db: Session, member: Member) -> list[MemberStatusChange]:
     )
 
 
+def awaiting_share(db: Session, user: User) -> list[Application]:
+    """The person's approved applications that wait for their membership share."""
+    return list(
+        db.scalars(
+            select(Application)
+            .where(
+                Application.user_id == user.id,
+                Application.state == ApplicationState.AWAITING_SHARE,
+            )
+            .order_by(Application.id)
+        )
+    )
+
+
+def admit_applicant(
+    db: Session, application: Application, *, actor: User | None, note: str
+) -> Member:
+    """Admit an approved applicant: on the register, in the class; the application closes.
+
+    A person becomes a member once their application is approved and their membership
+    share is paid (rule 8.1): the caller has seen to both. ``note`` says how ("Membership
+    share paid", "Joined a further class").
+    """
+    member = admit(db, application, actor=actor, note=note)
+    application.member_id = member.id
+    transitions.move(
+        db,
+        application,
+        ApplicationState.APPROVED,
+        actor=actor,
+        doing="approved",
+        action="application.admitted",
+        summary=f"{note}: member no. {member.number}, {application.member_class.name} class",
+    )
+    return member
+
+
 def admit(db: Session, application: Application, *, actor: User | None, note: str) -> Member:
     """Put the applicant on the register (a new member number) or add the class to them."""
     user = application.user
@@ -81,7 +119,9 @@ def admit(db: Session, application: Application, *, actor: User | None, note: st
         )
         db.add(member)
         db.flush()
-        record_status(db, member, MemberStatus.ACTIVE, f"Admitted: {member_class.name}", actor)
+        record_status(
+            db, member, MemberStatus.ACTIVE, f"Admitted: {member_class.name} ({note})", actor
+        )
         audit.record(
             db,
             actor=actor,

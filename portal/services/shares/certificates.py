@@ -151,6 +151,7 @@ def issue_shares(
     render: CertificateRenderer,
     reference: str,
     order: ShareOrder | None = None,
+    notify: bool = True,
 ) -> Certificate:
     """Put shares on the register (an ``issue`` row) and issue the numbered certificate."""
     ledger.append(
@@ -164,5 +165,5 @@ def issue_shares(
         actor=actor,
     )
     return issue_certificate(
-        db, member, share_type, quantity, actor=actor, render=render, order=order
+        db, member, share_type, quantity, actor=actor, render=render, order=order, notify=notify
     )

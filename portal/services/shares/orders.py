@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, joinedload
 from ... import coop
 from ...errors import InvalidInput, InvalidState, NotAllowed
 from ...models import (
+    Application,
+    ApplicationState,
     Member,
-    MemberClass,
     MemberStatus,
     OrderState,
     ShareOrder,
@@ -132,26 +133,121 @@ def place_order(
     return order
 
 
-def order_required_shares(
-    db: Session, member: Member, member_class: MemberClass
-) -> ShareOrder | None:
-    """Order the membership shares a class requires, unless held or already ordered."""
-    share_type = db.scalar(
+def membership_share_type(db: Session) -> ShareType | None:
+    """The share that makes a member (it carries the vote): the first voting share type."""
+    return db.scalar(
         select(ShareType).where(ShareType.voting.is_(True)).order_by(ShareType.position)
     )
+
+
+def order_admission(db: Session, application: Application) -> ShareOrder | None:
+    """The admission order of an approved applicant: the membership share and first fee.
+
+    A person becomes a member when they have paid for one membership share and, where
+    their class has one, its first annual fee (rule 8.1; ``MemberClass.required_shares``
+    and ``MemberClass.annual_fee_minor``). None when the class asks for no share at all.
+    """
+    member_class = application.member_class
+    share_type = membership_share_type(db)
     if share_type is None or member_class.required_shares <= 0:
         return None
-    held = ledger.holding(db, member, share_type)
-    missing = member_class.required_shares - held - quantity_ordered(db, member, share_type)
-    if missing <= 0:
-        return None
-    return place_order(db, member, share_type, missing, actor=None)
+    quantity = member_class.required_shares
+    order = ShareOrder(
+        application=application,
+        share_type=share_type,
+        quantity=quantity,
+        fee_minor=member_class.annual_fee_minor,
+        amount_minor=quantity * share_type.par_value_minor + member_class.annual_fee_minor,
+        currency=coop.settings(db).currency,
+        payment_reference=payment_reference(),
+    )
+    db.add(order)
+    db.flush()
+    audit.record(
+        db,
+        actor=None,
+        action="order.placed",
+        target=order,
+        summary=f"Admission of {application.user.name} ({member_class.name}): "
+        f"{share_type.count(quantity)}"
+        + (" and the first annual fee" if order.fee_minor else "")
+        + f", reference {order.payment_reference}",
+    )
+    return order
+
+
+def admission_order(db: Session, application: Application) -> ShareOrder | None:
+    """The order whose payment will admit this applicant, while it waits for payment."""
+    return db.scalar(
+        select(ShareOrder)
+        .options(joinedload(ShareOrder.share_type))
+        .where(
+            ShareOrder.application_id == application.id,
+            ShareOrder.member_id.is_(None),
+            ShareOrder.state == OrderState.PENDING_PAYMENT,
+        )
+    )
+
+
+def waiting_admission_order(db: Session, user: User) -> ShareOrder | None:
+    """The person's admission order waiting for payment, whichever class it came with.
+
+    One membership share, however many classes (rule 9.1): a second class approved before
+    the first is paid waits for the same order.
+    """
+    return db.scalar(
+        select(ShareOrder)
+        .join(ShareOrder.application)
+        .where(
+            Application.user_id == user.id,
+            ShareOrder.member_id.is_(None),
+            ShareOrder.state == OrderState.PENDING_PAYMENT,
+        )
+    )
+
+
+def release_admission_order(db: Session, application: Application, *, actor: User) -> None:
+    """The application closed unpaid: its admission order passes to the person's other
+    approved application waiting for the share, or is cancelled when there is none."""
+    order = admission_order(db, application)
+    if order is None:
+        return
+    heir = db.scalar(
+        select(Application)
+        .where(
+            Application.user_id == application.user_id,
+            Application.id != application.id,
+            Application.state == ApplicationState.AWAITING_SHARE,
+        )
+        .order_by(Application.id)
+    )
+    if heir is not None:
+        order.application = heir
+        audit.record(
+            db,
+            actor=actor,
+            action="order.reassigned",
+            target=order,
+            summary=f"Order {order.payment_reference} now admits to the "
+            f"{heir.member_class.name} class",
+        )
+        return
+    transitions.move(
+        db,
+        order,
+        OrderState.CANCELLED,
+        actor=actor,
+        doing="cancelled",
+        summary=f"Order {order.payment_reference} cancelled: the application closed",
+    )
 
 
 def cancel_order(db: Session, order: ShareOrder, *, actor: User) -> ShareOrder:
     """Cancel an unpaid order (the member's own, or by staff)."""
-    if not actor.is_staff and order.member.user_id != actor.id:
+    if not actor.is_staff and order.owner_user_id != actor.id:
         raise NotAllowed("This is not your order.")
+    if not order.can_cancel and order.application_id is not None:
+        raise InvalidState("This order pays for your membership: withdraw the application instead.")
     transitions.move(
         db,
         order,
@@ -168,10 +264,14 @@ def order_for(db: Session, order_id: int, user: User) -> ShareOrder | None:
     """The order if ``user`` placed it (their member's) or is staff; None otherwise."""
     order = db.scalar(
         select(ShareOrder)
-        .options(joinedload(ShareOrder.member), joinedload(ShareOrder.share_type))
+        .options(
+            joinedload(ShareOrder.member),
+            joinedload(ShareOrder.share_type),
+            joinedload(ShareOrder.application),
+        )
         .where(ShareOrder.id == order_id)
     )
-    if order is None or not (user.is_staff or order.member.user_id == user.id):
+    if order is None or not (user.is_staff or order.owner_user_id == user.id):
         return None
     return order
 
@@ -181,7 +281,12 @@ def pending_orders(db: Session) -> list[ShareOrder]:
     return list(
         db.scalars(
             select(ShareOrder)
-            .options(joinedload(ShareOrder.member), joinedload(ShareOrder.share_type))
+            .options(
+                joinedload(ShareOrder.member),
+                joinedload(ShareOrder.share_type),
+                joinedload(ShareOrder.application).joinedload(Application.user),
+                joinedload(ShareOrder.application).joinedload(Application.member_class),
+            )
             .where(ShareOrder.state == OrderState.PENDING_PAYMENT)
             .order_by(ShareOrder.created_at)
         )

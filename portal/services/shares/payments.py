@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
+from ... import coop, mail
 from ...db import lock_row
 from ...errors import InvalidInput, InvalidState
-from ...models import Certificate, CoopSettings, OrderState, ShareOrder, User
+from ...models import Application, Certificate, CoopSettings, OrderState, ShareOrder, User
 from .. import transitions
 from ..inputs import read_date, read_money
+from ..register.members import admit_applicant, awaiting_share
 from . import ledger
 from .certificates import CertificateRenderer, issue_shares
 
@@ -103,6 +105,41 @@ def instructions_for(order: ShareOrder, settings: CoopSettings) -> PaymentInstru
 
 
 @dataclass(frozen=True)
+class AdmissionDue:
+    """An approved applicant's admission order and how to pay it."""
+
+    order: ShareOrder
+    instructions: PaymentInstructions
+
+    @property
+    def application(self) -> Application:
+        assert self.order.application is not None
+        return self.order.application
+
+
+def admission_dues(db: Session, user: User) -> list[AdmissionDue]:
+    """What ``user`` must pay to become a member: their waiting admission orders."""
+    settings = coop.settings(db)
+    return [
+        AdmissionDue(order, instructions_for(order, settings))
+        for order in db.scalars(
+            select(ShareOrder)
+            .join(ShareOrder.application)
+            .options(
+                joinedload(ShareOrder.share_type),
+                joinedload(ShareOrder.application).joinedload(Application.member_class),
+            )
+            .where(
+                Application.user_id == user.id,
+                ShareOrder.member_id.is_(None),
+                ShareOrder.state == OrderState.PENDING_PAYMENT,
+            )
+            .order_by(ShareOrder.created_at)
+        )
+    ]
+
+
+@dataclass(frozen=True)
 class Payment:
     """Money received (or paid out): how much, when, how, and the bank's reference."""
 
@@ -178,8 +215,11 @@ def settle_order(
     transitions.require(order.state, OrderState.PAID, doing="paid")
     payment.require_amount(order.amount_minor, f"The order is for {order.amount_minor / 100:.2f}")
     share_type = order.share_type
-    if share_type.max_quantity is not None and (
-        ledger.holding(db, order.member, share_type) + order.quantity > share_type.max_quantity
+    admitting = order.admits
+    if (
+        not admitting
+        and share_type.max_quantity is not None
+        and ledger.holding(db, order.member, share_type) + order.quantity > share_type.max_quantity
     ):  # two orders placed at once could each have passed the check alone
         raise InvalidState(
             f"Member no. {order.member.number} would hold more than "
@@ -200,6 +240,12 @@ def settle_order(
         summary=f"Payment of {payment.amount_minor / 100:.2f} recorded for "
         f"{order.payment_reference}",
     )
+    if admitting:  # the membership share is paid: the applicant becomes a member (rule 8.1)
+        order.member = admit_applicant(
+            db, order.application, actor=actor, note="Membership share paid"
+        )
+        for other in awaiting_share(db, order.application.user):  # further classes approved
+            admit_applicant(db, other, actor=actor, note="Membership share paid")
     certificate = issue_shares(
         db,
         order.member,
@@ -209,6 +255,7 @@ def settle_order(
         render=render,
         reference=order.payment_reference,
         order=order,
+        notify=not admitting,  # the welcome names the certificate
     )
     transitions.move(
         db,
@@ -218,6 +265,15 @@ def settle_order(
         doing="issued",
         summary=f"Order {order.payment_reference}: certificate no. {certificate.number}",
     )
+    if admitting and order.member.user is not None:
+        mail.queue(
+            db,
+            "member_admitted",
+            to=order.member.user.email,
+            member=order.member,
+            application=order.application,
+            certificate=certificate,
+        )
     db.flush()
     return certificate
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from flask import Blueprint, Response, flash, request, url_for
 from flask_login import current_user
 
@@ -61,8 +63,18 @@ def _load(application_id: int) -> Application:
 
 MESSAGES = {
     ApplicationState.AWAITING_SECOND: "Approved once; another staff member must confirm.",
+    ApplicationState.AWAITING_SHARE: "Approved: {name} becomes a member when the membership "
+    "share is paid; the payment details are on their way.",
     ApplicationState.NEEDS_INFO: "Asked {name} for more information.",
     ApplicationState.REJECTED: "Rejected the application of {name}.",
+}
+
+
+# What a bulk approval left each application waiting for, in words.
+BULK_WORDS = {
+    ApplicationState.AWAITING_SHARE: "will be members once their membership share is paid.",
+    ApplicationState.APPROVED: "joined a further class at once.",
+    ApplicationState.AWAITING_SECOND: "await a second staff member's confirmation.",
 }
 
 
@@ -82,7 +94,7 @@ def _act(application_id: int, action: str) -> Response:
         return _refused(_load(application_id), exc)
     name = application.user.name
     if application.state is ApplicationState.APPROVED:
-        message = f"Approved: {name} is member no. {application.member.number}."
+        message = f"Approved: {name}, member no. {application.member.number}, joins the class."
     else:
         message = MESSAGES[application.state].format(name=name)
     return htmx.partial_or_redirect(
@@ -134,12 +146,24 @@ def approve_selected() -> Response:
     except PortalError as exc:
         flash(f"Nothing was approved: {exc.message}", "error")
         return htmx.redirect(url_for("staff.applications.queue"))
-    done = sum(a.state is ApplicationState.APPROVED for a in chosen)
-    waiting = len(chosen) - done
-    parts = []
-    if done:
-        parts.append(f"Approved {done} application{'s' if done != 1 else ''}.")
-    if waiting:
-        parts.append(f"{waiting} approved once; another staff member must confirm.")
+    counts = Counter(a.state for a in chosen)
+    parts = [f"Approved {len(chosen)} application{'s' if len(chosen) != 1 else ''}."]
+    for state, words in BULK_WORDS.items():
+        if counts[state]:
+            parts.append(f"{counts[state]} {words}")
     flash(" ".join(parts), "success")
     return htmx.redirect(safe_next(request.form.get("next"), url_for("staff.applications.queue")))
+
+
+@bp.post("/applications/<int:application_id>/remind")
+def remind(application_id: int) -> Response:
+    """Send an approved applicant the payment details of their membership share again."""
+    application = _load(application_id)
+    with transaction() as db:
+        review.remind_to_pay(db, application, actor=current_user)
+    return htmx.partial_or_redirect(
+        "staff/applications/_row.html",
+        safe_next(request.form.get("next"), url_for("staff.applications.queue")),
+        message=f"Sent {application.user.name} the payment details again.",
+        application=application,
+    )

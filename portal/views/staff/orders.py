@@ -59,8 +59,9 @@ def record_payment(order_id: int) -> Response:
             )
     except InvalidInput as exc:
         return _orders_page({order_id: exc.message}, {order_id: request.form}, status=422)
+    admitted = "admitted as" if order.application_id else "to"
     return htmx.flash_and_redirect(
-        f"Payment recorded: certificate no. {certificate.number} issued to member no. "
+        f"Payment recorded: certificate no. {certificate.number} issued {admitted} member no. "
         f"{order.member.number}.",
         url_for("staff.orders.pending"),
     )
