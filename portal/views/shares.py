@@ -28,7 +28,12 @@ def overview() -> str:
     db = get_db()
     member = current_member()
     if member is None:
-        return render_template("shares/overview.html", member=None, summary=None)
+        return render_template(
+            "shares/overview.html",
+            member=None,
+            summary=None,
+            dues=payments.admission_dues(db, current_user),
+        )
     share_summary = holdings.summary(db, member)
     return render_template(
         "shares/overview.html",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from ...db import get_db
+from ...models import ApplicationState
 from ...services import audit
 from ...services.accounts import users
 from ...services.membership import review
@@ -21,4 +22,5 @@ def index() -> str:
         recent=audit.search_events(db, audit.AuditFilter(), per_page=8),
         user_count=users.count_users(db),
         pending=review.review_queue(db, state="open", per_page=1).total,
+        unpaid=review.review_queue(db, state=ApplicationState.AWAITING_SHARE, per_page=1).total,
     )
