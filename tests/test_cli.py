@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import re
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -171,3 +173,18 @@ def test_the_demo_register_has_shares_certificates_a_withdrawal_and_unpaid_order
     numbers = sorted(c.number for c in certificates)
     assert client.get(f"/certificates/{numbers[-1]}.pdf").data.startswith(b"%PDF")
 
+
+@pytest.mark.pdf
+def test_the_demo_certificates_link_to_the_public_address_make_run_serves(app_factory):
+    from pypdf import PdfReader
+
+    from portal.models import Certificate
+
+    app = app_factory(PUBLIC_BASE_URL="http://127.0.0.1:8123")  # as `make run PORT=8123`
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    with database(app).session(write=False) as session:
+        certificate = session.scalars(select(Certificate).order_by(Certificate.number)).first()
+        pdf = certificate.pdf
+        code = certificate.code
+    text = re.sub(r"\s+", "", PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
+    assert f"http://127.0.0.1:8123/verify/{code}" in text
