@@ -11,16 +11,28 @@ VNU_VERSION := 26.9.27
 HTMX_FILE := static/vendor/htmx.min.js
 VNU_JAR := tools/node_modules/vnu-jar/build/dist/vnu.jar
 PYTEST_ARGS ?=
+# `make run PORT=8000` serves on another port; links in mail and the demo certificates'
+# QR codes are made against the address served (PORTAL_PUBLIC_BASE_URL).
+PORT ?= 5000
+ADDRESS = http://127.0.0.1:$(PORT)
 
 .PHONY: run test bench install lint htmx vnu system-packages clean
 
 run: .stamp-install $(HTMX_FILE)
+	@case "$(PORT)" in ''|*[!0-9]*) false;; esac && [ "$(PORT)" -ge 1 ] && [ "$(PORT)" -le 65535 ] || \
+	  { echo "PORT must be a number from 1 to 65535, e.g. make run PORT=8000" >&2; exit 2; }
+	@# SO_REUSEADDR as the server sets it: a port left in TIME_WAIT by the last run is free.
+	@$(BIN)/python -c 'import socket as s; k = s.socket(); k.setsockopt(s.SOL_SOCKET, s.SO_REUSEADDR, 1); k.bind(("127.0.0.1", $(PORT)))' 2>/dev/null || \
+	  { echo "Port $(PORT) is in use: choose another, e.g. make run PORT=8000" >&2; exit 2; }
 	@sh scripts/system-packages serve
 	@if [ -f $(HTMX_FILE) ]; then export PORTAL_HTMX_LOCAL=true; fi; \
+	export PORTAL_PUBLIC_BASE_URL=$(ADDRESS); \
 	$(BIN)/flask --app portal init-db && \
 	$(BIN)/flask --app portal seed-demo && \
-	echo "" && echo "Serving the portal on http://127.0.0.1:5000 (Ctrl-C to stop)" && echo "" && \
-	$(BIN)/flask --app portal run --debug --host 127.0.0.1 --port 5000
+	echo "" && echo "Serving the portal on $(ADDRESS) (Ctrl-C to stop)" && \
+	echo "Without an SMTP server (PORTAL_SMTP_HOST) mail is written to $${PORTAL_INSTANCE_PATH:-instance}/outbox/;" && \
+	echo "staff read it at $(ADDRESS)/staff/outbox" && echo "" && \
+	$(BIN)/flask --app portal run --debug --host 127.0.0.1 --port $(PORT)
 
 test: system-packages .stamp-install-test $(HTMX_FILE) vnu
 	$(BIN)/ruff check portal tests benchmarks alembic

@@ -20,11 +20,19 @@ from .services.shares import ledger
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
-    """Create or migrate the database schema to the newest version."""
-    migrations.upgrade(database().engine)
+    """Create or migrate the database schema to the newest version, and say which it did."""
+    engine = database().engine
+    before = migrations.current_revision(engine)
+    migrations.upgrade(engine)
+    after = migrations.current_revision(engine)
     with write_session() as db:
         coop.stored_settings(db)
-    click.echo("Database is at the newest schema.")
+    if before is None:
+        click.echo(f"Created the database schema at revision {after} (the newest).")
+    elif before != after:
+        click.echo(f"Migrated the database schema from revision {before} to {after} (the newest).")
+    else:
+        click.echo(f"The database schema was already at revision {after} (the newest).")
 
 
 @click.command("create-user")

@@ -9,6 +9,8 @@ file in ``instance/outbox/``. A rollback drops it.
 from __future__ import annotations
 
 import logging
+import os
+import re
 import secrets
 import smtplib
 from dataclasses import dataclass
@@ -87,15 +89,21 @@ def build_message(mail: Mail, *, sender: str) -> EmailMessage:
     return message
 
 
+def outbox_in_use(app: Flask | None = None) -> bool:
+    """Whether mail goes to the outbox folder: no SMTP host is configured."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    return not app.config.get("SMTP_HOST")
+
+
 def deliver(mail: Mail, app: Flask | None = None) -> None:
     """Send one message by SMTP, or write it to the outbox when no SMTP host is set."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     config = app.config
     message = build_message(mail, sender=config["MAIL_FROM"])
-    if not config.get("SMTP_HOST"):
+    if outbox_in_use(app):
         outbox = outbox_path(app)
         outbox.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        stamp = datetime.now(UTC).strftime(_STAMP)
         (outbox / f"{stamp}-{secrets.token_hex(4)}.eml").write_bytes(bytes(message))
         return
     with smtplib.SMTP(
@@ -114,36 +122,129 @@ def outbox_path(app: Flask | None = None) -> Path:
     return Path(app.instance_path) / "outbox"
 
 
+# An outbox file is named <UTC time to the microsecond>-<8 hex digits>.eml, so the names
+# sort oldest to newest; a name is read only when it has exactly this form, which also
+# keeps a name from the URL inside the outbox folder.
+_STAMP = "%Y%m%dT%H%M%S%f"
+_MESSAGE_NAME = re.compile(r"(?P<stamp>[0-9]{8}T[0-9]{12})-[0-9a-f]{8}")
+# The most of a file read for the list: its headers, never its body.
+_MAX_HEADER_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A message in the outbox as the list shows it: from its name and headers only."""
+
+    name: str
+    written_at: datetime
+    to: str
+    subject: str
+
+
 @dataclass(frozen=True)
 class OutboxMessage:
     """A message read back from the outbox, for the staff page and the tests."""
 
     name: str
+    written_at: datetime
+    sender: str
     to: str
     subject: str
-    date: str
     text: str
 
 
-def read_outbox(app: Flask | None = None) -> list[OutboxMessage]:
-    """Messages in the outbox, newest first."""
-    folder = outbox_path(app)
-    if not folder.is_dir():
+def outbox_names(app: Flask | None = None) -> list[str]:
+    """The names of the messages in the outbox, newest first, from the folder's listing."""
+    try:
+        listing = os.scandir(outbox_path(app))
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    messages = []
-    for path in sorted(folder.glob("*.eml"), reverse=True):
-        parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-        body = parsed.get_body(preferencelist=("plain",))
-        messages.append(
-            OutboxMessage(
-                name=path.stem,
-                to=str(parsed["To"]),
-                subject=str(parsed["Subject"]),
-                date=str(parsed["Date"]),
-                text=body.get_content() if body is not None else "",  # type: ignore[union-attr]
+    with listing:
+        names = [
+            entry.name.removesuffix(".eml")
+            for entry in listing
+            if entry.name.endswith(".eml") and entry.is_file()
+        ]
+    return sorted((name for name in names if _written_at(name)), reverse=True)
+
+
+def read_outbox_entries(names: list[str], app: Flask | None = None) -> list[OutboxEntry]:
+    """The list's lines for ``names``: each file's headers read, its body left unread."""
+    entries = []
+    for name in names:
+        found = _message_file(name, app)
+        if found is None:
+            continue  # removed since the folder was listed
+        written_at, path = found
+        headers = _read_headers(path)
+        entries.append(
+            OutboxEntry(
+                name=name,
+                written_at=written_at,
+                to=str(headers["To"] or ""),
+                subject=str(headers["Subject"] or ""),
             )
         )
-    return messages
+    return entries
+
+
+def read_outbox_message(name: str, app: Flask | None = None) -> OutboxMessage | None:
+    """The message called ``name``, or None when no outbox file has exactly that name."""
+    found = _message_file(name, app)
+    if found is None:
+        return None
+    written_at, path = found
+    parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    body = parsed.get_body(preferencelist=("plain",))
+    return OutboxMessage(
+        name=name,
+        written_at=written_at,
+        sender=str(parsed["From"] or ""),
+        to=str(parsed["To"] or ""),
+        subject=str(parsed["Subject"] or ""),
+        text=body.get_content() if body is not None else "",  # type: ignore[union-attr]
+    )
+
+
+def read_outbox(app: Flask | None = None) -> list[OutboxMessage]:
+    """Every message in the outbox, whole, newest first (for the tests)."""
+    found = (read_outbox_message(name, app) for name in outbox_names(app))
+    return [message for message in found if message is not None]
+
+
+def _written_at(name: str) -> datetime | None:
+    """When the message called ``name`` was written (UTC), or None for any other name."""
+    match = _MESSAGE_NAME.fullmatch(name)
+    if match is None:
+        return None
+    try:
+        return datetime.strptime(match["stamp"], _STAMP).replace(tzinfo=UTC)
+    except ValueError:  # the form of a time, but no real one (month 13)
+        return None
+
+
+def _message_file(name: str, app: Flask | None) -> tuple[datetime, Path] | None:
+    """When the message ``name`` was written and its file, or None if there is no such file."""
+    written_at = _written_at(name)
+    path = outbox_path(app) / f"{name}.eml"
+    if written_at is None or not path.is_file():
+        return None
+    return written_at, path
+
+
+def _read_headers(path: Path) -> EmailMessage:
+    """The headers of the message at ``path``: its lines up to the first blank one."""
+    lines: list[bytes] = []
+    size = 0
+    with path.open("rb") as fh:
+        while size < _MAX_HEADER_BYTES:
+            line = fh.readline(_MAX_HEADER_BYTES - size)
+            if not line.strip(b"\r\n"):  # the blank line before the body, or the end
+                break
+            lines.append(line)
+            size += len(line)
+    parser = BytesParser(policy=policy.default)
+    return parser.parsebytes(b"".join(lines), headersonly=True)  # type: ignore[return-value]
 
 
 def _send_after_commit(session: Session) -> None:
@@ -160,7 +261,9 @@ def _drop_after_rollback(session: Session, _previous: object = None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Hook delivery to every session's commit (once per process)."""
+    """Hook delivery to every session's commit (once per process); tell templates whether
+    mail goes to the outbox (the staff dashboard links to it then)."""
+    app.jinja_env.globals["outbox_in_use"] = outbox_in_use
     if not event.contains(Session, "after_commit", _send_after_commit):
         event.listen(Session, "after_commit", _send_after_commit)
         event.listen(Session, "after_soft_rollback", _drop_after_rollback)

@@ -63,6 +63,12 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
     _run(engine, command.downgrade, revision)
 
 
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None when it has no schema yet."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
 def schema_differences(engine: Engine) -> list[Any]:
     """What autogenerate would change to make the database match the models (ideally none)."""
     with engine.connect() as connection:

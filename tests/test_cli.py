@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
+import io
+import os
+import re
 
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from portal import migrations
 from portal.db import database
 from portal.demo import PEOPLE
 from portal.models import AuditEvent, Role, User
@@ -16,11 +21,51 @@ def users(app):
         return {u.email: u for u in session.scalars(select(User))}
 
 
-def test_init_db_is_idempotent(runner):
-    result = runner.invoke(args=["init-db"])
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A database with no schema yet (PostgreSQL: a schema of its own, first on the path)."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path / 'new.sqlite3'}"
+        return
+    admin = create_engine("postgresql+psycopg://" + url.split("://", 1)[1])
+    with admin.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS init_db_check CASCADE"))
+        conn.execute(text("CREATE SCHEMA init_db_check"))
+    yield url + ("&" if "?" in url else "?") + "options=-csearch_path%3Dinit_db_check"
+    with admin.begin() as conn:
+        conn.execute(text("DROP SCHEMA init_db_check CASCADE"))
+    admin.dispose()
+
+
+def test_init_db_says_it_created_the_schema_then_that_it_was_already_there(
+    app_factory, empty_database_url
+):
+    app = app_factory(DATABASE_URL=empty_database_url)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["init-db"])
+    assert first.exit_code == 0, first.output
+    head = migrations.current_revision(database(app).engine)
+    assert first.output == f"Created the database schema at revision {head} (the newest).\n"
+    again = runner.invoke(args=["init-db"])
+    assert again.exit_code == 0, again.output
+    assert again.output == f"The database schema was already at revision {head} (the newest).\n"
+
+
+def test_init_db_says_from_which_revision_it_migrated(app_factory, empty_database_url):
+    app = app_factory(DATABASE_URL=empty_database_url)
+    engine = database(app).engine
+    migrations.upgrade(engine)
+    head = migrations.current_revision(engine)
+    migrations.downgrade(engine, "-1")
+    older = migrations.current_revision(engine)
+    assert older not in (None, head)
+    result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
-    assert "newest schema" in result.output
-    assert runner.invoke(args=["init-db"]).exit_code == 0
+    assert result.output == (
+        f"Migrated the database schema from revision {older} to {head} (the newest).\n"
+    )
+    assert migrations.current_revision(engine) == head
 
 
 def test_create_user_makes_a_verified_staff_account(app, runner):
@@ -127,3 +172,19 @@ def test_the_demo_register_has_shares_certificates_a_withdrawal_and_unpaid_order
     assert "With the board" in page and "Awaiting payment" in page
     numbers = sorted(c.number for c in certificates)
     assert client.get(f"/certificates/{numbers[-1]}.pdf").data.startswith(b"%PDF")
+
+
+@pytest.mark.pdf
+def test_the_demo_certificates_link_to_the_public_address_make_run_serves(app_factory):
+    from pypdf import PdfReader
+
+    from portal.models import Certificate
+
+    app = app_factory(PUBLIC_BASE_URL="http://127.0.0.1:8123")  # as `make run PORT=8123`
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    with database(app).session(write=False) as session:
+        certificate = session.scalars(select(Certificate).order_by(Certificate.number)).first()
+        pdf = certificate.pdf
+        code = certificate.code
+    text = re.sub(r"\s+", "", PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
+    assert f"http://127.0.0.1:8123/verify/{code}" in text

@@ -1,4 +1,5 @@
-"""Staff pages: who may see them, the audit log's filters and pages, the outbox."""
+"""Staff pages: who may see them, the audit log's filters and pages (the outbox:
+test_outbox_views.py)."""
 
 from __future__ import annotations
 
@@ -74,34 +75,3 @@ def test_the_audit_log_is_paginated_and_keeps_the_filter_in_the_links(app, clien
     third = client.htmx_get("/staff/audit?action=bulk.event&page=3").get_data(as_text=True)
     assert "Showing 101–120 of 120 events" in third
     assert "Older" not in third and "Newer" in third
-
-
-def test_the_outbox_exists_only_in_debug_mode(app_factory, make_user):
-    quiet = app_factory()
-    loud = app_factory(DEBUG=True, SESSION_COOKIE_SECURE=False)
-    make_user(email="s@example.org", role="staff")
-    for app, status in ((quiet, 404), (loud, 200)):
-        client = app.test_client()
-        client.login("s@example.org")
-        assert client.get("/staff/outbox").status_code == status
-
-
-def test_the_outbox_shows_a_clickable_verification_link(app_factory, make_user):
-    app = app_factory(DEBUG=True)
-    make_user(email="s@example.org", role="staff")
-    client = app.test_client()
-    client.post(
-        "/signup",
-        data={
-            "name": "New Person",
-            "email": "new@example.org",
-            "password": "harvest-mirror-piano-64",
-        },
-    )
-    client.login("s@example.org")
-    page = client.get("/staff/outbox").get_data(as_text=True)
-    assert "Confirm your e-mail address" in page
-    assert (
-        '<a href="https://localhost/verify-email/' in page
-        or '<a href="http://localhost/verify-email/' in page
-    )

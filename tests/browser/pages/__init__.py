@@ -14,8 +14,7 @@ To cover a new page, add it here and both checks pick it up:
   place (an htmx swap), in which case the live DOM is checked.
 
 A crawl is a role signed in on its own live server: ``"anonymous"``, ``"member"``,
-``"staff"``, ``"admin"``, and ``"staff-debug"`` (a staff member on an app in debug mode,
-for the pages that only exist there).
+``"staff"``, ``"admin"`` (``CRAWL_CONFIG`` can give a crawl's app other settings).
 """
 
 from __future__ import annotations

@@ -78,8 +78,6 @@ PAGES: dict[str, list[str]] = {
     "member": MEMBER,
     "staff": STAFF,
     "admin": ADMIN,
-    # Pages that exist only when the app runs in debug mode (no SMTP server locally).
-    "staff-debug": ["/staff"],
 }
 
 ERROR_PAGES: dict[str, dict[str, int]] = {
@@ -106,14 +104,13 @@ ERROR_PAGES: dict[str, dict[str, int]] = {
         "/staff/register?as_of=not-a-date": 422,
     },
     "admin": {},
-    "staff-debug": {},
 }
 
 # Filled by @state below; read through visits_for().
 STATES: dict[str, list[Visit]] = {crawl: [] for crawl in PAGES}
 
 # The app config each crawl's live server runs with, on top of the live-server defaults.
-CRAWL_CONFIG: dict[str, dict[str, Any]] = {"staff-debug": {"DEBUG": True}}
+CRAWL_CONFIG: dict[str, dict[str, Any]] = {}
 
 CRAWLS = list(PAGES)
 

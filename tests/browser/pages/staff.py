@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from portal import mail
+from portal.views.staff.outbox import PAGE_SIZE
 
 from .crawl import Site, filter_in_place, state, wait_for_htmx
 
@@ -27,9 +28,8 @@ def audit_filtered_by_htmx(site: Site) -> None:
     return None
 
 
-@state("staff-debug")
-def mail_outbox(site: Site) -> Any:
-    """The debug-only outbox page with a message in it."""
+def outbox_with_a_message(site: Site) -> str:
+    """Put a verification mail in the outbox (no SMTP server here); its name."""
     mail.deliver(
         mail.Mail(
             to="someone@example.org",
@@ -39,7 +39,38 @@ def mail_outbox(site: Site) -> Any:
         ),
         app=site.app,
     )
+    return mail.outbox_names(site.app)[0]
+
+
+@state("staff")
+def mail_outbox(site: Site) -> Any:
+    """The outbox's list of messages, as staff read mail without an SMTP server."""
+    outbox_with_a_message(site)
     return site.goto("/staff/outbox")
+
+
+@state("staff")
+def mail_outbox_message(site: Site) -> Any:
+    """One message of the outbox on its own page, its link clickable."""
+    return site.goto(f"/staff/outbox/{outbox_with_a_message(site)}")
+
+
+@state("staff")
+def mail_outbox_older_page_by_htmx(site: Site) -> None:
+    """The outbox after following "Older": the next page swapped in by htmx, its URL pushed."""
+    from playwright.sync_api import expect
+
+    for _ in range(PAGE_SIZE + 1):
+        outbox_with_a_message(site)
+    site.goto("/staff/outbox")
+    with site.page.expect_response(re.compile(r"/staff/outbox\?page=2$")) as response:
+        site.page.get_by_role("link", name="Older →").click()
+    assert response.value.request.headers.get("hx-request") == "true"
+    expect(site.page).to_have_url(re.compile(r"/staff/outbox\?page=2$"))
+    wait_for_htmx(site.page)
+    expect(site.page.locator("#outbox-results")).to_contain_text("Page 2 of")
+    expect(site.page.get_by_role("link", name="← Newer")).to_be_visible()
+    return None
 
 
 @state("staff", "admin")
