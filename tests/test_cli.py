@@ -188,3 +188,27 @@ def test_the_demo_certificates_link_to_the_public_address_make_run_serves(app_fa
         code = certificate.code
     text = re.sub(r"\s+", "", PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
     assert f"http://127.0.0.1:8123/verify/{code}" in text
+
+
+@pytest.mark.pdf
+def test_in_the_demo_only_those_who_paid_the_membership_share_are_members(app, runner):
+    from portal.demo import UNPAID
+    from portal.models import Application, ApplicationState, Member, MemberStatus
+    from portal.services.register import members
+    from portal.services.shares import ledger
+    from portal.services.shares.share_types import find_type
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.test_request_context("/"):
+        db = database(app).session(write=False)
+        for email in sorted(UNPAID):  # approved, their membership share not paid
+            user = db.scalar(select(User).where(User.email == email))
+            assert members.member_for_user(db, user) is None, email
+            [application] = db.scalars(select(Application).where(Application.user_id == user.id))
+            assert application.state is ApplicationState.AWAITING_SHARE
+            assert application.admission_order is not None
+        membership = find_type(db, "membership")
+        for member in db.scalars(select(Member)):
+            held = ledger.holding(db, member, membership)
+            assert held == (0 if member.status is MemberStatus.CEASED else 1), member.name
+        db.close()

@@ -25,6 +25,8 @@ from werkzeug.serving import make_server
 from portal.db import database
 from portal.mail import read_outbox
 from portal.models import (
+    Application,
+    ApplicationState,
     AuditEvent,
     Certificate,
     Counter,
@@ -188,7 +190,29 @@ def deployed_app(app_factory) -> Iterator[tuple[Flask, str]]:
         yield app, base
 
 
-def test_twenty_concurrent_approvals_get_gapless_unique_numbers(
+def admission_orders(app) -> list[ShareOrder]:
+    """Every admission order (one naming an application), by id."""
+    with database(app).session(write=False) as session:
+        return list(
+            session.scalars(
+                select(ShareOrder)
+                .where(ShareOrder.application_id.is_not(None))
+                .order_by(ShareOrder.id)
+            )
+        )
+
+
+def payment_form(order: ShareOrder) -> dict[str, str]:
+    """The payment form staff fill in for ``order``, its amount paid today."""
+    return {
+        "amount": f"{order.amount_minor / 100:.2f}",
+        "paid_on": date.today().isoformat(),
+        "method": "bank_transfer",
+        "bank_reference": f"BOI-{order.payment_reference}",
+    }
+
+
+def test_twenty_concurrent_approvals_each_place_one_admission_order(
     live_app, make_user, make_applicant
 ):
     app, base = live_app
@@ -203,16 +227,65 @@ def test_twenty_concurrent_approvals_get_gapless_unique_numbers(
     )
 
     assert failures(answers) == []
+    placed = admission_orders(app)
+    assert sorted(order.application_id for order in placed) == sorted(ids)  # one each
+    assert {(order.state, order.member_id) for order in placed} == {
+        (OrderState.PENDING_PAYMENT, None)
+    }
+    assert len({order.payment_reference for order in placed}) == APPLICANTS
     with database(app).session(write=False) as session:
-        numbers = sorted(session.scalars(select(Member.number)))
-    assert numbers == list(range(1, APPLICANTS + 1))
+        states = set(session.scalars(select(Application.state)))
+        assert session.scalars(select(Member.number)).all() == []  # members once they pay
+    assert states == {ApplicationState.AWAITING_SHARE}
     # Replaying an approval changes nothing: it is refused as already decided.
     status, _ = staff.request(
         "POST", f"/staff/applications/{ids[0]}/approve", {"csrf_token": token}
     )
     assert status == 409
+    assert len(admission_orders(app)) == APPLICANTS
+
+
+@pytest.mark.pdf
+def test_twenty_concurrent_admission_payments_get_gapless_unique_numbers(
+    deployed_app, make_user, make_applicant
+):
+    app, base = deployed_app
+    make_user(email="staff@example.org", role="staff", name="Cashier")
+    applicants = [make_applicant(state="awaiting_share") for _ in range(APPLICANTS)]
+    placed = admission_orders(app)
+    assert len(placed) == APPLICANTS
+    staff, token = sign_in(base, "staff@example.org")
+    posts = [
+        (f"/staff/orders/{order.id}/payment", {**payment_form(order), "csrf_token": token})
+        for order in placed
+    ]
+
+    # Each payment posted twice at once, as two cashiers with the same statement would.
+    assert failures(post_at_once(base, staff.cookie, posts * 2)) == []
     with database(app).session(write=False) as session:
-        assert len(session.scalars(select(Member.number)).all()) == APPLICANTS
+        members = session.scalars(select(Member)).all()
+        assert sorted(member.number for member in members) == list(range(1, APPLICANTS + 1))
+        assert sorted(member.user_id for member in members) == sorted(
+            applicant.user_id for applicant in applicants
+        )
+        states = set(session.scalars(select(Application.state)))
+        paid = session.scalars(select(ShareOrder)).all()
+        assert {order.state for order in paid} == {OrderState.ISSUED}
+        assert {order.member_id for order in paid} == {member.id for member in members}
+        issued = session.execute(select(Certificate.number, Certificate.member_id)).all()
+        assert sorted(number for number, _member in issued) == list(range(1, APPLICANTS + 1))
+        assert sorted(member for _number, member in issued) == sorted(m.id for m in members)
+        admitted = session.scalars(
+            select(AuditEvent.object_id).where(AuditEvent.action == "application.admitted")
+        ).all()
+        assert sorted(int(target) for target in admitted) == sorted(
+            applicant.application_id for applicant in applicants
+        )
+        check = ledger.check_register(session)
+        assert check.ok, check.problems
+    assert states == {ApplicationState.APPROVED}
+    welcomed = [m.to for m in read_outbox(app) if m.subject.startswith("Welcome to")]
+    assert sorted(welcomed) == sorted(applicant.email for applicant in applicants)
 
 
 @pytest.fixture
@@ -231,13 +304,7 @@ def orders_to_pay(deployed_app, make_user, make_member, make_order):
             n = next(made)
             quantity = 5 * (1 + n % 4)  # 5, 10, 15 or 20: holdings differ by member
             order = make_order(make_member(name=f"Supporter {n}"), "supporter", quantity)
-            form = {
-                "amount": f"{order.amount_minor / 100:.2f}",
-                "paid_on": date.today().isoformat(),
-                "method": "bank_transfer",
-                "bank_reference": f"BOI-{order.payment_reference}",
-            }
-            orders.append((order.id, form, quantity))
+            orders.append((order.id, payment_form(order), quantity))
         return orders
 
     return make
@@ -254,7 +321,9 @@ def certificate_counter(app) -> int:
 def assert_each_order_issued_once(app, orders: list[PayableOrder]) -> None:
     """Each order paid once: one issue row, certificate, set of audit events and mail.
 
-    ``orders`` are all the orders paid so far; the register must hold what they ordered.
+    ``orders`` are all the orders paid so far besides the admission orders each member paid
+    to be admitted (their membership share, certificate and all); the register must hold
+    what they ordered and the membership shares.
     """
     order_ids = sorted(order_id for order_id, _form, _quantity in orders)
     with database(app).session(write=False) as session:
@@ -263,37 +332,45 @@ def assert_each_order_issued_once(app, orders: list[PayableOrder]) -> None:
         by_id = {order.id: order for order in paid}
         for order_id, form, _quantity in orders:
             assert by_id[order_id].bank_reference == form["bank_reference"]
+        admissions = session.scalars(
+            select(ShareOrder).where(ShareOrder.application_id.is_not(None))
+        ).all()
+        assert {order.state for order in admissions} == {OrderState.ISSUED}
+        every = [*paid, *admissions]
+        every_id = sorted(order.id for order in every)
         issue_rows = session.scalars(
             select(LedgerEntry.reference).where(LedgerEntry.kind == LedgerKind.ISSUE)
         ).all()
-        assert sorted(issue_rows) == sorted(order.payment_reference for order in paid)
+        assert sorted(issue_rows) == sorted(order.payment_reference for order in every)
         issued = session.execute(select(Certificate.id, Certificate.order_id)).all()
-        assert sorted(order_id for _id, order_id in issued) == order_ids
+        assert sorted(order_id for _id, order_id in issued) == every_id
         events = session.execute(
             select(AuditEvent.action, AuditEvent.object_id).where(
                 AuditEvent.action.in_(["order.paid", "order.issued", "certificate.issued"])
             )
         ).all()
         for move in ("order.paid", "order.issued"):
-            assert sorted(int(target) for action, target in events if action == move) == order_ids
+            assert sorted(int(target) for action, target in events if action == move) == every_id
         assert sorted(
             int(target) for action, target in events if action == "certificate.issued"
         ) == sorted(certificate_id for certificate_id, _order_id in issued)
         check = ledger.check_register(session)
         assert check.ok, check.problems
         supporter = session.scalar(select(ShareType).where(ShareType.code == "supporter"))
+        membership = session.scalar(select(ShareType).where(ShareType.code == "membership"))
         ordered = {
             (by_id[order_id].member_id, supporter.id): quantity
             for order_id, _form, quantity in orders
         }
-        assert ledger.holdings(session) == ordered
+        held = {(order.member_id, membership.id): 1 for order in admissions}
+        assert ledger.holdings(session) == {**ordered, **held}
         numbers = sorted(session.scalars(select(Certificate.number)))
         holders = session.scalars(
             select(User.email)
             .join(Member, Member.user_id == User.id)
             .where(Member.id.in_([order.member_id for order in paid]))
         ).all()
-    assert numbers == list(range(1, len(orders) + 1))  # gapless from the first
+    assert numbers == list(range(1, len(every) + 1))  # gapless from the first
     certificate_mail = [
         m.to for m in read_outbox(app) if m.subject.startswith("Your share certificate")
     ]
@@ -309,13 +386,15 @@ def test_fifty_payments_at_once_get_consecutive_certificates_and_replays_issue_n
     earlier_id, earlier_form, _quantity = earlier
     orders = orders_to_pay(PAYMENTS)
     staff, token = sign_in(base, "staff@example.org")
-    # A certificate issued before the rush, so the counter does not start at zero.
+    # Certificates issued before the rush, so the counter does not start at zero: each
+    # member's membership share (paid to be admitted), then an earlier order.
+    assert certificate_counter(app) == 1 + PAYMENTS
     status, _ = staff.request(
         "POST", f"/staff/orders/{earlier_id}/payment", {**earlier_form, "csrf_token": token}
     )
     assert status == 303
     before = certificate_counter(app)
-    assert before == 1
+    assert before == 1 + PAYMENTS + 1
     posts = [
         (f"/staff/orders/{order_id}/payment", {**form, "csrf_token": token})
         for order_id, form, _quantity in orders
@@ -343,6 +422,8 @@ def test_fifty_payments_at_once_get_consecutive_certificates_and_replays_issue_n
 def test_a_payment_posted_five_times_at_once_issues_once(deployed_app, orders_to_pay):
     app, base = deployed_app
     orders = orders_to_pay(REPLAYS)
+    before = certificate_counter(app)
+    assert before == REPLAYS  # each member's membership share, paid to be admitted
     staff, token = sign_in(base, "staff@example.org")
     posts = [
         (f"/staff/orders/{order_id}/payment", {**form, "csrf_token": token})
@@ -351,5 +432,5 @@ def test_a_payment_posted_five_times_at_once_issues_once(deployed_app, orders_to
 
     # A double-clicked button, or two cashiers with the same statement: the posts race.
     assert failures(post_at_once(base, staff.cookie, posts * REPLAYS)) == []
-    assert certificate_counter(app) == len(orders)
+    assert certificate_counter(app) == before + len(orders)
     assert_each_order_issued_once(app, orders)

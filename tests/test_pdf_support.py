@@ -16,7 +16,16 @@ from sqlalchemy import func, select
 
 from portal import pdf
 from portal.db import database
-from portal.models import Certificate, Member
+from portal.models import (
+    Application,
+    ApplicationState,
+    Certificate,
+    LedgerEntry,
+    Member,
+    OrderState,
+    ShareOrder,
+    User,
+)
 
 from . import requirements
 
@@ -98,7 +107,22 @@ def test_seed_demo_without_weasyprint_seeds_no_shares_and_says_why(app, runner):
     assert "listener@reverb.example" in result.output
     with database(app).session(write=False) as db:
         assert db.scalar(select(func.count()).select_from(Certificate)) == 0
-        assert db.scalar(select(func.count()).select_from(Member)) > 0
+        assert db.scalar(select(func.count()).select_from(LedgerEntry)) == 0
+        # Membership begins when the membership share is paid (rule 8.1): with no share
+        # paid no one is a member yet. The demo's members are approved, each with the
+        # admission order whose payment would admit them.
+        assert db.scalar(select(func.count()).select_from(Member)) == 0
+        waiting = db.scalars(
+            select(Application).where(Application.state == ApplicationState.AWAITING_SHARE)
+        ).all()
+        assert waiting
+        listener = db.scalar(select(User).where(User.email == "listener@reverb.example"))
+        assert listener.id in {application.user_id for application in waiting}
+        unpaid = db.scalars(select(ShareOrder).where(ShareOrder.member_id.is_(None))).all()
+        assert {order.state for order in unpaid} == {OrderState.PENDING_PAYMENT}
+        assert {order.application.user_id for order in unpaid} == {
+            application.user_id for application in waiting
+        }
 
 
 @pytest.mark.usefixtures("without_weasyprint")

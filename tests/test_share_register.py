@@ -12,10 +12,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from portal import charts
 from portal.coop import Clock
-from portal.models import LedgerKind
+from portal.db import write_session
+from portal.models import LedgerKind, ShareOrder
+from portal.services.register import classes
 from portal.services.shares import holdings, ledger, share_register
 from portal.views.staff import register as share_register_views
 
@@ -34,20 +37,17 @@ def at(text: str) -> datetime:
 def holders(make_member, make_ledger_row):
     """Three members on the register with shares bought and redeemed over 2026.
 
-    Ann (artist): 1 membership share in January; 100 supporter shares in March, 40 redeemed
-    on 1 June. Bob (listener): 1 membership share, 25 supporter shares on 1 July in Dublin
-    (30 June, 23:30 UTC). Cy (worker): 1 membership share in May. All joined on 5 January.
+    Each joined the day their membership share was paid, which put it on the register:
+    Ann (artist) on 15 January, then 100 supporter shares in March, 40 redeemed on 1 June;
+    Bob (listener) on 10 February, then 25 supporter shares on 1 July in Dublin (30 June,
+    23:30 UTC); Cy (worker) on 20 May.
     """
-    joined = date(2026, 1, 5)
-    ann = make_member(name="Ann Artist", classes=("artist",), admitted_on=joined)
-    bob = make_member(name="Bob Listener", classes=("listener",), admitted_on=joined)
-    cy = make_member(name="Cy Worker", classes=("worker",), admitted_on=joined)
-    make_ledger_row(ann, "membership", 1, at("2026-01-15T10:00"))
+    ann = make_member(name="Ann Artist", classes=("artist",), admitted_on=date(2026, 1, 15))
+    bob = make_member(name="Bob Listener", classes=("listener",), admitted_on=date(2026, 2, 10))
+    cy = make_member(name="Cy Worker", classes=("worker",), admitted_on=date(2026, 5, 20))
     make_ledger_row(ann, "supporter", 100, at("2026-03-02T12:00"))
     make_ledger_row(ann, "supporter", 40, at("2026-06-01T09:00"), LedgerKind.REDEEM)
-    make_ledger_row(bob, "membership", 1, at("2026-02-10T10:00"))
     make_ledger_row(bob, "supporter", 25, at("2026-06-30T23:30"))
-    make_ledger_row(cy, "membership", 1, at("2026-05-20T10:00"))
     return ann, bob, cy
 
 
@@ -460,10 +460,40 @@ def test_a_member_sees_their_capital_over_time(sign_in, holders):
     assert page.index("Your capital over time") > page.index('id="holdings-heading"')
 
 
-def test_a_member_without_shares_sees_no_chart(make_member, sign_in, coop):
+def test_a_member_without_shares_sees_no_chart(app, make_member, sign_in, coop, reviewer):
+    # Every member holds the membership share they paid to join, unless their class asks
+    # for none: then approval admits them at once, holding nothing.
+    with app.test_request_context("/"), write_session(app) as db:
+        artist = classes.find_class(db, "artist")
+        classes.update_class(db, artist, {"required_shares": "0"}, actor=reviewer)
     dee = make_member(name="Dee New")
     page = sign_in(dee.email).get("/shares").get_data(as_text=True)
     assert "Your capital over time" not in page and "<svg" not in page
+
+
+def test_a_new_member_sees_the_membership_share_they_paid_to_join(make_member, sign_in):
+    dee = make_member(name="Dee New")
+    page = sign_in(dee.email).get("/shares").get_data(as_text=True)
+    assert "Your capital over time" in page
+    assert "Membership share" in page and "Certificate no. 1" in page
+
+
+def test_an_approved_applicant_is_on_no_register_until_the_share_is_paid(
+    app, staff, make_applicant, pay, sign_in
+):
+    ann = make_applicant(name="Ann Approved", state="awaiting_share")
+    today = DUBLIN.today()
+    assert the_register(app, today).holders == 0
+    for url in ("/staff/register", "/staff/members", "/staff/members?q=Ann"):
+        assert "Ann Approved" not in staff.get(url).get_data(as_text=True), url
+    shares = sign_in(ann.email).get("/shares").get_data(as_text=True)
+    assert "Your capital over time" not in shares and "Certificate no." not in shares
+    with reading(app) as db:
+        order = db.scalar(select(ShareOrder).where(ShareOrder.application_id == ann.application_id))
+    pay(order)
+    assert held(the_register(app, today)) == [("Ann Approved", "membership", 1)]
+    for url in ("/staff/register", "/staff/members"):
+        assert "Ann Approved" in staff.get(url).get_data(as_text=True), url
 
 
 def test_the_register_lists_a_member_once_among_holders_even_in_two_classes(

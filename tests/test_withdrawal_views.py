@@ -12,7 +12,11 @@ from .factories import HTMX, reading
 
 @pytest.fixture
 def holder(make_member, make_user):
-    """Member no. 1 (lena@) holds 25 supporter shares; no. 2 (otto@) holds 10; and staff."""
+    """Member no. 1 (lena@) holds 25 supporter shares; no. 2 (otto@) holds 10; and staff.
+
+    Certificates: Lena's membership share no. 1 (paid to join) and her supporter shares
+    no. 2; Otto's membership share no. 3 and his supporter shares no. 4.
+    """
     make_member(email="lena@example.org", name="Lena Listener", shares={"supporter": 25})
     make_member(email="otto@example.org", name="Otto Other", shares={"supporter": 10})
     make_user(email="staff@example.org", role="staff")
@@ -153,10 +157,14 @@ def test_staff_approve_then_record_the_repayment(app, client, holder, outbox):
             c.number: (c.quantity, c.state)
             for c in db.scalars(select(Certificate).where(Certificate.member_id == 1))
         }
-    assert certificates == {1: (25, CertificateState.SUPERSEDED), 3: (15, CertificateState.VALID)}
-    assert client.get("/certificates/3.pdf").data.startswith(b"%PDF")
+    assert certificates == {
+        1: (1, CertificateState.VALID),  # the membership share is not withdrawn
+        2: (25, CertificateState.SUPERSEDED),
+        5: (15, CertificateState.VALID),  # the next number after Otto's two
+    }
+    assert client.get("/certificates/5.pdf").data.startswith(b"%PDF")
     (mail,) = [m for m in outbox() if m.subject == "Your shares are repaid"]
-    assert "certificate no. 3" in mail.text
+    assert "certificate no. 5" in mail.text
 
 
 def test_a_future_repayment_date_is_refused(app, client, holder):
@@ -225,6 +233,6 @@ def test_a_superseded_certificate_says_which_one_replaced_it(app, client, holder
         data={"amount": "10", "paid_on": "2026-11-20", "method": "bank_transfer"},
     )
     with reading(app) as db:
-        old = db.scalar(select(Certificate).where(Certificate.number == 1)).code
+        old = db.scalar(select(Certificate).where(Certificate.number == 2)).code  # 25 shares
     page = app.test_client().get(f"/verify/{old}").get_data(as_text=True)
-    assert "Superseded" in page and "superseded by certificate no. 3" in page
+    assert "Superseded" in page and "superseded by certificate no. 5" in page

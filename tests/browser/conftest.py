@@ -14,7 +14,7 @@ import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from portal.mail import OutboxMessage
 from portal.models import CoopSettings
 
 from .. import requirements
-from ..conftest import PASSWORD
+from ..conftest import PASSWORD, fresh_database_url
 from ..factories import Factories
 from .pages import CRAWL_CONFIG, Site, Visited, populate, role_of
 
@@ -302,14 +302,32 @@ def site_for(
     factories: Factories,
     coop: CoopSettings,
     outbox: Callable[[], list[OutboxMessage]],
+    migrated_template: str,
+    tmp_path: Path,
 ) -> Callable[[str], Site]:
     """A crawl's starting point: its own live server and page, in the Reverb co-op, signed
-    in as its role."""
+    in as its role.
+
+    Each crawl has a database of its own: a test that crawls twice (test_html_validity, on
+    an xdist worker where the axe crawls did not run) gives the second crawl a fresh one
+    (on PostgreSQL, the one database emptied: the crawl before has finished).
+    """
+    started: list[str] = []
 
     def start(crawl: str) -> Site:
-        server = make_live_server(**CRAWL_CONFIG.get(crawl, {}))
-        make = factories.at(server.url)
-        site = Site(page=new_page(), server=server, log=browser_log, make=make, outbox=outbox)
+        config = dict(CRAWL_CONFIG.get(crawl, {}))
+        if started:
+            instance = tmp_path / f"crawl-{len(started)}"
+            instance.mkdir()
+            config["DATABASE_URL"] = fresh_database_url(migrated_template, instance)
+        started.append(crawl)
+        server = make_live_server(**config)
+        make = replace(factories, app=server.app).at(server.url)
+        if len(started) > 1:
+            make.coop()  # the Reverb co-op, in the fresh database
+        site = Site(
+            page=new_page(), server=server, log=browser_log, make=make, outbox=outbox, crawl=crawl
+        )
         role = role_of(crawl)
         if role != "anonymous":
             site.user = make.user(role=role, name=f"Crawling {role.title()}")

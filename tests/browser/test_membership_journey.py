@@ -1,16 +1,23 @@
-"""Joining in a real browser: apply as an artist, staff approve in place, welcome."""
+"""Joining in a real browser: apply as an artist, staff approve in place, the membership
+share paid, welcome."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from portal.models import User
 
 from .conftest import BrowserLog, LiveServer, sign_in
 
+IBAN = "IE29AIBK93115212345678"  # Resonate's preset account, shown with the share to pay
 
-def test_apply_as_artist_staff_approve_without_reload_member_sees_number(
+
+@pytest.mark.pdf  # recording the payment issues the membership share's certificate
+def test_apply_as_artist_staff_approve_without_reload_pay_the_share_member_sees_number(
     browser: Any,
     new_page: Callable[[], Any],
     live_server: LiveServer,
@@ -45,12 +52,42 @@ def test_apply_as_artist_staff_approve_without_reload_member_sees_number(
     expect(row.get_by_text("Clodagh and the Tides")).to_be_visible()
     row.get_by_role("button", name="Approve Clodagh Reilly").click()
     approved = staff.locator("tbody.review-row", has_text="Clodagh Reilly")
-    expect(approved.get_by_text("Approved", exact=True)).to_be_visible()
-    expect(approved.get_by_text("Member no. 1", exact=True)).to_be_visible()
+    # Approved, but a member only once the membership share is paid (rule 8.1).
+    expect(approved.get_by_text("Approved, share to pay", exact=True)).to_be_visible()
+    expect(approved).to_contain_text("becomes a member when the membership share is paid")
+    expect(approved.get_by_text(re.compile(r"^Member no\."))).to_have_count(0)
+    reference = approved.locator("code").inner_text()
+    assert re.fullmatch(r"RVB-[A-Z0-9]{4}-[A-Z0-9]{4}", reference), reference
+    approved.get_by_role("button", name="Remind to pay Clodagh Reilly").click()
+    expect(staff.locator("tbody.review-row", has_text="Clodagh Reilly")).to_contain_text(
+        "Sent Clodagh Reilly the payment details again."
+    )
     assert staff.evaluate("window.__stillHere") is True  # swapped in place, no reload
 
     page.goto(live_server.link("/application"))
-    expect(page.get_by_text("Approved", exact=True)).to_be_visible()
+    expect(page.get_by_text("Approved, share to pay", exact=True)).to_be_visible()
+    due = page.locator(".share-due")
+    expect(due.get_by_role("heading")).to_contain_text("pay to become a member")
+    expect(due).to_contain_text("€1")
+    expect(due).to_contain_text(IBAN)
+    expect(due.locator("code", has_text=reference)).to_be_visible()
+    page.goto(live_server.link("/me"))
+    expect(page.locator(".share-due code", has_text=reference)).to_be_visible()
+    expect(page.locator(".member-number")).to_have_count(0)
+
+    staff.goto(live_server.link("/staff/orders"))
+    order = staff.get_by_role("article", name=reference)
+    expect(order).to_contain_text("Admission of Clodagh Reilly (Artist class")
+    order.get_by_label("Bank reference").fill("TX-2026-0007")
+    with staff.expect_navigation():
+        order.get_by_role("button", name=f"Record payment for {reference}").click()
+    expect(staff.get_by_text(re.compile(r"^Payment recorded: certificate no\. 1"))).to_be_visible()
+
+    page.goto(live_server.link("/application"))
+    expect(page.get_by_text("Member", exact=True)).to_be_visible()
+    expect(page.locator(".share-due")).to_have_count(0)
     page.goto(live_server.link("/me"))
     expect(page.locator(".member-number")).to_have_text("1")
     expect(page.get_by_text("Artist (votes here)")).to_be_visible()
+    page.goto(live_server.link("/shares"))
+    expect(page.get_by_role("link", name="Certificate no. 1")).to_be_visible()

@@ -17,8 +17,8 @@ IBAN = "IE29AIBK93115212345678"  # Resonate's preset account, shown on the order
 
 @pytest.fixture
 def member(live_server: LiveServer, make_user: Callable[..., Any], make_member: Any) -> str:
-    """The e-mail of Siún Ní Bhriain, an artist admitted by staff, with no shares paid yet
-    (her membership share is on order); and Cass Cashier, the staff who take payments."""
+    """The e-mail of Siún Ní Bhriain, an artist admitted when her membership share was paid
+    (certificate no. 1); and Cass Cashier, the staff who take payments."""
     make_user(name="Cass Cashier", email="cashier@example.org", role="staff")
     return make_member(name="Siún Ní Bhriain", email="siun@example.org", town="Kinsale").email
 
@@ -81,7 +81,7 @@ def test_buy_supporter_shares_staff_record_payment_member_downloads_certificate(
     sign_in(staff, live_server, "cashier@example.org")
     staff.goto(live_server.link("/staff/orders"))
     order = staff.get_by_role("article", name=reference)
-    expect(order).to_contain_text("Siún Ní Bhriain: 25 × Supporter share")
+    expect(order).to_contain_text("Member no. 1, Siún Ní Bhriain: 25 supporter shares = €25")
     # Too little first: the page comes back (422) scrolled to this order's message.
     action = order.locator("form").get_attribute("action")
     browser_log.allow_status(422, live_server.link(action))
@@ -97,7 +97,7 @@ def test_buy_supporter_shares_staff_record_payment_member_downloads_certificate(
     order.get_by_label("Amount received").fill("25.00")
     order.get_by_label("Bank reference").fill("TX-2026-0042")
     order.get_by_role("button", name=f"Record payment for {reference}").click()
-    expect(staff.get_by_text("Payment recorded: certificate no. 1 issued")).to_be_visible()
+    expect(staff.get_by_text("Payment recorded: certificate no. 2 issued")).to_be_visible()
     expect(staff.get_by_role("article", name=reference)).to_have_count(0)
 
     page.goto(live_server.link("/shares"))
@@ -105,15 +105,15 @@ def test_buy_supporter_shares_staff_record_payment_member_downloads_certificate(
     expect(holdings.get_by_role("row", name=re.compile(r"^Supporter share 25 "))).to_be_visible()
     orders = page.get_by_role("region", name="Orders table")
     expect(orders.get_by_role("row", name=re.compile(reference))).to_contain_text("Issued")
-    link = page.get_by_role("link", name="Certificate no. 1")
+    link = page.get_by_role("link", name="Certificate no. 2")  # no. 1: her membership share
     with page.expect_download() as downloading:
         link.click()
     download = downloading.value
-    assert download.suggested_filename == "share-certificate-1.pdf"
+    assert download.suggested_filename == "share-certificate-2.pdf"
     data = Path(download.path()).read_bytes()
     assert data.startswith(b"%PDF-")
     text = pdf_text(data)
-    assert "ShareCertificateNo.1" in text
+    assert "ShareCertificateNo.2" in text
     assert "SiúnNíBhriain" in text
     assert "25" in text and "Supportershare" in text
     code = re.search(r"/verify/([A-Za-z0-9_-]{32})", text)

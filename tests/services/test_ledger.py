@@ -21,7 +21,8 @@ ON_POSTGRES = bool(os.environ.get("DATABASE_URL"))
 
 @pytest.fixture
 def register(db, make_member):
-    """The preset's share types and two members to hold shares."""
+    """The preset's share types and two members to hold shares: each holds the membership
+    share whose payment admitted them (rows 1 and 2 of the ledger)."""
     people = [make_member(name=f"Holder {n}").load(db) for n in (1, 2)]
     types = {t.code: t for t in db.scalars(select(ShareType))}
     return people, types
@@ -42,11 +43,16 @@ def move(db, kind, member, share_type, quantity):
 
 def test_holdings_are_derived_from_the_rows(db, register):
     (ann, bob), types = register
+    assert ledger.holdings(db) == {  # the membership shares paid at admission
+        (ann.id, types["membership"].id): 1,
+        (bob.id, types["membership"].id): 1,
+    }
     move(db, LedgerKind.ISSUE, ann, types["supporter"], 25)
-    move(db, LedgerKind.ISSUE, ann, types["membership"], 1)
     move(db, LedgerKind.REDEEM, ann, types["supporter"], 10)
     move(db, LedgerKind.ISSUE, bob, types["supporter"], 5)
+    move(db, LedgerKind.CANCEL, bob, types["membership"], 1)
     assert ledger.holding(db, ann, types["supporter"]) == 15
+    assert ledger.holding(db, bob, types["membership"]) == 0
     assert ledger.holdings(db) == {
         (ann.id, types["supporter"].id): 15,
         (ann.id, types["membership"].id): 1,
@@ -63,10 +69,14 @@ def test_a_holding_cannot_go_below_zero(db, register):
 
 def test_rows_are_numbered_and_chained(db, register):
     (ann, _), types = register
+    admissions = list(db.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)))
     first = move(db, LedgerKind.ISSUE, ann, types["supporter"], 5)
     second = move(db, LedgerKind.ISSUE, ann, types["supporter"], 5)
-    assert (first.seq, second.seq) == (1, 2)
-    assert first.prev_hash == ledger.GENESIS
+    assert [row.seq for row in admissions] == [1, 2]
+    assert (first.seq, second.seq) == (3, 4)
+    assert admissions[0].prev_hash == ledger.GENESIS
+    assert admissions[1].prev_hash == admissions[0].hash
+    assert first.prev_hash == admissions[1].hash
     assert second.prev_hash == first.hash
     assert ledger.check_register(db).ok
 
@@ -88,7 +98,8 @@ def test_the_database_refuses_to_change_or_delete_a_row(app, db, register, state
     ):
         conn.execute(text(statement))
     with database(app).session(write=False) as session:
-        assert session.scalar(select(LedgerEntry.quantity)) == 5
+        quantities = session.scalars(select(LedgerEntry.quantity).order_by(LedgerEntry.seq))
+        assert list(quantities) == [1, 1, 5]  # the two membership shares, then ours
 
 
 def tamper(app, statement):
@@ -110,11 +121,11 @@ def test_check_register_finds_a_row_tampered_in_the_database(app, db, register, 
     db.commit()
     clean = runner.invoke(args=["check-register"])
     assert clean.exit_code == 0, clean.output
-    assert "intact: 3 rows" in clean.output
-    tamper(app, "UPDATE share_ledger SET quantity = 50, amount_minor = 5000 WHERE seq = 2")
+    assert "intact: 5 rows" in clean.output  # the two admissions' and ours
+    tamper(app, "UPDATE share_ledger SET quantity = 50, amount_minor = 5000 WHERE seq = 4")
     found = runner.invoke(args=["check-register"])
     assert found.exit_code == 1
-    assert "row 2: its content does not match its hash" in found.output
+    assert "row 4: its content does not match its hash" in found.output
 
 
 OPERATIONS = st.lists(
@@ -136,7 +147,7 @@ def test_any_sequence_keeps_holdings_non_negative_and_the_chain_whole(db, regist
     (ann, bob), types = register
     people = (ann, bob)
     savepoint = db.begin_nested()
-    expected: dict[tuple[int, int], int] = {}
+    expected = dict(ledger.holdings(db))  # the membership shares paid at admission
     for kind, who, code, quantity in operations:
         key = (people[who].id, types[code].id)
         try:

@@ -79,7 +79,8 @@ def assert_lawful(db, people):
     max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(actions=STEPS)
-# Always walk the whole path once: buy, pay, withdraw part, withdraw the rest, cease.
+# Always walk the whole path once: a second membership share (refused: the one paid at
+# admission is the most a member holds), buy, pay, withdraw part, withdraw the rest, cease.
 @example(
     actions=[
         ("buy", 0, "membership", 1),
@@ -97,8 +98,10 @@ def test_any_sequence_keeps_holdings_lawful_and_the_chain_whole(
     savepoint = db.begin_nested()
     try:
         coop.max_holding_minor = CAP_MINOR
-        # Admitted with their membership share ordered, as the co-op admits members.
+        # Admitted by paying their membership share, as the co-op admits members.
         people = [make_member(name=f"Holder {n}").load(db) for n in (0, 1)]
+        membership = find_type(db, "membership")
+        assert [ledger.holding(db, member, membership) for member in people] == [1, 1]
         for action in actions:
             inner = db.begin_nested()
             try:

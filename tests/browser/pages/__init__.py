@@ -14,7 +14,8 @@ To cover a new page, add it here and both checks pick it up:
   place (an htmx swap), in which case the live DOM is checked.
 
 A crawl is a role signed in on its own live server: ``"anonymous"``, ``"member"``,
-``"staff"``, ``"admin"`` (``CRAWL_CONFIG`` can give a crawl's app other settings).
+``"staff"``, ``"admin"``, and ``"applicant"`` (approved, the membership share unpaid)
+(``CRAWL_CONFIG`` can give a crawl's app other settings).
 """
 
 from __future__ import annotations
@@ -29,12 +30,17 @@ def populate(site: Site) -> None:
     """Give a crawl's co-op its documents, applicants and members, so pages show real data.
 
     The crawl's own user becomes an artist member (staff and admins too), so every member
-    page has something to show.
+    page has something to show; in the applicant crawl, an approved artist whose membership
+    share is not yet paid, so their pages show what to pay.
     """
     stock_library(site)  # first, so that applicants accept the rulebook
-    for n, state in enumerate(("submitted", "needs_info", "rejected")):
+    for n, state in enumerate(("submitted", "needs_info", "rejected", "awaiting_share")):
         site.make.applicant(name=f"Applicant {n}", email=f"applicant{n}@example.org", state=state)
-    if site.user is not None:
+    if site.user is None:
+        return
+    if site.crawl.removesuffix("-debug") == "applicant":
+        site.make.applicant(email=site.user.email, state="awaiting_share")
+    else:
         site.member = site.make.member(email=site.user.email)
 
 

@@ -34,6 +34,13 @@ ANONYMOUS = [
     "/documents/rules/v/1",
     "/documents/rules/changes?from=1&to=2",
 ]
+# Someone approved whose membership share is not yet paid: not a member (rule 8.1).
+APPLICANT = [
+    "/me",
+    "/application",
+    "/shares",
+    "/join",
+]
 MEMBER = [
     "/me",
     "/shares",
@@ -55,6 +62,7 @@ STAFF = [
     "/staff/applications",
     "/staff/orders",
     "/staff/applications?state=&class=artist",
+    "/staff/applications?state=awaiting_share",
     "/staff/members",
     "/staff/members?q=crawl&status=active",
     "/staff/members/1",
@@ -75,6 +83,7 @@ ADMIN = [
 
 PAGES: dict[str, list[str]] = {
     "anonymous": ANONYMOUS,
+    "applicant": APPLICANT,
     "member": MEMBER,
     "staff": STAFF,
     "admin": ADMIN,
@@ -87,6 +96,10 @@ ERROR_PAGES: dict[str, dict[str, int]] = {
         "/verify/no-such-code": 404,
         "/documents/no-such-document": 404,
         "/documents/handbook": 404,  # members only: hidden looks like missing
+    },
+    "applicant": {
+        "/staff": 403,
+        "/staff/applications": 403,
     },
     "member": {
         "/no-such-page": 404,
@@ -115,9 +128,15 @@ CRAWL_CONFIG: dict[str, dict[str, Any]] = {}
 CRAWLS = list(PAGES)
 
 
+# Crawls whose account has another role than their name: an applicant's is a member's.
+CRAWL_ROLES = {"applicant": "member"}
+
+
 def role_of(crawl: str) -> str:
-    """The role a crawl signs in as: ``"staff-debug"`` is a staff member."""
-    return crawl.removesuffix("-debug")
+    """The role a crawl signs in as: ``"staff-debug"`` is a staff member, ``"applicant"`` a
+    member account (not yet on the register)."""
+    crawl = crawl.removesuffix("-debug")
+    return CRAWL_ROLES.get(crawl, crawl)
 
 
 # -- the crawl ----------------------------------------------------------------------------
@@ -132,6 +151,7 @@ class Site:
     log: BrowserLog
     make: Factories  # in requests to the live server, so certificates link to it
     outbox: Callable[[], list[OutboxMessage]]
+    crawl: str = ""  # which crawl this is ("applicant", "member", ...)
     user: User | None = None  # the crawl's own user, signed in
     member: MemberRef | None = None  # and their entry on the register
 

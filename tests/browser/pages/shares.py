@@ -7,8 +7,12 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from portal import pdf
+from sqlalchemy import select
 
+from portal import pdf
+from portal.models import ShareOrder
+
+from ...factories import reading
 from .crawl import Site, filter_in_place, state, wait_for_htmx
 
 if TYPE_CHECKING:
@@ -30,7 +34,20 @@ def share_order_placed(site: Site) -> Any:
 def settle_orders(site: Site, member: MemberRef) -> str:
     """Record payment of every order the member has waiting, as staff (real certificates,
     linking to this live server); the newest certificate's verification code."""
-    return site.make.settle_orders(member, render=pdf.render_certificate)[-1].code
+    issued = site.make.settle_orders(member, render=pdf.render_certificate)
+    assert issued, "the member has no order waiting for payment"
+    return issued[-1].code
+
+
+def admit(site: Site, name: str, town: str) -> str:
+    """An approved applicant whose membership share staff record as paid, admitting them
+    (a real certificate, linking to this live server); its verification code."""
+    applicant = site.make.applicant(name=name, town=town, state="awaiting_share")
+    with reading(site.app) as db:
+        order = db.scalar(
+            select(ShareOrder).where(ShareOrder.application_id == applicant.application_id)
+        )
+    return site.make.pay(order, render=pdf.render_certificate).code
 
 
 def crawler(site: Site) -> MemberRef:
@@ -67,6 +84,7 @@ def shares_held_with_certificates(site: Site) -> Any:
     certificates."""
     from playwright.sync_api import expect
 
+    site.make.order(crawler(site), "supporter", 5)
     settle_orders(site, crawler(site))
     site.make.order(crawler(site), "supporter", 10)
     response = site.goto("/shares")
@@ -94,15 +112,14 @@ def certificate_verified(site: Site) -> Any:
     """The public check of a valid certificate, by the code printed on it."""
     from playwright.sync_api import expect
 
-    holder = site.make.member(name="Vera Holder", town="Limerick")
-    response = site.goto(f"/verify/{settle_orders(site, holder)}")
+    response = site.goto(f"/verify/{admit(site, 'Vera Holder', 'Limerick')}")
     expect(site.page.locator(".status")).to_have_text("Valid")
     return response
 
 
 def share_history(site: Site) -> None:
     """Give the crawl's member supporter shares bought over past months (ledger rows on past
-    days); their membership share stays on the order approval placed, paid when it is."""
+    days), besides the membership share they paid to be admitted."""
     rows = [("supporter", 50, "2025-12-15")]
     rows += [("supporter", 25, "2026-04-01"), ("supporter", 10, "2026-08-20")]
     for code, quantity, day in rows:
@@ -185,3 +202,12 @@ def transfer_refused(site: Site) -> Any:
     site.page.get_by_label("To member no.").fill("999")
     site.page.get_by_label("Number of shares").fill("5")
     return site.submit("Record transfer", status=422)
+
+
+@state("applicant")
+def buying_shares_before_being_a_member(site: Site) -> Any:
+    """An approved applicant opening "Buy shares": only members buy supporter shares, so
+    they are sent to the classes (their membership share is what they can pay)."""
+    response = site.goto("/shares/buy")
+    assert site.page.url == site.server.link("/join"), site.page.url
+    return response

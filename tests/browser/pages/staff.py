@@ -82,7 +82,25 @@ def review_row_approved_by_htmx(site: Site) -> None:
     row = site.page.locator("tbody.review-row").first
     row.get_by_role("button", name=re.compile(r"^Approve")).click()
     wait_for_htmx(site.page)
-    expect(site.page.locator("tbody.review-row").first).to_contain_text("Approved")
+    approved = site.page.locator("tbody.review-row").first
+    expect(approved).to_contain_text("Approved, share to pay")
+    expect(approved.get_by_role("button", name=re.compile(r"^Remind to pay"))).to_be_visible()
+    return None
+
+
+@state("staff", "admin")
+def review_row_reminded_by_htmx(site: Site) -> None:
+    """The approved applicants yet to pay, after reminding one in place."""
+    from playwright.sync_api import expect
+
+    site.goto("/staff/applications?state=awaiting_share")
+    row = site.page.locator("tbody.review-row").first
+    expect(row).to_contain_text("share unpaid")
+    row.get_by_role("button", name=re.compile(r"^Remind to pay")).click()
+    wait_for_htmx(site.page)
+    expect(site.page.locator("tbody.review-row").first).to_contain_text(
+        "the payment details again."
+    )
     return None
 
 
