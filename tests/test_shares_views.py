@@ -160,7 +160,7 @@ def test_staff_record_a_payment_and_the_certificate_is_issued_once(app, client, 
         },
     )
     assert short.status_code == 422
-    assert "2.50 less" in short.get_data(as_text=True)
+    assert "the payment is €2.50 less" in short.get_data(as_text=True)
     paid = {
         "amount": "10.00",
         "paid_on": "2026-11-02",

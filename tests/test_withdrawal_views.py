@@ -141,7 +141,7 @@ def test_staff_approve_then_record_the_repayment(app, client, holder, outbox):
         "bank_reference": "OUT-77",
     }
     wrong = client.post(f"/staff/withdrawals/{withdrawal_id}/repayment", data=repayment)
-    assert wrong.status_code == 422 and "1.00 less" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and "the payment is €1 less" in wrong.get_data(as_text=True)
 
     repayment["amount"] = "10.00"
     done = client.post(f"/staff/withdrawals/{withdrawal_id}/repayment", data=repayment)

@@ -24,6 +24,7 @@ from ...models import (
     Withdrawal,
     WithdrawalState,
 )
+from ...money import format_money
 from .. import audit, transitions
 from . import ledger
 from .certificates import CertificateRenderer, replace_certificates
@@ -209,8 +210,9 @@ def record_repayment(
             f"This withdrawal was already repaid (reference {withdrawal.repayment_reference})."
         )
     transitions.require(withdrawal.state, WithdrawalState.REPAID, doing="repaid")
+    repayment = format_money(withdrawal.amount_minor, withdrawal.currency)
     payment.require_amount(
-        withdrawal.amount_minor, f"The repayment is {withdrawal.amount_minor / 100:.2f} at par"
+        withdrawal.amount_minor, f"The repayment is {repayment} at par", withdrawal.currency
     )
     withdrawal.repaid_on = payment.paid_on
     withdrawal.repayment_method = payment.method
@@ -232,7 +234,7 @@ def record_repayment(
         WithdrawalState.REPAID,
         actor=actor,
         doing="repaid",
-        summary=f"Repaid {withdrawal.amount_minor / 100:.2f} to member no. "
+        summary=f"Repaid {repayment} to member no. "
         f"{withdrawal.member.number} for {withdrawal.quantity} × {withdrawal.share_type.name}",
     )
     certificate = replace_certificates(
