@@ -466,6 +466,10 @@ def test_the_export_holds_the_signed_in_persons_data_only(
     assert data["member"]["classes"][0]["class"] == "Artist"
     assert [a["class"] for a in data["applications"]] == ["Artist"]
     assert data["applications"][0]["answers"][0]["value"] == "The Quays"
+    # States in the words the portal shows them in, not their stored codes.
+    assert data["member"]["status"] == "Active"
+    assert [c["status"] for c in data["member"]["status_history"]] == ["Active"]
+    assert data["applications"][0]["state"] == "Approved"
     assert "bob@example.org" not in body and bob.name not in body
 
 
