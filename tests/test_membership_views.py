@@ -81,6 +81,16 @@ def test_the_join_page_tells_a_member_the_classes_they_belong_to(make_member, si
     assert 'href="/join/listener">Apply as listener</a>' in html
 
 
+def test_the_landing_pages_links_each_name_one_place(client):
+    html = client.get("/").get_data(as_text=True)
+    places: dict[str, set[str]] = {}
+    for href, text in re.findall(r'<a [^>]*href="([^"]+)"[^>]*>(.*?)</a>', html, re.S):
+        places.setdefault(" ".join(re.sub(r"<[^>]+>", " ", text).split()), set()).add(href)
+    assert {name: hrefs for name, hrefs in places.items() if len(hrefs) > 1} == {}
+    assert places["Join the co-op"] == {"/join"}  # the classes, what each costs, how to apply
+    assert places["Create an account"] == {"/signup"}
+
+
 def test_a_class_closed_for_applications_is_neither_listed_nor_open(app, client, make_user):
     with app.test_request_context("/"), write_session(app) as db:
         find_class(db, "worker").open_for_applications = False
