@@ -91,6 +91,65 @@ def test_the_landing_pages_links_each_name_one_place(client):
     assert places["Create an account"] == {"/signup"}
 
 
+def terms_of(html, class_name):
+    """The terms listed on the class card (or apply page) headed ``class_name``, as pairs."""
+    card = html.split(f">{class_name}</", 1)[1] if f">{class_name}</" in html else html
+    terms = card.split('<dl class="terms">', 1)[1].split("</dl>", 1)[0]
+    return dict(
+        (re.sub(r"<[^>]+>", "", dt), " ".join(re.sub(r"<[^>]+>", "", dd).split()))
+        for dt, dd in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", terms, re.S)
+    )
+
+
+def test_the_join_page_says_exactly_what_a_newcomer_pays(client):
+    html = client.get("/join").get_data(as_text=True)
+    artist = terms_of(html, "Artist")
+    assert artist["Membership share"] == "1 × €1, paid once"
+    assert artist["Annual fee"] == "None"
+    assert artist["You pay"] == "€1, once"
+    listener = terms_of(html, "Listener")
+    assert listener["You pay"] == "€1 once and €10 a year"
+    assert "Membership is free" not in html  # beside a share that costs €1
+
+
+@pytest.mark.parametrize(
+    ("shares", "words"),
+    [
+        ({"membership": 1}, "None to buy: the one you hold serves every class you join"),
+        ({}, "None to buy: the one you have on order serves every class you join"),
+    ],
+    ids=["paid", "on-order"],
+)
+def test_a_member_applying_for_a_second_class_is_not_asked_for_another_share(
+    make_member, sign_in, shares, words
+):
+    ann = make_member(classes=("artist",), shares=shares)
+    client = sign_in(ann.email)
+    listener = terms_of(client.get("/join/listener").get_data(as_text=True), "Listener")
+    assert listener["Membership share"] == words
+    assert listener["You pay"] == "€10 a year"
+    worker = terms_of(client.get("/join").get_data(as_text=True), "Worker")
+    assert worker["You pay"] == "Nothing"
+
+
+def test_a_member_opening_their_own_class_is_told_so_before_typing(app, make_member, sign_in):
+    ann = make_member(classes=("artist",))
+    client = sign_in(ann.email)
+    page = client.get("/join/artist")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "You are already a member of the Artist class." in html
+    assert 'action="/join/artist"' not in html and 'name="answer-artist_name"' not in html
+    before = audit_actions(app)
+    posted = client.post("/join/artist", data=application_form())
+    assert posted.status_code == 409
+    answer = posted.get_data(as_text=True)
+    assert "<h1>Apply as artist</h1>" in answer  # the same page, not a bare error page
+    assert "You are already a member of the Artist class." in answer
+    assert 'action="/join/artist"' not in answer
+    assert audit_actions(app) == before
+
+
 def test_a_class_closed_for_applications_is_neither_listed_nor_open(app, client, make_user):
     with app.test_request_context("/"), write_session(app) as db:
         find_class(db, "worker").open_for_applications = False

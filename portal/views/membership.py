@@ -7,12 +7,14 @@ from flask_login import current_user, login_required
 
 from .. import coop
 from ..db import get_db, transaction
+from ..errors import InvalidState
 from ..htmx import flash_and_redirect
 from ..models import Application, MemberClass
 from ..services.documents import library
 from ..services.membership import applications
 from ..services.membership.applications import ApplicationInput, InvalidFields
 from ..services.register import classes
+from ..services.shares import orders
 from .access import current_member, found
 
 bp = Blueprint("membership", __name__)
@@ -34,6 +36,7 @@ def join() -> str:
         classes=open_classes,
         member=member,
         open_by_class=open_by_class or {},
+        costs={c.id: orders.joining_cost(db, member, c) for c in open_classes},
     )
 
 
@@ -50,8 +53,10 @@ def _form_page(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    refusal: str | None = None,
 ) -> tuple[str, int]:
-    """The application form, filled from what was typed or from the saved draft."""
+    """The application form, filled from what was typed or from the saved draft; or, when
+    the person may not apply (``refusal``), why not, in place of the form."""
     if values is None:
         values = {}
         if application is not None:
@@ -67,6 +72,8 @@ def _form_page(
         application=application,
         values=values,
         errors=errors or {},
+        refusal=refusal,
+        cost=orders.joining_cost(get_db(), current_member(), member_class),
         answer_field=applications.answer_field,
         rulebook=library.current_rulebook(get_db(), coop.today()),
     ), status
@@ -76,8 +83,12 @@ def _form_page(
 @login_required
 def join_class(code: str) -> tuple[str, int]:
     member_class = _open_class(code)
-    application = applications.open_application(get_db(), current_user, member_class)
-    return _form_page(member_class, application)
+    db = get_db()
+    application = applications.open_application(db, current_user, member_class)
+    refusal = None
+    if application is None:
+        refusal = applications.refusal(db, current_user, member_class)
+    return _form_page(member_class, application, refusal=refusal)
 
 
 @bp.post("/join/<code>")
@@ -98,6 +109,8 @@ def join_class_post(code: str) -> Response | tuple[str, int]:
         return _form_page(
             member_class, application, values=request.form.to_dict(), errors=exc.errors, status=422
         )
+    except InvalidState as exc:  # already in the class, or no longer a member
+        return _form_page(member_class, None, status=exc.status, refusal=exc.message)
     if saving:
         return flash_and_redirect(
             "Your draft is saved. Come back to it whenever you like.",

@@ -132,20 +132,55 @@ def place_order(
     return order
 
 
+@dataclass(frozen=True)
+class JoiningCost:
+    """What joining a class costs one person: the membership shares they still need (those
+    they hold or have on order count: one share serves every class that asks for one),
+    and the class's annual fee."""
+
+    share_type: ShareType | None  # the membership share
+    to_buy: int
+    held: int
+    on_order: int
+    annual_fee_minor: int
+
+    @property
+    def once_minor(self) -> int:
+        """The amount paid once, for the membership shares still needed."""
+        return self.to_buy * self.share_type.par_value_minor if self.share_type else 0
+
+
+def _membership_share(db: Session) -> ShareType | None:
+    return db.scalar(
+        select(ShareType).where(ShareType.voting.is_(True)).order_by(ShareType.position)
+    )
+
+
+def joining_cost(db: Session, member: Member | None, member_class: MemberClass) -> JoiningCost:
+    """What ``member`` (None for someone not on the register) would pay to join the class."""
+    share_type = _membership_share(db)
+    held = on_order = 0
+    if share_type is not None and member is not None:
+        held = ledger.holding(db, member, share_type)
+        on_order = quantity_ordered(db, member, share_type)
+    needed = member_class.required_shares if share_type is not None else 0
+    return JoiningCost(
+        share_type=share_type,
+        to_buy=max(0, needed - held - on_order),
+        held=held,
+        on_order=on_order,
+        annual_fee_minor=member_class.annual_fee_minor,
+    )
+
+
 def order_required_shares(
     db: Session, member: Member, member_class: MemberClass
 ) -> ShareOrder | None:
     """Order the membership shares a class requires, unless held or already ordered."""
-    share_type = db.scalar(
-        select(ShareType).where(ShareType.voting.is_(True)).order_by(ShareType.position)
-    )
-    if share_type is None or member_class.required_shares <= 0:
+    cost = joining_cost(db, member, member_class)
+    if cost.share_type is None or cost.to_buy <= 0:
         return None
-    held = ledger.holding(db, member, share_type)
-    missing = member_class.required_shares - held - quantity_ordered(db, member, share_type)
-    if missing <= 0:
-        return None
-    return place_order(db, member, share_type, missing, actor=None)
+    return place_order(db, member, cost.share_type, cost.to_buy, actor=None)
 
 
 def cancel_order(db: Session, order: ShareOrder, *, actor: User) -> ShareOrder:
