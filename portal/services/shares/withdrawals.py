@@ -46,10 +46,20 @@ def pending_quantity(db: Session, member: Member, share_type: ShareType) -> int:
 
 
 def withdrawable_quantity(db: Session, member: Member, share_type: ShareType) -> int:
-    """How many shares of this type the member could still ask to withdraw."""
+    """How many shares of this type the member could still ask to withdraw: none when no
+    request would keep the rules of :func:`check_withdrawal` (fewer than one step left, or
+    every step leaving some but fewer than the minimum), so nothing is offered in vain."""
     if not share_type.withdrawable:
         return 0
-    return max(0, ledger.holding(db, member, share_type) - pending_quantity(db, member, share_type))
+    available = max(
+        0, ledger.holding(db, member, share_type) - pending_quantity(db, member, share_type)
+    )
+    one_step_leaves = available - share_type.step
+    if available < share_type.step or (
+        0 < one_step_leaves < share_type.min_quantity and available % share_type.step
+    ):
+        return 0
+    return available
 
 
 def check_withdrawal(
