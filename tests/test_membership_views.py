@@ -311,6 +311,42 @@ def test_an_applicant_sees_only_their_own_applications(app, make_applicant, sign
     assert "Worker" not in page
 
 
+def test_an_applicant_sees_their_answers_and_what_happens_next(make_applicant, sign_in):
+    ann = make_applicant()
+    page = sign_in(ann.email).get("/application").get_data(as_text=True)
+    assert f'<h3 id="application-{ann.application_id}-answers">Your answers</h3>' in page
+    assert "<dt>Artist or band name</dt><dd>The Quays</dd>" in page
+    assert 'href="https://music.example/quays" rel="noopener noreferrer nofollow"' in page
+    assert "<dt>Postal address</dt><dd>1 Main Street, Flat 2, Cork, T12 AB34, Ireland</dd>" in page
+    assert "<strong>Next:</strong> staff review your answers." in page
+    assert "Half of the last" not in page  # no decisions yet: nothing to say how long
+
+
+def test_the_applicant_is_told_how_long_staff_have_usually_taken(
+    make_member, make_applicant, sign_in
+):
+    for _ in range(3):
+        make_member(classes=("artist",))  # three artist applications, decided the same day
+    ann = make_applicant()
+    page = sign_in(ann.email).get("/application").get_data(as_text=True)
+    assert (
+        "Half of the last 3 applications to the Artist class were decided within 1 day of "
+        "being sent."
+    ) in page
+
+
+def test_a_draft_and_a_withdrawn_application_say_what_comes_next(make_applicant, sign_in):
+    ann = make_applicant(state="draft")
+    client = sign_in(ann.email)
+    assert "<strong>Next:</strong> finish your answers and submit" in client.get(
+        "/application"
+    ).get_data(as_text=True)
+    client.post(f"/application/{ann.application_id}/withdraw")
+    assert "You withdrew this application. You can" in client.get("/application").get_data(
+        as_text=True
+    )
+
+
 def test_an_applicant_cannot_withdraw_another_persons_application(app, make_applicant, sign_in):
     ann, bob = make_applicant(), make_applicant()
     client = sign_in(ann.email)
@@ -344,6 +380,7 @@ def test_the_applicant_answers_a_request_for_more_information(
     client = sign_in(ann.email)
     status = client.get("/application").get_data(as_text=True)
     assert "More information needed" in status and question in status
+    assert "<strong>Next:</strong> answer the question; your application then goes back" in status
     assert 'href="/join/artist">Answer our question</a>' in client.get("/join").get_data(
         as_text=True
     )

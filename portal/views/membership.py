@@ -11,7 +11,7 @@ from ..errors import InvalidState
 from ..htmx import flash_and_redirect
 from ..models import Application, MemberClass
 from ..services.documents import library
-from ..services.membership import applications
+from ..services.membership import applications, review_times
 from ..services.membership.applications import ApplicationInput, InvalidFields
 from ..services.register import classes
 from ..services.shares import orders
@@ -125,11 +125,15 @@ def join_class_post(code: str) -> Response | tuple[str, int]:
 @bp.get("/application")
 @login_required
 def application_status() -> str:
-    """The applicant's applications, their state and the reviewer's reason or question."""
+    """The applicant's applications: their answers, their state, the reviewer's reason or
+    question, and what happens next (with how long staff have usually taken)."""
+    db = get_db()
+    mine = applications.applications_of(db, current_user)
     return render_template(
         "membership/status.html",
-        applications=applications.applications_of(get_db(), current_user),
+        applications=mine,
         member=current_member(),
+        review_times=review_times.for_waiting(db, mine),
     )
 
 
