@@ -10,10 +10,12 @@ only http, https and mailto, and get ``rel="noopener noreferrer nofollow"``.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from html import unescape
 
 import nh3
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 _PARSER = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True})
 _PARSER.enable(["table", "strikethrough", "smartquotes"])  # no "replacements": (c) is a clause
@@ -30,7 +32,11 @@ ALLOWED_ATTRIBUTES = {
 }  # no style attributes: the CSP forbids inline styles, so column alignment is dropped
 
 
-TABLE_OPEN = '<div class="prose-table" tabindex="0" role="region" aria-label="Table"><table>'
+TABLE_OPEN = '<div class="prose-table" tabindex="0" role="region" aria-label="{}"><table>'
+# A heading, whose words name the tables after it, or a table (the sanitised HTML's tags
+# carry no attributes).
+HEADING_OR_TABLE = re.compile(r"<h[1-6]>(.*?)</h[1-6]>|<table>", re.S)
+TAG = re.compile(r"<[^>]*>")
 
 
 def without_title(source: str, title: str) -> str:
@@ -54,7 +60,39 @@ def render_markdown(source: str) -> Markup:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
-    # A wide table scrolls inside its own region, which keyboard users can reach (WCAG 2.1.1);
-    # the sanitised HTML's tables carry no attributes, so the tags match exactly.
-    clean = clean.replace("<table>", TABLE_OPEN).replace("</table>", "</table></div>")
-    return Markup(clean)  # noqa: S704 (sanitised above)
+    return Markup(_in_named_regions(clean))  # noqa: S704 (sanitised above)
+
+
+def _in_named_regions(html: str) -> str:
+    """Each table in a scrolling region that keyboard users can reach (WCAG 2.1.1), named
+    by the heading it falls under, so no two regions of a page share a name.
+
+    Markdown tables have no caption: "Table: 7. Classes of membership"; a second table under
+    one heading is "(2)"; a table before any heading is "Table".
+    """
+    names = []
+    heading = ""
+    for found in HEADING_OR_TABLE.finditer(html):
+        if found[0] != "<table>":
+            heading = " ".join(unescape(TAG.sub("", found[1])).split())
+        else:
+            names.append(f"Table: {heading}" if heading else "Table")
+    labels = iter(_numbered(names))
+    html = HEADING_OR_TABLE.sub(
+        lambda found: (
+            found[0] if found[0] != "<table>" else TABLE_OPEN.format(escape(next(labels)))
+        ),
+        html,
+    )
+    return html.replace("</table>", "</table></div>")
+
+
+def _numbered(names: list[str]) -> list[str]:
+    """The names, each repeated one numbered in order: "Table: Fees (1)", "Table: Fees (2)"."""
+    total = Counter(names)
+    seen: Counter[str] = Counter()
+    numbered = []
+    for name in names:
+        seen[name] += 1
+        numbered.append(name if total[name] == 1 else f"{name} ({seen[name]})")
+    return numbered

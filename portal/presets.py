@@ -117,7 +117,7 @@ RESONATE = Preset(
             name="Artist",
             summary="For musicians, bands and labels whose music is on Reverb.",
             description="Own the platform that plays your music, earn more per stream and "
-            "elect artists to the board. Membership is free; staff check your releases.",
+            "elect artists to the board. There is no annual fee; staff check your releases.",
             admission_rule=AdmissionRule.STAFF_REVIEW,
             board_seats=3,
             voting_weight=45,

@@ -12,6 +12,7 @@ from . import coop, models
 from .charts import line_chart
 from .config import HTMX_CDN_URL, HTMX_SRI
 from .models.states import Labelled
+from .money import format_money
 
 # htmx config for the <meta name="htmx-config">: no eval, no inline styles or scripts
 # (the CSP forbids them), no page HTML in localStorage, 422 form answers swapped, and
@@ -49,14 +50,11 @@ def days_since(instant: datetime | None) -> int:
 
 
 def money(minor: int | None, currency: str | None = None) -> str:
-    """Integer minor units as an amount: ``1050`` → ``€10.50``, ``1000`` → ``€10``."""
+    """Integer minor units as an amount, in the co-op's currency unless told:
+    ``1050`` → ``€10.50``, ``1000`` → ``€10``."""
     if minor is None:
         return ""
-    code = currency or coop.settings().currency
-    symbol = {"EUR": "€", "GBP": "£", "USD": "$", "CAD": "CA$"}.get(code, code + " ")
-    whole, cents = divmod(abs(minor), 100)
-    sign = "-" if minor < 0 else ""
-    return f"{sign}{symbol}{whole:,}" + (f".{cents:02d}" if cents else "")
+    return format_money(minor, currency or coop.settings().currency)
 
 
 def htmx_script() -> dict[str, Any]:

@@ -6,7 +6,11 @@ re-wrapped over other lines has not changed. Paragraphs that were edited, rather
 replaced, show which words went and which came. Long runs of unchanged paragraphs are
 collapsed, keeping ``context`` paragraphs either side of each change, as on GitHub.
 
-Everything here is plain text: the template escapes it (templates/documents/_diff.html).
+Paragraphs are compared as a reader sees them, not as they are typed: a heading's ``#``,
+a bullet, a table's pipes and Markdown's emphasis are gone, and each paragraph keeps its
+form (a heading of a level, a list item, a table row of cells, code, a quotation) for the
+page to show it as such. Everything here is plain text: the template escapes it
+(templates/documents/_diff.html).
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
+
+from markdown_it import MarkdownIt
 
 # Two paragraphs at least this alike (by their words) are one paragraph edited; below it,
 # one paragraph removed and another added. "15.3 No member may hold … €50,000" against
@@ -27,9 +33,22 @@ EDITED_PARAGRAPH_SIMILARITY = 0.5
 MAX_PAIRINGS_SEARCHED = 10_000
 
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)(.*?)(?:[ \t]+#+)?[ \t]*$")
-LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")  # under a paragraph: it is a heading
+THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+LIST_ITEM = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])(?:[ \t]+(.*)|$)")
 TABLE_ROW = re.compile(r"^\s*\|")
+TABLE_DELIMITER = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+CELL_EDGE = re.compile(r"^\s*\||(?<!\\)\|\s*$")
+CELL_BORDER = re.compile(r"(?<!\\)\|")
+QUOTE_MARKER = re.compile(r"^\s*(?:>[ \t]?)+")
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# Between the cells of a table row in a paragraph's text: no cell can hold it.
+CELL_BREAK = "\x1f"
+# Markdown's inline syntax (emphasis, code spans, links, escapes) read as the page reads it:
+# with the document page's parser settings (portal/markup.py), smart quotes and all.
+INLINE = MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(
+    ["strikethrough", "smartquotes"]
+)
 # A word, with what holds it together (€1,500.00, 7.2, Society's, class-weighted, 10%),
 # a run of spaces, or any other single character (punctuation, a Markdown marker).
 TOKEN = re.compile(r"[€£$]?\w+(?:[.,'’:/-]\w+)*%?|\s+|[^\w\s]")
@@ -49,6 +68,32 @@ class SegmentKind(enum.StrEnum):
     INSERTED = "inserted"
 
 
+class ParagraphKind(enum.StrEnum):
+    TEXT = "text"
+    HEADING = "heading"
+    ITEM = "item"  # of a list
+    ROW = "row"  # of a table
+    CODE = "code"
+    QUOTE = "quote"
+
+
+@dataclass(frozen=True)
+class Form:
+    """How a paragraph is shown: as text, a heading of ``level`` (1 to 6), a list item at
+    depth ``level`` (0 at the margin; ``bullet``ed, or numbered in its text), a table row
+    (``header`` for the table's first; ``columns`` are the header's cells, to name a row
+    shown alone), a code block or a quotation."""
+
+    kind: ParagraphKind = ParagraphKind.TEXT
+    level: int = 0
+    bullet: bool = False
+    header: bool = False
+    columns: tuple[str, ...] = ()
+
+
+TEXT = Form()
+
+
 @dataclass(frozen=True)
 class Segment:
     """A run of words in a changed paragraph: kept, deleted or inserted."""
@@ -65,7 +110,10 @@ class DiffBlock:
     (unchanged, added, changed); ``segments`` say word by word how a changed paragraph
     changed; ``skipped`` counts the paragraphs a skipped block hides. ``section`` is the
     heading the paragraph falls under (for a skipped block, the heading of the paragraph
-    shown after it), so a reader knows which rule they are looking at.
+    shown after it), so a reader knows which rule they are looking at. ``form`` is how the
+    paragraph is shown (as it is now, or was before it was removed); a table row's ``old``
+    and ``new`` hold its cells with :data:`CELL_BREAK` between them (read them as
+    :attr:`cells`).
     """
 
     kind: BlockKind
@@ -74,6 +122,7 @@ class DiffBlock:
     segments: tuple[Segment, ...] = ()
     skipped: int = 0
     section: str = ""
+    form: Form = TEXT
 
     @property
     def text(self) -> str:
@@ -82,7 +131,49 @@ class DiffBlock:
 
     @property
     def is_heading(self) -> bool:
-        return HEADING.match(self.text) is not None
+        return self.form.kind is ParagraphKind.HEADING
+
+    @property
+    def is_item(self) -> bool:
+        return self.form.kind is ParagraphKind.ITEM
+
+    @property
+    def is_row(self) -> bool:
+        return self.form.kind is ParagraphKind.ROW
+
+    @property
+    def is_code(self) -> bool:
+        return self.form.kind is ParagraphKind.CODE
+
+    @property
+    def is_quote(self) -> bool:
+        return self.form.kind is ParagraphKind.QUOTE
+
+    @property
+    def words(self) -> tuple[Segment, ...]:
+        """The paragraph as segments, whatever its kind: kept, deleted or inserted words."""
+        return _segments(self.kind, self.old, self.new) if not self.segments else self.segments
+
+    @property
+    def cells(self) -> list[tuple[Segment, ...]]:
+        """A table row's cells, each as segments; a changed row changes cell by cell."""
+        old = self.old.split(CELL_BREAK) if self.old else []
+        new = self.new.split(CELL_BREAK) if self.new else []
+        width = max(len(old), len(new))
+        old += [""] * (width - len(old))
+        new += [""] * (width - len(new))
+        return [_segments(self.kind, a, b) for a, b in zip(old, new, strict=True)]
+
+
+def _segments(kind: BlockKind, old: str, new: str) -> tuple[Segment, ...]:
+    """The words of a paragraph (or a cell) of a block of ``kind``."""
+    if kind is BlockKind.CHANGED:
+        return tuple(diff_words(old, new))
+    if kind is BlockKind.REMOVED:
+        return (Segment(SegmentKind.DELETED, old),) if old else ()
+    if kind is BlockKind.ADDED:
+        return (Segment(SegmentKind.INSERTED, new),) if new else ()
+    return (Segment(SegmentKind.EQUAL, new),) if new else ()
 
 
 @dataclass(frozen=True)
@@ -109,10 +200,12 @@ CHANGE_KINDS = frozenset({BlockKind.ADDED, BlockKind.REMOVED, BlockKind.CHANGED}
 
 @dataclass(frozen=True)
 class Paragraph:
-    """A unit of comparison: a paragraph, heading, list item, table row or code block."""
+    """A unit of comparison: a paragraph, heading, list item, table row or code block, in
+    the words a reader sees (a row's cells joined by :data:`CELL_BREAK`)."""
 
     text: str
     section: str  # the heading it falls under ("" before the first heading)
+    form: Form = TEXT
 
 
 def diff_versions(old: str, new: str, *, context: int = 1) -> VersionDiff:
@@ -123,7 +216,7 @@ def diff_versions(old: str, new: str, *, context: int = 1) -> VersionDiff:
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             full += [
-                DiffBlock(BlockKind.UNCHANGED, old=p.text, new=p.text, section=p.section)
+                DiffBlock(BlockKind.UNCHANGED, p.text, p.text, section=p.section, form=p.form)
                 for p in after[j1:j2]
             ]
         else:
@@ -139,51 +232,126 @@ def diff_versions(old: str, new: str, *, context: int = 1) -> VersionDiff:
 
 
 def paragraphs(source: str) -> list[Paragraph]:
-    """Split Markdown into paragraphs, headings, list items and table rows.
+    """Split Markdown into paragraphs, headings, list items and table rows, as read.
 
     A paragraph's spaces and line breaks become single spaces, as when it is rendered, so
     re-wrapping one changes nothing; a fenced code block is one paragraph, its lines kept.
+    Markdown's own syntax is not part of the text: a heading's ``#``, a bullet, a quote's
+    ``>``, a table's pipes and delimiter row, a thematic break, emphasis and link targets.
+    A numbered item keeps its number, which readers cite.
     """
     found: list[Paragraph] = []
     section = ""
-    lines: list[str] = []
+    lines: list[str] = []  # of the paragraph being read, whose form is ``pending``
+    pending = TEXT
     fence = ""
+    code: list[str] = []
+    depths: list[int] = []  # the indents of the open list levels
+    table: list[Paragraph] = []  # the rows of the table being read
 
     def end() -> None:
-        if lines:
-            found.append(Paragraph(" ".join(" ".join(lines).split()), section))
-            lines.clear()
+        text = _plain(" ".join(lines))
+        if text:
+            found.append(Paragraph(text, section, pending))
+        lines.clear()
 
-    for line in source.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for line in source.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4).split("\n"):
         if fence:
-            lines.append(line)
             if line.strip().startswith(fence):
-                found.append(Paragraph("\n".join(lines), section))
-                lines.clear()
+                found.append(Paragraph("\n".join(code), section, Form(ParagraphKind.CODE)))
+                code.clear()
                 fence = ""
+            else:
+                code.append(line)
             continue
+        if not TABLE_ROW.match(line):
+            table = []
         if opening := FENCE.match(line):
             end()
             fence = opening[1]
-            lines.append(line)
         elif not line.strip():
             end()
         elif heading := HEADING.match(line):
             end()
-            section = heading[2].strip()
-            found.append(Paragraph(line.strip(), section))
-        elif LIST_ITEM.match(line) or TABLE_ROW.match(line):
+            depths.clear()
+            section = _plain(heading[2])
+            found.append(Paragraph(section, section, _heading(len(heading[1]))))
+        elif (
+            lines
+            and pending.kind is ParagraphKind.TEXT
+            and (underline := SETEXT_UNDERLINE.match(line))
+        ):
+            section = _plain(" ".join(lines))
+            lines.clear()
+            found.append(Paragraph(section, section, _heading(1 if "=" in underline[1] else 2)))
+        elif THEMATIC_BREAK.match(line):
             end()
-            lines.append(line)
-            if TABLE_ROW.match(line):
+        elif TABLE_ROW.match(line):
+            end()
+            if TABLE_DELIMITER.match(line):
+                if len(table) == 1:  # the row above (the last one found) is the header
+                    columns = tuple(table[0].text.split(CELL_BREAK))
+                    found[-1] = table[0] = replace(
+                        table[0], form=Form(ParagraphKind.ROW, header=True, columns=columns)
+                    )
+                continue
+            columns = table[0].form.columns if table else ()
+            row = Paragraph(_cells(line), section, Form(ParagraphKind.ROW, columns=columns))
+            table.append(row)
+            found.append(row)
+        elif item := LIST_ITEM.match(line):
+            end()
+            indent = len(item[1])
+            while depths and depths[-1] > indent:
+                depths.pop()
+            if not depths or depths[-1] < indent:
+                depths.append(indent)
+            bullet = item[2] in "-*+"
+            text = item[3] or ""
+            lines.append(text if bullet else f"{item[2]} {text}")  # a number is cited
+            pending = Form(ParagraphKind.ITEM, level=len(depths) - 1, bullet=bullet)
+        elif QUOTE_MARKER.match(line):
+            if pending.kind is not ParagraphKind.QUOTE:
                 end()
+                pending = Form(ParagraphKind.QUOTE)
+            lines.append(QUOTE_MARKER.sub("", line))
         else:
+            if not lines:
+                pending = TEXT
+                if not line.startswith((" ", "\t")):
+                    depths.clear()  # a paragraph at the margin ends the list
             lines.append(line)
     if fence:  # an unclosed fence runs to the end, as in Markdown
-        found.append(Paragraph("\n".join(lines), section))
-        lines.clear()
+        found.append(Paragraph("\n".join(code), section, Form(ParagraphKind.CODE)))
     end()
     return found
+
+
+def _heading(level: int) -> Form:
+    return Form(ParagraphKind.HEADING, level=level)
+
+
+def _plain(markdown: str) -> str:
+    """Inline Markdown as the words it shows: emphasis, code spans and links are read for
+    their text, escapes and entities resolved, spaces collapsed."""
+    if not markdown.strip():
+        return ""
+    words: list[str] = []
+    for block in INLINE.parseInline(markdown):
+        for token in block.children or []:
+            if token.type in {"text", "code_inline", "html_inline"}:
+                words.append(token.content)
+            elif token.type in {"softbreak", "hardbreak"}:
+                words.append(" ")
+            elif token.type == "image":
+                words.append(token.content)
+    return " ".join("".join(words).split())
+
+
+def _cells(line: str) -> str:
+    """A table row's cells as read, joined by :data:`CELL_BREAK`."""
+    inner = CELL_EDGE.sub("", line.strip()).replace(CELL_BREAK, " ")
+    return CELL_BREAK.join(_plain(cell) for cell in CELL_BORDER.split(inner))
 
 
 def _replaced(before: Sequence[Paragraph], after: Sequence[Paragraph]) -> list[DiffBlock]:
@@ -192,17 +360,24 @@ def _replaced(before: Sequence[Paragraph], after: Sequence[Paragraph]) -> list[D
     i = j = 0
     for pi, pj in [*_pairs(before, after), (len(before), len(after))]:
         blocks += [
-            DiffBlock(BlockKind.REMOVED, old=p.text, section=p.section) for p in before[i:pi]
+            DiffBlock(BlockKind.REMOVED, old=p.text, section=p.section, form=p.form)
+            for p in before[i:pi]
         ]
-        blocks += [DiffBlock(BlockKind.ADDED, new=p.text, section=p.section) for p in after[j:pj]]
+        blocks += [
+            DiffBlock(BlockKind.ADDED, new=p.text, section=p.section, form=p.form)
+            for p in after[j:pj]
+        ]
         if pi < len(before):
+            old, new = before[pi], after[pj]
+            row = new.form.kind is ParagraphKind.ROW  # its words change cell by cell
             blocks.append(
                 DiffBlock(
                     BlockKind.CHANGED,
-                    old=before[pi].text,
-                    new=after[pj].text,
-                    segments=tuple(diff_words(before[pi].text, after[pj].text)),
-                    section=after[pj].section,
+                    old=old.text,
+                    new=new.text,
+                    segments=() if row else tuple(diff_words(old.text, new.text)),
+                    section=new.section,
+                    form=new.form,
                 )
             )
         i, j = pi + 1, pj + 1

@@ -87,6 +87,14 @@ def test_a_setting_saved_in_place_shows_the_new_value_and_is_audited(app, admin)
     assert audit_summaries(app, "settings.changed") == ["Notice period (clear days): 14 → 21"]
 
 
+def test_an_amount_setting_is_audited_in_the_coops_currency(app, admin):
+    response = admin.post("/staff/settings/max_holding_minor", data={"value": "200000"})
+    assert response.status_code == 303
+    assert audit_summaries(app, "settings.changed") == [
+        "Maximum holding per member: €150,000 → €200,000"
+    ]
+
+
 def test_a_setting_saved_without_javascript_returns_to_the_settings_page(app, admin):
     response = admin.post("/staff/settings/notice_days", data={"value": "30"})
     assert response.status_code == 303

@@ -275,6 +275,8 @@ def test_the_dashboard_lists_new_documents_and_says_when_the_rules_changed(
     assert "The rules have changed since you joined" in page
     assert "/documents/rules/changes?from=1&amp;to=2" in page
     assert "Rules</a>, version 2" in page
+    # Dated as the library dates the rules, not by the day the version was loaded.
+    assert 'version 2 <span class="muted">(in effect since 1 January 2026)</span>' in page
 
 
 def test_staff_change_who_may_read_a_document(app, staff, shelf):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from portal.markup import render_markdown, without_title
@@ -41,6 +43,28 @@ def test_a_wide_table_scrolls_in_a_region_keyboard_users_can_reach():
     html = str(render_markdown("| a | b |\n|---|---|\n| 1 | 2 |"))
     assert '<div class="prose-table" tabindex="0" role="region" aria-label="Table"><table>' in html
     assert html.count("</table></div>") == 1
+
+
+def region_names(html):
+    return re.findall(r'role="region" aria-label="([^"]*)"><table>', html)
+
+
+def test_each_tables_region_is_named_by_the_heading_it_falls_under():
+    table = "| a |\n|---|\n| 1 |\n\n"
+    source = f"{table}## 7. Classes\n\n{table}{table}## Schedule & *notes*\n\n{table}"
+    html = str(render_markdown(source))
+    assert region_names(html) == [
+        "Table",
+        "Table: 7. Classes (1)",
+        "Table: 7. Classes (2)",
+        "Table: Schedule &amp; notes",
+    ]
+    assert html.count("</table></div>") == 4
+
+
+def test_a_heading_cannot_break_out_of_a_tables_name():
+    html = str(render_markdown('## `" onfocus="x`\n\n| a |\n|---|\n| 1 |'))
+    assert region_names(html) == ["Table: &#34; onfocus=&#34;x"]
 
 
 def test_a_first_heading_repeating_the_title_is_left_out():

@@ -101,6 +101,75 @@ def test_the_join_page_tells_a_member_the_classes_they_belong_to(make_member, si
     assert 'href="/join/listener">Apply as listener</a>' in html
 
 
+def test_the_landing_pages_links_each_name_one_place(client):
+    html = client.get("/").get_data(as_text=True)
+    places: dict[str, set[str]] = {}
+    for href, text in re.findall(r'<a [^>]*href="([^"]+)"[^>]*>(.*?)</a>', html, re.S):
+        places.setdefault(" ".join(re.sub(r"<[^>]+>", " ", text).split()), set()).add(href)
+    assert {name: hrefs for name, hrefs in places.items() if len(hrefs) > 1} == {}
+    assert places["Join the co-op"] == {"/join"}  # the classes, what each costs, how to apply
+    assert places["Create an account"] == {"/signup"}
+
+
+def terms_of(html, class_name):
+    """The terms listed on the class card (or apply page) headed ``class_name``, as pairs."""
+    card = html.split(f">{class_name}</", 1)[1] if f">{class_name}</" in html else html
+    terms = card.split('<dl class="terms">', 1)[1].split("</dl>", 1)[0]
+    return dict(
+        (re.sub(r"<[^>]+>", "", dt), " ".join(re.sub(r"<[^>]+>", "", dd).split()))
+        for dt, dd in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", terms, re.S)
+    )
+
+
+def test_the_join_page_says_exactly_what_a_newcomer_pays(client):
+    html = client.get("/join").get_data(as_text=True)
+    artist = terms_of(html, "Artist")
+    assert artist["Membership share"] == "1 × €1, paid once"
+    assert artist["Annual fee"] == "None"
+    assert artist["You pay"] == "€1, once"
+    listener = terms_of(html, "Listener")
+    assert listener["You pay"] == "€1 once and €10 a year"
+    assert "Membership is free" not in html  # beside a share that costs €1
+
+
+@pytest.mark.parametrize(
+    ("shares", "words"),
+    [
+        ({"membership": 1}, "None to buy: the one you hold serves every class you join"),
+        ({}, "None to buy: the one you have on order serves every class you join"),
+    ],
+    ids=["paid", "on-order"],
+)
+def test_a_member_applying_for_a_second_class_is_not_asked_for_another_share(
+    make_member, sign_in, shares, words
+):
+    ann = make_member(classes=("artist",), shares=shares)
+    client = sign_in(ann.email)
+    listener = terms_of(client.get("/join/listener").get_data(as_text=True), "Listener")
+    assert listener["Membership share"] == words
+    assert listener["You pay"] == "€10 a year"
+    worker = terms_of(client.get("/join").get_data(as_text=True), "Worker")
+    assert worker["You pay"] == "Nothing"
+
+
+def test_a_member_opening_their_own_class_is_told_so_before_typing(app, make_member, sign_in):
+    ann = make_member(classes=("artist",))
+    client = sign_in(ann.email)
+    page = client.get("/join/artist")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "You are already a member of the Artist class." in html
+    assert 'action="/join/artist"' not in html and 'name="answer-artist_name"' not in html
+    before = audit_actions(app)
+    posted = client.post("/join/artist", data=application_form())
+    assert posted.status_code == 409
+    answer = posted.get_data(as_text=True)
+    assert "<h1>Apply as artist</h1>" in answer  # the same page, not a bare error page
+    assert "You are already a member of the Artist class." in answer
+    assert 'action="/join/artist"' not in answer
+    assert audit_actions(app) == before
+
+
 def test_a_class_closed_for_applications_is_neither_listed_nor_open(app, client, make_user):
     with app.test_request_context("/"), write_session(app) as db:
         find_class(db, "worker").open_for_applications = False
@@ -276,6 +345,42 @@ def test_an_applicant_sees_only_their_own_applications(app, make_applicant, sign
     assert "Worker" not in page
 
 
+def test_an_applicant_sees_their_answers_and_what_happens_next(make_applicant, sign_in):
+    ann = make_applicant()
+    page = sign_in(ann.email).get("/application").get_data(as_text=True)
+    assert f'<h3 id="application-{ann.application_id}-answers">Your answers</h3>' in page
+    assert "<dt>Artist or band name</dt><dd>The Quays</dd>" in page
+    assert 'href="https://music.example/quays" rel="noopener noreferrer nofollow"' in page
+    assert "<dt>Postal address</dt><dd>1 Main Street, Flat 2, Cork, T12 AB34, Ireland</dd>" in page
+    assert "<strong>Next:</strong> staff review your answers." in page
+    assert "Half of the last" not in page  # no decisions yet: nothing to say how long
+
+
+def test_the_applicant_is_told_how_long_staff_have_usually_taken(
+    make_member, make_applicant, sign_in
+):
+    for _ in range(3):
+        make_member(classes=("artist",))  # three artist applications, decided the same day
+    ann = make_applicant()
+    page = sign_in(ann.email).get("/application").get_data(as_text=True)
+    assert (
+        "Half of the last 3 applications to the Artist class were decided within 1 day of "
+        "being sent."
+    ) in page
+
+
+def test_a_draft_and_a_withdrawn_application_say_what_comes_next(make_applicant, sign_in):
+    ann = make_applicant(state="draft")
+    client = sign_in(ann.email)
+    assert "<strong>Next:</strong> finish your answers and submit" in client.get(
+        "/application"
+    ).get_data(as_text=True)
+    client.post(f"/application/{ann.application_id}/withdraw")
+    assert "You withdrew this application. You can" in client.get("/application").get_data(
+        as_text=True
+    )
+
+
 def test_an_applicant_cannot_withdraw_another_persons_application(app, make_applicant, sign_in):
     ann, bob = make_applicant(), make_applicant()
     client = sign_in(ann.email)
@@ -309,6 +414,7 @@ def test_the_applicant_answers_a_request_for_more_information(
     client = sign_in(ann.email)
     status = client.get("/application").get_data(as_text=True)
     assert "More information needed" in status and question in status
+    assert "<strong>Next:</strong> answer the question; your application then goes back" in status
     assert 'href="/join/artist">Answer our question</a>' in client.get("/join").get_data(
         as_text=True
     )
@@ -581,6 +687,10 @@ def test_the_export_holds_the_signed_in_persons_data_only(
     assert data["member"]["classes"][0]["class"] == "Artist"
     assert [a["class"] for a in data["applications"]] == ["Artist"]
     assert data["applications"][0]["answers"][0]["value"] == "The Quays"
+    # States in the words the portal shows them in, not their stored codes.
+    assert data["member"]["status"] == "Active"
+    assert [c["status"] for c in data["member"]["status_history"]] == ["Active"]
+    assert data["applications"][0]["state"] == "Approved"
     assert "bob@example.org" not in body and bob.name not in body
 
 

@@ -107,6 +107,19 @@ def test_a_member_without_shares_sees_an_empty_overview(client, make_user, app):
     assert "Apply to join" in client.get("/shares").get_data(as_text=True)
 
 
+def test_someone_not_a_member_opening_buy_shares_is_told_why_they_are_sent_to_join(
+    client, make_user
+):
+    make_user(email="new@example.org")
+    client.login("new@example.org")
+    response = client.get("/shares/buy")
+    assert response.status_code == 303 and response.headers["Location"] == "/join"
+    page = client.get("/join").get_data(as_text=True)
+    assert "Shares are held by members: apply to join the co-op first" in page
+    htmx = client.get("/shares/buy", headers=HTMX)
+    assert htmx.headers["HX-Redirect"] == "/join"
+
+
 @pytest.mark.pdf
 def test_a_real_certificate_pdf_is_issued_and_downloaded_byte_identical(
     app, coop, make_applicant, pay, sign_in
@@ -186,7 +199,7 @@ def test_staff_record_a_payment_and_the_certificate_is_issued_once(app, client, 
         },
     )
     assert short.status_code == 422
-    assert "2.50 less" in short.get_data(as_text=True)
+    assert "the payment is €2.50 less" in short.get_data(as_text=True)
     paid = {
         "amount": "10.00",
         "paid_on": "2026-11-02",

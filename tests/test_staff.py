@@ -40,6 +40,20 @@ def test_staff_see_the_dashboard_and_audit_log(client, make_user):
     assert "user.logged_in" in log
 
 
+def test_a_staff_account_that_is_not_a_member_is_not_asked_to_join(staff):
+    page = staff.get("/me").get_data(as_text=True)
+    assert "You are not a member yet" not in page
+    assert "This is a staff account: it is not on the register of members" in page
+    assert 'href="/staff">Go to the staff pages</a>' in page
+    assert ">My account</a>" in page and "My membership" not in page  # menu and title agree
+    assert "<title>My account ·" in page
+
+
+def test_a_member_still_finds_my_membership(make_member, sign_in):
+    page = sign_in(make_member().email).get("/me").get_data(as_text=True)
+    assert ">My membership</a>" in page and "This is a staff account" not in page
+
+
 def test_the_audit_log_filters_by_action_actor_object_and_date(app, client, make_user):
     make_user(email="s@example.org", role="staff", name="Sorcha Staff")
     make_user(email="other@example.org", name="Other Person")

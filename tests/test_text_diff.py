@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal.text_diff import (
+    CELL_BREAK,
     BlockKind,
     DiffBlock,
     Segment,
@@ -54,9 +55,23 @@ def unchanged(text: str, section: str = "15. Supporter shares") -> DiffBlock:
 
 
 def marked(block: DiffBlock) -> str:
-    """A changed paragraph written out as [-deleted-]{+inserted+}, to compare at a glance."""
+    """A changed paragraph written out as [-deleted-]{+inserted+}, to compare at a glance;
+    a table row's cells between " | "."""
     marks = {EQUAL: "{}", DELETED: "[-{}-]", INSERTED: "{{+{}+}}"}
-    return "".join(marks[segment.kind].format(segment.text) for segment in block.segments)
+
+    def spell(segments: tuple[Segment, ...]) -> str:
+        return "".join(marks[segment.kind].format(segment.text) for segment in segments)
+
+    if block.is_row:
+        return " | ".join(spell(cell) for cell in block.cells)
+    return spell(block.segments)
+
+
+def read(block: DiffBlock) -> str:
+    """A block as a reader reads it: changed words marked, a row's cells between " | "."""
+    if block.kind is CHANGED:
+        return marked(block)
+    return block.text.replace(CELL_BREAK, " | ")
 
 
 def render_diff(app: Flask, diff: VersionDiff, old: int = 1, new: int = 2) -> str:
@@ -229,10 +244,10 @@ def test_an_item_relettered_pairs_with_its_new_self_not_its_new_neighbour() -> N
     diff = diff_versions(old, new)
 
     assert [(block.kind, block.text) for block in diff.changes] == [
-        (ADDED, "- (b) abstentions are left out;"),
-        (CHANGED, "- (c) the motion passes on a majority."),
+        (ADDED, "(b) abstentions are left out;"),
+        (CHANGED, "(c) the motion passes on a majority."),
     ]
-    assert marked(diff.changes[1]) == "- ([-b-]{+c+}) the motion passes on a majority."
+    assert marked(diff.changes[1]) == "([-b-]{+c+}) the motion passes on a majority."
 
 
 def test_markdown_splits_into_headings_items_rows_and_paragraphs() -> None:
@@ -242,15 +257,40 @@ def test_markdown_splits_into_headings_items_rows_and_paragraphs() -> None:
     )
 
     assert [(p.text, p.section) for p in paragraphs(source)] == [
-        ("# Title", "Title"),
+        ("Title", "Title"),
         ("A paragraph wrapped.", "Title"),
-        ("- item one continued", "Title"),
-        ("- item two", "Title"),
-        ("| a | b |", "Title"),
-        ("|---|---|", "Title"),
-        ("| 1 | 2 |", "Title"),
-        ("```\ncode  kept\n```", "Title"),
+        ("item one continued", "Title"),
+        ("item two", "Title"),
+        (f"a{CELL_BREAK}b", "Title"),
+        (f"1{CELL_BREAK}2", "Title"),
+        ("code  kept", "Title"),
     ]
+
+
+def test_paragraphs_read_without_markdown_syntax_and_keep_their_form() -> None:
+    source = (
+        "# Rules\n\n## 7. *Classes*\n\nSome **bold** and `code` and [a link](https://x.example)"
+        " and 1 \\* 2.\n\n- (a) first\n  - (i) nested\n3. numbered\n\n> Quoted\n> on.\n\n"
+        "---\n\nSetext\n===\n\n| Class | Fee \\| a year |\n|:---|---:|\n| Artist | *None* |\n"
+    )
+
+    found = [(p.text, p.form.kind.value, p.form.level, p.form.bullet) for p in paragraphs(source)]
+
+    assert found == [
+        ("Rules", "heading", 1, False),
+        ("7. Classes", "heading", 2, False),
+        ("Some bold and code and a link and 1 * 2.", "text", 0, False),
+        ("(a) first", "item", 0, True),
+        ("(i) nested", "item", 1, True),
+        ("3. numbered", "item", 0, False),  # a number is cited, so it is kept
+        ("Quoted on.", "quote", 0, False),
+        ("Setext", "heading", 1, False),
+        (f"Class{CELL_BREAK}Fee | a year", "row", 0, False),
+        (f"Artist{CELL_BREAK}None", "row", 0, False),
+    ]
+    header, row = paragraphs(source)[-2:]
+    assert header.form.header and not row.form.header
+    assert row.form.columns == ("Class", "Fee | a year")
 
 
 WORDS = st.lists(
@@ -276,7 +316,7 @@ def test_rulebook_v1_to_v2_names_the_reweighting_and_nothing_else() -> None:
     diff = diff_versions(rulebook(1), rulebook(2))
 
     assert (diff.added, diff.removed, diff.changed) == (2, 0, 6)
-    assert [(block.kind, block.section, marked(block) or block.text) for block in diff.changes] == [
+    assert [(block.kind, block.section, read(block)) for block in diff.changes] == [
         (
             CHANGED,
             "Rules of Reverb Music Co-operative Society Ltd",
@@ -287,13 +327,13 @@ def test_rulebook_v1_to_v2_names_the_reweighting_and_nothing_else() -> None:
         (
             CHANGED,
             "7. Classes of membership",
-            "| Listener | €10 | On payment, then ratified by the Board | 2 | [-40-]{+35+} |",
+            "Listener | €10 | On payment, then ratified by the Board | 2 | [-40-]{+35+}",
         ),
         (
             CHANGED,
             "7. Classes of membership",
-            "| Worker | None | After a check of contributions by the Society's staff | 2 "
-            "| [-15-]{+20+} |",
+            "Worker | None | After a check of contributions by the Society’s staff | 2 "
+            "| [-15-]{+20+}",
         ),
         (
             CHANGED,
@@ -306,27 +346,27 @@ def test_rulebook_v1_to_v2_names_the_reweighting_and_nothing_else() -> None:
         (
             CHANGED,
             "27. Voting",
-            "- (b) that share is multiplied by the class's voting weight under Rule 7.2;[- and-]",
+            "(b) that share is multiplied by the class’s voting weight under Rule 7.2;[- and-]",
         ),
         (
             ADDED,
             "27. Voting",
-            "- (c) if no votes for or against are cast in a class, that class's weight is left "
+            "(c) if no votes for or against are cast in a class, that class’s weight is left "
             "out of the total weight; and",
         ),
         (
             CHANGED,
             "27. Voting",
-            "- ([-c-]{+d+}) the resolution passes if the weighted results added together exceed "
+            "([-c-]{+d+}) the resolution passes if the weighted results added together exceed "
             "half of the total weight.",
         ),
         (
             ADDED,
             "Schedule — Versions of these Rules",
-            "| 2 | 22 June 2024, AGM, special resolution 4 | 20 August 2024 | Worker voting weight "
+            "2 | 22 June 2024, AGM, special resolution 4 | 20 August 2024 | Worker voting weight "
             "raised from 15 to 20 and Listener weight reduced from 40 to 35 (Rule 7.2), which also "
             "sets the split of any patronage returns (Rule 40.3); limits on weights (Rule 7.4); a "
-            "class casting no votes is left out of a weighted count (Rule 27.3) |",
+            "class casting no votes is left out of a weighted count (Rule 27.3)",
         ),
     ]
 
@@ -338,13 +378,13 @@ def test_rulebook_v2_to_v3_names_the_cap_and_the_proxy_rules_and_nothing_else() 
     summary = [(block.kind, block.section, block.text.split(" ", 1)[0]) for block in diff.changes]
     assert summary == [
         (CHANGED, "Rules of Reverb Music Co-operative Society Ltd", "Version"),
-        (ADDED, "5. Interpretation", "-"),
+        (ADDED, "5. Interpretation", "“proxy"),
         (CHANGED, "15. Supporter shares", "15.3"),
         (CHANGED, "28. Proxies", "28.2"),
         (CHANGED, "28. Proxies", "28.3"),
         (CHANGED, "28. Proxies", "28.4"),
         (ADDED, "28. Proxies", "28.5"),
-        (ADDED, "Schedule — Versions of these Rules", "|"),
+        (ADDED, "Schedule — Versions of these Rules", f"3{CELL_BREAK}27"),
     ]
     cap, proxies = diff.changes[2], diff.changes[4]
     assert [s for s in cap.segments if s.kind is not EQUAL] == [
@@ -356,7 +396,7 @@ def test_rulebook_v2_to_v3_names_the_cap_and_the_proxy_rules_and_nothing_else() 
         Segment(INSERTED, "five"),
     ]
     assert diff.changes[1].new == (
-        '- "proxy deadline" means 48 hours before the time a general meeting is due to start;'
+        "“proxy deadline” means 48 hours before the time a general meeting is due to start;"
     )
 
 
@@ -396,6 +436,40 @@ def test_partial_marks_changes_in_words_not_only_colour(app: Flask) -> None:
     assert "style=" not in html  # the CSP forbids inline styles
 
 
+def test_partial_shows_paragraphs_as_the_document_does_not_as_markdown(app: Flask) -> None:
+    html = render_diff(app, diff_versions(rulebook(1), rulebook(2)))
+    text = re.sub(r"<[^>]+>", "", html)
+
+    for syntax in ("# ", "## ", "- (", "| ", "|---", "**"):
+        assert syntax not in text, syntax
+    assert '<p class="doc-diff-text doc-diff-title doc-diff-h1">Rules of Reverb' in html
+    assert (
+        '<p class="doc-diff-text doc-diff-item doc-diff-depth-0 doc-diff-bullet">'
+        "(b) that share is multiplied"
+    ) in html
+    # A changed row is a row of cells, named by its table's columns, the change marked.
+    listener = html.split('<td data-column="Class">Listener</td>', 1)[1].split("</tr>", 1)[0]
+    assert (
+        '<td data-column="Voting weight"><del><span class="visually-hidden">removed: </span>40'
+        '</del><ins><span class="visually-hidden">added: </span>35</ins></td>'
+    ) in listener
+    assert '<th scope="col">Voting weight</th>' in html  # the header row shown for context
+
+
+def test_a_row_shown_alone_carries_its_tables_column_names(app: Flask) -> None:
+    table = "Intro.\n\n| Class | Fee |\n|---|---|\n| Listener | €10 |\n"
+    rows = "".join(f"| Class {n} | €{n} |\n" for n in range(8))
+    html = render_diff(app, diff_versions(table + rows, table + rows + "| Worker | €0 |\n"))
+
+    context, added = html.split('<span class="doc-diff-label">Added</span>', 1)
+    names = '<thead><tr><th scope="col">Class</th><th scope="col">Fee</th></tr></thead>'
+    # The row before the added one is shown after a fold: it names the columns, once.
+    assert context.split("not shown</span>", 1)[1].count(names) == 1
+    assert '<td data-column="Class">Class 7</td>' in context
+    assert names not in added
+    assert '<td data-column="Class"><ins>Worker</ins></td>' in added
+
+
 def test_partial_shows_removed_paragraphs_struck_out(app: Flask) -> None:
     html = render_diff(app, diff_versions("One.\n\nTwo.\n\nThree.", "One.\n\nThree."))
 
@@ -416,8 +490,19 @@ def test_partial_escapes_markup_in_a_version(app: Flask) -> None:
 
     assert "<script" not in html
     assert "<img" not in html
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert(“x”)&lt;/script&gt;" in html  # text, its quotes typeset
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_partial_escapes_what_a_code_span_or_a_cell_holds(app: Flask) -> None:
+    old = "| a |\n|---|\n| 1 |"
+    new = '| a |\n|---|\n| `"><script>x</script>` |\n\n`<b onclick="x">`'
+
+    html = render_diff(app, diff_versions(old, new))
+
+    assert "<script" not in html and "<b " not in html
+    assert "&#34;&gt;&lt;script&gt;x&lt;/script&gt;" in html
+    assert "&lt;b onclick=&#34;x&#34;&gt;" in html
 
 
 def test_partial_says_when_nothing_changed(app: Flask) -> None:

@@ -41,6 +41,20 @@ def test_the_holder_is_offered_a_withdrawal(client, holder):
     assert "you can withdraw up to 25" in page and "multiples of 5" in page
 
 
+def test_withdrawal_is_not_offered_when_no_request_would_keep_the_rules(
+    make_member, share_terms, buy, sign_in
+):
+    share_terms("supporter", step="1", min_quantity="1")
+    odd = make_member(email="odd@example.org")
+    buy(odd, "supporter", 7)
+    share_terms("supporter", step="5", min_quantity="5")  # 5 would leave 2; 7 is no step
+    client = sign_in(odd.email)
+    assert 'href="/shares/withdraw"' not in client.get("/shares").get_data(as_text=True)
+    assert "You hold no shares you can withdraw" in client.get("/shares/withdraw").get_data(
+        as_text=True
+    )
+
+
 def test_a_request_goes_to_the_board(app, client, holder):
     client.login("lena@example.org")
     response = ask(client)
@@ -145,7 +159,7 @@ def test_staff_approve_then_record_the_repayment(app, client, holder, outbox):
         "bank_reference": "OUT-77",
     }
     wrong = client.post(f"/staff/withdrawals/{withdrawal_id}/repayment", data=repayment)
-    assert wrong.status_code == 422 and "1.00 less" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and "the payment is €1 less" in wrong.get_data(as_text=True)
 
     repayment["amount"] = "10.00"
     done = client.post(f"/staff/withdrawals/{withdrawal_id}/repayment", data=repayment)

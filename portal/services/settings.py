@@ -23,6 +23,7 @@ from ..models import (
     ShareType,
     User,
 )
+from ..money import format_money
 from ..presets import Preset
 from . import audit
 from .inputs import read_flag, read_money, read_text, read_whole
@@ -230,6 +231,8 @@ def update_setting(db: Session, name: str, raw: Any, *, actor: User) -> CoopSett
     if old == value:
         return stored
     setattr(stored, name, value)
+    if name.endswith("_minor"):  # an amount, in the co-op's currency
+        old, value = (format_money(v, stored.currency) for v in (old, value))
     audit.record(
         db,
         actor=actor,

@@ -7,13 +7,14 @@ from flask_login import current_user, login_required
 
 from .. import coop
 from ..db import get_db, transaction
+from ..errors import InvalidState
 from ..htmx import flash_and_redirect
 from ..models import Application, MemberClass
 from ..services.documents import library
-from ..services.membership import applications
+from ..services.membership import applications, review_times
 from ..services.membership.applications import ApplicationInput, InvalidFields
 from ..services.register import classes
-from ..services.shares import payments
+from ..services.shares import orders, payments
 from .access import current_member, found
 
 bp = Blueprint("membership", __name__)
@@ -25,8 +26,9 @@ def join() -> str:
     db = get_db()
     open_classes = classes.list_classes(db, open_only=True)
     member = current_member()
+    user = current_user if current_user.is_authenticated else None
     open_by_class = None
-    if current_user.is_authenticated:
+    if user is not None:
         open_by_class = {
             a.class_id: a for a in applications.applications_of(db, current_user) if a.is_open
         }
@@ -35,6 +37,7 @@ def join() -> str:
         classes=open_classes,
         member=member,
         open_by_class=open_by_class or {},
+        costs={c.id: orders.joining_cost(db, user, c) for c in open_classes},
     )
 
 
@@ -51,8 +54,10 @@ def _form_page(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    refusal: str | None = None,
 ) -> tuple[str, int]:
-    """The application form, filled from what was typed or from the saved draft."""
+    """The application form, filled from what was typed or from the saved draft; or, when
+    the person may not apply (``refusal``), why not, in place of the form."""
     if values is None:
         values = {}
         if application is not None:
@@ -68,6 +73,8 @@ def _form_page(
         application=application,
         values=values,
         errors=errors or {},
+        refusal=refusal,
+        cost=orders.joining_cost(get_db(), current_user, member_class),
         answer_field=applications.answer_field,
         rulebook=library.current_rulebook(get_db(), coop.today()),
     ), status
@@ -77,8 +84,12 @@ def _form_page(
 @login_required
 def join_class(code: str) -> tuple[str, int]:
     member_class = _open_class(code)
-    application = applications.open_application(get_db(), current_user, member_class)
-    return _form_page(member_class, application)
+    db = get_db()
+    application = applications.open_application(db, current_user, member_class)
+    refusal = None
+    if application is None:
+        refusal = applications.refusal(db, current_user, member_class)
+    return _form_page(member_class, application, refusal=refusal)
 
 
 @bp.post("/join/<code>")
@@ -99,6 +110,8 @@ def join_class_post(code: str) -> Response | tuple[str, int]:
         return _form_page(
             member_class, application, values=request.form.to_dict(), errors=exc.errors, status=422
         )
+    except InvalidState as exc:  # already in the class, or no longer a member
+        return _form_page(member_class, None, status=exc.status, refusal=exc.message)
     if saving:
         return flash_and_redirect(
             "Your draft is saved. Come back to it whenever you like.",
@@ -113,12 +126,16 @@ def join_class_post(code: str) -> Response | tuple[str, int]:
 @bp.get("/application")
 @login_required
 def application_status() -> str:
-    """The applicant's applications, their state and the reviewer's reason or question."""
+    """The applicant's applications: their answers, their state, the reviewer's reason or
+    question, and what happens next (with how long staff have usually taken)."""
+    db = get_db()
+    mine = applications.applications_of(db, current_user)
     return render_template(
         "membership/status.html",
-        applications=applications.applications_of(get_db(), current_user),
-        dues={due.application.id: due for due in payments.admission_dues(get_db(), current_user)},
+        applications=mine,
+        dues={due.application.id: due for due in payments.admission_dues(db, current_user)},
         member=current_member(),
+        review_times=review_times.for_waiting(db, mine),
     )
 
 

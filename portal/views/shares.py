@@ -90,7 +90,12 @@ def _buy_page(
 def buy() -> Response:
     member = current_member()
     if member is None:
-        return htmx.redirect(url_for("membership.join"))
+        return htmx.flash_and_redirect(
+            "Shares are held by members: apply to join the co-op first, and once you are a "
+            "member you can buy shares.",
+            url_for("membership.join"),
+            "info",
+        )
     return _buy_page(member, request.args.to_dict())
 
 

@@ -123,7 +123,10 @@ def test_staff_publish_with_live_preview_member_searches_reads_and_compares(
     added = changes.get_by_role("listitem").filter(has_text="kittiwake")
     expect(added).to_have_class(re.compile(r"\bdoc-diff-added\b"))
     expect(added).to_contain_text("Added")
-    expect(added.locator("ins")).to_contain_text("Every member may keep a **kittiwake** ledger")
+    # Shown as the document shows it: a numbered item, without Markdown's asterisks.
+    expect(added.locator("p.doc-diff-item ins")).to_have_text(
+        "3. Every member may keep a kittiwake ledger of the votes they cast."
+    )
 
 
 def test_publishing_and_searching_without_javascript_use_plain_forms(

@@ -89,9 +89,7 @@ def test_buy_supporter_shares_staff_record_payment_member_downloads_certificate(
     with staff.expect_navigation() as refused:
         order.get_by_role("button", name=f"Record payment for {reference}").click()
     assert refused.value.status == 422
-    expect(order.get_by_role("alert")).to_have_text(
-        "The order is for 25.00; the payment is 5.00 less."
-    )
+    expect(order.get_by_role("alert")).to_have_text("The order is for €25; the payment is €5 less.")
     assert staff.evaluate("document.querySelector(':target').id") == action.split("#")[1]
     expect(order.get_by_role("alert")).to_be_in_viewport()
     order.get_by_label("Amount received").fill("25.00")

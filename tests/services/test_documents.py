@@ -173,11 +173,28 @@ def test_one_rulebook_at_a_time_and_it_must_be_public_rules(db, people, add):
 
 def test_new_since_lists_only_readable_versions_after_the_time(db, people, shelf):
     member = people[1]
-    assert {d.title for d, _ in library.new_since(db, member, None)} == {
-        "A public paper",
-        "A members paper",
-    }
+    assert titles(library.new_since(db, member, None)) == {"A public paper", "A members paper"}
     assert library.new_since(db, member, utcnow()) == []
+
+
+@pytest.mark.parametrize(
+    ("category", "effective_on", "words"),
+    [
+        ("rules", date(2026, 1, 13), "in effect since 2026-01-13"),
+        ("policies", date(2026, 1, 13), "in effect since 2026-01-13"),
+        ("minutes", date(2026, 6, 20), "approved 2026-06-20"),
+        ("reports", date(2026, 4, 14), "dated 2026-04-14"),
+        ("notices", date(2026, 4, 14), "dated 2026-04-14"),
+        ("rules", TODAY + timedelta(days=1), "takes effect on 2026-11-30"),
+    ],
+)
+def test_a_version_is_dated_as_its_category_is_read_not_by_its_upload(
+    db, add, category, effective_on, words
+):
+    document = add("A paper", "public", category=category, versions=[(effective_on, "text")])
+    (version,) = document.versions
+    entry = library.dated(document, version, TODAY)
+    assert f"{entry.phrase} {entry.day.isoformat()}" == words
 
 
 def test_visibility_enum_covers_the_three_audiences():

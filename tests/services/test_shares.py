@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from portal.errors import InvalidInput, InvalidState
 from portal.models import (
+    AuditEvent,
     Certificate,
     CertificateState,
     LedgerEntry,
@@ -108,9 +109,16 @@ def test_recording_the_same_payment_twice_issues_once(db, member, pay):
 
 def test_a_mismatched_amount_is_refused_with_the_difference(db, member, pay):
     placed = order(db, member, "supporter", 10)
-    with pytest.raises(InvalidInput, match=r"2\.50 less"):
+    with pytest.raises(InvalidInput, match=r"^The order is for €10; the payment is €2\.50 less\.$"):
         pay(placed, amount=placed.amount_minor - 250)
     assert placed.state is OrderState.PENDING_PAYMENT
+
+
+def test_the_audit_log_names_the_payment_in_its_currency(db, member, pay):
+    placed = order(db, member, "supporter", 10)
+    pay(placed)
+    summary = db.scalar(select(AuditEvent.summary).where(AuditEvent.action == "order.paid"))
+    assert summary == f"Payment of €10 recorded for {placed.payment_reference}"
 
 
 def test_certificate_numbers_follow_each_other(db, member, pay):

@@ -93,6 +93,8 @@ def test_a_withdrawal_is_requested_approved_and_repaid(db, reviewer, holder, hol
     ]
     assert all(c.replaced_by_id == new.id for c in old if c.id != new.id)
     assert ledger.check_register(db).ok
+    summary = db.scalar(select(AuditEvent.summary).where(AuditEvent.action == "withdrawal.repaid"))
+    assert summary.startswith("Repaid €10 to member no. ")
 
 
 def test_withdrawing_everything_cancels_the_certificates(db, reviewer, holder, holder_user):
@@ -124,7 +126,9 @@ def test_a_repayment_of_the_wrong_amount_is_refused_with_the_difference(
 ):
     withdrawal = ask(db, holder, holder_user)
     withdrawals.approve_withdrawal(db, withdrawal, decision_reference="B-1", actor=reviewer)
-    with pytest.raises(InvalidInput, match=r"2\.50 less"):
+    with pytest.raises(
+        InvalidInput, match=r"^The repayment is €10 at par; the payment is €2\.50 less\.$"
+    ):
         repay(db, withdrawal, reviewer, amount=750)
 
 

@@ -143,7 +143,7 @@ def create_user(
         actor=actor or user,
         action="user.created",
         target=user,
-        summary=f"Account created with role {role.value}",
+        summary=f"Account created with role {role.label.lower()}",
     )
     return user
 

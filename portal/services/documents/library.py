@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from ... import coop
 from ...models import (
     Document,
     DocumentCategory,
@@ -121,10 +122,43 @@ def staff_documents(db: Session) -> list[Document]:
     )
 
 
+@dataclass(frozen=True)
+class DatedVersion:
+    """A version with the date that matters to a reader and the words that say what it is:
+    "in effect since 13 January 2026" for rules, "approved 20 June 2026" for minutes."""
+
+    document: Document
+    version: DocumentVersion
+    phrase: str
+    day: date
+
+
+def dated(document: Document, version: DocumentVersion, today: date) -> DatedVersion:
+    """The version dated as its category is read, never by the day it was loaded.
+
+    Every date is the version's effective date, which staff set when they publish it: for
+    rules and policies the day it came into force (or will); for minutes the day they were
+    approved as the record of their meeting (the title names the meeting: the portal keeps
+    no meeting date beside them); for reports and notices the day they bear. A version
+    published ahead of its date "takes effect on" it.
+    """
+    day = version.effective_on
+    if day > today:
+        phrase = "takes effect on"
+    elif document.category in (DocumentCategory.RULES, DocumentCategory.POLICIES):
+        phrase = "in effect since"
+    elif document.category is DocumentCategory.MINUTES:
+        phrase = "approved"
+    else:
+        phrase = "dated"
+    return DatedVersion(document, version, phrase, day)
+
+
 def new_since(
     db: Session, user: User, since: datetime | None, *, limit: int = 5
-) -> list[tuple[Document, DocumentVersion]]:
-    """Versions published since ``since`` (or the latest ones) that ``user`` may read."""
+) -> list[DatedVersion]:
+    """Versions published since ``since`` (or the latest ones) that ``user`` may read,
+    each dated as a reader wants it (:func:`dated`, on the co-op's today)."""
     statement = (
         select(Document, DocumentVersion)
         .join(DocumentVersion, DocumentVersion.document_id == Document.id)
@@ -137,7 +171,8 @@ def new_since(
     )
     if since is not None:
         statement = statement.where(DocumentVersion.published_at > since)
-    return [(d, v) for d, v in db.execute(statement)]
+    today = coop.today(db)
+    return [dated(d, v, today) for d, v in db.execute(statement)]
 
 
 def current_rulebook(db: Session, today: date) -> tuple[Document, DocumentVersion] | None:

@@ -157,6 +157,17 @@ def open_application(db: Session, user: User, member_class: MemberClass) -> Appl
     )
 
 
+def refusal(db: Session, user: User, member_class: MemberClass) -> str | None:
+    """Why ``user`` may not apply to the class, in words fit to show before they type;
+    None when they may (an open application of theirs is continued, not refused)."""
+    member = members.member_for_user(db, user)
+    if member is not None and member_class in member.active_classes:
+        return f"You are already a member of the {member_class.name} class."
+    if member is not None and member.status is MemberStatus.CEASED:
+        return "Your membership has ceased. Please contact the co-op to rejoin."
+    return None
+
+
 def start_application(db: Session, user: User, member_class: MemberClass) -> Application:
     """The user's open application for the class, or a new draft; refused when not allowed."""
     if not user.email_verified:
@@ -166,11 +177,10 @@ def start_application(db: Session, user: User, member_class: MemberClass) -> App
     existing = open_application(db, user, member_class)
     if existing is not None:
         return existing
+    refused = refusal(db, user, member_class)
+    if refused is not None:
+        raise InvalidState(refused)
     member = members.member_for_user(db, user)
-    if member is not None and member_class in member.active_classes:
-        raise InvalidState(f"You are already a member of the {member_class.name} class.")
-    if member is not None and member.status is MemberStatus.CEASED:
-        raise InvalidState("Your membership has ceased. Please contact the co-op to rejoin.")
     application = Application(
         user=user, member_class=member_class, state=ApplicationState.DRAFT, answers=[]
     )

@@ -43,7 +43,7 @@ def export_data(db: Session, user: User) -> dict[str, Any]:
         "account": {
             "name": user.name,
             "email": user.email,
-            "role": user.role.value,
+            "role": user.role.label,
             "created_at": _iso(user.created_at),
             "email_verified_at": _iso(user.email_verified_at),
             "last_login_at": _iso(user.last_login_at),
@@ -54,7 +54,7 @@ def export_data(db: Session, user: User) -> dict[str, Any]:
             {
                 "id": a.id,
                 "class": a.member_class.name,
-                "state": a.state.value,
+                "state": a.state.label,
                 "answers": a.answers,
                 "address": {
                     k: getattr(a, k)
@@ -81,7 +81,7 @@ def export_data(db: Session, user: User) -> dict[str, Any]:
         data["member"] = {
             "number": member.number,
             "name": member.name,
-            "status": member.status.value,
+            "status": member.status.label,
             "address": member.address_lines,
             "admitted_on": _iso(member.admitted_on),
             "ceased_on": _iso(member.ceased_on),
@@ -96,7 +96,7 @@ def export_data(db: Session, user: User) -> dict[str, Any]:
             ],
             "news_opt_in": member.news_opt_in,
             "status_history": [
-                {"at": _iso(c.at), "status": c.status.value, "note": c.note}
+                {"at": _iso(c.at), "status": c.status.label, "note": c.note}
                 for c in db.scalars(
                     select(MemberStatusChange)
                     .where(MemberStatusChange.member_id == member.id)
@@ -105,7 +105,7 @@ def export_data(db: Session, user: User) -> dict[str, Any]:
             ],
             "resignations": [
                 {
-                    "state": r.state.value,
+                    "state": r.state.label,
                     "reason": r.reason,
                     "requested_at": _iso(r.requested_at),
                     "decided_at": _iso(r.decided_at),

@@ -19,6 +19,7 @@ from ...models import (
     Application,
     ApplicationState,
     Member,
+    MemberClass,
     MemberStatus,
     OrderState,
     ShareOrder,
@@ -131,6 +132,50 @@ def place_order(
         f"reference {order.payment_reference}",
     )
     return order
+
+
+@dataclass(frozen=True)
+class JoiningCost:
+    """What joining a class costs one person: the membership shares they still need (those
+    they hold or have on order count: one share serves every class that asks for one),
+    and the class's annual fee."""
+
+    share_type: ShareType | None  # the membership share
+    to_buy: int
+    held: int
+    on_order: int
+    annual_fee_minor: int
+
+    @property
+    def once_minor(self) -> int:
+        """The amount paid once, for the membership shares still needed."""
+        return self.to_buy * self.share_type.par_value_minor if self.share_type else 0
+
+
+def joining_cost(db: Session, user: User | None, member_class: MemberClass) -> JoiningCost:
+    """What ``user`` (None for a visitor) would pay to join the class.
+
+    A membership share held, or waiting on an admission order, serves every class
+    (rule 9.1); each class's first annual fee is paid on joining it (rule 8.1).
+    """
+    share_type = membership_share_type(db)
+    held = on_order = 0
+    if share_type is not None and user is not None:
+        member = db.scalar(select(Member).where(Member.user_id == user.id))
+        if member is not None:
+            held = ledger.holding(db, member, share_type)
+            on_order = quantity_ordered(db, member, share_type)
+        else:
+            waiting = waiting_admission_order(db, user)
+            on_order = waiting.quantity if waiting is not None else 0
+    needed = member_class.required_shares if share_type is not None else 0
+    return JoiningCost(
+        share_type=share_type,
+        to_buy=max(0, needed - held - on_order),
+        held=held,
+        on_order=on_order,
+        annual_fee_minor=member_class.annual_fee_minor,
+    )
 
 
 def membership_share_type(db: Session) -> ShareType | None:

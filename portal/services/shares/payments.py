@@ -19,6 +19,7 @@ from ... import coop, mail
 from ...db import lock_row
 from ...errors import InvalidInput, InvalidState
 from ...models import Application, Certificate, CoopSettings, OrderState, ShareOrder, User
+from ...money import format_money
 from .. import transitions
 from ..inputs import read_date, read_money
 from ..register.members import admit_applicant, awaiting_share
@@ -148,15 +149,15 @@ class Payment:
     method: str
     reference: str
 
-    def require_amount(self, owed_minor: int, owed: str) -> None:
+    def require_amount(self, owed_minor: int, owed: str, currency: str) -> None:
         """Refuse a payment that is not exactly what is owed, saying by how much it differs.
 
-        ``owed`` says what is owed, in words: "The order is for 25.00".
+        ``owed`` says what is owed, in words: "The order is for €25".
         """
         if self.amount_minor != owed_minor:
             difference = self.amount_minor - owed_minor
             raise InvalidInput(
-                f"{owed}; the payment is {abs(difference) / 100:.2f} "
+                f"{owed}; the payment is {format_money(abs(difference), currency)} "
                 f"{'more' if difference > 0 else 'less'}.",
                 field="amount",
             )
@@ -213,7 +214,11 @@ def settle_order(
             f"(bank reference {order.bank_reference})."
         )
     transitions.require(order.state, OrderState.PAID, doing="paid")
-    payment.require_amount(order.amount_minor, f"The order is for {order.amount_minor / 100:.2f}")
+    payment.require_amount(
+        order.amount_minor,
+        f"The order is for {format_money(order.amount_minor, order.currency)}",
+        order.currency,
+    )
     share_type = order.share_type
     admitting = order.admits
     if (
@@ -237,7 +242,7 @@ def settle_order(
         actor=actor,
         doing="paid",
         stamp="paid_at",
-        summary=f"Payment of {payment.amount_minor / 100:.2f} recorded for "
+        summary=f"Payment of {format_money(payment.amount_minor, order.currency)} recorded for "
         f"{order.payment_reference}",
     )
     if admitting:  # the membership share is paid: the applicant becomes a member (rule 8.1)

@@ -24,6 +24,7 @@ from ...models import (
     Withdrawal,
     WithdrawalState,
 )
+from ...money import format_money
 from .. import audit, transitions
 from . import ledger
 from .certificates import CertificateRenderer, replace_certificates
@@ -45,10 +46,20 @@ def pending_quantity(db: Session, member: Member, share_type: ShareType) -> int:
 
 
 def withdrawable_quantity(db: Session, member: Member, share_type: ShareType) -> int:
-    """How many shares of this type the member could still ask to withdraw."""
+    """How many shares of this type the member could still ask to withdraw: none when no
+    request would keep the rules of :func:`check_withdrawal` (fewer than one step left, or
+    every step leaving some but fewer than the minimum), so nothing is offered in vain."""
     if not share_type.withdrawable:
         return 0
-    return max(0, ledger.holding(db, member, share_type) - pending_quantity(db, member, share_type))
+    available = max(
+        0, ledger.holding(db, member, share_type) - pending_quantity(db, member, share_type)
+    )
+    one_step_leaves = available - share_type.step
+    if available < share_type.step or (
+        0 < one_step_leaves < share_type.min_quantity and available % share_type.step
+    ):
+        return 0
+    return available
 
 
 def check_withdrawal(
@@ -209,8 +220,9 @@ def record_repayment(
             f"This withdrawal was already repaid (reference {withdrawal.repayment_reference})."
         )
     transitions.require(withdrawal.state, WithdrawalState.REPAID, doing="repaid")
+    repayment = format_money(withdrawal.amount_minor, withdrawal.currency)
     payment.require_amount(
-        withdrawal.amount_minor, f"The repayment is {withdrawal.amount_minor / 100:.2f} at par"
+        withdrawal.amount_minor, f"The repayment is {repayment} at par", withdrawal.currency
     )
     withdrawal.repaid_on = payment.paid_on
     withdrawal.repayment_method = payment.method
@@ -232,7 +244,7 @@ def record_repayment(
         WithdrawalState.REPAID,
         actor=actor,
         doing="repaid",
-        summary=f"Repaid {withdrawal.amount_minor / 100:.2f} to member no. "
+        summary=f"Repaid {repayment} to member no. "
         f"{withdrawal.member.number} for {withdrawal.quantity} × {withdrawal.share_type.name}",
     )
     certificate = replace_certificates(

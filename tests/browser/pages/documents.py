@@ -15,6 +15,10 @@ RULES = """# Rules of the Crawl Co-op
 1. A member holds **one** membership share of €1.
 2. Members meet once a year in general meeting.
 
+| Share | Par value |
+|---|---|
+| Membership | €1 |
+
 ## 2. Classes
 
 | Class | Annual fee | Board seats |
