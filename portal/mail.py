@@ -168,6 +168,11 @@ def outbox_names(app: Flask | None = None) -> list[str]:
     return sorted((name for name in names if _written_at(name)), reverse=True)
 
 
+def _header(value: object) -> str:
+    """A header read back as it was written (a long one is folded onto a new line)."""
+    return " ".join(str(value or "").split())
+
+
 def read_outbox_entries(names: list[str], app: Flask | None = None) -> list[OutboxEntry]:
     """The list's lines for ``names``: each file's headers read, its body left unread."""
     entries = []
@@ -182,7 +187,7 @@ def read_outbox_entries(names: list[str], app: Flask | None = None) -> list[Outb
                 name=name,
                 written_at=written_at,
                 to=str(headers["To"] or ""),
-                subject=str(headers["Subject"] or ""),
+                subject=_header(headers["Subject"]),
             )
         )
     return entries
@@ -201,7 +206,7 @@ def read_outbox_message(name: str, app: Flask | None = None) -> OutboxMessage | 
         written_at=written_at,
         sender=str(parsed["From"] or ""),
         to=str(parsed["To"] or ""),
-        subject=str(parsed["Subject"] or ""),
+        subject=_header(parsed["Subject"]),
         text=body.get_content() if body is not None else "",  # type: ignore[union-attr]
     )
 

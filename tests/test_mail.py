@@ -5,8 +5,6 @@ from __future__ import annotations
 from email import policy
 from email.parser import BytesParser
 
-import pytest
-
 from portal import mail
 from portal.db import database
 
@@ -62,14 +60,6 @@ def test_mail_rendered_outside_a_request_uses_the_public_url(app):
     assert "https://members.reverb.example/verify-email/t" in rendered.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lead: a subject too long for the first header line (78 columns with 'Subject: ', "
-    "as membership_share_due's) is folded right after 'Subject:' when written to the outbox; "
-    "read back (mail.read_outbox, read_outbox_entries) it starts with a space, so the staff "
-    "outbox shows ' Your application is approved: …'. Strip the header when reading it back "
-    "(or write with a policy that does not fold before the first word).",
-)
 def test_a_long_subject_reads_back_from_the_outbox_as_it_was_sent(app, outbox):
     subject = "Your application is approved: pay your membership share to become a member"
     with app.app_context():

@@ -38,8 +38,7 @@ def admission_order_of(app, application_id):
 
 
 def share_due_mails(outbox, email):
-    """The mails asking ``email`` to pay the membership share (the subject read back from
-    the outbox starts with a space: see test_mail's xfail)."""
+    """The mails asking ``email`` to pay the membership share."""
     return [m for m in mails_to(outbox, email) if SHARE_DUE in m.subject]
 
 
@@ -202,7 +201,7 @@ def test_approving_someone_who_is_a_member_already_admits_them_to_the_class_at_o
     response = staff.post(f"/staff/applications/{further.application_id}/approve", headers=HTMX)
     assert response.status_code == 200
     row = response.get_data(as_text=True)
-    assert '<span class="status status-success">Member</span>' in row
+    assert '<span class="status status-success">Approved</span>' in row
     assert f"Member no. {ann.number}" in row
     assert f"Approved: Ann Artist, member no. {ann.number}, joins the class." in row
     assert application_of(app, further.application_id).state is ApplicationState.APPROVED
@@ -464,13 +463,6 @@ def test_a_bulk_approval_under_the_two_person_rule_says_a_second_is_needed(
     assert "membership share is paid" not in queue
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lead: views/staff/applications.approve_selected now always starts its message "
-    "with 'Approved N applications.', also when every one of them only had its first "
-    "approval (the old message said '2 approved once; another staff member must confirm.' "
-    "and this test checked that no approval was claimed).",
-)
 @pytest.mark.usefixtures("two_person_rule")
 def test_a_bulk_first_approval_does_not_claim_the_applications_approved(
     app, make_user, make_applicant, sign_in

@@ -306,12 +306,6 @@ def test_a_certificate_number_is_not_a_verification_code(client, issued):
 
 
 @pytest.mark.pdf
-@pytest.mark.xfail(
-    strict=True,
-    reason="lead: views/staff/orders.record_payment flashes 'Payment recorded: certificate "
-    "no. 1 issued admitted as member no. 1.' for an admission order ('issued ' + 'admitted "
-    "as'); say e.g. '… certificate no. 1 issued; Ann Approved admitted as member no. 1.'",
-)
 def test_the_admission_payment_message_reads_as_a_sentence(app, make_applicant, make_user, sign_in):
     ann = make_applicant(name="Ann Approved", state="awaiting_share")
     make_user(email="cashier@example.org", role="staff")

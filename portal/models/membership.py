@@ -50,7 +50,7 @@ class ApplicationState(State):
     AWAITING_SECOND = "awaiting_second", "Being approved", "info"
     # Approved; membership begins when the membership share is paid (rule 8.1).
     AWAITING_SHARE = "awaiting_share", "Approved, share to pay", "warning"
-    APPROVED = "approved", "Member", "success"
+    APPROVED = "approved", "Approved", "success"
     REJECTED = "rejected", "Not accepted", "danger"
     WITHDRAWN = "withdrawn", "Withdrawn", "neutral"
 

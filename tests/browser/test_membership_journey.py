@@ -84,7 +84,7 @@ def test_apply_as_artist_staff_approve_without_reload_pay_the_share_member_sees_
     expect(staff.get_by_text(re.compile(r"^Payment recorded: certificate no\. 1"))).to_be_visible()
 
     page.goto(live_server.link("/application"))
-    expect(page.get_by_text("Member", exact=True)).to_be_visible()
+    expect(page.get_by_text("Approved", exact=True)).to_be_visible()
     expect(page.locator(".share-due")).to_have_count(0)
     page.goto(live_server.link("/me"))
     expect(page.locator(".member-number")).to_have_text("1")

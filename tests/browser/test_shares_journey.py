@@ -95,7 +95,7 @@ def test_buy_supporter_shares_staff_record_payment_member_downloads_certificate(
     order.get_by_label("Amount received").fill("25.00")
     order.get_by_label("Bank reference").fill("TX-2026-0042")
     order.get_by_role("button", name=f"Record payment for {reference}").click()
-    expect(staff.get_by_text("Payment recorded: certificate no. 2 issued")).to_be_visible()
+    expect(staff.get_by_text("Payment recorded: certificate no. 2; issued")).to_be_visible()
     expect(staff.get_by_role("article", name=reference)).to_have_count(0)
 
     page.goto(live_server.link("/shares"))

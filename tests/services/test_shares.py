@@ -117,7 +117,11 @@ def test_a_mismatched_amount_is_refused_with_the_difference(db, member, pay):
 def test_the_audit_log_names_the_payment_in_its_currency(db, member, pay):
     placed = order(db, member, "supporter", 10)
     pay(placed)
-    summary = db.scalar(select(AuditEvent.summary).where(AuditEvent.action == "order.paid"))
+    summary = db.scalar(
+        select(AuditEvent.summary).where(
+            AuditEvent.action == "order.paid", AuditEvent.object_id == str(placed.id)
+        )
+    )
     assert summary == f"Payment of €10 recorded for {placed.payment_reference}"
 
 

@@ -122,9 +122,11 @@ def accept_applicant(
     member = members.member_for_user(db, application.user)
     order = None
     if member is None:
-        order = orders.waiting_admission_order(db, application.user) or orders.order_admission(
-            db, application
-        )
+        order = orders.waiting_admission_order(db, application.user)
+        if order is not None:
+            orders.add_class_to_admission(db, order, application)
+        else:
+            order = orders.order_admission(db, application)
     if order is None:
         application.decided_at = utcnow()
         member = members.admit_applicant(

@@ -26,6 +26,8 @@ LOOKBACK = timedelta(days=365)
 # Fewer decisions than this say nothing about the next one.
 MINIMUM = 3
 # Sent, and waiting for staff to decide (the applicant has nothing to do).
+# Staff have decided these (approval may still wait for the membership share).
+DECIDED = (ApplicationState.AWAITING_SHARE, ApplicationState.APPROVED, ApplicationState.REJECTED)
 WAITING_FOR_STAFF = frozenset({ApplicationState.SUBMITTED, ApplicationState.AWAITING_SECOND})
 
 
@@ -50,7 +52,7 @@ def usual_review_time(db: Session, member_class: MemberClass) -> ReviewTime | No
         select(Application.submitted_at, Application.decided_at)
         .where(
             Application.class_id == member_class.id,
-            Application.state.in_((ApplicationState.APPROVED, ApplicationState.REJECTED)),
+            Application.state.in_(DECIDED),
             Application.reviewer_id.is_not(None),
             Application.submitted_at.is_not(None),
             Application.decided_at >= since,

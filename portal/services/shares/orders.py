@@ -26,6 +26,7 @@ from ...models import (
     ShareType,
     User,
 )
+from ...money import format_money
 from .. import audit, transitions
 from . import ledger
 
@@ -251,39 +252,66 @@ def waiting_admission_order(db: Session, user: User) -> ShareOrder | None:
     )
 
 
-def release_admission_order(db: Session, application: Application, *, actor: User) -> None:
-    """The application closed unpaid: its admission order passes to the person's other
-    approved application waiting for the share, or is cancelled when there is none."""
-    order = admission_order(db, application)
-    if order is None:
-        return
-    heir = db.scalar(
-        select(Application)
-        .where(
-            Application.user_id == application.user_id,
-            Application.id != application.id,
-            Application.state == ApplicationState.AWAITING_SHARE,
-        )
-        .order_by(Application.id)
-    )
-    if heir is not None:
-        order.application = heir
+def add_class_to_admission(db: Session, order: ShareOrder, application: Application) -> None:
+    """A further class approved before the membership share is paid joins the waiting
+    order: no second share (rule 9.1), but the class's first annual fee (rule 8.1)."""
+    fee = application.member_class.annual_fee_minor
+    if fee:
+        order.fee_minor += fee
+        order.amount_minor += fee
         audit.record(
             db,
-            actor=actor,
-            action="order.reassigned",
+            actor=None,
+            action="order.changed",
             target=order,
-            summary=f"Order {order.payment_reference} now admits to the "
-            f"{heir.member_class.name} class",
+            summary=f"Order {order.payment_reference}: the first annual fee of the "
+            f"{application.member_class.name} class added ({format_money(fee, order.currency)})",
+        )
+
+
+def release_admission_order(db: Session, application: Application, *, actor: User) -> None:
+    """The application closed unpaid: its part of the waiting admission order goes.
+
+    Its class's fee comes off the order; the order itself passes to the person's other
+    approved application waiting for the share, or is cancelled when there is none.
+    """
+    order = waiting_admission_order(db, application.user)
+    if order is None:
+        return
+    heirs = list(
+        db.scalars(
+            select(Application)
+            .where(
+                Application.user_id == application.user_id,
+                Application.id != application.id,
+                Application.state == ApplicationState.AWAITING_SHARE,
+            )
+            .order_by(Application.id)
+        )
+    )
+    if not heirs:
+        transitions.move(
+            db,
+            order,
+            OrderState.CANCELLED,
+            actor=actor,
+            doing="cancelled",
+            summary=f"Order {order.payment_reference} cancelled: the application closed",
         )
         return
-    transitions.move(
+    fee = min(application.member_class.annual_fee_minor, order.fee_minor)
+    order.fee_minor -= fee
+    order.amount_minor -= fee
+    if order.application_id == application.id:
+        order.application = heirs[0]
+    audit.record(
         db,
-        order,
-        OrderState.CANCELLED,
         actor=actor,
-        doing="cancelled",
-        summary=f"Order {order.payment_reference} cancelled: the application closed",
+        action="order.changed",
+        target=order,
+        summary=f"Order {order.payment_reference} now admits to the "
+        f"{', '.join(h.member_class.name for h in heirs)} class"
+        + (f", {format_money(fee, order.currency)} less" if fee else ""),
     )
 
 

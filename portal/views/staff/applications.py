@@ -147,7 +147,8 @@ def approve_selected() -> Response:
         flash(f"Nothing was approved: {exc.message}", "error")
         return htmx.redirect(url_for("staff.applications.queue"))
     counts = Counter(a.state for a in chosen)
-    parts = [f"Approved {len(chosen)} application{'s' if len(chosen) != 1 else ''}."]
+    approved = len(chosen) - counts[ApplicationState.AWAITING_SECOND]
+    parts = [f"Approved {approved} application{'s' if approved != 1 else ''}."] if approved else []
     for state, words in BULK_WORDS.items():
         if counts[state]:
             parts.append(f"{counts[state]} {words}")

@@ -59,9 +59,13 @@ def record_payment(order_id: int) -> Response:
             )
     except InvalidInput as exc:
         return _orders_page({order_id: exc.message}, {order_id: request.form}, status=422)
-    admitted = "admitted as" if order.application_id else "to"
+    member = order.member
+    admitted = (
+        f"{member.name} is now member no. {member.number}"
+        if order.application_id
+        else f"issued to member no. {member.number}"
+    )
     return htmx.flash_and_redirect(
-        f"Payment recorded: certificate no. {certificate.number} issued {admitted} member no. "
-        f"{order.member.number}.",
+        f"Payment recorded: certificate no. {certificate.number}; {admitted}.",
         url_for("staff.orders.pending"),
     )
