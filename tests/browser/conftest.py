@@ -302,14 +302,15 @@ def site_for(
     factories: Factories,
     coop: CoopSettings,
     outbox: Callable[[], list[OutboxMessage]],
-) -> Callable[[str], Site]:
+) -> Callable[..., Site]:
     """A crawl's starting point: its own live server and page, in the Reverb co-op, signed
-    in as its role."""
+    in as its role; ``page_options`` go to the browser context (``viewport=PHONE``)."""
 
-    def start(crawl: str) -> Site:
+    def start(crawl: str, **page_options: Any) -> Site:
         server = make_live_server(**CRAWL_CONFIG.get(crawl, {}))
         make = factories.at(server.url)
-        site = Site(page=new_page(), server=server, log=browser_log, make=make, outbox=outbox)
+        page = new_page(**page_options)
+        site = Site(page=page, server=server, log=browser_log, make=make, outbox=outbox)
         role = role_of(crawl)
         if role != "anonymous":
             site.user = make.user(role=role, name=f"Crawling {role.title()}")
