@@ -185,3 +185,23 @@ def transfer_refused(site: Site) -> Any:
     site.page.get_by_label("To member no.").fill("999")
     site.page.get_by_label("Number of shares").fill("5")
     return site.submit("Record transfer", status=422)
+
+
+@state("staff")
+def transfer_recorded(site: Site) -> Any:
+    """The transfers page after recording one: the table of transfers recorded."""
+    from playwright.sync_api import expect
+
+    hold_supporter_shares(site)
+    receiver = site.make.member(name="Tara Receiver", email="tara.receiver@example.org")
+    site.make.share_terms("supporter", transferable=True)
+    site.goto("/staff/transfers")
+    site.page.get_by_label("From member no.").fill(str(crawler(site).number))
+    site.page.get_by_label("To member no.").fill(str(receiver.number))
+    site.page.get_by_label("Number of shares").fill("5")
+    site.page.get_by_label("Board decision reference").fill("Board minute 2026/3")
+    response = site.submit("Record transfer")
+    expect(site.page.get_by_role("region", name="Transfers recorded table")).to_contain_text(
+        "Tara Receiver"
+    )
+    return response
