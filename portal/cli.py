@@ -46,10 +46,11 @@ def init_db_command() -> None:
     show_default=True,
     help="member, staff or admin.",
 )
+@click.option("--title", default=None, help='A staff member\'s office, e.g. "Secretary".')
 @click.password_option(
     "--password", prompt="Password (at least 12 characters)", help="Asked for when omitted."
 )
-def create_user_command(email: str, name: str, role: str, password: str) -> None:
+def create_user_command(email: str, name: str, role: str, title: str | None, password: str) -> None:
     """Create an account (staff and admins are made this way), e-mail already verified."""
     try:
         with write_session() as db:
@@ -59,6 +60,7 @@ def create_user_command(email: str, name: str, role: str, password: str) -> None
                 email=email,
                 password=password,
                 role=Role(role),
+                title=title,
                 verified=True,
                 rules=users.AccountRules.from_config(current_app.config),
             )

@@ -37,6 +37,7 @@ class DemoPerson:
     classes: tuple[str, ...] = ()  # classes joined, in order; the last is primary
     town: str = "Dublin"
     answers: dict[str, str] = field(default_factory=dict)
+    title: str | None = None  # a staff member's office, named in the header
 
 
 # Demo passwords are public by design: they are printed by `make run` and in the README.
@@ -61,6 +62,7 @@ PEOPLE = (
         Role.STAFF,
         "heather-signal-lantern-85",
         "staff: the co-op's secretary",
+        title="Secretary",
     ),
     DemoPerson(
         "Pádraig Walsh",
@@ -302,6 +304,7 @@ def seed(
             email=person.email,
             password=person.password,
             role=person.role,
+            title=person.title,
             verified=True,
         )
     staff = people["staff@reverb.example"]

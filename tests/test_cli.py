@@ -84,6 +84,26 @@ def test_create_user_makes_a_verified_staff_account(app, runner):
         assert event.object_id == str(user.id)
 
 
+def test_create_user_gives_a_staff_member_the_title_of_their_office(app, runner):
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--role",
+            "staff",
+            "--name",
+            "Máire Secretary",
+            "--title",
+            " Secretary ",
+            "--password",
+            "lantern-quarry-mosaic-77",
+            "maire@example.org",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    user = users(app)["maire@example.org"]
+    assert (user.role, user.title, user.role_title) == (Role.STAFF, "Secretary", "Secretary")
+
+
 def test_create_user_refuses_a_common_password_and_a_duplicate(app, runner, make_user):
     weak = runner.invoke(
         args=["create-user", "--name", "X", "--password", "password1234", "x@example.org"]
@@ -115,6 +135,7 @@ def test_seed_demo_creates_the_demo_people_once_and_prints_their_logins(app, run
     seeded = users(app)
     assert {p.email for p in PEOPLE} <= seeded.keys()
     assert seeded["admin@reverb.example"].role is Role.ADMIN
+    assert seeded["secretary@reverb.example"].title == "Secretary"
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0
     assert "nothing seeded" in second.output

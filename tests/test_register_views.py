@@ -59,7 +59,7 @@ def stored_member(app, member_id):
 
 def rows_of(html):
     """The member names listed in a results table, in order."""
-    return re.findall(r'<td><a href="/staff/members/\d+">([^<]+)</a></td>', html)
+    return re.findall(r'<th scope="row"><a href="/staff/members/\d+">([^<]+)</a></th>', html)
 
 
 # --- Searching -----------------------------------------------------------------------------

@@ -27,6 +27,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"), default=Role.MEMBER)
+    # The office the co-op gives a staff member ("Secretary"), named instead of the role.
+    title: Mapped[str | None] = mapped_column(String(60))
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pending_email: Mapped[str | None] = mapped_column(String(254))  # awaiting verification
     # Bumped to end every signed-in session: logout everywhere, password change.
@@ -66,6 +68,11 @@ class User(Base):
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def role_title(self) -> str:
+        """What this person does here: their title if they have one, else their role."""
+        return self.title or self.role.label
 
     @property
     def email_verified(self) -> bool:

@@ -304,9 +304,9 @@ def site_for(
     outbox: Callable[[], list[OutboxMessage]],
     migrated_template: str,
     tmp_path: Path,
-) -> Callable[[str], Site]:
+) -> Callable[..., Site]:
     """A crawl's starting point: its own live server and page, in the Reverb co-op, signed
-    in as its role.
+    in as its role; ``page_options`` go to the browser context (``viewport=PHONE``).
 
     Each crawl has a database of its own: a test that crawls twice (test_html_validity, on
     an xdist worker where the axe crawls did not run) gives the second crawl a fresh one
@@ -314,7 +314,7 @@ def site_for(
     """
     started: list[str] = []
 
-    def start(crawl: str) -> Site:
+    def start(crawl: str, **page_options: Any) -> Site:
         config = dict(CRAWL_CONFIG.get(crawl, {}))
         if started:
             instance = tmp_path / f"crawl-{len(started)}"
@@ -326,7 +326,12 @@ def site_for(
         if len(started) > 1:
             make.coop()  # the Reverb co-op, in the fresh database
         site = Site(
-            page=new_page(), server=server, log=browser_log, make=make, outbox=outbox, crawl=crawl
+            page=new_page(**page_options),
+            server=server,
+            log=browser_log,
+            make=make,
+            outbox=outbox,
+            crawl=crawl,
         )
         role = role_of(crawl)
         if role != "anonymous":

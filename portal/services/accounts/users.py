@@ -15,10 +15,11 @@ from ... import coop, mail, tokens
 from ...errors import InvalidInput, InvalidState, TooManyAttempts
 from ...models import LoginFailure, PasswordResetToken, Role, User, utcnow
 from .. import audit
-from ..inputs import read_all, read_given
+from ..inputs import read_all, read_given, read_text
 from . import passwords
 
 NAME_MAX = 120
+TITLE_MAX = 60  # a staff member's office: "Secretary", "Membership officer"
 EMAIL_MAX = 254
 PASSWORD_MAX = 256  # what any password field may send, before the rules judge it
 
@@ -119,14 +120,19 @@ def create_user(
     email: str,
     password: str,
     role: Role = Role.MEMBER,
+    title: str | None = None,
     verified: bool = False,
     actor: User | None = None,
     rules: AccountRules | None = None,
 ) -> User:
-    """Create an account (CLI, seeding, and sign-up use this); the e-mail must be new."""
+    """Create an account (CLI, seeding, and sign-up use this); the e-mail must be new.
+
+    ``title`` names the office a staff member holds ("Secretary"); the header shows it.
+    """
     rules = rules or AccountRules()
     name = read_name(name)
     email = normalize_email(email)
+    title = read_text(title, "Title", max_length=TITLE_MAX, required=False, field="title")
     check_new_password(password, rules, name=name, email=email)
     if find_user_by_email(db, email) is not None:
         raise InvalidState(f"An account with {email} already exists.")
@@ -135,6 +141,7 @@ def create_user(
         email=email,
         password_hash=passwords.hash_password(password),
         role=role,
+        title=title or None,
         email_verified_at=utcnow() if verified else None,
     )
     db.add(user)
@@ -143,7 +150,8 @@ def create_user(
         actor=actor or user,
         action="user.created",
         target=user,
-        summary=f"Account created with role {role.label.lower()}",
+        summary=f"Account created with role {role.label.lower()}"
+        + (f" ({title})" if title else ""),
     )
     return user
 

@@ -211,3 +211,23 @@ def buying_shares_before_being_a_member(site: Site) -> Any:
     response = site.goto("/shares/buy")
     assert site.page.url == site.server.link("/join"), site.page.url
     return response
+
+
+@state("staff")
+def transfer_recorded(site: Site) -> Any:
+    """The transfers page after recording one: the table of transfers recorded."""
+    from playwright.sync_api import expect
+
+    hold_supporter_shares(site)
+    receiver = site.make.member(name="Tara Receiver", email="tara.receiver@example.org")
+    site.make.share_terms("supporter", transferable=True)
+    site.goto("/staff/transfers")
+    site.page.get_by_label("From member no.").fill(str(crawler(site).number))
+    site.page.get_by_label("To member no.").fill(str(receiver.number))
+    site.page.get_by_label("Number of shares").fill("5")
+    site.page.get_by_label("Board decision reference").fill("Board minute 2026/3")
+    response = site.submit("Record transfer")
+    expect(site.page.get_by_role("region", name="Transfers recorded table")).to_contain_text(
+        "Tara Receiver"
+    )
+    return response
