@@ -114,7 +114,8 @@ def test_the_queue_lists_the_approved_applicants_yet_to_pay_and_how_long_they_wa
             row = html.split(f'id="application-{applicant.application_id}"', 1)[1]
             row = row.split("</tbody>", 1)[0]
             reference = admission_order_of(app, applicant.application_id).payment_reference
-            assert f"Approved {waited}; share unpaid (<code>{reference}</code>)" in row
+            note = f'share unpaid <span class="nowrap">(<code>{reference}</code>)</span>'
+            assert f"Approved {waited}; {note}" in row
             assert "Approved, share to pay" in row and "Remind to pay" in row
             assert f"/staff/applications/{applicant.application_id}/approve" not in row
     chosen = staff.get("/staff/applications?state=awaiting_share").get_data(as_text=True)
@@ -185,7 +186,10 @@ def test_approving_with_htmx_answers_the_row_in_place(app, make_applicant, staff
     assert row.lstrip().startswith(f'<tbody id="application-{ann.application_id}"')
     assert '<span class="status status-warning">Approved, share to pay</span>' in row
     reference = admission_order_of(app, ann.application_id).payment_reference
-    assert f"Approved today; share unpaid (<code>{reference}</code>)" in row
+    assert (
+        f'Approved today; share unpaid <span class="nowrap">(<code>{reference}</code>)</span>'
+        in row
+    )
     assert "Member no." not in row
     assert "Approved: Ann Artist becomes a member when the membership share is paid" in row
     assert f"/staff/applications/{ann.application_id}/approve" not in row  # decided
