@@ -92,9 +92,7 @@ def register_error_handlers(app: Flask) -> None:
     def _untrusted_host(exc: SecurityError) -> Response:
         # A request naming a host that is not ours (TRUSTED_HOSTS): no page of this site can
         # be built for it, so a plain answer.
-        return Response(
-            "This portal is not served at that address.\n", 400, mimetype="text/plain"
-        )
+        return Response("This portal is not served at that address.\n", 400, mimetype="text/plain")
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> Response:
