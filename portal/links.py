@@ -11,15 +11,19 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 
 from .config import public_base_url
 
 
 def public_url(endpoint: str, **values: Any) -> str:
-    """The absolute URL of ``endpoint`` at the portal's public address."""
+    """The absolute URL of ``endpoint`` at the portal's public address, built the same inside
+    a request or outside one (mail sent from a command, a certificate rendered in a job)."""
     origin = urlsplit(public_base_url(current_app.config))
-    return f"{origin.scheme}://{origin.netloc}{url_for(endpoint, **values)}"
+    adapter = current_app.url_map.bind(
+        origin.netloc, script_name=origin.path or "/", url_scheme=origin.scheme
+    )
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def trusted_hosts(app: Flask) -> list[str] | None:
