@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from ... import coop
 from ...errors import InvalidInput, InvalidState
 from ...models import (
     Document,
@@ -24,7 +25,7 @@ from ...models import (
     utcnow,
 )
 from .. import audit
-from ..inputs import read_choice
+from ..inputs import EARLIEST_DATE, read_choice
 
 MAX_BODY_CHARS = 400_000
 
@@ -120,11 +121,24 @@ def _next_number(document: Document) -> int:
     return max((v.number for v in document.versions), default=0) + 1
 
 
-def _check_version(document: Document, effective_on: date | None, change_note: str) -> str:
+# A version may record rules adopted long ago, but not take effect further ahead than this.
+MAX_YEARS_AHEAD = 5
+
+
+def _check_version(
+    db: Session, document: Document, effective_on: date | None, change_note: str
+) -> str:
     if document.archived_at is not None:
         raise InvalidState("This document is archived; restore it before publishing.")
     if effective_on is None:
         raise InvalidInput("Give the date this version takes effect.", field="effective_on")
+    today = coop.today(db)
+    latest = today.replace(year=today.year + MAX_YEARS_AHEAD, day=min(today.day, 28))
+    if not EARLIEST_DATE <= effective_on <= latest:
+        raise InvalidInput(
+            f"Choose a date it takes effect from {EARLIEST_DATE:%Y} to {latest:%-d %B %Y}.",
+            field="effective_on",
+        )
     note = change_note.strip()
     if not note:
         raise InvalidInput("Say what changed in this version.", field="change_note")
@@ -141,7 +155,7 @@ def publish_markdown(
     actor: User,
 ) -> DocumentVersion:
     """Publish a new version written in Markdown. It can never be edited afterwards."""
-    note = _check_version(document, effective_on, change_note)
+    note = _check_version(db, document, effective_on, change_note)
     if not body.strip():
         raise InvalidInput("Write the document's text.", field="body")
     if len(body) > MAX_BODY_CHARS:
@@ -171,7 +185,7 @@ def publish_pdf(
     actor: User,
 ) -> DocumentVersion:
     """Publish a new version as an uploaded PDF (already checked and stored by its hash)."""
-    note = _check_version(document, effective_on, change_note)
+    note = _check_version(db, document, effective_on, change_note)
     return _publish(
         db,
         document,
