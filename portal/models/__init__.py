@@ -4,6 +4,17 @@ from .accounts import LoginFailure, PasswordResetToken, Role, User
 from .audit import AuditEvent
 from .base import Base, UTCDateTime, utcnow
 from .documents import Document, DocumentCategory, DocumentVersion, VersionFormat, Visibility
+from .meetings import (
+    AgendaItem,
+    Meeting,
+    MeetingKind,
+    MeetingState,
+    Resolution,
+    ResolutionKind,
+    ResolutionResult,
+    ResolutionState,
+    RollEntry,
+)
 from .membership import (
     AWAITING_DECISION,
     OPEN_APPLICATION_STATES,
@@ -37,6 +48,7 @@ from .shares import (
     Withdrawal,
     WithdrawalState,
 )
+from .voting import Ballot, Choice, Participation
 
 __all__ = [
     "AWAITING_DECISION",
@@ -44,13 +56,16 @@ __all__ = [
     "OPEN_APPLICATION_STATES",
     "OPEN_WITHDRAWAL_STATES",
     "AdmissionRule",
+    "AgendaItem",
     "Application",
     "ApplicationQuestion",
     "ApplicationState",
     "AuditEvent",
+    "Ballot",
     "Base",
     "Certificate",
     "CertificateState",
+    "Choice",
     "ClassMembership",
     "Consent",
     "CoopSettings",
@@ -61,16 +76,25 @@ __all__ = [
     "LedgerEntry",
     "LedgerKind",
     "LoginFailure",
+    "Meeting",
+    "MeetingKind",
+    "MeetingState",
     "Member",
     "MemberClass",
     "MemberStatus",
     "MemberStatusChange",
     "OrderState",
+    "Participation",
     "PasswordResetToken",
     "QuestionKind",
     "Resignation",
     "ResignationState",
+    "Resolution",
+    "ResolutionKind",
+    "ResolutionResult",
+    "ResolutionState",
     "Role",
+    "RollEntry",
     "ShareOrder",
     "ShareType",
     "Transfer",
