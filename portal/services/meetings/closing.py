@@ -1,0 +1,206 @@
+"""Closing the vote: counting from the votes in one transaction, storing the result, and
+checking stored results again (``check-votes``).
+
+Closing takes the resolution's row lock exclusively, so a vote being written as it
+closes either commits first and is counted, or waits and then finds the resolution
+closed and is refused with a message: never acknowledged and lost.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ... import coop
+from ...errors import InvalidState
+from ...models import (
+    Ballot,
+    Choice,
+    Meeting,
+    MeetingState,
+    Participation,
+    Resolution,
+    ResolutionState,
+    User,
+)
+from .. import transitions
+from . import roll
+from .ballots import seal_ballots
+from .tally import ClassCount, Rules, Tally, tally_resolution
+
+
+def votes_by_class(db: Session, resolution: Resolution) -> dict[int, dict[Choice, int]]:
+    """How many chose what, by class: from the ballots when secret, else the participations."""
+    source = Ballot if resolution.secret else Participation
+    rows = db.execute(
+        select(source.class_id, source.choice, func.count())
+        .where(source.resolution_id == resolution.id, source.choice.is_not(None))
+        .group_by(source.class_id, source.choice)
+    )
+    counts: dict[int, dict[Choice, int]] = defaultdict(dict)
+    for class_id, choice, n in rows:
+        counts[class_id][choice] = n
+    return counts
+
+
+def class_counts(db: Session, resolution: Resolution) -> list[ClassCount]:
+    """Each class on the resolution's roll with its weight (as frozen) and its votes."""
+    votes = votes_by_class(db, resolution)
+    return [
+        ClassCount(
+            code=c.code,
+            roll=c.members,
+            weight=c.weight,
+            votes_for=votes[c.class_id].get(Choice.FOR, 0),
+            against=votes[c.class_id].get(Choice.AGAINST, 0),
+            abstain=votes[c.class_id].get(Choice.ABSTAIN, 0),
+        )
+        for c in roll.class_rolls(db, resolution)
+    ]
+
+
+def count_resolution(db: Session, resolution: Resolution) -> Tally:
+    """Count the resolution's votes under the rules fixed when its voting opened."""
+    if resolution.rules is None:
+        raise InvalidState(f"Voting on resolution {resolution.number} never opened.")
+    return tally_resolution(Rules.from_json(resolution.rules), class_counts(db, resolution))
+
+
+def _lock_for_closing(db: Session, resolution: Resolution) -> None:
+    """Wait for votes being written to commit, keep new ones out, and re-read the state."""
+    db.execute(select(Resolution.id).where(Resolution.id == resolution.id).with_for_update())
+    db.refresh(resolution, attribute_names=["state", "closes_at"])
+
+
+def close_resolution(db: Session, resolution: Resolution, *, actor: User | None) -> Tally:
+    """Close voting on a resolution, count it and store the count and result with it.
+
+    A secret resolution's ballots are sealed as it closes (``ballots.seal_ballots``).
+    """
+    _lock_for_closing(db, resolution)
+    transitions.require(resolution.state, ResolutionState.CLOSED, doing="closed")
+    now = coop.clock(db).now()
+    tally = count_resolution(db, resolution)
+    resolution.tally = tally.as_json()
+    resolution.result = tally.result
+    resolution.votes_for = tally.votes_for
+    resolution.votes_against = tally.against
+    resolution.abstentions = tally.abstain
+    if resolution.closes_at is None or resolution.closes_at > now:
+        resolution.closes_at = now  # closed early by staff
+    transitions.move(
+        db,
+        resolution,
+        ResolutionState.CLOSED,
+        actor=actor,
+        doing="closed",
+        stamp="closed_at",
+        summary=(
+            f"Resolution {resolution.number}: {tally.result.label} "
+            f"(For {tally.votes_for}, Against {tally.against}, Abstain {tally.abstain})"
+        ),
+    )
+    if resolution.secret:
+        seal_ballots(db, resolution)
+    return tally
+
+
+def close_voting(db: Session, meeting: Meeting, *, actor: User | None) -> list[Tally]:
+    """Close voting on every open resolution of the meeting, then the meeting's voting."""
+    transitions.require(meeting.state, MeetingState.VOTING_CLOSED, doing="closed for voting")
+    tallies = [
+        close_resolution(db, resolution, actor=actor)
+        for resolution in meeting.resolutions
+        if resolution.state is ResolutionState.OPEN
+    ]
+    transitions.move(
+        db,
+        meeting,
+        MeetingState.VOTING_CLOSED,
+        actor=actor,
+        doing="closed for voting",
+        stamp="voting_closed_at",
+        summary=f"Voting closed on {len(tallies)} resolutions",
+    )
+    return tallies
+
+
+def close_due_votes(db: Session) -> list[Resolution]:
+    """Close every open resolution whose closing time has passed (the co-op's clock), and
+    the voting of each meeting left with none open. The closed resolutions."""
+    now = coop.clock(db).now()
+    due = list(
+        db.scalars(
+            select(Resolution)
+            .where(Resolution.state == ResolutionState.OPEN, Resolution.closes_at <= now)
+            .order_by(Resolution.meeting_id, Resolution.number)
+        )
+    )
+    for resolution in due:
+        close_resolution(db, resolution, actor=None)
+    meetings = {r.meeting for r in due}
+    for meeting in sorted(meetings, key=lambda m: m.id):
+        if meeting.state is MeetingState.VOTING_OPEN and not any(
+            r.state is ResolutionState.OPEN for r in meeting.resolutions
+        ):
+            close_voting(db, meeting, actor=None)
+    return due
+
+
+@dataclass(frozen=True)
+class VoteCheck:
+    """What ``check-votes`` found: resolutions checked and every difference, in words."""
+
+    checked: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_votes(db: Session) -> VoteCheck:
+    """Recount every closed resolution from its votes and compare with the stored count;
+    for a secret one, also that each participation has exactly one ballot, by class."""
+    problems = []
+    closed = db.scalars(
+        select(Resolution)
+        .where(Resolution.state == ResolutionState.CLOSED)
+        .order_by(Resolution.meeting_id, Resolution.number)
+    ).all()
+    for resolution in closed:
+        name = f"meeting {resolution.meeting_id}, resolution {resolution.number}"
+        if resolution.tally is None:
+            problems.append(f"{name}: closed but no count is stored")
+            continue
+        recount = count_resolution(db, resolution)
+        if recount.as_json() != resolution.tally:
+            problems.append(f"{name}: the stored count differs from a recount of the votes")
+        if (recount.votes_for, recount.against, recount.abstain) != (
+            resolution.votes_for,
+            resolution.votes_against,
+            resolution.abstentions,
+        ) or recount.result is not resolution.result:
+            problems.append(f"{name}: the stored totals or result differ from a recount")
+        if resolution.secret:
+            participants = _per_class(db, Participation, resolution)
+            ballots = _per_class(db, Ballot, resolution)
+            if participants != ballots:
+                problems.append(
+                    f"{name}: {sum(ballots.values())} ballots for "
+                    f"{sum(participants.values())} members who voted"
+                )
+    return VoteCheck(len(closed), problems)
+
+
+def _per_class(db: Session, source: type, resolution: Resolution) -> dict[int, int]:
+    return dict(
+        db.execute(
+            select(source.class_id, func.count())
+            .where(source.resolution_id == resolution.id)
+            .group_by(source.class_id)
+        ).all()
+    )
