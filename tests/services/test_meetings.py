@@ -550,3 +550,20 @@ def test_check_votes_finds_a_stored_count_that_differs(db, voting, secretary, lo
     db.delete(db.scalars(select(Ballot)).first())
     db.flush()
     assert any("2 ballots for 3 members" in p for p in closing.check_votes(db).problems)
+
+
+def test_turnout_counts_who_voted_by_class_against_the_roll(db, voting, long_standing):
+    lena, lou = long_standing(["listener"]), long_standing(["listener"])
+    ada = long_standing(["artist"])
+    _, (resolution,) = voting({"secret": True})
+    vote(db, resolution, lena, "for")
+    vote(db, resolution, ada, "against")
+    turnout = closing.turnout_of(db, resolution)
+    assert {(c.code, c.turnout, c.roll) for c in turnout.classes} == {
+        ("listener", 1, 2),
+        ("artist", 1, 1),
+    }
+    assert (turnout.voted, turnout.roll, turnout.quorum) == (2, 3, 3)
+    assert not turnout.quorate
+    vote(db, resolution, lou, "abstain")
+    assert closing.turnout_of(db, resolution).quorate

@@ -29,7 +29,7 @@ from ...models import (
 from .. import transitions
 from . import roll
 from .ballots import seal_ballots
-from .tally import ClassCount, Rules, Tally, tally_resolution
+from .tally import ClassCount, Rules, Tally, assess_quorum, tally_resolution
 
 
 def votes_by_class(db: Session, resolution: Resolution) -> dict[int, dict[Choice, int]]:
@@ -67,6 +67,43 @@ def count_resolution(db: Session, resolution: Resolution) -> Tally:
     if resolution.rules is None:
         raise InvalidState(f"Voting on resolution {resolution.number} never opened.")
     return tally_resolution(Rules.from_json(resolution.rules), class_counts(db, resolution))
+
+
+@dataclass(frozen=True)
+class Turnout:
+    """Who has voted so far, by class against the roll, and whether quorum is reached.
+
+    Counts only: it never reads a choice, so it is safe to show live for a secret ballot.
+    """
+
+    classes: tuple[ClassCount, ...]  # turnout held in ``abstain``: choices are not read
+    quorum: int
+    classes_short_of_quorum: tuple[str, ...]
+
+    @property
+    def voted(self) -> int:
+        return sum(c.turnout for c in self.classes)
+
+    @property
+    def roll(self) -> int:
+        return sum(c.roll for c in self.classes)
+
+    @property
+    def quorate(self) -> bool:
+        return self.voted >= self.quorum and not self.classes_short_of_quorum
+
+
+def turnout_of(db: Session, resolution: Resolution) -> Turnout:
+    """The resolution's turnout so far, per class, and quorum under its fixed rules."""
+    if resolution.rules is None:
+        raise InvalidState(f"Voting on resolution {resolution.number} never opened.")
+    voted = _per_class(db, Participation, resolution)
+    classes = tuple(
+        ClassCount(c.code, roll=c.members, weight=c.weight, abstain=voted.get(c.class_id, 0))
+        for c in roll.class_rolls(db, resolution)
+    )
+    quorum, short = assess_quorum(Rules.from_json(resolution.rules), classes)
+    return Turnout(classes, quorum, short)
 
 
 def _lock_for_closing(db: Session, resolution: Resolution) -> None:

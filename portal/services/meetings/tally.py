@@ -147,6 +147,29 @@ def class_quorum_needed(roll: int, percent: int) -> int:
     return -(-percent * roll // 100)
 
 
+def assess_quorum(rules: Rules, classes: Iterable[ClassCount]) -> tuple[int, tuple[str, ...]]:
+    """The members who must take part, and the classes short of their own quorum.
+
+    Only turnout matters (choices are never read), so the live turnout of a secret ballot
+    can ask it. Reads ``Rules.quorum_min_members``, ``quorum_percent`` and
+    ``quorum_percent_per_class`` (from ``CoopSettings``).
+    """
+    counts = tuple(classes)
+    quorum = quorum_needed(
+        sum(c.roll for c in counts),
+        minimum=rules.quorum_min_members,
+        percent=rules.quorum_percent,
+    )
+    short = tuple(
+        c.code
+        for c in counts
+        if rules.quorum_percent_per_class
+        and c.roll
+        and c.turnout < class_quorum_needed(c.roll, rules.quorum_percent_per_class)
+    )
+    return quorum, short
+
+
 @dataclass(frozen=True)
 class Tally:
     """The count of one resolution: per class and in total, quorum, shares and result."""
@@ -261,17 +284,8 @@ def tally_resolution(rules: Rules, classes: Iterable[ClassCount]) -> Tally:
     its class) with their votes; see the module's docstring for every rule applied.
     """
     counts = tuple(classes)
-    roll = sum(c.roll for c in counts)
-    turnout = sum(c.turnout for c in counts)
-    quorum = quorum_needed(roll, minimum=rules.quorum_min_members, percent=rules.quorum_percent)
-    short = tuple(
-        c.code
-        for c in counts
-        if rules.quorum_percent_per_class
-        and c.roll
-        and c.turnout < class_quorum_needed(c.roll, rules.quorum_percent_per_class)
-    )
-    quorate = turnout >= quorum and not short
+    quorum, short = assess_quorum(rules, counts)
+    quorate = sum(c.turnout for c in counts) >= quorum and not short
     if rules.weighted:
         share, weights = weighted_share_for(counts)
     else:
