@@ -4,7 +4,7 @@ Secret ballots are kept WITHOUT ROWID on SQLite, so no hidden insertion number o
 them. The co-op's settings gain ``quorum_percent_per_class`` (0: no per-class quorum).
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0014
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0010"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
