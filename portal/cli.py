@@ -1,4 +1,5 @@
-"""Command-line tasks: ``flask --app portal init-db | create-user | seed-demo | check-pdf``."""
+"""Command-line tasks: ``flask --app portal init-db | create-user | seed-demo | check-pdf |
+close-due-votes | check-votes``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from .models import Role
 from .pdf import pdf_support, render_certificate
 from .presets import PRESETS
 from .services.accounts import users
+from .services.meetings import closing
 from .services.shares import ledger
 
 
@@ -111,6 +113,31 @@ def check_register_command() -> None:
     click.echo(f"The share register is intact: {result.rows} rows, chain and holdings check.")
 
 
+@click.command("close-due-votes")
+@with_appcontext
+def close_due_votes_command() -> None:
+    """Close and count every resolution whose voting time has ended (run it from cron)."""
+    with write_session() as db:
+        closed = closing.close_due_votes(db)
+        names = [f"meeting {r.meeting_id}, resolution {r.number}: {r.result.label}" for r in closed]
+    for name in names:
+        click.echo(f"Closed {name}")
+    click.echo(f"{len(names)} resolution{'' if len(names) == 1 else 's'} closed and counted.")
+
+
+@click.command("check-votes")
+@with_appcontext
+def check_votes_command() -> None:
+    """Recount every closed resolution from its votes; exit 1 on any difference."""
+    with database().session(write=False) as db:
+        result = closing.check_votes(db)
+    for problem in result.problems:
+        click.echo(f"PROBLEM: {problem}", err=True)
+    if not result.ok:
+        raise click.exceptions.Exit(1)
+    click.echo(f"Every stored count matches a recount of the votes: {result.checked} resolutions.")
+
+
 @click.command("check-pdf")
 @with_appcontext
 def check_pdf_command() -> None:
@@ -133,5 +160,7 @@ def init_app(app: Flask) -> None:
         seed_demo_command,
         check_register_command,
         check_pdf_command,
+        close_due_votes_command,
+        check_votes_command,
     ):
         app.cli.add_command(command)

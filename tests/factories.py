@@ -23,7 +23,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -43,8 +43,12 @@ from portal.models import (
     Document,
     LedgerEntry,
     LedgerKind,
+    Meeting,
+    MeetingKind,
     Member,
     OrderState,
+    Resolution,
+    ResolutionKind,
     Role,
     ShareOrder,
     ShareType,
@@ -55,6 +59,7 @@ from portal.presets import RESONATE
 from portal.services import settings
 from portal.services.accounts import users
 from portal.services.documents import publishing
+from portal.services.meetings import ballots, closing, lifecycle
 from portal.services.membership import applications, leaving, review
 from portal.services.membership.applications import ApplicationInput
 from portal.services.register import members
@@ -137,6 +142,14 @@ class MemberRef:
     def load(self, db: Session) -> Member:
         """The member, as ``db`` has it."""
         return db.get(Member, self.id)
+
+
+@dataclass(frozen=True)
+class MeetingRef:
+    """A meeting and its resolutions' ids, in number order."""
+
+    id: int
+    resolution_ids: tuple[int, ...]
 
 
 # -- the factories ----------------------------------------------------------------------------
@@ -410,6 +423,69 @@ class Factories:
                 publishing.mark_rulebook(db, document, actor=actor)
             return document
 
+    def meeting(
+        self,
+        *,
+        title: str = "Annual general meeting",
+        resolutions: Iterable[Mapping[str, Any]] = ({"title": "Approve the minutes"},),
+        state: str = "voting_open",
+        days: int = 30,
+        kind: str = "agm",
+        member_class: str | None = None,
+    ) -> MeetingRef:
+        """A meeting ``days`` from now, record date today, with ``resolutions`` (each a
+        mapping of ``title``, ``text``, ``kind``, ``member_class`` code, ``secret``), moved
+        to ``state``: draft, noticed, voting_open or voting_closed. Make the members who
+        are to be on the roll first: the roll is frozen when the notice goes out."""
+        with self.session() as db:
+            actor = self._reviewer(db)
+            clock = portal.coop.clock(db)
+            given = lifecycle.MeetingInput(
+                kind=MeetingKind(kind),
+                title=title,
+                starts_at=clock.now() + timedelta(days=days),
+                record_date=clock.today(),
+                place="The Guildhall, Cork",
+                member_class=find_class(db, member_class) if member_class else None,
+            )
+            meeting = lifecycle.create_meeting(db, given, actor=actor)
+            if not meeting.agenda:
+                lifecycle.add_agenda_item(db, meeting, title="Resolutions", actor=actor)
+            for spec in resolutions:
+                code = spec.get("member_class")
+                lifecycle.add_resolution(
+                    db,
+                    meeting,
+                    title=spec["title"],
+                    text=spec.get("text", f"RESOLVED that {spec['title'].lower()}."),
+                    kind=ResolutionKind(spec.get("kind", "ordinary")),
+                    member_class=find_class(db, code) if code else None,
+                    secret=spec.get("secret", False),
+                    actor=actor,
+                )
+            if state != "draft":
+                lifecycle.send_notice(db, meeting, actor=actor, short_notice_reason="Test")
+            if state in ("voting_open", "voting_closed"):
+                lifecycle.open_voting(db, meeting, actor=actor)
+            if state == "voting_closed":
+                closing.close_voting(db, meeting, actor=actor)
+            db.flush()
+            return MeetingRef(meeting.id, tuple(r.id for r in meeting.resolutions))
+
+    def vote(self, meeting: MeetingRef, member: MemberRef, *choices: str) -> None:
+        """``member`` votes ``choices`` on the meeting's resolutions, in order."""
+        with self.session() as db:
+            voter = db.get(Member, member.id)
+            for resolution_id, choice in zip(meeting.resolution_ids, choices, strict=False):
+                ballots.cast_vote(
+                    db, db.get(Resolution, resolution_id), voter, choice, actor=voter.user
+                )
+
+    def close_meeting(self, meeting: MeetingRef) -> None:
+        """Staff close voting on the meeting, counting every resolution."""
+        with self.session() as db:
+            closing.close_voting(db, db.get(Meeting, meeting.id), actor=self._reviewer(db))
+
     # -- the steps, inside one session ---------------------------------------------------------
 
     def _reviewer(self, db: Session) -> User:
@@ -559,6 +635,12 @@ def cease(factories: Factories, coop: CoopSettings) -> Callable[..., None]:
 def make_document(factories: Factories, coop: CoopSettings) -> Callable[..., Document]:
     """A published document: ``make_document("Rules", category="rules", versions=[...])``."""
     return factories.document
+
+
+@pytest.fixture
+def make_meeting(factories: Factories, coop: CoopSettings) -> Callable[..., MeetingRef]:
+    """A meeting with resolutions, in a state: ``make_meeting(state="noticed")``."""
+    return factories.meeting
 
 
 @pytest.fixture

@@ -7,8 +7,10 @@ in ``closing``; the roll in ``roll``.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
@@ -30,7 +32,8 @@ from ...models import (
     VotingMode,
 )
 from .. import audit, transitions
-from ..inputs import read_text
+from ..inputs import read_all, read_choice, read_date, read_flag, read_text
+from ..register.classes import find_class
 from . import roll
 from .tally import Rules
 
@@ -91,6 +94,65 @@ def _checked(given: MeetingInput, clock: coop.Clock) -> MeetingInput:
         online_url=url,
         member_class=given.member_class,
         voting_mode=given.voting_mode,
+    )
+
+
+CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+
+
+def _read_time(value: object) -> time:
+    raw = str(value or "").strip()
+    match = CLOCK_TIME.fullmatch(raw)
+    if match is None:
+        raise InvalidInput("Starts at: write the time as HH:MM (19:00).", field="starts_time")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _read_class(db: Session, code: object, *, field: str = "member_class") -> MemberClass | None:
+    """The class named by its code, None when none is named; refused when unknown."""
+    raw = str(code or "").strip()
+    if not raw:
+        return None
+    found = find_class(db, raw[:40])
+    if found is None:
+        raise InvalidInput("Choose one of the co-op's member classes.", field=field)
+    return found
+
+
+def read_meeting(db: Session, values: Mapping[str, str]) -> MeetingInput:
+    """A meeting as the staff form gives it: the start is a day and a time in the co-op's
+    zone (``CoopSettings.timezone``); an empty voting mode keeps the co-op's own."""
+    clock = coop.clock(db)
+    read = read_all(
+        kind=lambda: read_choice(
+            MeetingKind, values.get("kind"), "Choose the kind of meeting.", field="kind"
+        ),
+        starts_on=lambda: read_date(
+            values.get("starts_on"), "Day of the meeting", field="starts_on"
+        ),
+        starts_time=lambda: _read_time(values.get("starts_time")),
+        record_date=lambda: read_date(
+            values.get("record_date"), "Record date", field="record_date"
+        ),
+        member_class=lambda: _read_class(db, values.get("member_class")),
+        voting_mode=lambda: (
+            None
+            if not values.get("voting_mode")
+            else read_choice(
+                VotingMode, values.get("voting_mode"), "Choose a voting mode.", field="voting_mode"
+            )
+        ),
+    )
+    local_start = datetime.combine(read["starts_on"], read["starts_time"], clock.zone)
+    return MeetingInput(
+        kind=read["kind"],
+        title=str(values.get("title", "")),
+        starts_at=local_start.astimezone(UTC),
+        record_date=read["record_date"],
+        place=str(values.get("place", "")),
+        online_url=str(values.get("online_url", "")),
+        member_class=read["member_class"],
+        voting_mode=read["voting_mode"],
     )
 
 
@@ -167,6 +229,21 @@ def add_agenda_item(
     return item
 
 
+def _check_voting_class(
+    meeting: Meeting, kind: ResolutionKind, member_class: MemberClass | None
+) -> None:
+    if (kind is ResolutionKind.CLASS) != (member_class is not None):
+        raise InvalidInput(
+            "A class resolution names the class that votes on it; other kinds name none.",
+            field="member_class",
+        )
+    if meeting.class_id is not None and member_class not in (None, meeting.member_class):
+        raise InvalidInput(
+            "A class meeting's resolutions are voted on by its own class.",
+            field="member_class",
+        )
+
+
 def add_resolution(
     db: Session,
     meeting: Meeting,
@@ -188,16 +265,7 @@ def add_resolution(
     ``CoopSettings.voting_window_days`` after.
     """
     _require_editable(meeting, "no resolution can be added")
-    if (kind is ResolutionKind.CLASS) != (member_class is not None):
-        raise InvalidInput(
-            "A class resolution names the class that votes on it; other kinds name none.",
-            field="member_class",
-        )
-    if meeting.class_id is not None and member_class not in (None, meeting.member_class):
-        raise InvalidInput(
-            "A class meeting's resolutions are voted on by its own class.",
-            field="member_class",
-        )
+    _check_voting_class(meeting, kind, member_class)
     if opens_at is not None and closes_at is not None and closes_at <= opens_at:
         raise InvalidInput("Voting must close after it opens.", field="closes_at")
     number = 1 + (
@@ -229,6 +297,87 @@ def add_resolution(
     return resolution
 
 
+@dataclass(frozen=True)
+class ResolutionInput:
+    """What staff give for a resolution (its voting times default when voting opens)."""
+
+    title: str
+    text: str
+    kind: ResolutionKind
+    member_class: MemberClass | None = None
+    secret: bool = False
+
+
+def read_resolution(db: Session, values: Mapping[str, str]) -> ResolutionInput:
+    """A resolution as the staff form gives it; a class is named only for a class resolution."""
+    read = read_all(
+        kind=lambda: read_choice(
+            ResolutionKind, values.get("kind"), "Choose the kind of resolution.", field="kind"
+        ),
+        member_class=lambda: _read_class(db, values.get("member_class")),
+    )
+    kind = read["kind"]
+    return ResolutionInput(
+        title=str(values.get("title", "")),
+        text=str(values.get("text", "")),
+        kind=kind,
+        member_class=read["member_class"] if kind is ResolutionKind.CLASS else None,
+        secret=read_flag(values.get("secret")),
+    )
+
+
+def edit_resolution(
+    db: Session, resolution: Resolution, given: ResolutionInput, *, actor: User
+) -> Resolution:
+    """Change a resolution while it is a draft and its meeting's agenda may still change."""
+    meeting = resolution.meeting
+    _require_editable(meeting, "its resolutions can no longer change")
+    if resolution.state is not ResolutionState.DRAFT:
+        raise InvalidState(
+            f"Resolution {resolution.number} is {resolution.state.label.lower()}; "
+            "it can no longer change."
+        )
+    _check_voting_class(meeting, given.kind, given.member_class)
+    resolution.title = read_text(given.title, "Title", max_length=200, field="title")
+    resolution.text = read_text(given.text, "Text", max_length=20_000, field="text")
+    resolution.kind = given.kind
+    resolution.member_class = given.member_class
+    resolution.secret = given.secret
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="resolution.edited",
+        target=resolution,
+        summary=f"Resolution {resolution.number} ({given.kind.label.lower()}): {resolution.title}",
+    )
+    return resolution
+
+
+@dataclass(frozen=True)
+class NoticePeriod:
+    """Clear days left if notice went out now, against ``CoopSettings.notice_days``."""
+
+    clear_days: int
+    needed: int
+    last_day: date
+
+    @property
+    def short(self) -> bool:
+        return self.clear_days < self.needed
+
+
+def notice_period(db: Session, meeting: Meeting) -> NoticePeriod:
+    """The clear days notice sent now would give, and the last day to send in time."""
+    clock = coop.clock(db)
+    needed = coop.settings(db).notice_days
+    return NoticePeriod(
+        clock.clear_days_between(clock.now(), meeting.starts_at),
+        needed,
+        clock.last_day_to_send(meeting.starts_at, needed),
+    )
+
+
 def send_notice(
     db: Session, meeting: Meeting, *, actor: User, short_notice_reason: str = ""
 ) -> Meeting:
@@ -245,8 +394,8 @@ def send_notice(
         raise InvalidState("This meeting has already started; notice can no longer be given.")
     if not meeting.agenda:
         raise InvalidState("Give the meeting an agenda before sending its notice.")
-    needed = coop.settings(db).notice_days
-    clear_days = clock.clear_days_between(now, meeting.starts_at)
+    period = notice_period(db, meeting)
+    needed, clear_days = period.needed, period.clear_days
     reason = read_text(
         short_notice_reason,
         "The reason for short notice",
@@ -257,11 +406,10 @@ def send_notice(
     if clear_days >= needed:
         reason = ""
     elif not reason:
-        last = clock.last_day_to_send(meeting.starts_at, needed)
         raise InvalidInput(
             f"Only {clear_days} clear days remain before the meeting; the rules ask for "
-            f"{needed} (the last day to send was {last:%-d %B %Y}). Give a reason to send "
-            "short notice anyway.",
+            f"{needed} (the last day to send was {period.last_day:%-d %B %Y}). "
+            "Give a reason to send short notice anyway.",
             field="short_notice_reason",
         )
     meeting.notice_clear_days = clear_days

@@ -15,6 +15,7 @@ from . import (
     audit,
     dashboard,
     documents,
+    meetings,
     members,
     orders,
     outbox,
@@ -48,6 +49,7 @@ for area in (
     withdrawals,
     transfers,
     documents,
+    meetings,
     settings,
 ):
     bp.register_blueprint(area.bp)
