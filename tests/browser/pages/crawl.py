@@ -53,6 +53,7 @@ MEMBER = [
     "/application",
     "/documents",
     "/documents/handbook",
+    "/meetings",
 ]
 STAFF = [
     *MEMBER,
@@ -72,6 +73,7 @@ STAFF = [
     "/staff/transfers",
     "/staff/documents",
     "/staff/documents/rules",
+    "/staff/meetings",
 ]
 ADMIN = [
     *STAFF,
@@ -98,6 +100,7 @@ ERROR_PAGES: dict[str, dict[str, int]] = {
         "/documents/handbook": 404,  # members only: hidden looks like missing
     },
     "applicant": {
+        "/meetings": 403,
         "/staff": 403,
         "/staff/applications": 403,
     },
@@ -110,6 +113,7 @@ ERROR_PAGES: dict[str, dict[str, int]] = {
         "/staff/withdrawals": 403,
         "/staff/transfers": 403,
         "/staff/documents": 403,
+        "/staff/meetings": 403,
     },
     "staff": {
         "/no-such-page": 404,

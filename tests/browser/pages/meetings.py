@@ -1,0 +1,64 @@
+"""The meetings' pages that need a meeting: the ballot before and after a vote, turnout,
+results with a secret ballot's receipts, and the staff's meeting pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .crawl import Site, state, wait_for_htmx
+
+RESOLUTIONS = (
+    {"title": "Approve the minutes of the 2025 AGM"},
+    {"title": "Adopt class-weighted voting", "kind": "special"},
+    {"title": "Elect the chair", "secret": True},
+)
+
+
+def _meeting(site: Site, **options: Any) -> Any:
+    return site.make.meeting(resolutions=RESOLUTIONS, **options)
+
+
+@state("member", "staff", "admin")
+def meeting_ballot(site: Site) -> Any:
+    return site.goto(f"/meetings/{_meeting(site).id}")
+
+
+@state("member")
+def meeting_ballot_after_an_htmx_vote(site: Site) -> None:
+    meeting = _meeting(site)
+    site.goto(f"/meetings/{meeting.id}")
+    card = site.page.locator(f"#resolution-{meeting.resolution_ids[0]}")
+    card.get_by_role("button", name="For", exact=True).click()
+    wait_for_htmx(site.page)
+    card.locator(".ballot-vote").wait_for()
+
+
+@state("member")
+def meeting_turnout(site: Site) -> Any:
+    return site.goto(f"/meetings/{_meeting(site).id}/turnout")
+
+
+@state("member", "staff")
+def meeting_results(site: Site) -> Any:
+    meeting = _meeting(site)
+    if site.member is not None:
+        site.make.vote(meeting, site.member, "for", "against", "for")
+    site.make.close_meeting(meeting)
+    return site.goto(f"/meetings/{meeting.id}/results")
+
+
+@state("staff", "admin")
+def staff_meeting_open(site: Site) -> Any:
+    return site.goto(f"/staff/meetings/{_meeting(site).id}")
+
+
+@state("staff")
+def staff_meeting_draft_short_notice(site: Site) -> Any:
+    return site.goto(f"/staff/meetings/{_meeting(site, state='draft', days=3).id}")
+
+
+@state("staff")
+def staff_meeting_refused(site: Site) -> Any:
+    site.goto("/staff/meetings")
+    site.page.get_by_label("Title").fill("")
+    return site.submit("Create meeting", status=422)
