@@ -100,16 +100,21 @@ def seed_demo_command(preset: str) -> None:
     click.echo(demo.logins_text(current_app.config))
 
 
+def _exit_on_problems(problems: list[str]) -> None:
+    """Print each problem a check found, and exit 1 if there was any."""
+    for problem in problems:
+        click.echo(f"PROBLEM: {problem}", err=True)
+    if problems:
+        raise click.exceptions.Exit(1)
+
+
 @click.command("check-register")
 @with_appcontext
 def check_register_command() -> None:
     """Verify the share ledger's hash chain and holdings; exit 1 on any problem."""
     with database().session(write=False) as db:
         result = ledger.check_register(db)
-    for problem in result.problems:
-        click.echo(f"PROBLEM: {problem}", err=True)
-    if not result.ok:
-        raise click.exceptions.Exit(1)
+    _exit_on_problems(result.problems)
     click.echo(f"The share register is intact: {result.rows} rows, chain and holdings check.")
 
 
@@ -131,10 +136,7 @@ def check_votes_command() -> None:
     """Recount every closed resolution from its votes; exit 1 on any difference."""
     with database().session(write=False) as db:
         result = closing.check_votes(db)
-    for problem in result.problems:
-        click.echo(f"PROBLEM: {problem}", err=True)
-    if not result.ok:
-        raise click.exceptions.Exit(1)
+    _exit_on_problems(result.problems)
     click.echo(f"Every stored count matches a recount of the votes: {result.checked} resolutions.")
 
 
