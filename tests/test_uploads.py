@@ -374,7 +374,9 @@ def test_a_weasyprint_pdf_is_stored_once_by_its_hash(app: Flask, root: Path) -> 
         data, _log = pdf.html_to_pdf("<html><body><h1>Rules of the Society</h1></body></html>")
     stored = accept_pdf(upload(data, "Rules 2025.pdf"), root=root, max_bytes=LIMIT)
     sha = hashlib.sha256(data).hexdigest()
-    assert stored == StoredFile(sha256=sha, size=len(data), file_name="Rules 2025.pdf")
+    assert stored == StoredFile(
+        sha256=sha, size=len(data), file_name="Rules 2025.pdf", preview="Rules of the Society"
+    )
     assert files_under(root) == [root / sha[:2] / sha]  # no temporary file left beside it
     assert (root / sha[:2] / sha).read_bytes() == data
     assert not (Path(app.static_folder or "static") / sha).exists()
