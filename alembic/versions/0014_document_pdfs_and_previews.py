@@ -1,7 +1,7 @@
 """A Markdown version's PDF is rendered once and kept; an uploaded PDF's preview text too.
 
 Revision ID: 0014
-Revises: 0010 (0013 once the branches before it are merged)
+Revises: 0013
 Create Date: 2026-12-08
 
 The previews of PDFs uploaded before this revision are read by ``flask init-db`` after it
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0010"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
