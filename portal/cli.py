@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import coop, demo, migrations
+from . import coop, demo, migrations, uploads
 from .config import public_base_url
 from .db import database, write_session
 from .errors import PortalError
@@ -14,6 +16,7 @@ from .models import Role
 from .pdf import pdf_support, render_certificate
 from .presets import PRESETS
 from .services.accounts import users
+from .services.documents import renditions
 from .services.shares import ledger
 
 
@@ -27,6 +30,12 @@ def init_db_command() -> None:
     after = migrations.current_revision(engine)
     with write_session() as db:
         coop.stored_settings(db)
+        # PDFs uploaded before their previews were read at upload (revision 0014).
+        previews = renditions.backfill_previews(
+            db, functools.partial(renditions.read_stored_preview, uploads.uploads_root())
+        )
+    if previews:
+        click.echo(f"Read the text previews of {previews} uploaded PDFs.")
     if before is None:
         click.echo(f"Created the database schema at revision {after} (the newest).")
     elif before != after:

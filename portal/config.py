@@ -57,6 +57,9 @@ class Defaults:
     LOGIN_FAILURE_WINDOW_MINUTES = 15
     LOGIN_RATE_LIMIT = "30 per minute"  # per IP, by Flask-Limiter
     VERIFY_RATE_LIMIT = "60 per minute"  # per IP, for /verify/<code>
+    # Downloads that must render a document's PDF (each version's is rendered once, then kept).
+    DOCUMENT_RENDER_RATE_LIMIT = "10 per minute"  # per IP
+    DOCUMENT_RENDER_RATE_LIMIT_ALL = "30 per minute"  # from all addresses together
     RATELIMIT_STORAGE_URI = "memory://"  # redis://… when several instances run
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True

@@ -3,7 +3,15 @@
 from .accounts import LoginFailure, PasswordResetToken, Role, User
 from .audit import AuditEvent
 from .base import Base, UTCDateTime, utcnow
-from .documents import Document, DocumentCategory, DocumentVersion, VersionFormat, Visibility
+from .documents import (
+    Document,
+    DocumentCategory,
+    DocumentPDF,
+    DocumentVersion,
+    PDFPreview,
+    VersionFormat,
+    Visibility,
+)
 from .membership import (
     AWAITING_DECISION,
     OPEN_APPLICATION_STATES,
@@ -57,6 +65,7 @@ __all__ = [
     "Counter",
     "Document",
     "DocumentCategory",
+    "DocumentPDF",
     "DocumentVersion",
     "LedgerEntry",
     "LedgerKind",
@@ -66,6 +75,7 @@ __all__ = [
     "MemberStatus",
     "MemberStatusChange",
     "OrderState",
+    "PDFPreview",
     "PasswordResetToken",
     "QuestionKind",
     "Resignation",

@@ -26,6 +26,7 @@ from ...models import (
 )
 from .. import audit
 from ..inputs import EARLIEST_DATE, read_choice
+from . import renditions
 
 MAX_BODY_CHARS = 400_000
 
@@ -183,9 +184,13 @@ def publish_pdf(
     effective_on: date | None,
     change_note: str,
     actor: User,
+    preview: str | None = None,
 ) -> DocumentVersion:
-    """Publish a new version as an uploaded PDF (already checked and stored by its hash)."""
+    """Publish a new version as an uploaded PDF (already checked and stored by its hash),
+    keeping the ``preview`` text read from it at upload."""
     note = _check_version(db, document, effective_on, change_note)
+    if preview is not None:
+        renditions.keep_preview(db, sha256, preview)
     return _publish(
         db,
         document,

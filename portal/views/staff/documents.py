@@ -126,6 +126,7 @@ def publish(slug: str) -> Response:
                     sha256=stored.sha256,
                     size=stored.size,
                     file_name=stored.file_name,
+                    preview=stored.preview,
                     effective_on=effective_on,
                     change_note=values.get("change_note", ""),
                     actor=current_user,
