@@ -1,7 +1,7 @@
 """A Markdown version's PDF is rendered once and kept; an uploaded PDF's preview text too.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-08
 
 The previews of PDFs uploaded before this revision are read by ``flask init-db`` after it
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
