@@ -84,13 +84,15 @@ def create_user_command(email: str, name: str, role: str, title: str | None, pas
     type=click.Choice(sorted(PRESETS)),
     default="resonate",
     show_default=True,
-    help="The co-op's settings and member classes.",
+    help="The co-op to start: its settings, classes, share types, documents and people.",
 )
 @with_appcontext
 def seed_demo_command(preset: str) -> None:
-    """Fill an empty database with the demo co-op; print the demo sign-ins.
+    """Fill an empty database with a preset's demo co-op; print its demo sign-ins.
 
     Shares are bought and paid only where certificates can be made (WeasyPrint works).
+    A database that holds data already is left alone; the sign-ins printed are those of
+    the co-op it holds, if it is a preset's.
     """
     support = pdf_support()
     # Certificates carry absolute verify links, made against the configured public URL.
@@ -100,11 +102,13 @@ def seed_demo_command(preset: str) -> None:
     ):
         render = render_certificate if support.usable else None
         created = demo.seed(db, current_app.config, preset=preset, render=render)
+        seeded = PRESETS[preset] if created else demo.seeded_preset(db)
     if created and not support.usable:
         click.echo("No shares were seeded: their certificates are PDFs.", err=True)
     if not created:
         click.echo("The database already holds data: nothing seeded.")
-    click.echo(demo.logins_text(current_app.config))
+    if seeded is not None:
+        click.echo(demo.logins_text(seeded))
 
 
 @click.command("check-register")

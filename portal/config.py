@@ -67,7 +67,8 @@ class Defaults:
     PASSWORD_RESET_MAX_AGE_MINUTES = 60
 
     # Mail: with no SMTP host, messages are written to instance/outbox/.
-    MAIL_FROM = "Reverb Music Co-op <members@reverb.example>"
+    # The sender of every message; unset, the co-op's short name and contact address.
+    MAIL_FROM: str | None = None
     SMTP_HOST: str | None = None
     SMTP_PORT = 587
     SMTP_USERNAME: str | None = None

@@ -30,7 +30,7 @@ from .membership import (
     Resignation,
     ResignationState,
 )
-from .settings import CoopSettings, VotingMode
+from .settings import BANK_FIELDS, CoopSettings, PaymentForm, VotingMode
 from .shares import (
     LEDGER_SIGN,
     OPEN_WITHDRAWAL_STATES,
@@ -48,6 +48,7 @@ from .shares import (
 
 __all__ = [
     "AWAITING_DECISION",
+    "BANK_FIELDS",
     "LEDGER_SIGN",
     "OPEN_APPLICATION_STATES",
     "OPEN_WITHDRAWAL_STATES",
@@ -77,6 +78,7 @@ __all__ = [
     "OrderState",
     "PDFPreview",
     "PasswordResetToken",
+    "PaymentForm",
     "QuestionKind",
     "Resignation",
     "ResignationState",

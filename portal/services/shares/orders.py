@@ -33,8 +33,13 @@ from . import ledger
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read over the phone
 
 
-def payment_reference(prefix: str = "RVB") -> str:
-    """A short, unambiguous reference for a bank transfer, e.g. ``RVB-7KQ4-M2XD``."""
+def payment_reference(db: Session) -> str:
+    """A short, unambiguous reference for a bank transfer, e.g. ``RVB-7KQ4-M2XD``.
+
+    It starts with the co-op's prefix (``CoopSettings.reference_prefix``), so a co-op's
+    transfers are told apart from others' on a shared statement.
+    """
+    prefix = coop.settings(db).reference_prefix
     chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
     return f"{prefix}-{chars[:4]}-{chars[4:]}"
 
@@ -120,7 +125,7 @@ def place_order(
         quantity=quantity,
         amount_minor=check.amount_minor,
         currency=coop.settings(db).currency,
-        payment_reference=payment_reference(),
+        payment_reference=payment_reference(db),
     )
     db.add(order)
     db.flush()
@@ -205,7 +210,7 @@ def order_admission(db: Session, application: Application) -> ShareOrder | None:
         fee_minor=member_class.annual_fee_minor,
         amount_minor=quantity * share_type.par_value_minor + member_class.annual_fee_minor,
         currency=coop.settings(db).currency,
-        payment_reference=payment_reference(),
+        payment_reference=payment_reference(db),
     )
     db.add(order)
     db.flush()

@@ -2,7 +2,7 @@
 
 Each way of paying is a :class:`PaymentMethod`: what the member is told to do, and
 whether staff record the payment by hand. Bank transfer recorded by staff is the real
-default. A card or SEPA provider added later is one more method whose webhook view calls
+default. A card or direct-debit provider added later is one more method whose webhook view calls
 :func:`settle_order` (with the provider's reference, as the system actor): the shares
 are issued by the same path, once, however the money came.
 """
@@ -57,15 +57,25 @@ class PaymentMethod:
 
 @dataclass(frozen=True)
 class BankTransfer(PaymentMethod):
-    """A transfer to the co-op's account quoting the order's reference (the default)."""
+    """A transfer to the co-op's account quoting the order's reference (the default).
+
+    The account is written in the co-op's payment form (``CoopSettings.payment_form``):
+    IBAN and BIC, Canadian institution, transit and account numbers, or a US routing and
+    account number.
+    """
 
     def instructions(self, order: ShareOrder, settings: CoopSettings) -> PaymentInstructions:
+        account = [
+            (label, getattr(settings, name) or "ask the co-op")
+            for name, label in settings.payment_form.bank_fields
+        ]
+        bank = [("Bank", settings.bank_name)] if settings.bank_name else []
         return PaymentInstructions(
             summary="Send the amount by bank transfer to:",
             details=[
                 ("Account name", settings.bank_account_name or settings.legal_name),
-                ("IBAN", settings.bank_iban or "ask the co-op"),
-                ("BIC", settings.bank_bic or "—"),
+                *bank,
+                *account,
                 ("Reference", order.payment_reference),
             ],
             note="Quote the reference exactly, so we can match your payment. "
@@ -79,7 +89,7 @@ METHODS: dict[str, PaymentMethod] = {
     method.code: method
     for method in (
         BankTransfer("bank_transfer", "Bank transfer"),
-        PaymentMethod("sepa_direct_debit", "SEPA direct debit"),
+        PaymentMethod("sepa_direct_debit", "Direct debit"),  # any country's scheme
         PaymentMethod("card", "Card (terminal)"),
         PaymentMethod("cash", "Cash"),
     )
