@@ -6,8 +6,8 @@ the US (``payment_form``). Orders' references start with the co-op's prefix. Exi
 databases were all made when every reference began ``RVB`` and every account was an IBAN:
 they keep both.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07
 """
 
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
