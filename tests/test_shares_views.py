@@ -21,12 +21,13 @@ def admission_order_of(app, application_id):
 
 
 def payment_of(order, **changes):
-    """The payment form staff fill in for ``order``, its amount unless changed."""
+    """The payment form staff fill in for ``order``, its amount unless changed, as confirmed."""
     return {
         "amount": f"{order.amount_minor / 100:.2f}",
         "paid_on": "2026-11-02",
         "method": "bank_transfer",
         "bank_reference": f"TX-{order.payment_reference}",
+        "confirm": "yes",
         **changes,
     }
 
@@ -205,6 +206,7 @@ def test_staff_record_a_payment_and_the_certificate_is_issued_once(app, client, 
         "paid_on": "2026-11-02",
         "method": "bank_transfer",
         "bank_reference": "TX-1",
+        "confirm": "yes",
     }
     assert staff.post(f"/staff/orders/{order_id}/payment", data=paid).status_code == 303
     assert staff.post(f"/staff/orders/{order_id}/payment", data=paid).status_code == 303
@@ -228,6 +230,7 @@ def test_without_weasyprint_a_payment_is_refused_with_a_503_and_nothing_is_recor
         "paid_on": "2026-11-02",
         "method": "bank_transfer",
         "bank_reference": "TX-1",
+        "confirm": "yes",
     }
     refused = staff.post(f"/staff/orders/{order_id}/payment", data=paid)
     assert refused.status_code == 503

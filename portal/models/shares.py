@@ -150,6 +150,8 @@ class ShareOrder(Base):
         CheckConstraint(
             "member_id IS NOT NULL OR application_id IS NOT NULL", name="member_or_application"
         ),
+        # Staff page through orders in a state, oldest first (services.shares.orders).
+        Index("ix_share_orders_state_created", "state", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -226,7 +228,7 @@ class Certificate(Base):
         enum_column(CertificateState, "certificate_state"), default=CertificateState.VALID
     )
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("share_orders.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("share_orders.id"), index=True)
     pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))
 

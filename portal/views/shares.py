@@ -11,7 +11,14 @@ from ..errors import InvalidInput
 from ..extensions import limiter
 from ..models import Member, ShareOrder
 from ..services.inputs import read_whole
-from ..services.shares import holdings, orders, payments, share_types, withdrawals
+from ..services.shares import (
+    certificates,
+    holdings,
+    orders,
+    payments,
+    share_types,
+    withdrawals,
+)
 from .access import current_member, found, member_or_404
 from .downloads import attachment
 
@@ -127,12 +134,13 @@ def _own_order(order_id: int) -> ShareOrder:
 @bp.get("/shares/orders/<int:order_id>")
 @login_required
 def order(order_id: int) -> str:
-    """An order and how to pay for it."""
+    """An order: how to pay for it, or the certificate its payment issued."""
     order = _own_order(order_id)
     return render_template(
         "shares/order.html",
         order=order,
         instructions=payments.instructions_for(order, coop.settings()),
+        certificate=certificates.certificate_of_order(get_db(), order),
     )
 
 

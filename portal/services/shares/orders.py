@@ -7,10 +7,12 @@ co-op's cap on one member's holding (``CoopSettings.max_holding_minor``).
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
 from ... import coop
@@ -28,9 +30,11 @@ from ...models import (
 )
 from ...money import format_money
 from .. import audit, transitions
+from ..inputs import DIGITS
 from . import ledger
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read over the phone
+REFERENCE_PART = 4  # characters in each half of a reference after its prefix
 
 
 def payment_reference(prefix: str = "RVB") -> str:
@@ -364,3 +368,147 @@ def pending_orders(db: Session) -> list[ShareOrder]:
             .order_by(ShareOrder.created_at)
         )
     )
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """One page of orders, oldest first, and the keys of the pages before and after it.
+
+    Paged by key (``created_at``, ``id``) rather than by offset: orders keep arriving, and a
+    page read by its cursor neither skips nor repeats one when they do.
+    """
+
+    items: list[ShareOrder]
+    total: int
+    previous_before: int | None  # the first order's id, when there are orders before it
+    next_after: int | None  # the last order's id, when there are orders after it
+
+
+def search_orders(
+    db: Session,
+    *,
+    text: str = "",
+    state: OrderState | None = OrderState.PENDING_PAYMENT,
+    after: int | None = None,
+    before: int | None = None,
+    per_page: int = 20,
+) -> OrderPage:
+    """Orders by payment reference, member number or name, in a state (None: any), oldest
+    first; ``after`` / ``before`` name the order a page starts after or ends before.
+
+    Staff match a bank statement by the reference the payer quoted (with or without its
+    dashes, in any case) or by the payer's name: the member's, or the applicant's whose
+    admission order it is.
+    """
+    query = select(ShareOrder)
+    if state is not None:
+        query = query.where(ShareOrder.state == state)
+    matching = _text_matches(text)
+    if matching is not None:
+        query = query.where(matching)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return _keyset_page(db, query, after=after, before=before, per_page=per_page, total=total)
+
+
+def _text_matches(text: str) -> Any:
+    """The condition an order's reference, member number or payer's name meets; None for
+    no text. Every word of a name must appear in it ("okafor a" finds Ada Okafor)."""
+    needle = text.strip().lower()[:120]
+    if not needle:
+        return None
+    conditions = []
+    compact = re.sub(r"[^A-Z0-9]", "", needle.upper())
+    # A whole reference or a half of one (RVB-7KQ4-M2XD, rvb7kq4m2xd, 7KQ4 M2XD, M2XD): any
+    # shorter piece is in most references, and "12" is a member's number.
+    if len(compact) >= REFERENCE_PART:
+        conditions.append(func.replace(ShareOrder.payment_reference, "-", "").contains(compact))
+    number = needle.removeprefix("#")
+    if DIGITS.fullmatch(number):  # at most 18 digits: always a database integer
+        conditions.append(ShareOrder.member.has(Member.number == int(number)))
+    conditions.append(and_(*(_name_contains(word) for word in needle.split())))
+    return or_(*conditions)
+
+
+def _name_contains(word: str) -> Any:
+    """The payer's name contains ``word``: the member's, or the applicant's."""
+    return or_(
+        ShareOrder.member.has(func.lower(Member.name).contains(word, autoescape=True)),
+        ShareOrder.application.has(
+            Application.user.has(func.lower(User.name).contains(word, autoescape=True))
+        ),
+    )
+
+
+def _key() -> Any:
+    """What orders are paged by: when placed, then the id (orders placed at one instant)."""
+    return tuple_(ShareOrder.created_at, ShareOrder.id)
+
+
+def _keyset_page(
+    db: Session,
+    query: Select[Any],
+    *,
+    after: int | None,
+    before: int | None,
+    per_page: int,
+    total: int,
+) -> OrderPage:
+    """The page of ``query`` after the order ``after`` (or before ``before``), by key.
+
+    A cursor naming no order, or one past the end, gives the first page.
+    """
+    backwards = before is not None
+    cursor = db.execute(
+        select(ShareOrder.created_at, ShareOrder.id).where(
+            ShareOrder.id == (before if backwards else after)
+        )
+    ).first()
+    if cursor is None:
+        page = query
+    else:
+        page = query.where(_key() < tuple(cursor) if backwards else _key() > tuple(cursor))
+    items = _fetch(db, page, per_page + 1, backwards=backwards and cursor is not None)
+    if not items:
+        if cursor is None:
+            return OrderPage(items=[], total=total, previous_before=None, next_after=None)
+        return _keyset_page(db, query, after=None, before=None, per_page=per_page, total=total)
+    more = len(items) > per_page
+    items = items[:per_page]
+    if backwards and cursor is not None:
+        items.reverse()
+        has_previous = more
+        has_next = True  # the cursor's order, at least
+    else:
+        has_previous = cursor is not None and _any(
+            db, query.where(_key() < (items[0].created_at, items[0].id))
+        )
+        has_next = more
+    return OrderPage(
+        items=items,
+        total=total,
+        previous_before=items[0].id if has_previous else None,
+        next_after=items[-1].id if has_next else None,
+    )
+
+
+def _fetch(db: Session, query: Select[Any], limit: int, *, backwards: bool) -> list[ShareOrder]:
+    """Up to ``limit`` orders of ``query`` by key (newest first when ``backwards``), with
+    what their cards show."""
+    key = (ShareOrder.created_at.desc(), ShareOrder.id.desc()) if backwards else _key().clauses
+    return list(
+        db.scalars(
+            query.options(
+                joinedload(ShareOrder.member),
+                joinedload(ShareOrder.share_type),
+                joinedload(ShareOrder.application).joinedload(Application.user),
+                joinedload(ShareOrder.application).joinedload(Application.member_class),
+            )
+            .order_by(*key)
+            .limit(limit)
+        ).unique()
+    )
+
+
+def _any(db: Session, query: Select[Any]) -> bool:
+    """Whether ``query`` finds anything."""
+    return bool(db.scalar(select(exists(query.with_only_columns(ShareOrder.id)))))

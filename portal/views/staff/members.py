@@ -12,6 +12,7 @@ from ...services import audit
 from ...services.membership import applications, leaving, privacy
 from ...services.register import classes, members
 from ...services.register import search as register_search
+from ...services.shares import holdings, withdrawals
 from ..access import found, get_or_404
 from ..downloads import streamed_csv
 from ..paging import page_number
@@ -61,12 +62,15 @@ def export_csv() -> Response:
 
 @bp.get("/members/<int:member_id>")
 def detail(member_id: int) -> str:
-    """One member: classes, status history, applications, resignation, audit trail."""
+    """One member: what they hold (shares, orders, certificates, withdrawals), classes,
+    status history, applications, resignation, audit trail."""
     db = get_db()
     member = get_or_404(Member, member_id)
     return render_template(
         "staff/members/detail.html",
         member=member,
+        shares=holdings.summary(db, member),
+        withdrawals=withdrawals.withdrawals_of(db, member),
         history=members.status_history(db, member),
         applications=applications.submitted_by(db, member.user_id),
         events=audit.trail_of(db, member),
