@@ -10,7 +10,9 @@ HTMX_VERSION := 2.0.11
 VNU_VERSION := 26.9.27
 HTMX_FILE := static/vendor/htmx.min.js
 VNU_JAR := tools/node_modules/vnu-jar/build/dist/vnu.jar
-PYTEST_ARGS ?=
+# The suite runs on two workers (each with its own database on PostgreSQL); set
+# PYTEST_ARGS= to run it in one process.
+PYTEST_ARGS ?= -n 2
 # `make run PORT=8000` serves on another port; links in mail and the demo certificates'
 # QR codes are made against the address served (PORTAL_PUBLIC_BASE_URL).
 PORT ?= 5000

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, db, extensions, htmx, mail, security, templating
+from . import cli, db, extensions, htmx, links, mail, security, templating
 from . import config as config_layers
 from .config import ROOT
 from .errors_http import register_error_handlers
@@ -51,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     htmx.init_app(app)
     templating.init_app(app)
+    links.init_app(app)
     register_error_handlers(app)
     register_blueprints(app)
     cli.init_app(app)

@@ -79,7 +79,10 @@ class Defaults:
     BEHIND_PROXY = 0  # number of trusted proxies in front (ProxyFix)
     PREFERRED_URL_SCHEME = "https"
     SERVER_NAME: str | None = None
-    PUBLIC_BASE_URL: str | None = None  # used in mail sent from the command line
+    # The portal's public address (scheme and host): every absolute link is made from it.
+    PUBLIC_BASE_URL: str | None = None
+    # The hosts requests may name; None: the public address's (links.trusted_hosts).
+    TRUSTED_HOSTS: list[str] | None = None
 
     # The co-operative, shown on the landing page and in mail.
     COOP_NAME = "Reverb Music Co-op"
@@ -131,7 +134,7 @@ def from_environment(config: dict[str, Any], environ: os._Environ[str] | dict[st
 
 
 def public_base_url(config: Mapping[str, Any]) -> str:
-    """The portal's address for links made outside a request (mail, certificates)."""
+    """The portal's public address: every absolute link (mail, certificates) starts with it."""
     return config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
 
 

@@ -8,7 +8,7 @@ from flask import Flask, Response, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from .errors import PortalError
 from .pdf import PDFUnavailable
@@ -87,6 +87,12 @@ def register_error_handlers(app: Flask) -> None:
         if exc.code == 429 and getattr(exc, "retry_after", None):
             response.headers["Retry-After"] = str(exc.retry_after)  # type: ignore[attr-defined]
         return response
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(exc: SecurityError) -> Response:
+        # A request naming a host that is not ours (TRUSTED_HOSTS): no page of this site can
+        # be built for it, so a plain answer.
+        return Response("This portal is not served at that address.\n", 400, mimetype="text/plain")
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> Response:

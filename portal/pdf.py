@@ -27,9 +27,10 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import segno
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from markupsafe import Markup
 
+from .links import public_url
 from .markup import render_markdown, without_title
 
 if TYPE_CHECKING:
@@ -189,7 +190,7 @@ def qr_svg(data: str) -> Markup:
 
 def render_certificate(certificate: Any, coop: Any) -> bytes:
     """The PDF of a share certificate, as issued (rendered once and stored)."""
-    verify_url = url_for("shares.verify", code=certificate.code, _external=True)
+    verify_url = public_url("shares.verify", code=certificate.code)
     return render_pdf(
         "certificate.html",
         coop=coop,

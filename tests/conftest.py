@@ -32,7 +32,34 @@ from . import requirements
 pytest_plugins = ["tests.factories"]
 
 PASSWORD = "correct-horse-battery-staple-42"
-POSTGRES_URL = os.environ.get("DATABASE_URL") or None
+
+
+def _worker_database(url: str | None) -> str | None:
+    """On PostgreSQL under pytest-xdist, a database of this worker's own (made once), so
+    workers never empty each other's tables; its URL replaces DATABASE_URL for the run."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base, _, rest = url.rpartition("/")
+    name, _, query = rest.partition("?")
+    own = f"{name}_{worker}"
+    admin = create_engine(_pg(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own}
+        ).first():
+            conn.execute(text(f'CREATE DATABASE "{own}"'))
+    admin.dispose()
+    own_url = f"{base}/{own}" + (f"?{query}" if query else "")
+    os.environ["DATABASE_URL"] = own_url
+    return own_url
+
+
+def _pg(url: str) -> str:
+    return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+POSTGRES_URL = _worker_database(os.environ.get("DATABASE_URL") or None)
 CSRF_RE = re.compile(r'"X-CSRFToken": "([^"]+)"')
 
 
@@ -76,10 +103,6 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
     return str(path)
-
-
-def _pg(url: str) -> str:
-    return "postgresql+psycopg://" + url.split("://", 1)[1]
 
 
 def fresh_database_url(template: str, instance: Path) -> str:

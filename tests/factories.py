@@ -591,6 +591,12 @@ def admin(make_user: Callable[..., User], sign_in: Callable[..., CSRFClient]) ->
 # -- reading what the app stored --------------------------------------------------------------
 
 
+def today_iso() -> str:
+    """Today in the test co-op's time zone, as a date field is filled in: the day a payment
+    recorded now can have moved (not before its order was placed, not after today)."""
+    return portal.coop.Clock.named("Europe/Dublin").today().isoformat()
+
+
 @contextmanager
 def reading(app: Flask) -> Iterator[Session]:
     """A short read session, to check what the app stored."""

@@ -87,7 +87,7 @@ def test_behind_proxy_trusts_forwarded_headers(app_factory):
     client = app.test_client()
     response = client.get(
         "/healthz",
-        base_url="http://internal",
+        base_url="http://localhost",
         headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"},
     )
     assert response.status_code == 200

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal import pdf
 from portal.models import ApplicationState, Certificate, Member, ShareOrder
 
-from .factories import HTMX, application_of, count, reading
+from .factories import HTMX, application_of, count, reading, today_iso
 
 
 def admission_order_of(app, application_id):
@@ -24,7 +24,7 @@ def payment_of(order, **changes):
     """The payment form staff fill in for ``order``, its amount unless changed, as confirmed."""
     return {
         "amount": f"{order.amount_minor / 100:.2f}",
-        "paid_on": "2026-11-02",
+        "paid_on": today_iso(),
         "method": "bank_transfer",
         "bank_reference": f"TX-{order.payment_reference}",
         "confirm": "yes",
@@ -194,7 +194,7 @@ def test_staff_record_a_payment_and_the_certificate_is_issued_once(app, client, 
         f"/staff/orders/{order_id}/payment",
         data={
             "amount": "7.50",
-            "paid_on": "2026-11-02",
+            "paid_on": today_iso(),
             "method": "bank_transfer",
             "bank_reference": "TX-1",
         },
@@ -203,7 +203,7 @@ def test_staff_record_a_payment_and_the_certificate_is_issued_once(app, client, 
     assert "the payment is €2.50 less" in short.get_data(as_text=True)
     paid = {
         "amount": "10.00",
-        "paid_on": "2026-11-02",
+        "paid_on": today_iso(),
         "method": "bank_transfer",
         "bank_reference": "TX-1",
         "confirm": "yes",
@@ -227,7 +227,7 @@ def test_without_weasyprint_a_payment_is_refused_with_a_503_and_nothing_is_recor
     staff.login("cashier@example.org")
     paid = {
         "amount": "10.00",
-        "paid_on": "2026-11-02",
+        "paid_on": today_iso(),
         "method": "bank_transfer",
         "bank_reference": "TX-1",
         "confirm": "yes",

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal.models import Certificate, CertificateState, Withdrawal
 
-from .factories import HTMX, reading
+from .factories import HTMX, reading, today_iso
 
 
 @pytest.fixture
@@ -154,7 +154,7 @@ def test_staff_approve_then_record_the_repayment(app, client, holder, outbox):
 
     repayment = {
         "amount": "9.00",
-        "paid_on": "2026-11-20",
+        "paid_on": today_iso(),
         "method": "bank_transfer",
         "bank_reference": "OUT-77",
     }
@@ -244,7 +244,7 @@ def test_a_superseded_certificate_says_which_one_replaced_it(app, client, holder
     client.post(f"/staff/withdrawals/{withdrawal_id}/approve", data={"decision_reference": "B-9"})
     client.post(
         f"/staff/withdrawals/{withdrawal_id}/repayment",
-        data={"amount": "10", "paid_on": "2026-11-20", "method": "bank_transfer"},
+        data={"amount": "10", "paid_on": today_iso(), "method": "bank_transfer"},
     )
     with reading(app) as db:
         old = db.scalar(select(Certificate).where(Certificate.number == 2)).code  # 25 shares

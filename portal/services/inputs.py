@@ -88,17 +88,35 @@ def read_money(value: Any, label: str, *, high_minor: int, field: str | None = N
     return minor
 
 
-def read_date(value: Any, label: str, *, field: str | None = None) -> date:
-    """A date written ``YYYY-MM-DD``, as a date picker sends it."""
+# No date the portal keeps lies outside these: a year like 9999 or 0001 is a typing slip.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
+
+def read_date(
+    value: Any,
+    label: str,
+    *,
+    field: str | None = None,
+    earliest: date = EARLIEST_DATE,
+    latest: date = LATEST_DATE,
+) -> date:
+    """A date written ``YYYY-MM-DD``, as a date picker sends it, from ``earliest`` to
+    ``latest``."""
     raw = str(value or "").strip()
     try:
         if not ISO_DATE.fullmatch(raw):
             raise ValueError(raw)
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(
             f"{label}: choose a day, or write it as YYYY-MM-DD (2026-03-31).", field=field
         ) from None
+    if not earliest <= day <= latest:
+        raise InvalidInput(
+            f"{label}: choose a day from {earliest:%-d %B %Y} to {latest:%-d %B %Y}.", field=field
+        )
+    return day
 
 
 def read_optional_date(value: Any, label: str, *, field: str | None = None) -> date | None:

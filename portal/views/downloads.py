@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from flask import Response, stream_with_context
@@ -52,8 +53,15 @@ def streamed_csv(
     return response
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def spreadsheet_safe(cell: object) -> object:
-    """A cell a spreadsheet will show as text, never run as a formula (CSV injection)."""
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """A cell a spreadsheet will show as text, never run as a formula (CSV injection).
+
+    Spreadsheets read full-width and other compatibility forms of ``=`` (U+FF1D) as the
+    sign itself, so the first character is compared in its NFKC form.
+    """
+    if isinstance(cell, str) and unicodedata.normalize("NFKC", cell[:1]) in FORMULA_STARTS:
         return "'" + cell
     return cell

@@ -28,7 +28,7 @@ def rules(make_document):
 def preview_of(db, slug, effective_on, body="# Rules\n\nNew."):
     document = library.document_for(db, slug, None)
     version = publishing.markdown_version(
-        document, body=body, effective_on=effective_on, change_note="Clause 3"
+        db, document, body=body, effective_on=effective_on, change_note="Clause 3"
     )
     return publishing.preview_version(document, version)
 

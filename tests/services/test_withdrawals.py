@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -21,7 +22,7 @@ from portal.services.shares import ledger, withdrawals
 from portal.services.shares.payments import Payment
 from portal.services.shares.share_types import find_type
 
-from ..factories import fake_certificate
+from ..factories import fake_certificate, today_iso
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def holder_user(db, holder):
 def repayment(withdrawal, reference="OUT-1", amount=None):
     return Payment(
         amount_minor=withdrawal.amount_minor if amount is None else amount,
-        paid_on=date(2026, 11, 20),
+        paid_on=date.fromisoformat(today_iso()),
         method="bank_transfer",
         reference=reference,
     )
@@ -130,6 +131,15 @@ def test_a_repayment_of_the_wrong_amount_is_refused_with_the_difference(
         InvalidInput, match=r"^The repayment is €10 at par; the payment is €2\.50 less\.$"
     ):
         repay(db, withdrawal, reviewer, amount=750)
+
+
+def test_a_repayment_dated_before_the_request_is_refused(db, reviewer, holder, holder_user):
+    withdrawal = ask(db, holder, holder_user)
+    withdrawals.approve_withdrawal(db, withdrawal, decision_reference="B-1", actor=reviewer)
+    early = dataclasses.replace(repayment(withdrawal), paid_on=date(2020, 1, 1))
+    with pytest.raises(InvalidInput, match=r"^The repayment cannot come before the request"):
+        withdrawals.record_repayment(db, withdrawal, early, actor=reviewer, render=fake_certificate)
+    assert withdrawal.repaid_on is None
 
 
 def test_repayment_needs_the_boards_approval_first(db, reviewer, holder, holder_user):

@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from ... import coop
 from ...db import lock_row
 from ...errors import InvalidInput, InvalidState
 from ...models import (
@@ -26,7 +27,7 @@ from ...models import (
     utcnow,
 )
 from .. import audit
-from ..inputs import read_choice
+from ..inputs import EARLIEST_DATE, read_choice
 from . import library
 
 MAX_BODY_CHARS = 400_000
@@ -123,11 +124,24 @@ def _next_number(document: Document) -> int:
     return max((v.number for v in document.versions), default=0) + 1
 
 
-def _check_version(document: Document, effective_on: date | None, change_note: str) -> str:
+# A version may record rules adopted long ago, but not take effect further ahead than this.
+MAX_YEARS_AHEAD = 5
+
+
+def _check_version(
+    db: Session, document: Document, effective_on: date | None, change_note: str
+) -> str:
     if document.archived_at is not None:
         raise InvalidState("This document is archived; restore it before publishing.")
     if effective_on is None:
         raise InvalidInput("Give the date this version takes effect.", field="effective_on")
+    today = coop.today(db)
+    latest = today.replace(year=today.year + MAX_YEARS_AHEAD, day=min(today.day, 28))
+    if not EARLIEST_DATE <= effective_on <= latest:
+        raise InvalidInput(
+            f"Choose a date it takes effect from {EARLIEST_DATE:%Y} to {latest:%-d %B %Y}.",
+            field="effective_on",
+        )
     note = change_note.strip()
     if not note:
         raise InvalidInput("Say what changed in this version.", field="change_note")
@@ -135,10 +149,10 @@ def _check_version(document: Document, effective_on: date | None, change_note: s
 
 
 def markdown_version(
-    document: Document, *, body: str, effective_on: date | None, change_note: str
+    db: Session, document: Document, *, body: str, effective_on: date | None, change_note: str
 ) -> DocumentVersion:
     """A new version written in Markdown, checked, not yet published (nor in the session)."""
-    note = _check_version(document, effective_on, change_note)
+    note = _check_version(db, document, effective_on, change_note)
     if not body.strip():
         raise InvalidInput("Write the document's text.", field="body")
     if len(body) > MAX_BODY_CHARS:
@@ -152,6 +166,7 @@ def markdown_version(
 
 
 def pdf_version(
+    db: Session,
     document: Document,
     *,
     sha256: str,
@@ -162,7 +177,7 @@ def pdf_version(
 ) -> DocumentVersion:
     """A new version as an uploaded PDF (already checked and stored by its hash), checked,
     not yet published."""
-    note = _check_version(document, effective_on, change_note)
+    note = _check_version(db, document, effective_on, change_note)
     return DocumentVersion(
         format=VersionFormat.PDF,
         file_sha256=sha256,
@@ -270,7 +285,7 @@ def publish_markdown(
 ) -> DocumentVersion:
     """Publish a new version written in Markdown. It can never be edited afterwards."""
     version = markdown_version(
-        document, body=body, effective_on=effective_on, change_note=change_note
+        db, document, body=body, effective_on=effective_on, change_note=change_note
     )
     return publish_version(db, document, version, actor=actor)
 
@@ -288,6 +303,7 @@ def publish_pdf(
 ) -> DocumentVersion:
     """Publish a new version as an uploaded PDF (already checked and stored by its hash)."""
     version = pdf_version(
+        db,
         document,
         sha256=sha256,
         size=size,

@@ -278,6 +278,12 @@ def _check_settlement(db: Session, order: ShareOrder, payment: Payment) -> None:
     """Refuse a payment that cannot settle the order, as :func:`settle_order` would."""
     method_named(payment.method)
     transitions.require(order.state, OrderState.PAID, doing="paid")
+    placed_on = coop.clock(db).day_of(order.created_at)
+    if payment.paid_on < placed_on:
+        raise InvalidInput(
+            f"The money cannot have moved before the order was placed ({placed_on:%-d %B %Y}).",
+            field="paid_on",
+        )
     payment.require_amount(
         order.amount_minor,
         f"The order is for {format_money(order.amount_minor, order.currency)}",

@@ -122,7 +122,7 @@ def register_filter(
     current = clock.today()
     day = current
     if as_of.strip():
-        day = read_date(as_of, "That is not a date", field="as_of")
+        day = read_date(as_of, "That is not a date", field="as_of", latest=date.max)
         if day > current:
             raise InvalidInput(
                 "The register cannot be shown for a future date; choose today or earlier.",

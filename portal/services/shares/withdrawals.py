@@ -220,6 +220,12 @@ def record_repayment(
             f"This withdrawal was already repaid (reference {withdrawal.repayment_reference})."
         )
     transitions.require(withdrawal.state, WithdrawalState.REPAID, doing="repaid")
+    asked_on = coop.clock(db).day_of(withdrawal.requested_at)
+    if payment.paid_on < asked_on:
+        raise InvalidInput(
+            f"The repayment cannot come before the request ({asked_on:%-d %B %Y}).",
+            field="paid_on",
+        )
     repayment = format_money(withdrawal.amount_minor, withdrawal.currency)
     payment.require_amount(
         withdrawal.amount_minor, f"The repayment is {repayment} at par", withdrawal.currency

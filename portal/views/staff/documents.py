@@ -127,6 +127,7 @@ def _version_sent(document: Document, values: dict[str, str]) -> DocumentVersion
         stored = _sent_pdf(values)
         values.update(file_sha256=stored.sha256, file_name=stored.file_name)
         return publishing.pdf_version(
+            get_db(),
             document,
             sha256=stored.sha256,
             size=stored.size,
@@ -135,7 +136,11 @@ def _version_sent(document: Document, values: dict[str, str]) -> DocumentVersion
             change_note=change_note,
         )
     return publishing.markdown_version(
-        document, body=values.get("body", ""), effective_on=effective_on, change_note=change_note
+        get_db(),
+        document,
+        body=values.get("body", ""),
+        effective_on=effective_on,
+        change_note=change_note,
     )
 
 
