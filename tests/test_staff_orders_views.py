@@ -4,20 +4,21 @@ nothing is written until staff confirm; search by reference, number or name, pag
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
 from portal.models import AuditEvent, Certificate, Member, OrderState, ShareOrder
 
-from .factories import HTMX, count, is_page, is_partial, reading
+from .factories import HTMX, count, is_page, is_partial, reading, today_iso
 
 
 def payment_of(order, **changes):
     """The payment form as staff first send it (not yet confirmed)."""
     return {
         "amount": f"{order.amount_minor / 100:.2f}",
-        "paid_on": "2026-11-02",
+        "paid_on": today_iso(),
         "method": "bank_transfer",
         "bank_reference": "TX-42",
         **changes,
@@ -48,7 +49,8 @@ def test_the_first_post_says_what_recording_will_do_and_writes_nothing(app, cash
     assert answer.status_code == 200 and is_page(answer)
     page = answer.get_data(as_text=True)
     assert "Issues certificate no. 2 to Ada Okafor (member no. 1) for 10 supporter shares." in page
-    assert "€10 by bank transfer on 2 November 2026" in page and "TX-42" in page
+    paid_on = f"{date.fromisoformat(today_iso()):%-d %B %Y}"
+    assert f"€10 by bank transfer on {paid_on}" in page and "TX-42" in page
     for name, value in payment_of(ada_order).items():  # carried to the confirmation
         assert f'name="{name}" value="{value}"' in page
     assert 'name="confirm" value="yes"' in page and 'name="confirm" value="change"' in page

@@ -152,6 +152,8 @@ class ShareOrder(Base):
         ),
         # Staff page through orders in a state, oldest first (services.shares.orders).
         Index("ix_share_orders_state_created", "state", "created_at", "id"),
+        # A buy form sent twice places one order: its key is the member's once.
+        Index("uq_share_orders_member_order_key", "member_id", "order_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -163,6 +165,8 @@ class ShareOrder(Base):
     amount_minor: Mapped[int] = mapped_column()  # the shares at par, plus any fee
     currency: Mapped[str] = mapped_column(String(3))
     payment_reference: Mapped[str] = mapped_column(String(20), unique=True)
+    # The buy form's own key (services.shares.orders.place_order); none on admission orders.
+    order_key: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[OrderState] = mapped_column(
         enum_column(OrderState, "order_state"), default=OrderState.PENDING_PAYMENT
     )

@@ -12,11 +12,13 @@ from portal.models import AuditEvent, Certificate, Counter, Member, OrderState, 
 from portal.services.shares import orders, payments
 from portal.services.shares.share_types import find_type
 
+from ..factories import today_iso
+
 
 def payment_for(order, **changes):
     values = {
         "amount_minor": order.amount_minor,
-        "paid_on": date(2026, 11, 2),
+        "paid_on": date.fromisoformat(today_iso()),
         "method": "bank_transfer",
         "reference": "TX-1",
         **changes,

@@ -16,6 +16,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
 from ... import coop
+from ...db import lock_row
 from ...errors import InvalidInput, InvalidState, NotAllowed
 from ...models import (
     Application,
@@ -35,6 +36,23 @@ from . import ledger
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read over the phone
 REFERENCE_PART = 4  # characters in each half of a reference after its prefix
+
+
+# A buy form's key: made when the form is shown, sent back with it (see place_order).
+ORDER_KEY = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
+def new_order_key() -> str:
+    """A fresh key for one buy form: unguessable, so a key names one form only."""
+    return secrets.token_urlsafe(24)
+
+
+def read_order_key(raw: str) -> str:
+    """The key a buy form carried, or a refusal asking to check the order and send it again
+    (a form from before keys, or a key tampered with)."""
+    if not ORDER_KEY.fullmatch(raw or ""):
+        raise InvalidInput("This form has expired: check your order and place it again.")
+    return raw
 
 
 def payment_reference(prefix: str = "RVB") -> str:
@@ -109,12 +127,34 @@ def place_order(
     quantity: int,
     *,
     actor: User | None,
+    key: str | None = None,
 ) -> ShareOrder:
-    """Order shares; the member then pays by bank transfer quoting the reference."""
+    """Order shares; the member then pays by bank transfer quoting the reference.
+
+    ``key`` is the buy form's own (:func:`new_order_key`): the form sent again (a double
+    click, a reload, a retry after a lost answer) answers with the order it placed, never
+    a second one; the database holds a key once per member. The same key for another
+    order (the form changed after it was sent) is refused.
+    """
     if member.status is MemberStatus.CEASED:
         raise InvalidState("A former member cannot buy shares.")
     if actor is not None and not actor.is_staff and member.user_id != actor.id:
         raise NotAllowed("You can only buy shares for yourself.")
+    # One member's orders take turns: the same form sent twice at once finds the first
+    # one's order, and the cap is checked against orders placed meanwhile.
+    lock_row(db, member)
+    if key is not None:
+        placed = db.scalar(
+            select(ShareOrder).where(ShareOrder.member_id == member.id, ShareOrder.order_key == key)
+        )
+        if placed is not None:
+            if (placed.share_type_id, placed.quantity) == (share_type.id, quantity):
+                return placed
+            raise InvalidInput(
+                f"This form placed order {placed.payment_reference} already. To order other "
+                "shares as well, check the new order below and place it.",
+                field="quantity",
+            )
     check = check_order(db, member, share_type, quantity)
     if check.problems:
         raise InvalidInput(" ".join(check.problems), field="quantity")
@@ -125,6 +165,7 @@ def place_order(
         amount_minor=check.amount_minor,
         currency=coop.settings(db).currency,
         payment_reference=payment_reference(),
+        order_key=key,
     )
     db.add(order)
     db.flush()
