@@ -72,3 +72,32 @@ def test_an_issued_order_links_to_its_certificate(make_member, make_order, pay, 
     staff_page = staff.get(f"/shares/orders/{order.id}").get_data(as_text=True)
     assert f'href="/staff/members/{member.id}">Member no. 1, Ada Okafor' in staff_page
     assert "Your shares" in owner.get(f"/shares/orders/{order.id}").get_data(as_text=True)
+
+
+def test_long_lists_show_the_newest_ten_and_link_to_them_all(make_member, make_order, buy, staff):
+    member = make_member(name="Ada Okafor")  # certificate no. 1: the membership share
+    for _ in range(10):
+        buy(member, "supporter", 5)  # certificates no. 2 to 11, orders issued
+    waiting = [make_order(member, "supporter", 5) for _ in range(2)]
+    page = staff.get(f"/staff/members/{member.id}").get_data(as_text=True)
+    orders = rows(page, "Orders table")
+    assert len(orders) == 10 and orders[0].startswith(waiting[-1].payment_reference)
+    assert f'href="/staff/orders?member={member.id}&amp;state=all">All 13 orders</a>' in page
+    certificates = rows(page, "Certificates table")
+    assert len(certificates) == 10 and certificates[0].startswith("Certificate no. 11 ")
+    assert f'href="/staff/members/{member.id}/certificates">All 11 certificates</a>' in page
+
+    listed = staff.get(f"/staff/orders?member={member.id}&state=all").get_data(as_text=True)
+    assert "13 orders of" in listed and "member no. 1, Ada Okafor" in listed
+    assert listed.count('class="card order-card"') == 13
+    every = staff.get(f"/staff/members/{member.id}/certificates").get_data(as_text=True)
+    assert len(rows(every, "Certificates table")) == 11
+    assert rows(every, "Certificates table")[-1].startswith("Certificate no. 1 ")
+
+
+def test_a_short_list_has_no_all_link(make_member, staff):
+    member = make_member(name="Ben Byrne")
+    page = staff.get(f"/staff/members/{member.id}").get_data(as_text=True)
+    assert "All " not in page
+    assert staff.get(f"/staff/members/{member.id}/withdrawals").status_code == 200
+    assert staff.get(f"/staff/members/{member.id}/nonsense").status_code == 404

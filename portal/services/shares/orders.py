@@ -430,12 +430,14 @@ def search_orders(
     *,
     text: str = "",
     state: OrderState | None = OrderState.PENDING_PAYMENT,
+    member_id: int | None = None,
     after: int | None = None,
     before: int | None = None,
     per_page: int = 20,
 ) -> OrderPage:
-    """Orders by payment reference, member number or name, in a state (None: any), oldest
-    first; ``after`` / ``before`` name the order a page starts after or ends before.
+    """Orders by payment reference, member number or name, in a state (None: any), of one
+    member if ``member_id`` is given, oldest first; ``after`` / ``before`` name the order a
+    page starts after or ends before.
 
     Staff match a bank statement by the reference the payer quoted (with or without its
     dashes, in any case) or by the payer's name: the member's, or the applicant's whose
@@ -444,6 +446,8 @@ def search_orders(
     query = select(ShareOrder)
     if state is not None:
         query = query.where(ShareOrder.state == state)
+    if member_id is not None:  # one member's orders (the "all orders" of their page)
+        query = query.where(ShareOrder.member_id == member_id)
     matching = _text_matches(text)
     if matching is not None:
         query = query.where(matching)

@@ -11,7 +11,7 @@ from flask_login import current_user
 from ... import coop, htmx, pdf
 from ...db import get_db, transaction
 from ...errors import InvalidInput
-from ...models import OrderState, ShareOrder
+from ...models import Member, OrderState, ShareOrder
 from ...services.inputs import read_whole
 from ...services.shares import orders, payments
 from ..access import get_or_404
@@ -44,19 +44,29 @@ def payment_forms(
 
 
 def _filters(args: Mapping[str, str]) -> dict[str, str]:
-    """The search as asked: text, a state (awaiting payment unless told) and a cursor."""
+    """The search as asked: text, a state (awaiting payment unless told) and a member."""
     state = args.get("state", OrderState.PENDING_PAYMENT.value) or ANY_STATE
     if state not in {value for value, _ in STATE_CHOICES}:
         state = OrderState.PENDING_PAYMENT.value
-    return {"q": args.get("q", "").strip()[:120], "state": state}
+    member = _whole(args.get("member", ""))
+    return {
+        "q": args.get("q", "").strip()[:120],
+        "state": state,
+        "member": str(member) if member else "",
+    }
+
+
+def _whole(raw: str) -> int | None:
+    """A positive id from the query string, or None when missing or not one."""
+    try:
+        return read_whole(raw, "Id", low=1, high=MAX_CURSOR)
+    except InvalidInput:
+        return None
 
 
 def _cursor(name: str) -> int | None:
     """``?after=`` or ``?before=``: an order id, or None when missing or not one."""
-    try:
-        return read_whole(request.args.get(name, ""), "Cursor", low=1, high=MAX_CURSOR)
-    except InvalidInput:
-        return None
+    return _whole(request.args.get(name, ""))
 
 
 def _orders_page(
@@ -70,10 +80,12 @@ def _orders_page(
 ) -> Response:
     """The search form and one page of the orders it finds (htmx: the results only)."""
     state = None if filters["state"] == ANY_STATE else OrderState(filters["state"])
+    member = get_db().get(Member, int(filters["member"])) if filters["member"] else None
     page = orders.search_orders(
         get_db(),
         text=filters["q"],
         state=state,
+        member_id=member.id if member is not None else None,
         after=after,
         before=before,
         per_page=PAGE_SIZE,
@@ -86,6 +98,7 @@ def _orders_page(
         status,
         page=page,
         chosen_state=state,
+        member=member,
         filters=filters,
         query={k: v for k, v in filters.items() if v},
         states=STATE_CHOICES,
@@ -110,7 +123,11 @@ def _order_answer(
     values = {order.id: form}
     if htmx.is_htmx():
         return payment_forms("staff/orders/_order.html", errors, values, status, order=order)
-    filters = {"q": order.payment_reference, "state": OrderState.PENDING_PAYMENT.value}
+    filters = {
+        "q": order.payment_reference,
+        "state": OrderState.PENDING_PAYMENT.value,
+        "member": "",
+    }
     return _orders_page(filters, errors, values, status)
 
 
