@@ -183,9 +183,7 @@ def test_a_bad_order_is_refused_with_the_rule(client, holder):
     refused = client.post("/shares/buy", data=buy_form("3", "supporter"))
     assert refused.status_code == 422
     assert "at least 5" in refused.get_data(as_text=True)
-    assert (
-        client.post("/shares/buy", data=buy_form("x", "nope")).status_code == 422
-    )
+    assert client.post("/shares/buy", data=buy_form("x", "nope")).status_code == 422
 
 
 @pytest.mark.pdf

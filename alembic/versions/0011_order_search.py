@@ -20,6 +20,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_share_orders_state_created", "share_orders", ["state", "created_at", "id"])
+    op.create_index("ix_share_orders_created", "share_orders", ["created_at", "id"])
     op.create_index("ix_certificates_order_id", "certificates", ["order_id"])
     # A plain ADD COLUMN and a unique index: a batch (table copy) would drop ``share_orders``,
     # which SQLite refuses while certificates' foreign keys point at its rows.
@@ -37,4 +38,5 @@ def downgrade() -> None:
     with op.batch_alter_table("share_orders") as batch_op:
         batch_op.drop_column("order_key")
     op.drop_index("ix_certificates_order_id", table_name="certificates")
+    op.drop_index("ix_share_orders_created", table_name="share_orders")
     op.drop_index("ix_share_orders_state_created", table_name="share_orders")

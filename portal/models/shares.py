@@ -152,6 +152,7 @@ class ShareOrder(Base):
         ),
         # Staff page through orders in a state, oldest first (services.shares.orders).
         Index("ix_share_orders_state_created", "state", "created_at", "id"),
+        Index("ix_share_orders_created", "created_at", "id"),  # the same, in any state
         # A buy form sent twice places one order: its key is the member's once.
         Index("uq_share_orders_member_order_key", "member_id", "order_key", unique=True),
     )

@@ -7,12 +7,13 @@ co-op's cap on one member's holding (``CoopSettings.max_holding_minor``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
+from sqlalchemy import Select, exists, func, select, tuple_, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from ... import coop
@@ -36,6 +37,7 @@ from . import ledger
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read over the phone
 REFERENCE_PART = 4  # characters in each half of a reference after its prefix
+COUNT_LIMIT = 1000  # orders a search counts; "more than" past it
 
 
 # A buy form's key: made when the form is shown, sent back with it (see place_order).
@@ -420,9 +422,14 @@ class OrderPage:
     """
 
     items: list[ShareOrder]
-    total: int
+    total: int  # at most COUNT_LIMIT + 1: see ``more_than``
     previous_before: int | None  # the first order's id, when there are orders before it
     next_after: int | None  # the last order's id, when there are orders after it
+
+    @property
+    def more_than(self) -> int | None:
+        """The bound the count stopped at, when there are more orders than it."""
+        return COUNT_LIMIT if self.total > COUNT_LIMIT else None
 
 
 def search_orders(
@@ -451,37 +458,86 @@ def search_orders(
     matching = _text_matches(text)
     if matching is not None:
         query = query.where(matching)
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return _keyset_page(db, query, after=after, before=before, per_page=per_page, total=total)
+    page = _keyset_page(db, query, after=after, before=before, per_page=per_page)
+    if page.previous_before is None and page.next_after is None:
+        return page  # all there is: no need to count
+    # Counted up to a bound: past it, "more than" is all staff need, and a count of every
+    # order of a big co-op would cost a scan of them all on each page.
+    bounded = query.with_only_columns(ShareOrder.id).limit(COUNT_LIMIT + 1).subquery()
+    total = db.scalar(select(func.count()).select_from(bounded)) or 0
+    return dataclasses.replace(page, total=total)
+
+
+# A reference as typed from a bank statement: RVB-7KQ4-M2XD, rvb 7kq4 m2xd, RVB7KQ4M2XD.
+WHOLE_REFERENCE = re.compile(r"([A-Z]{2,5})[-\s]?([A-Z0-9]{4})[-\s]?([A-Z0-9]{4})")
+
+
+def _whole_reference(needle: str) -> tuple[str, bool] | None:
+    """The reference ``needle`` spells out whole, and whether it can be nothing else (its
+    halves set apart by a dash or space, or holding a digit: no name looks like that)."""
+    match = WHOLE_REFERENCE.fullmatch(needle.upper())
+    if match is None:
+        return None
+    prefix, first, second = match.groups()
+    if not set(first + second) <= set(REFERENCE_ALPHABET):
+        return None
+    certain = len(needle) > len(prefix) + 8 or any(c.isdigit() for c in first + second)
+    return f"{prefix}-{first}-{second}", certain
 
 
 def _text_matches(text: str) -> Any:
     """The condition an order's reference, member number or payer's name meets; None for
-    no text. Every word of a name must appear in it ("okafor a" finds Ada Okafor)."""
+    no text. Every word of a name must appear in it ("okafor a" finds Ada Okafor).
+
+    The orders matching are found by lookups of their own, not a test tried on every
+    order: a whole reference by its unique index, a number by the members', a name by the
+    members (and applicants) bearing it; a piece of a reference scans the references' index.
+    """
     needle = text.strip().lower()[:120]
     if not needle:
         return None
-    conditions = []
+    whole = _whole_reference(needle)
+    if whole is not None and whole[1]:
+        return ShareOrder.payment_reference == whole[0]
+    found: list[Select[Any]] = []
+    if whole is not None:  # "RVBBHSNXBNX" may be a reference, or a name
+        found.append(select(ShareOrder.id).where(ShareOrder.payment_reference == whole[0]))
     compact = re.sub(r"[^A-Z0-9]", "", needle.upper())
-    # A whole reference or a half of one (RVB-7KQ4-M2XD, rvb7kq4m2xd, 7KQ4 M2XD, M2XD): any
-    # shorter piece is in most references, and "12" is a member's number.
-    if len(compact) >= REFERENCE_PART:
-        conditions.append(func.replace(ShareOrder.payment_reference, "-", "").contains(compact))
+    # A half of a reference, or both (M2XD, 7KQ4 M2XD), in the references' alphabet: a
+    # shorter piece is in most references, "12" is a member's number, "okafor" a name.
+    if len(compact) in (REFERENCE_PART, 2 * REFERENCE_PART) and set(compact) <= set(
+        REFERENCE_ALPHABET
+    ):
+        found.append(select(ShareOrder.id).where(_reference_contains(compact)))
     number = needle.removeprefix("#")
     if DIGITS.fullmatch(number):  # at most 18 digits: always a database integer
-        conditions.append(ShareOrder.member.has(Member.number == int(number)))
-    conditions.append(and_(*(_name_contains(word) for word in needle.split())))
-    return or_(*conditions)
+        members = select(Member.id).where(Member.number == int(number))
+        found.append(select(ShareOrder.id).where(ShareOrder.member_id.in_(members)))
+    elif not any(c.isdigit() for c in needle):  # names hold no digits
+        words = needle.split()
+        members = select(Member.id).where(*(_contains(Member.name, w) for w in words))
+        applicants = (
+            select(Application.id)
+            .join(User, Application.user_id == User.id)
+            .where(*(_contains(User.name, w) for w in words))
+        )
+        found.append(select(ShareOrder.id).where(ShareOrder.member_id.in_(members)))
+        found.append(select(ShareOrder.id).where(ShareOrder.application_id.in_(applicants)))
+    if not found:
+        return ShareOrder.id.is_(None)
+    return ShareOrder.id.in_(union_all(*found) if len(found) > 1 else found[0])
 
 
-def _name_contains(word: str) -> Any:
-    """The payer's name contains ``word``: the member's, or the applicant's."""
-    return or_(
-        ShareOrder.member.has(func.lower(Member.name).contains(word, autoescape=True)),
-        ShareOrder.application.has(
-            Application.user.has(func.lower(User.name).contains(word, autoescape=True))
-        ),
-    )
+def _reference_contains(compact: str) -> Any:
+    """The reference holds ``compact``, a half or both halves typed without the dash: a
+    scan of the references' own index, not of the orders."""
+    if len(compact) > REFERENCE_PART:
+        compact = f"{compact[:REFERENCE_PART]}-{compact[REFERENCE_PART:]}"
+    return ShareOrder.payment_reference.contains(compact)
+
+
+def _contains(column: Any, word: str) -> Any:
+    return func.lower(column).contains(word, autoescape=True)
 
 
 def _key() -> Any:
@@ -496,7 +552,6 @@ def _keyset_page(
     after: int | None,
     before: int | None,
     per_page: int,
-    total: int,
 ) -> OrderPage:
     """The page of ``query`` after the order ``after`` (or before ``before``), by key.
 
@@ -515,8 +570,8 @@ def _keyset_page(
     items = _fetch(db, page, per_page + 1, backwards=backwards and cursor is not None)
     if not items:
         if cursor is None:
-            return OrderPage(items=[], total=total, previous_before=None, next_after=None)
-        return _keyset_page(db, query, after=None, before=None, per_page=per_page, total=total)
+            return OrderPage(items=[], total=0, previous_before=None, next_after=None)
+        return _keyset_page(db, query, after=None, before=None, per_page=per_page)
     more = len(items) > per_page
     items = items[:per_page]
     if backwards and cursor is not None:
@@ -530,7 +585,7 @@ def _keyset_page(
         has_next = more
     return OrderPage(
         items=items,
-        total=total,
+        total=len(items),  # search_orders counts them all when there are other pages
         previous_before=items[0].id if has_previous else None,
         next_after=items[-1].id if has_next else None,
     )
