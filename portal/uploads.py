@@ -106,6 +106,16 @@ def _preview(data: bytes) -> str:
         ) from exc
 
 
+def kept_pdf(root: Path, sha256: str, file_name: str) -> StoredFile:
+    """A PDF accepted earlier (a confirmation carries its hash, not the file again), or
+    InvalidInput when no file is stored under that hash."""
+    try:
+        size = upload_path(root, sha256).stat().st_size
+    except (ValueError, OSError):
+        raise _refuse("The PDF sent before is no longer on the server: choose it again.") from None
+    return StoredFile(sha256=sha256, size=size, file_name=file_names.safe_file_name(file_name))
+
+
 def upload_path(root: Path, sha256: str) -> Path:
     """Where the file with this SHA-256 lives; the hash must be 64 lowercase hex digits."""
     if not isinstance(sha256, str) or not SHA256_HEX.fullmatch(sha256):

@@ -49,7 +49,8 @@ FIELDS = [
     "visibility", "summary", "approved_by", "application_id", "next", "action", "reply",
     "primary_class", "kind", "label", "required", "min_quantity", "step", "max_quantity",
     "par_value_minor", "required_shares", "annual_fee_minor", "voting_weight", "board_seats",
-    "address_line1", "town", "country", "accept_rules", "confirm",
+    "address_line1", "town", "country", "accept_rules", "confirm", "order_key", "file_sha256",
+    "file_name",
 ]  # fmt: skip
 QUERIES = [
     "page", "q", "state", "class", "status", "as_of", "type", "since", "until", "from", "to",

@@ -227,7 +227,11 @@ def test_a_co_op_started_from_a_preset_shows_no_word_of_another(app, sign_in, na
     clients = {
         "visitor": (app.test_client(), start),
         "member": (member, [*start, certificate_path, f"/verify/{certificate.code}"]),
-        "staff": (sign_in(people["staff"].email, people["staff"].password), start),
+        "staff": (
+            sign_in(people["staff"].email, people["staff"].password),
+            # linked from a member's page only when the list is long
+            [*start, f"/staff/members/{certificate.member_id}/certificates"],
+        ),
         "admin": (sign_in(people["admin"].email, people["admin"].password), start),
     }
     words = betrayals(preset)
