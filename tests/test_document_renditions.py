@@ -155,6 +155,7 @@ def upload_version(staff, data: bytes, slug: str = "the-paper"):
             "file": (io.BytesIO(data), "paper.pdf"),
             "effective_on": date.today().isoformat(),
             "change_note": "Scanned",
+            "confirm": "yes",
         },
         content_type="multipart/form-data",
     )

@@ -40,7 +40,14 @@ NEWCOMER = {"email": "newcomer@example.org", "password": "lantern-quarry-mosaic-
 # Pages a crawl never opens: signing out ends the crawl's session.
 NOT_FOLLOWED = re.compile(r"^/(logout|static/)")
 # Routes no link leads to: a token from a message, static files.
-NOT_CRAWLED = {"static", "auth.verify_email", "auth.reset_password"}
+# Reached only by a link with a token mailed to the account's owner.
+NOT_CRAWLED = {
+    "static",
+    "auth.verify_email",
+    "auth.reset_password",
+    "auth.unlock",
+    "auth.cancel_email_change",
+}
 MOST_PER_ROUTE = 2  # URLs opened per route and role: every kind of page, in seconds
 HREF = re.compile(r'href="(/[^"#]*)')
 

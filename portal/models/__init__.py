@@ -1,6 +1,15 @@
 """The portal's models, split by area; import them from here."""
 
-from .accounts import LoginFailure, PasswordResetToken, Role, User
+from .accounts import (
+    AccountMail,
+    AccountMailKind,
+    LoginFailure,
+    PasswordResetToken,
+    RateLimitCount,
+    Role,
+    User,
+    UserSession,
+)
 from .audit import AuditEvent
 from .base import Base, UTCDateTime, utcnow
 from .documents import (
@@ -52,6 +61,8 @@ __all__ = [
     "LEDGER_SIGN",
     "OPEN_APPLICATION_STATES",
     "OPEN_WITHDRAWAL_STATES",
+    "AccountMail",
+    "AccountMailKind",
     "AdmissionRule",
     "Application",
     "ApplicationQuestion",
@@ -80,6 +91,7 @@ __all__ = [
     "PasswordResetToken",
     "PaymentForm",
     "QuestionKind",
+    "RateLimitCount",
     "Resignation",
     "ResignationState",
     "Role",
@@ -88,6 +100,7 @@ __all__ = [
     "Transfer",
     "UTCDateTime",
     "User",
+    "UserSession",
     "VersionFormat",
     "Visibility",
     "VotingMode",

@@ -48,6 +48,7 @@ MEMBER = [
     "/me/security",
     "/me/profile",
     "/me/resign",
+    "/confirm-password?next=/me/export",
     "/join",
     "/join/worker",
     "/application",
@@ -96,6 +97,8 @@ ERROR_PAGES: dict[str, dict[str, int]] = {
     "anonymous": {
         "/no-such-page": 404,
         "/reset-password/not-a-real-token": 400,
+        "/login/unlock/not-a-real-token": 400,
+        "/email-change/cancel/not-a-real-token": 400,
         "/verify/no-such-code": 404,
         "/documents/no-such-document": 404,
         "/documents/handbook": 404,  # members only: hidden looks like missing
