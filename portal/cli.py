@@ -3,11 +3,13 @@ close-due-votes | check-votes``."""
 
 from __future__ import annotations
 
+import functools
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import coop, demo, migrations
+from . import coop, demo, migrations, uploads
 from .config import public_base_url
 from .db import database, write_session
 from .errors import PortalError
@@ -15,6 +17,7 @@ from .models import Role
 from .pdf import pdf_support, render_certificate
 from .presets import PRESETS
 from .services.accounts import users
+from .services.documents import renditions
 from .services.meetings import closing
 from .services.shares import ledger
 
@@ -29,6 +32,12 @@ def init_db_command() -> None:
     after = migrations.current_revision(engine)
     with write_session() as db:
         coop.stored_settings(db)
+        # PDFs uploaded before their previews were read at upload (revision 0014).
+        previews = renditions.backfill_previews(
+            db, functools.partial(renditions.read_stored_preview, uploads.uploads_root())
+        )
+    if previews:
+        click.echo(f"Read the text previews of {previews} uploaded PDFs.")
     if before is None:
         click.echo(f"Created the database schema at revision {after} (the newest).")
     elif before != after:
@@ -77,13 +86,15 @@ def create_user_command(email: str, name: str, role: str, title: str | None, pas
     type=click.Choice(sorted(PRESETS)),
     default="resonate",
     show_default=True,
-    help="The co-op's settings and member classes.",
+    help="The co-op to start: its settings, classes, share types, documents and people.",
 )
 @with_appcontext
 def seed_demo_command(preset: str) -> None:
-    """Fill an empty database with the demo co-op; print the demo sign-ins.
+    """Fill an empty database with a preset's demo co-op; print its demo sign-ins.
 
     Shares are bought and paid only where certificates can be made (WeasyPrint works).
+    A database that holds data already is left alone; the sign-ins printed are those of
+    the co-op it holds, if it is a preset's.
     """
     support = pdf_support()
     # Certificates carry absolute verify links, made against the configured public URL.
@@ -93,11 +104,13 @@ def seed_demo_command(preset: str) -> None:
     ):
         render = render_certificate if support.usable else None
         created = demo.seed(db, current_app.config, preset=preset, render=render)
+        seeded = PRESETS[preset] if created else demo.seeded_preset(db)
     if created and not support.usable:
         click.echo("No shares were seeded: their certificates are PDFs.", err=True)
     if not created:
         click.echo("The database already holds data: nothing seeded.")
-    click.echo(demo.logins_text(current_app.config))
+    if seeded is not None:
+        click.echo(demo.logins_text(seeded))
 
 
 def _exit_on_problems(problems: list[str]) -> None:

@@ -25,14 +25,18 @@ class Defaults:
     DATABASE_URL: str | None = None  # None: SQLite at instance/portal.sqlite3
     SQLITE_BUSY_TIMEOUT_MS = 15_000
 
-    # Sessions: signed cookies checked against a per-user session version in the database.
+    # Sessions: a signed cookie naming a session record in the database, which sign-out,
+    # "sign out everywhere else" and a password change revoke.
     SESSION_COOKIE_NAME = "portal_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_REFRESH_EACH_REQUEST = False  # the session limits refresh it once a minute
+    SESSION_REFRESH_EACH_REQUEST = False  # the session check refreshes it once a minute
     SESSION_COOKIE_SECURE = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)  # the absolute limit
     SESSION_IDLE_MINUTES = 60
+    # Exporting personal data (and other sensitive pages) asks for the password again
+    # unless it was typed in this session this recently.
+    REAUTHENTICATION_MINUTES = 10
     # Flask-Login's remember-me cookie is unused, but make it safe should anything set it.
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
@@ -55,16 +59,30 @@ class Defaults:
     PASSWORD_MIN_SCORE = 3  # zxcvbn score 0-4
     LOGIN_MAX_FAILURES = 10
     LOGIN_FAILURE_WINDOW_MINUTES = 15
+    # The owner of a locked account is mailed a link that lets them in for this long.
+    LOGIN_UNLOCK_MAX_AGE_HOURS = 24
     LOGIN_RATE_LIMIT = "30 per minute"  # per IP, by Flask-Limiter
     VERIFY_RATE_LIMIT = "60 per minute"  # per IP, for /verify/<code>
-    RATELIMIT_STORAGE_URI = "memory://"  # redis://… when several instances run
+    # Downloads that must render a document's PDF (each version's is rendered once, then kept).
+    DOCUMENT_RENDER_RATE_LIMIT = "10 per minute"  # per IP
+    DOCUMENT_RENDER_RATE_LIMIT_ALL = "30 per minute"  # from all addresses together
+    # Where the per-IP limiter counts: database:// is the portal's own database (shared by
+    # every worker and instance); redis://host:6379/0 uses Redis; memory:// counts per
+    # process (a limit of 30 lets 30 through each worker).
+    RATELIMIT_STORAGE_URI = "database://"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     EMAIL_VERIFY_MAX_AGE_HOURS = 48
     PASSWORD_RESET_MAX_AGE_MINUTES = 60
+    # Mails anyone can have sent to an address (reset links, "you already have an account",
+    # unlock links): at most this many of each kind per address an hour.
+    ACCOUNT_MAILS_PER_HOUR = 3
+    # How long the old address can cancel a change of e-mail address.
+    EMAIL_CHANGE_CANCEL_HOURS = 72
 
     # Mail: with no SMTP host, messages are written to instance/outbox/.
-    MAIL_FROM = "Reverb Music Co-op <members@reverb.example>"
+    # The sender of every message; unset, the co-op's short name and contact address.
+    MAIL_FROM: str | None = None
     SMTP_HOST: str | None = None
     SMTP_PORT = 587
     SMTP_USERNAME: str | None = None

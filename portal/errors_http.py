@@ -11,7 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from .errors import PortalError
-from .pdf import PDFUnavailable
+from .pdf import PDFRenderTimeout, PDFUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,11 @@ MESSAGES = {
 
 PDF_UNAVAILABLE = (
     "PDFs cannot be made on this server just now. Nothing was changed; please try again later."
+)
+
+PDF_TOO_SLOW = (
+    "This PDF took too long to make just now, probably because the server is busy. "
+    "Nothing was changed; please try again in a minute."
 )
 
 
@@ -125,6 +130,13 @@ def register_error_handlers(app: Flask) -> None:
     def _pdf_unavailable(exc: PDFUnavailable) -> Response:
         # The cause was logged once, when WeasyPrint failed to load (portal.pdf).
         return error_response(503, PDF_UNAVAILABLE)
+
+    @app.errorhandler(PDFRenderTimeout)
+    def _pdf_too_slow(exc: PDFRenderTimeout) -> Response:
+        log.warning("PDF render timed out: %s", exc)
+        response = error_response(503, PDF_TOO_SLOW)
+        response.headers["Retry-After"] = "60"
+        return response
 
     @app.errorhandler(InternalServerError)
     def _internal_error(exc: InternalServerError) -> Response:

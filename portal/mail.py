@@ -13,12 +13,12 @@ import os
 import re
 import secrets
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ class Mail:
     subject: str
     text: str
     html: str
+    sender: str = ""  # "" for the configured sender, else the co-op's own address
 
 
 def render(template: str, *, to: str, **context: Any) -> Mail:
@@ -69,7 +70,8 @@ def _render(app: Flask, template: str, to: str, context: dict[str, Any]) -> Mail
 def queue(db: Session, template: str, *, to: str, **context: Any) -> Mail:
     """Render a message and send it once ``db`` commits (never if it rolls back)."""
     # The co-op's settings as this transaction sees them (it may be changing them).
-    mail = render(template, to=to, coop=coop.settings(db), **context)
+    settings = coop.settings(db)
+    mail = replace(render(template, to=to, coop=settings, **context), sender=sender(settings))
     if not db.in_transaction():
         db.begin()  # so that a rollback, even before any query, drops the message
     db.info.setdefault(_PENDING, []).append(mail)
@@ -89,6 +91,20 @@ def build_message(mail: Mail, *, sender: str) -> EmailMessage:
     return message
 
 
+def sender(settings: Any, app: Flask | None = None) -> str:
+    """Who mail is from: ``MAIL_FROM`` when configured, else the co-op's name and address."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    return app.config.get("MAIL_FROM") or formataddr((settings.name, settings.contact_email))
+
+
+def _default_sender(app: Flask) -> str:
+    """The sender of a message rendered without one; works outside a request, too."""
+    if app.config.get("MAIL_FROM"):
+        return app.config["MAIL_FROM"]
+    with app.app_context():  # commands and jobs deliver outside any context
+        return sender(coop.settings(), app)
+
+
 def outbox_in_use(app: Flask | None = None) -> bool:
     """Whether mail goes to the outbox folder: no SMTP host is configured."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
@@ -99,7 +115,7 @@ def deliver(mail: Mail, app: Flask | None = None) -> None:
     """Send one message by SMTP, or write it to the outbox when no SMTP host is set."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     config = app.config
-    message = build_message(mail, sender=config["MAIL_FROM"])
+    message = build_message(mail, sender=mail.sender or _default_sender(app))
     if outbox_in_use(app):
         outbox = outbox_path(app)
         outbox.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NumberObject,
+    StreamObject,
+    read_object,
+)
 
 from .errors import InvalidInput
 
@@ -149,6 +156,19 @@ RAW_ENTRY = re.compile(
 )
 
 
+# An object's header, and a dictionary that makes the object a stream of other objects
+# (ISO 32000-1 §7.5.7): read wherever it is, listed in a cross-reference table or not.
+OBJECT_HEADER = re.compile(rb"(?<![0-9])[0-9]{1,10}" + _SPACE + rb"[0-9]{1,5}" + _SPACE + rb"obj\b")
+OBJECT_STREAM = re.compile(
+    b"/" + _entry(b"Type", b"ObjStm") + b"|/" + _name(b"First") + _SPACE + rb"[0-9]"
+)
+STREAM_KEYWORD = re.compile(rb"\bstream\b|\bendobj\b")
+
+# What the objects hidden in object streams may inflate to, together, before a file is
+# refused as too costly to check (pypdf's own limit per stream is 75 MB).
+MAX_OBJECT_STREAM_BYTES = 32 * 1024 * 1024
+
+
 def _refuse(message: str) -> InvalidInput:
     return InvalidInput(message, field="file")
 
@@ -217,6 +237,8 @@ def check_pdf_structure(data: bytes) -> None:
     # Objects no cross-reference table lists are invisible to the parser but not to every
     # viewer that repairs a file: look for their names in the raw bytes too.
     finding = finding or _active_content_in_raw_bytes(data)
+    # The same, compressed in an object stream, listed or not (issue 12, item 11).
+    finding = finding or _active_content_in_object_streams(data, reader)
     if finding:
         raise _refuse(
             f"The PDF contains {finding}, which published documents may not carry: it could "
@@ -291,6 +313,85 @@ def _catalog_finding(catalog: Any) -> str | None:
 def _active_content_in_raw_bytes(data: bytes) -> str | None:
     match = RAW_ENTRY.search(data)
     return RAW_ENTRIES[match.lastgroup][1] if match and match.lastgroup else None
+
+
+def _active_content_in_object_streams(data: bytes, reader: PdfReader) -> str | None:
+    """Name the first active content in any object stream the file holds.
+
+    The cross-reference table may mark an object free while an object stream still holds
+    it: the parser never reaches it, its bytes are compressed, yet a viewer that repairs the
+    file may run it. So every object stream found in the bytes is inflated and its objects
+    are read and checked as listed ones are, and its text is searched as raw bytes are.
+    """
+    inflated = 0
+    source = io.BytesIO(data)
+    for header in OBJECT_HEADER.finditer(data):
+        end = STREAM_KEYWORD.search(data, header.end())
+        head = data[header.end() : end.start() if end else len(data)]
+        if end is None or end[0] != b"stream" or not OBJECT_STREAM.search(head):
+            continue
+        try:
+            stream = _read_at(source, header.end(), reader)
+            contents = stream.get_data() if isinstance(stream, StreamObject) else b""
+        except InvalidInput:
+            raise
+        except Exception as exc:  # a broken object stream cannot be checked: refuse the file
+            log.info("uploaded PDF refused: an object stream could not be read: %r", exc)
+            raise _refuse(
+                "The PDF could not be read; it may be damaged. Export it again and retry."
+            ) from exc
+        inflated += len(contents)
+        if inflated > MAX_OBJECT_STREAM_BYTES:
+            raise _refuse(
+                "The PDF's compressed parts are too large to check. Export it again "
+                "optimised for size, or split it."
+            )
+        finding = _active_content_in_raw_bytes(contents) or _objects_finding(
+            stream, contents, reader
+        )
+        if finding:
+            return finding
+    return None
+
+
+def _objects_finding(stream: Any, contents: bytes, reader: PdfReader) -> str | None:
+    """Name the first active content among the objects packed in one object stream."""
+    first = stream.get("/First")
+    count = stream.get("/N")
+    if not isinstance(first, NumberObject) or not isinstance(count, NumberObject):
+        return None
+    numbers = contents[: int(first)].split()
+    pairs = numbers[1 : 2 * min(int(count), MAX_PDF_OBJECTS) : 2]
+    offsets = [int(n) for n in pairs if n.isdigit()]
+    source = io.BytesIO(contents)
+    for offset in offsets:
+        try:
+            packed = _read_at(source, int(first) + offset, reader)
+        except Exception:  # noqa: S112 (unreadable here is unreadable to a viewer too)
+            continue
+        pending: list[Any] = [packed]
+        while pending:
+            obj = pending.pop()
+            if isinstance(obj, DictionaryObject):
+                finding = _dictionary_finding(obj) or (
+                    _catalog_finding(obj) if _resolved(obj.get("/Type")) == "/Catalog" else None
+                )
+                if finding:
+                    return finding
+                pending.extend(dict.values(obj))
+            elif isinstance(obj, ArrayObject):
+                pending.extend(obj)
+    return None
+
+
+def _read_at(source: io.BytesIO, offset: int, reader: PdfReader) -> Any:
+    """The PDF object that begins at ``offset`` (after any white space) in ``source``."""
+    data = source.getbuffer()
+    while offset < len(data) and data[offset] in b"\x00\t\n\x0c\r ":
+        offset += 1
+    del data  # a buffer left exported would keep the BytesIO from being read
+    source.seek(offset)
+    return read_object(source, reader)
 
 
 def _resolved(value: Any) -> Any:

@@ -57,6 +57,11 @@ def money(minor: int | None, currency: str | None = None) -> str:
     return format_money(minor, currency or coop.settings().currency)
 
 
+def full_stop(text: str) -> str:
+    """End a sentence with ``text``: one full stop, even after "Inc." or "Ltd."."""
+    return text if text.endswith(".") else f"{text}."
+
+
 def htmx_script() -> dict[str, Any]:
     """Where to load htmx from: the vendored copy, or the pinned CDN file with its SRI hash."""
     if current_app.config["HTMX_LOCAL"]:
@@ -68,6 +73,7 @@ def init_app(app: Flask) -> None:
     """Register the filters and globals."""
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["full_stop"] = full_stop
     app.jinja_env.globals["htmx_script"] = htmx_script
     app.jinja_env.globals["days_since"] = days_since
     app.jinja_env.globals["line_chart"] = line_chart

@@ -8,9 +8,7 @@ and a sandboxing CSP, so a browser never renders one as a page of this site (DES
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import io
 import logging
 import os
 import re
@@ -20,10 +18,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from flask import Blueprint, Response, current_app, request
-from pypdf import PdfReader
 from werkzeug.datastructures import FileStorage
 
-from . import file_names, pdf_safety
+from . import file_names, pdf_safety, pdf_text
 from .errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -53,6 +50,7 @@ class StoredFile:
     sha256: str
     size: int
     file_name: str
+    preview: str = ""  # the text of its first pages, read once here (pdf_text)
 
 
 def uploads_root() -> Path:
@@ -89,9 +87,33 @@ def accept_pdf(upload: FileStorage | None, *, root: Path, max_bytes: int) -> Sto
         raise _refuse(f"The file is larger than the limit of {_human_size(max_bytes)}.")
     pdf_safety.check_pdf_bytes(data)
     pdf_safety.check_pdf_structure(data)
+    preview = _preview(data)
     sha256 = hashlib.sha256(data).hexdigest()
     _store(root, sha256, data)
-    return StoredFile(sha256=sha256, size=len(data), file_name=file_name)
+    return StoredFile(sha256=sha256, size=len(data), file_name=file_name, preview=preview)
+
+
+def _preview(data: bytes) -> str:
+    """The text preview, read within its budget; a PDF over the budget is refused."""
+    try:
+        return pdf_text.preview_text(data)
+    except pdf_text.PreviewOverBudget as exc:
+        log.info("uploaded PDF refused: its preview is over the budget: %s", exc)
+        raise _refuse(
+            "The PDF's first pages take too long to read (they hold an unusually large amount "
+            "of drawing or text instructions), so it cannot be published. Export or print it "
+            "again as a plain PDF (PDF/A is ideal), or split it."
+        ) from exc
+
+
+def kept_pdf(root: Path, sha256: str, file_name: str) -> StoredFile:
+    """A PDF accepted earlier (a confirmation carries its hash, not the file again), or
+    InvalidInput when no file is stored under that hash."""
+    try:
+        size = upload_path(root, sha256).stat().st_size
+    except (ValueError, OSError):
+        raise _refuse("The PDF sent before is no longer on the server: choose it again.") from None
+    return StoredFile(sha256=sha256, size=size, file_name=file_names.safe_file_name(file_name))
 
 
 def upload_path(root: Path, sha256: str) -> Path:
@@ -107,23 +129,6 @@ def open_upload(root: Path, sha256: str) -> bytes:
     if hashlib.sha256(data).hexdigest() != sha256:
         raise CorruptUpload(f"stored upload {sha256} does not match its hash")
     return data
-
-
-@functools.lru_cache(maxsize=64)
-def preview_text(root: Path, sha256: str, *, pages: int = 3, limit: int = 12_000) -> str:
-    """The text of a stored PDF's first pages, for a preview beside its download.
-
-    Stored files never change (they are named by their hash), so the text is cached.
-    Returns "" when the PDF has no text layer (a scan) or cannot be read.
-    """
-    try:
-        reader = PdfReader(io.BytesIO(open_upload(root, sha256)))
-        text = "\n\n".join((page.extract_text() or "") for page in reader.pages[:pages])
-    except Exception:  # a preview is a courtesy: the download still works
-        log.info("no text preview for upload %s", sha256, exc_info=True)
-        return ""
-    text = re.sub(r"[ \t]+\n", "\n", text).strip()
-    return text[:limit] + ("…" if len(text) > limit else "")
 
 
 def send_upload(root: Path, sha256: str, file_name: str, *, public: bool = False) -> Response:

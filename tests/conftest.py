@@ -80,7 +80,6 @@ def base_config(instance: Path, db_url: str) -> dict[str, Any]:
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 8 * 1024,
         "LOGIN_RATE_LIMIT": "1000 per minute",
-        "RATELIMIT_STORAGE_URI": "memory://",
         "INSTANCE_PATH": str(instance),
     }
 

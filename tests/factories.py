@@ -53,6 +53,7 @@ from portal.models import (
     ShareOrder,
     ShareType,
     User,
+    UserSession,
     Withdrawal,
 )
 from portal.presets import RESONATE
@@ -693,6 +694,14 @@ def count(app: Flask, model: type, *where: Any) -> int:
     """How many rows of ``model`` match ``where``."""
     with reading(app) as db:
         return db.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def age_sessions(app: Flask, **spans: timedelta) -> None:
+    """Move every session record's times (``created_at=timedelta(hours=13)``…) back."""
+    with database(app).session(write=True) as db, db.begin():
+        for record in db.scalars(select(UserSession)):
+            for column, span in spans.items():
+                setattr(record, column, getattr(record, column) - span)
 
 
 def audit_actions(app: Flask) -> list[str]:

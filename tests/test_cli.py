@@ -11,9 +11,11 @@ from sqlalchemy import create_engine, select, text
 
 from portal import migrations
 from portal.db import database
-from portal.demo import PEOPLE
 from portal.models import AuditEvent, Role, User
+from portal.presets import PRESETS, RESONATE
 from portal.services.accounts import passwords
+
+PEOPLE = RESONATE.demo.people
 
 
 def users(app):
@@ -142,6 +144,25 @@ def test_seed_demo_creates_the_demo_people_once_and_prints_their_logins(app, run
     assert len(users(app)) == len(seeded)
 
 
+@pytest.mark.parametrize("name", sorted(set(PRESETS) - {"resonate"}))
+def test_seed_demo_prints_the_sign_ins_of_the_co_op_it_seeded_and_no_other(app, runner, name):
+    preset = PRESETS[name]
+    first = runner.invoke(args=["seed-demo", "--preset", name])
+    assert first.exit_code == 0, first.output
+    assert f"Demo sign-ins for {preset.settings['legal_name']}:" in first.output
+    for person in preset.demo.people:
+        assert person.email in first.output and person.password in first.output
+    for other in PRESETS.values():
+        if other is not preset:
+            assert other.demo.domain not in first.output
+            assert other.settings["legal_name"] not in first.output
+    assert {p.email for p in preset.demo.people} <= users(app).keys()
+    again = runner.invoke(args=["seed-demo"])  # the default preset, into a seeded database
+    assert "nothing seeded" in again.output
+    assert f"Demo sign-ins for {preset.settings['legal_name']}:" in again.output
+    assert RESONATE.demo.domain not in again.output
+
+
 def test_demo_logins_work(client, runner):
     runner.invoke(args=["seed-demo"])
     for person in PEOPLE:
@@ -213,7 +234,6 @@ def test_the_demo_certificates_link_to_the_public_address_make_run_serves(app_fa
 
 @pytest.mark.pdf
 def test_in_the_demo_only_those_who_paid_the_membership_share_are_members(app, runner):
-    from portal.demo import UNPAID
     from portal.models import Application, ApplicationState, Member, MemberStatus
     from portal.services.register import members
     from portal.services.shares import ledger
@@ -222,7 +242,9 @@ def test_in_the_demo_only_those_who_paid_the_membership_share_are_members(app, r
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     with app.test_request_context("/"):
         db = database(app).session(write=False)
-        for email in sorted(UNPAID):  # approved, their membership share not paid
+        unpaid = [f"member{n + 1}@reverb.example" for n in (6, 7)]
+        assert [RESONATE.demo.extra_members[n].fate for n in (6, 7)] == ["unpaid", "unpaid"]
+        for email in unpaid:  # approved, their membership share not paid
             user = db.scalar(select(User).where(User.email == email))
             assert members.member_for_user(db, user) is None, email
             [application] = db.scalars(select(Application).where(Application.user_id == user.id))

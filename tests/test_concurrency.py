@@ -7,6 +7,7 @@ served as a deployment serves them, WORKERS at a time, each rendering its real c
 
 from __future__ import annotations
 
+import re
 import threading
 import urllib.error
 import urllib.parse
@@ -84,7 +85,10 @@ class Browserless:
             morsel = SimpleCookie(header)
             for key, value in morsel.items():
                 self.cookie = f"{key}={value.value}"
-        return response.status, response.read().decode()
+        body = response.read().decode()
+        if 300 <= response.status < 400:  # a redirect answers with where it goes
+            return response.status, response.headers.get("Location", "")
+        return response.status, body
 
     def csrf_token(self) -> str:
         _, page = self.request("GET", "/")
@@ -111,8 +115,9 @@ def post_at_once(
 ) -> list[tuple[int, str]]:
     """Send every (path, form) from a thread of its own, all released together.
 
-    Returns (status, body) for each post in order; a request that raised gives status 0
-    and the error, so the test fails with it rather than hiding it in a thread.
+    Returns (status, body) for each post in order (a redirect's Location for its body); a
+    request that raised gives status 0 and the error, so the test fails with it rather than
+    hiding it in a thread.
     """
     barrier = threading.Barrier(len(posts))
     answers: list[tuple[int, str]] = [(0, "no answer")] * len(posts)
@@ -203,12 +208,13 @@ def admission_orders(app) -> list[ShareOrder]:
 
 
 def payment_form(order: ShareOrder) -> dict[str, str]:
-    """The payment form staff fill in for ``order``, its amount paid today."""
+    """The payment form staff fill in for ``order``, its amount paid today, as confirmed."""
     return {
         "amount": f"{order.amount_minor / 100:.2f}",
         "paid_on": date.today().isoformat(),
         "method": "bank_transfer",
         "bank_reference": f"BOI-{order.payment_reference}",
+        "confirm": "yes",
     }
 
 
@@ -243,6 +249,37 @@ def test_twenty_concurrent_approvals_each_place_one_admission_order(
     )
     assert status == 409
     assert len(admission_orders(app)) == APPLICANTS
+
+
+ORDER_KEY_RE = re.compile(r'name="order_key" value="([A-Za-z0-9_-]+)"')
+
+
+def test_one_buy_form_posted_fifty_times_at_once_places_one_order(live_app, make_member):
+    """A double click, a reload, a script: one form's posts race; one order, the same answer."""
+    app, base = live_app
+    bea = make_member(email="buyer@example.org", name="Bea Buyer")
+    buyer, token = sign_in(base, "buyer@example.org")
+    status, page = buyer.request("GET", "/shares/buy")
+    assert status == 200
+    key = ORDER_KEY_RE.search(page).group(1)
+    form = {"share_type": "supporter", "quantity": "10", "order_key": key, "csrf_token": token}
+
+    answers = post_at_once(base, buyer.cookie, [("/shares/buy", form)] * PAYMENTS)
+
+    assert failures(answers) == []
+    with database(app).session(write=False) as session:
+        placed = session.scalars(
+            select(ShareOrder).where(
+                ShareOrder.member_id == bea.id, ShareOrder.application_id.is_(None)
+            )
+        ).all()
+        events = session.scalars(
+            select(AuditEvent.summary).where(AuditEvent.action == "order.placed")
+        ).all()
+    assert [(o.quantity, o.order_key) for o in placed] == [(10, key)]
+    assert [e for e in events if placed[0].payment_reference in e] != []
+    assert sum(placed[0].payment_reference in e for e in events) == 1
+    assert {body for _status, body in answers} == {f"/shares/orders/{placed[0].id}"}
 
 
 @pytest.mark.pdf

@@ -17,7 +17,7 @@ from portal import pdf
 from portal.coop import settings_from_config
 from portal.models.documents import DocumentCategory
 
-SEED_DOCUMENTS = Path(__file__).parent.parent / "portal" / "seed_documents"
+SEED_DOCUMENTS = Path(__file__).parent.parent / "portal" / "seed_documents" / "resonate"
 RULES_TITLE = "Rules of Reverb Music Co-operative Society Ltd"
 
 STANDING_ORDERS = """\

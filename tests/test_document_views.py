@@ -127,11 +127,13 @@ def test_a_markdown_version_downloads_as_a_pdf(app, shelf):
 
 
 def publish_form(**changes):
+    """A new Markdown version, as staff confirm it."""
     form = {
         "format": "markdown",
         "body": "# Rules\n\n1. Be kind.",
         "effective_on": date.today().isoformat(),
         "change_note": "First version",
+        "confirm": "yes",
     }
     form.update(changes)
     return form
@@ -204,6 +206,7 @@ def test_a_pdf_version_is_uploaded_and_served_byte_identical(app, staff, shelf):
             "file": (io.BytesIO(data), "accounts 2025.pdf"),
             "effective_on": date.today().isoformat(),
             "change_note": "Signed accounts",
+            "confirm": "yes",
         },
         content_type="multipart/form-data",
     )

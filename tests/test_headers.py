@@ -86,3 +86,12 @@ def test_a_500_page_matches_the_layout_without_leaking_the_error(client):
     text = response.get_data(as_text=True)
     assert "Something went wrong" in text
     assert "a bug" not in text and "Traceback" not in text
+
+
+@pytest.mark.parametrize("path", ["/staff/members.csv", "/staff/register.csv", "/me/export"])
+def test_exports_of_personal_data_are_never_stored_by_a_cache(path, make_member, admin):
+    make_member(email="ann@example.org", shares={"supporter": 5})
+    response = admin.get(path)
+    response.get_data()
+    assert response.status_code == 200, path
+    assert "no-store" in response.headers["Cache-Control"]

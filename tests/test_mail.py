@@ -44,7 +44,7 @@ def test_messages_have_text_and_html_parts_from_the_templates(app):
         session.close()
     [path] = (mail.outbox_path(app)).glob("*.eml")
     parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-    assert parsed["From"] == app.config["MAIL_FROM"]
+    assert parsed["From"] == "Reverb Music Co-op <members@reverb.example>"  # the co-op's
     text = parsed.get_body(("plain",)).get_content()
     html = parsed.get_body(("html",)).get_content()
     assert "Hello Cian" in text and "/verify-email/tok" in text
@@ -67,3 +67,18 @@ def test_a_long_subject_reads_back_from_the_outbox_as_it_was_sent(app, outbox):
         [entry] = mail.read_outbox_entries(mail.outbox_names(app), app)
     [message] = outbox()
     assert (message.subject, entry.subject) == (subject, subject)
+
+
+def test_mail_delivered_outside_any_context_is_from_the_co_op(app_factory):
+    """A command or job may deliver with no app context: the sender is still the co-op's."""
+    app = app_factory(MAIL_FROM=None)
+    mail.deliver(mail.Mail(to="a@example.org", subject="Hi", text="Hi.", html="<p>Hi.</p>"), app)
+    [path] = mail.outbox_path(app).glob("*.eml")
+    parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    assert parsed["From"] == "Reverb Music Co-op <members@reverb.example>"
+    app = app_factory(MAIL_FROM="Someone <someone@example.org>")
+    mail.deliver(mail.Mail(to="a@example.org", subject="Hi", text="Hi.", html="<p>Hi.</p>"), app)
+    assert any(
+        "From: Someone <someone@example.org>" in p.read_text()
+        for p in mail.outbox_path(app).glob("*.eml")
+    )

@@ -24,7 +24,7 @@ from portal.models import (
 )
 from portal.services.register.classes import find_class
 
-from .conftest import link_in
+from .conftest import PASSWORD, link_in
 from .factories import (
     HTMX,
     application_form,
@@ -639,7 +639,9 @@ def test_an_email_change_takes_effect_only_when_the_new_address_confirms_it(
 ):
     ann = make_member(email="ann@example.org")
     client = sign_in("ann@example.org")
-    response = client.post("/me/profile/email", data={"email": "Ann@New.example"})
+    response = client.post(
+        "/me/profile/email", data={"email": "Ann@New.example", "current": PASSWORD}
+    )
     assert response.status_code == 303
     [verify] = [m for m in outbox() if m.to == "ann@new.example"]
     assert verify.subject == "Confirm your e-mail address"
@@ -660,7 +662,9 @@ def test_an_email_change_takes_effect_only_when_the_new_address_confirms_it(
 def test_an_invalid_new_email_is_refused(app, make_member, sign_in):
     ann = make_member()
     client = sign_in(ann.email)
-    response = client.post("/me/profile/email", data={"email": "not an address"})
+    response = client.post(
+        "/me/profile/email", data={"email": "not an address", "current": PASSWORD}
+    )
     assert response.status_code == 422
     assert 'id="f-email-error"' in response.get_data(as_text=True)
     with reading(app) as db:

@@ -11,12 +11,14 @@ import pytest
 from portal import mail
 from portal.views.staff.outbox import PAGE_SIZE
 
+SENDER = "Reverb Music Co-op <members@reverb.example>"
+
 
 def write_message(app, stamp: str, subject: str, *, to="ann@example.org", text="Hello.\n"):
     """Put a message in the outbox as if sent at ``stamp`` (YYYYmmddTHHMMSSffffff, UTC)."""
     message = mail.build_message(
         mail.Mail(to=to, subject=subject, text=text, html=f"<p>{text}</p>"),
-        sender=app.config["MAIL_FROM"],
+        sender=SENDER,
     )
     folder = mail.outbox_path(app)
     folder.mkdir(parents=True, exist_ok=True)
@@ -144,7 +146,7 @@ def test_a_message_opens_on_its_own_page_with_its_link_to_click(app, client, mak
     html = page.get_data(as_text=True)
     assert "<h1" in html and "Confirm your e-mail address</h1>" in html
     assert "To new@example.org" in html
-    assert f"From {app.config['MAIL_FROM']}".replace("<", "&lt;").replace(">", "&gt;") in html
+    assert f"From {SENDER}".replace("<", "&lt;").replace(">", "&gt;") in html
     assert re.search(r'<a href="https?://localhost/verify-email/[^"]+"', html)
 
 

@@ -96,7 +96,7 @@ def test_certificate_prints_every_required_particular(app, render_certificate):
         "€2.50",  # par value
         "€25",  # amount paid
         "1 July 2025",  # date of issue, in Europe/Dublin
-        "The shares are held subject to the rules of the society.",
+        "The shares are held subject to the rules of the co-operative.",
         coop.first_signatory_title,
         "Máire O'Sullivan",
         coop.second_signatory_title,

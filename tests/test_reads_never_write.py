@@ -12,10 +12,13 @@ from portal.models import Base, User
 
 
 def row_counts(app):
+    """Rows per table; the per-IP limiter's own counts (``rate_limits``, kept by the limiter
+    on a connection of its own, as Redis would keep them) are not the portal's data."""
     with database(app).session(write=False) as session:
         return {
             t.name: session.scalar(select(func.count()).select_from(t))
             for t in Base.metadata.sorted_tables
+            if t.name != "rate_limits"
         }
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from portal.db import database
 from portal.models import Application, AuditEvent, Member, MemberStatus, User, utcnow
 
-from .conftest import link_in
+from .conftest import PASSWORD, link_in
 from .factories import HTMX, audit_actions, is_page, is_partial, reading
 
 
@@ -309,7 +309,9 @@ def test_an_anonymised_member_leaves_no_pending_email_that_can_bring_the_account
     app, make_member, staff, sign_in, outbox, cease
 ):
     ann = make_member(email="ann@example.org")
-    sign_in("ann@example.org").post("/me/profile/email", data={"email": "ann@new.example"})
+    sign_in("ann@example.org").post(
+        "/me/profile/email", data={"email": "ann@new.example", "current": PASSWORD}
+    )
     link = link_in(next(m for m in outbox() if m.to == "ann@new.example"), "/verify-email/")
     cease(ann)
     assert staff.post(f"/staff/members/{ann.id}/anonymise").status_code == 303

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal import pdf
 from portal.models import ApplicationState, Certificate, Member, ShareOrder
+from portal.services.shares import orders
 
 from .factories import HTMX, application_of, count, reading, today_iso
 
@@ -20,13 +21,19 @@ def admission_order_of(app, application_id):
         return db.scalar(select(ShareOrder).where(ShareOrder.application_id == application_id))
 
 
+def buy_form(quantity, share_type="supporter"):
+    """The buy form as the page sends it, with a key of its own."""
+    return {"share_type": share_type, "quantity": quantity, "order_key": orders.new_order_key()}
+
+
 def payment_of(order, **changes):
-    """The payment form staff fill in for ``order``, its amount unless changed."""
+    """The payment form staff fill in for ``order``, its amount unless changed, as confirmed."""
     return {
         "amount": f"{order.amount_minor / 100:.2f}",
         "paid_on": today_iso(),
         "method": "bank_transfer",
         "bank_reference": f"TX-{order.payment_reference}",
+        "confirm": "yes",
         **changes,
     }
 
@@ -161,7 +168,7 @@ def test_the_buy_form_checks_as_the_member_types(client, holder):
 
 def test_an_order_shows_bank_instructions_to_its_owner_only(app, client, holder):
     client.login("buyer@example.org")
-    placed = client.post("/shares/buy", data={"share_type": "supporter", "quantity": "25"})
+    placed = client.post("/shares/buy", data=buy_form("25", "supporter"))
     assert placed.status_code == 303
     page = client.get(placed.headers["Location"]).get_data(as_text=True)
     assert "IE29AIBK93115212345678" in page and "RVB-" in page and "€25" in page
@@ -173,18 +180,16 @@ def test_an_order_shows_bank_instructions_to_its_owner_only(app, client, holder)
 
 def test_a_bad_order_is_refused_with_the_rule(client, holder):
     client.login("buyer@example.org")
-    refused = client.post("/shares/buy", data={"share_type": "supporter", "quantity": "3"})
+    refused = client.post("/shares/buy", data=buy_form("3", "supporter"))
     assert refused.status_code == 422
     assert "at least 5" in refused.get_data(as_text=True)
-    assert (
-        client.post("/shares/buy", data={"share_type": "nope", "quantity": "x"}).status_code == 422
-    )
+    assert client.post("/shares/buy", data=buy_form("x", "nope")).status_code == 422
 
 
 @pytest.mark.pdf
 def test_staff_record_a_payment_and_the_certificate_is_issued_once(app, client, holder):
     client.login("buyer@example.org")
-    placed = client.post("/shares/buy", data={"share_type": "supporter", "quantity": "10"})
+    placed = client.post("/shares/buy", data=buy_form("10", "supporter"))
     order_id = int(placed.headers["Location"].rsplit("/", 1)[1])
     staff = app.test_client()
     staff.login("cashier@example.org")
@@ -205,6 +210,7 @@ def test_staff_record_a_payment_and_the_certificate_is_issued_once(app, client, 
         "paid_on": today_iso(),
         "method": "bank_transfer",
         "bank_reference": "TX-1",
+        "confirm": "yes",
     }
     assert staff.post(f"/staff/orders/{order_id}/payment", data=paid).status_code == 303
     assert staff.post(f"/staff/orders/{order_id}/payment", data=paid).status_code == 303
@@ -219,7 +225,7 @@ def test_without_weasyprint_a_payment_is_refused_with_a_503_and_nothing_is_recor
     app, client, holder
 ):
     client.login("buyer@example.org")
-    placed = client.post("/shares/buy", data={"share_type": "supporter", "quantity": "10"})
+    placed = client.post("/shares/buy", data=buy_form("10", "supporter"))
     order_id = int(placed.headers["Location"].rsplit("/", 1)[1])
     staff = app.test_client()
     staff.login("cashier@example.org")
@@ -228,6 +234,7 @@ def test_without_weasyprint_a_payment_is_refused_with_a_503_and_nothing_is_recor
         "paid_on": today_iso(),
         "method": "bank_transfer",
         "bank_reference": "TX-1",
+        "confirm": "yes",
     }
     refused = staff.post(f"/staff/orders/{order_id}/payment", data=paid)
     assert refused.status_code == 503

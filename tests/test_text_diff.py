@@ -22,7 +22,7 @@ from portal.text_diff import (
     paragraphs,
 )
 
-SEED_DOCUMENTS = Path(__file__).parents[1] / "portal" / "seed_documents"
+SEED_DOCUMENTS = Path(__file__).parents[1] / "portal" / "seed_documents" / "resonate"
 
 EQUAL, DELETED, INSERTED = SegmentKind.EQUAL, SegmentKind.DELETED, SegmentKind.INSERTED
 UNCHANGED, ADDED, REMOVED, CHANGED, SKIPPED = (

@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -373,7 +374,9 @@ def test_a_weasyprint_pdf_is_stored_once_by_its_hash(app: Flask, root: Path) -> 
         data, _log = pdf.html_to_pdf("<html><body><h1>Rules of the Society</h1></body></html>")
     stored = accept_pdf(upload(data, "Rules 2025.pdf"), root=root, max_bytes=LIMIT)
     sha = hashlib.sha256(data).hexdigest()
-    assert stored == StoredFile(sha256=sha, size=len(data), file_name="Rules 2025.pdf")
+    assert stored == StoredFile(
+        sha256=sha, size=len(data), file_name="Rules 2025.pdf", preview="Rules of the Society"
+    )
     assert files_under(root) == [root / sha[:2] / sha]  # no temporary file left beside it
     assert (root / sha[:2] / sha).read_bytes() == data
     assert not (Path(app.static_folder or "static") / sha).exists()
@@ -590,3 +593,68 @@ def test_only_an_upload_route_admits_the_largest_upload_with_its_form(
     # A URL-encoded body is read whole into memory: it keeps the small limit everywhere.
     encoded = client.post("/_upload", data={"title": "x" * 3 * 1024 * 1024}, csrf=False)
     assert encoded.status_code == 413
+
+
+# --- active content hidden in an object stream (issue 12, item 11) ------------------------
+
+
+def hidden_in_object_stream(
+    action: bytes = b"<< /S /JavaScript /JS (app.alert(1)) >>",
+    *,
+    stream_listed: bool = True,
+    compressed: bool = True,
+) -> bytes:
+    """A PDF that opens with object 4, which the xref table marks free, while an object
+    stream (object 5, itself listed or not) still holds it."""
+    catalog = b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>"
+    packed = b"4 0 " + action
+    data = zlib.compress(packed) if compressed else packed
+    filters = b"/Filter /FlateDecode " if compressed else b""
+    object_stream = b"<< /Type /ObjStm /N 1 /First 4 %s/Length %d >>\nstream\n%s\nendstream" % (
+        filters,
+        len(data),
+        data,
+    )
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate((catalog, PAGES, PAGE, b"", object_stream), start=1):
+        if body:
+            offsets.append(len(out))
+            out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 6\n0000000000 65535 f \n"
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets[:3])
+    out += b"0000000000 00001 f \n"  # object 4: free, says the table
+    out += b"%010d 00000 n \n" % offsets[3] if stream_listed else b"0000000000 00001 f \n"
+    out += b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+@pytest.mark.parametrize("stream_listed", [True, False])
+@pytest.mark.parametrize(
+    ("action", "finding"),
+    [
+        (b"<< /S /JavaScript /JS (app.alert(1)) >>", "JavaScript"),
+        (b"<< /S /Java#53cript /JS 9 0 R >>", "JavaScript"),
+        (b"<< /S /GoToR /F (other.pdf) >>", "starts a program or opens a file"),
+        (b"<< /S /Launch /F (calc.exe) >>", "starts a program or opens a file"),
+    ],
+)
+def test_active_content_in_an_object_stream_is_refused_though_the_xref_marks_it_free(
+    root: Path, action: bytes, finding: str, stream_listed: bool
+) -> None:
+    data = hidden_in_object_stream(action, stream_listed=stream_listed)
+    with pytest.raises(InvalidInput, match=finding):
+        accept_pdf(upload(data, "minutes.pdf"), root=root, max_bytes=LIMIT)
+    assert files_under(root) == []
+
+
+def test_the_same_object_uncompressed_was_already_refused(root: Path) -> None:
+    data = hidden_in_object_stream(compressed=False)
+    with pytest.raises(InvalidInput, match="JavaScript"):
+        accept_pdf(upload(data, "minutes.pdf"), root=root, max_bytes=LIMIT)
+
+
+def test_an_object_stream_that_only_goes_to_a_page_is_accepted(root: Path) -> None:
+    data = hidden_in_object_stream(b"<< /S /GoTo /D [3 0 R /Fit] >>")
+    assert accept_pdf(upload(data, "minutes.pdf"), root=root, max_bytes=LIMIT).size == len(data)

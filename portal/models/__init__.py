@@ -1,9 +1,26 @@
 """The portal's models, split by area; import them from here."""
 
-from .accounts import LoginFailure, PasswordResetToken, Role, User
+from .accounts import (
+    AccountMail,
+    AccountMailKind,
+    LoginFailure,
+    PasswordResetToken,
+    RateLimitCount,
+    Role,
+    User,
+    UserSession,
+)
 from .audit import AuditEvent
 from .base import Base, UTCDateTime, utcnow
-from .documents import Document, DocumentCategory, DocumentVersion, VersionFormat, Visibility
+from .documents import (
+    Document,
+    DocumentCategory,
+    DocumentPDF,
+    DocumentVersion,
+    PDFPreview,
+    VersionFormat,
+    Visibility,
+)
 from .meetings import (
     AgendaItem,
     Meeting,
@@ -33,7 +50,7 @@ from .membership import (
     Resignation,
     ResignationState,
 )
-from .settings import CoopSettings, VotingMode
+from .settings import BANK_FIELDS, CoopSettings, PaymentForm, VotingMode
 from .shares import (
     LEDGER_SIGN,
     OPEN_WITHDRAWAL_STATES,
@@ -52,9 +69,12 @@ from .voting import Ballot, Choice, Participation
 
 __all__ = [
     "AWAITING_DECISION",
+    "BANK_FIELDS",
     "LEDGER_SIGN",
     "OPEN_APPLICATION_STATES",
     "OPEN_WITHDRAWAL_STATES",
+    "AccountMail",
+    "AccountMailKind",
     "AdmissionRule",
     "AgendaItem",
     "Application",
@@ -72,6 +92,7 @@ __all__ = [
     "Counter",
     "Document",
     "DocumentCategory",
+    "DocumentPDF",
     "DocumentVersion",
     "LedgerEntry",
     "LedgerKind",
@@ -84,9 +105,12 @@ __all__ = [
     "MemberStatus",
     "MemberStatusChange",
     "OrderState",
+    "PDFPreview",
     "Participation",
     "PasswordResetToken",
+    "PaymentForm",
     "QuestionKind",
+    "RateLimitCount",
     "Resignation",
     "ResignationState",
     "Resolution",
@@ -100,6 +124,7 @@ __all__ = [
     "Transfer",
     "UTCDateTime",
     "User",
+    "UserSession",
     "VersionFormat",
     "Visibility",
     "VotingMode",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, enum_column, utcnow
@@ -31,8 +31,6 @@ class User(Base):
     title: Mapped[str | None] = mapped_column(String(60))
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pending_email: Mapped[str | None] = mapped_column(String(254))  # awaiting verification
-    # Bumped to end every signed-in session: logout everywhere, password change.
-    session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -40,12 +38,15 @@ class User(Base):
     # (kept at sign-in, a POST, so that reading a page never writes).
     previous_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    reset_tokens: Mapped[list[PasswordResetToken]] = relationship(
+    reset_token: Mapped[PasswordResetToken | None] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+    sessions: Mapped[list[UserSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    # Flask-Login's user protocol. The id carries the session version, so a cookie
-    # minted before the version changed no longer loads the user.
+    # Flask-Login's user protocol. Whether a cookie still signs someone in is decided by
+    # its session record (UserSession), never by the user alone.
     @property
     def is_authenticated(self) -> bool:
         return True
@@ -59,7 +60,7 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        return str(self.id)
 
     @property
     def is_staff(self) -> bool:
@@ -95,15 +96,94 @@ class LoginFailure(Base):
 
 
 class PasswordResetToken(Base):
-    """A single-use password reset token; only its SHA-256 is stored."""
+    """A single-use password reset token; only its SHA-256 is stored.
+
+    An account has at most one: asking again replaces it, so one link works at a time.
+    """
 
     __tablename__ = "password_reset_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, unique=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    user: Mapped[User] = relationship(back_populates="reset_tokens")
+    user: Mapped[User] = relationship(back_populates="reset_token")
+
+
+class UserSession(Base):
+    """One sign-in: the session cookie names it by a random token, stored here as a digest.
+
+    A request is signed in only while its record exists, is not revoked and has not run
+    past the idle or the absolute limit; signing out revokes it, so a copy of the cookie
+    stops working too. ``last_seen_at`` moves only on requests that may write (reading a
+    page writes nothing); the cookie keeps its own last-seen time for the idle limit.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the password was last typed in this session (sign-in or the confirm prompt).
+    reauthenticated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    ip: Mapped[str | None] = mapped_column(String(45))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="sessions")
+
+    def is_open(
+        self,
+        now: datetime,
+        *,
+        idle: timedelta,
+        absolute: timedelta,
+        seen_by_cookie: datetime | None = None,
+    ) -> bool:
+        """Not revoked, younger than ``absolute``, and seen within ``idle`` (by the server,
+        or by the cookie that carries it, which reading pages keeps fresh)."""
+        seen = max(self.last_seen_at, seen_by_cookie or self.last_seen_at)
+        return self.revoked_at is None and now - self.created_at <= absolute and now - seen <= idle
+
+    def recently_authenticated(self, now: datetime, within: timedelta) -> bool:
+        """The password was typed in this session within ``within``."""
+        return now - self.reauthenticated_at <= within
+
+
+class AccountMailKind(Labelled):
+    """The mails anyone can make the portal send to an address, each limited per hour."""
+
+    RESET = "reset", "Password reset"
+    SIGN_UP = "sign_up", "Sign-up"
+    UNLOCK = "unlock", "Sign-in unlock"
+
+
+class AccountMail(Base):
+    """An account mail sent at someone's request to an address, kept to limit how many
+    one address receives in an hour. The address is kept only as a keyed digest."""
+
+    __tablename__ = "account_mails"
+    __table_args__ = (Index("ix_account_mails_address_kind_at", "address_digest", "kind", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_digest: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[AccountMailKind] = mapped_column(enum_column(AccountMailKind, "account_mail_kind"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class RateLimitCount(Base):
+    """A per-IP rate limiter's count for one key and window (Flask-Limiter's fixed window),
+    kept in the database so every worker and instance counts together."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int]
+    expires_at: Mapped[float] = mapped_column(Float(precision=53), index=True)  # epoch seconds

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -111,3 +112,38 @@ class DocumentVersion(Base):
 
     document: Mapped[Document] = relationship(back_populates="versions")
     published_by: Mapped[User | None] = relationship()
+
+
+class DocumentPDF(Base):
+    """A Markdown version's PDF, rendered once, on its first download, and kept with its hash.
+
+    A version never changes, so neither does its PDF (as a certificate's). While one worker
+    renders it, the row holds only its claim (``claimed_at``): the others wait for the PDF
+    rather than render it too (``services.documents.renditions``).
+    """
+
+    __tablename__ = "document_pdfs"
+    __table_args__ = (
+        CheckConstraint(
+            "(pdf IS NULL AND sha256 IS NULL AND rendered_at IS NULL) OR "
+            "(pdf IS NOT NULL AND sha256 IS NOT NULL AND rendered_at IS NOT NULL)",
+            name="pdf_with_hash",
+        ),
+    )
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id"), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PDFPreview(Base):
+    """The text of an uploaded PDF's first pages, read once, at upload, within a budget
+    (``portal.pdf_text``), and kept by the file's SHA-256 (the same bytes, the same text)."""
+
+    __tablename__ = "pdf_previews"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

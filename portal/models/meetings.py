@@ -164,9 +164,7 @@ class AgendaItem(Base):
     position: Mapped[int] = mapped_column(default=0)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    document_id: Mapped[int | None] = mapped_column(
-        ForeignKey("documents.id", ondelete="SET NULL")
-    )
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
 
     meeting: Mapped[Meeting] = relationship(back_populates="agenda")
     document: Mapped[Document | None] = relationship()

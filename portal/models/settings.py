@@ -16,6 +16,34 @@ class VotingMode(Labelled):
     CLASS_WEIGHTED = "class_weighted", "Weighted by class"
 
 
+class PaymentForm(Labelled):
+    """How the co-op's bank account is written: each country's banks use their own numbers."""
+
+    IBAN = "iban", "IBAN and BIC (the euro area and other IBAN countries)"
+    CANADA = "canada", "Canadian institution, transit and account numbers"
+    US = "us", "US routing (ABA) and account numbers"
+
+    @property
+    def bank_fields(self) -> tuple[tuple[str, str], ...]:
+        """The settings this form uses, with their labels: ``(("bank_iban", "IBAN"), …)``."""
+        return BANK_FIELDS[self]
+
+
+# The account numbers of each form, in the order a member copies them into a transfer.
+BANK_FIELDS: dict[PaymentForm, tuple[tuple[str, str], ...]] = {
+    PaymentForm.IBAN: (("bank_iban", "IBAN"), ("bank_bic", "BIC")),
+    PaymentForm.CANADA: (
+        ("bank_institution", "Institution number"),
+        ("bank_transit", "Transit number"),
+        ("bank_account_number", "Account number"),
+    ),
+    PaymentForm.US: (
+        ("bank_routing", "Routing number (ABA)"),
+        ("bank_account_number", "Account number"),
+    ),
+}
+
+
 class CoopSettings(Base):
     """The co-op's own settings: one row, edited by admins (DESIGN.md §2)."""
 
@@ -62,9 +90,20 @@ class CoopSettings(Base):
     first_signatory_name: Mapped[str] = mapped_column(String(120), default="")
     second_signatory_name: Mapped[str] = mapped_column(String(120), default="")
     # Where members send money for shares (bank transfer is the default way to pay).
+    # The payment form says which of the account numbers below apply (PaymentForm).
     bank_account_name: Mapped[str] = mapped_column(String(120), default="")
+    bank_name: Mapped[str] = mapped_column(String(120), default="")
+    payment_form: Mapped[PaymentForm] = mapped_column(
+        enum_column(PaymentForm, "payment_form"), default=PaymentForm.IBAN
+    )
     bank_iban: Mapped[str] = mapped_column(String(34), default="")
     bank_bic: Mapped[str] = mapped_column(String(11), default="")
+    bank_institution: Mapped[str] = mapped_column(String(3), default="")  # Canada
+    bank_transit: Mapped[str] = mapped_column(String(5), default="")  # Canada
+    bank_routing: Mapped[str] = mapped_column(String(9), default="")  # US (ABA)
+    bank_account_number: Mapped[str] = mapped_column(String(17), default="")  # Canada, US
+    # Starts every order's payment reference ("RVB-7KQ4-M2XD"), so transfers are told apart.
+    reference_prefix: Mapped[str] = mapped_column(String(6), default="REF")
     two_person_approval: Mapped[bool] = mapped_column(default=False)
     retention_years: Mapped[int] = mapped_column(default=6)  # register data kept after ceasing
     # The rulebook version applicants accept; the documents issue replaces it with a link.

@@ -150,6 +150,11 @@ class ShareOrder(Base):
         CheckConstraint(
             "member_id IS NOT NULL OR application_id IS NOT NULL", name="member_or_application"
         ),
+        # Staff page through orders in a state, oldest first (services.shares.orders).
+        Index("ix_share_orders_state_created", "state", "created_at", "id"),
+        Index("ix_share_orders_created", "created_at", "id"),  # the same, in any state
+        # A buy form sent twice places one order: its key is the member's once.
+        Index("uq_share_orders_member_order_key", "member_id", "order_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -161,6 +166,8 @@ class ShareOrder(Base):
     amount_minor: Mapped[int] = mapped_column()  # the shares at par, plus any fee
     currency: Mapped[str] = mapped_column(String(3))
     payment_reference: Mapped[str] = mapped_column(String(20), unique=True)
+    # The buy form's own key (services.shares.orders.place_order); none on admission orders.
+    order_key: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[OrderState] = mapped_column(
         enum_column(OrderState, "order_state"), default=OrderState.PENDING_PAYMENT
     )
@@ -226,7 +233,7 @@ class Certificate(Base):
         enum_column(CertificateState, "certificate_state"), default=CertificateState.VALID
     )
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("share_orders.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("share_orders.id"), index=True)
     pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))
 

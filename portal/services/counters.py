@@ -7,7 +7,7 @@ IMMEDIATE (SQLite) makes concurrent transactions take turns.
 
 from __future__ import annotations
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,3 +32,12 @@ def next_number(db: Session, name: str) -> int:
         except IntegrityError:
             continue  # another transaction created it first; bump that one
     raise RuntimeError(f"counter {name!r} could not be advanced")
+
+
+def peek_next(db: Session, name: str) -> int:
+    """The number ``next_number`` would give now, without taking it (for a preview).
+
+    Another transaction may take it first: say it as what will most likely happen.
+    """
+    value = db.scalar(select(Counter.value).where(Counter.name == name))
+    return (value or 0) + 1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
+from functools import wraps
+from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
@@ -15,17 +17,27 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required
 
 from ..db import get_db, transaction
 from ..errors import InvalidInput, PortalError
-from ..extensions import limiter, start_session
+from ..extensions import (
+    SESSION_TOKEN,
+    current_session,
+    end_browser_session,
+    limiter,
+    recently_authenticated,
+    start_session,
+)
 from ..forms import EmptyForm
 from ..htmx import flash_and_redirect, redirect
-from ..services.accounts import users
+from ..models import User
+from ..services.accounts import sessions, users
 from .access import safe_next
 
 bp = Blueprint("auth", __name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def account_rules() -> users.AccountRules:
@@ -137,29 +149,132 @@ def login() -> tuple[str, int] | Response:
 def login_post() -> Response | tuple[str, int]:
     next_url = request.args.get("next")
     try:
-        # A failed sign-in is counted (the throttle reads it), though the sign-in is refused.
-        with transaction(keep=(users.InvalidCredentials,)) as db:
-            user = users.authenticate(
-                db,
-                email=request.form.get("email", ""),
-                password=request.form.get("password", ""),
-                rules=account_rules(),
-                ip=request.remote_addr,
-            )
+        user = _sign_in(request.form.get("email", ""))
     except PortalError as exc:
         return form_page("auth/login.html", exc, values=typed("email"), next=next_url)
-    start_session(user)
     return flash_and_redirect(f"Welcome back, {user.name}.", safe_next(next_url))
+
+
+def _sign_in(email: str, *, unlock: str | None = None) -> User:
+    """Sign in with the typed password (and, past the lock, the mailed ``unlock`` link)."""
+    # A failed sign-in is counted (the throttle reads it), though the sign-in is refused.
+    with transaction(keep=(users.InvalidCredentials,)) as db:
+        user, token = users.sign_in(
+            db,
+            email=email,
+            password=request.form.get("password", ""),
+            rules=account_rules(),
+            ip=request.remote_addr,
+            user_agent=request.headers.get("User-Agent", ""),
+            replacing=session.get(SESSION_TOKEN),
+            unlock=unlock,
+        )
+    start_session(user, token)
+    return user
+
+
+@bp.get("/login/unlock/<token>")
+def unlock(token: str) -> tuple[str, int]:
+    """The link mailed when an account's sign-in was locked: a form, since a GET never
+    writes (mail scanners follow links)."""
+    try:
+        user = users.unlocked_user(get_db(), token, account_rules())
+    except InvalidInput as exc:
+        return form_page("auth/unlock.html", exc, status=400)
+    return form_page("auth/unlock.html", token=token, email=user.email)
+
+
+@bp.post("/login/unlock/<token>")
+@limiter.limit(_login_limit)
+def unlock_post(token: str) -> Response | tuple[str, int]:
+    try:
+        email = users.unlocked_user(get_db(), token, account_rules()).email
+    except InvalidInput as exc:
+        return form_page("auth/unlock.html", exc, status=400)
+    try:
+        user = _sign_in(email, unlock=token)
+    except PortalError as exc:
+        return form_page("auth/unlock.html", exc, token=token, email=email)
+    return flash_and_redirect(f"Welcome back, {user.name}.", url_for("me.dashboard"))
 
 
 @bp.post("/logout")
 def logout() -> Response:
     form = EmptyForm()
     if form.validate_on_submit():
-        logout_user()
-        session.clear()
-        flash("You are signed out.", "info")
+        record = current_session()
+        if record is not None:
+            with transaction() as db:
+                sessions.end_session(db, record, signing_out=True)
+        end_browser_session("You are signed out.")
     return redirect(url_for("public.landing"))
+
+
+def reauthentication_required(view: F) -> F:
+    """Signed in, and the password typed in this session lately; else ask for it again
+    (a session alone, a copied cookie say, must not reach personal data)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not recently_authenticated():
+            flash("Please confirm your password to continue.", "info")
+            back = request.full_path if request.method == "GET" else request.path
+            return redirect(url_for("auth.confirm_password", next=back.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+@bp.get("/confirm-password")
+@login_required
+def confirm_password() -> tuple[str, int]:
+    return form_page("auth/confirm_password.html", next=request.args.get("next"))
+
+
+@bp.post("/confirm-password")
+@login_required
+def confirm_password_post() -> Response | tuple[str, int]:
+    next_url = request.args.get("next")
+    record = current_session()
+    if record is None:  # pragma: no cover - login_required found it open
+        return redirect(url_for("auth.login"))
+    try:
+        # A wrong password is counted by the sign-in throttle, like a failed sign-in.
+        with transaction(keep=(users.WrongPassword,)) as db:
+            users.confirm_password(
+                db, record, request.form.get("password", ""), rules=account_rules()
+            )
+    except PortalError as exc:
+        return form_page("auth/confirm_password.html", exc, next=next_url)
+    return redirect(safe_next(next_url, url_for("me.security")))
+
+
+@bp.get("/email-change/cancel/<token>")
+def cancel_email_change(token: str) -> tuple[str, int]:
+    """The link mailed to the old address: a button, since a GET never writes."""
+    try:
+        _user, old, new = users.read_cancel_token(get_db(), token, account_rules())
+    except InvalidInput as exc:
+        return form_page("auth/cancel_email_change.html", exc, status=400)
+    return form_page("auth/cancel_email_change.html", token=token, old=old, new=new)
+
+
+@bp.post("/email-change/cancel/<token>")
+@limiter.limit(_login_limit)
+def cancel_email_change_post(token: str) -> Response | tuple[str, int]:
+    try:
+        with transaction() as db:
+            user = users.cancel_email_change(db, token, rules=account_rules())
+    except PortalError as exc:
+        return form_page("auth/cancel_email_change.html", exc, status=exc.status)
+    end_browser_session()
+    return flash_and_redirect(
+        f"The change is cancelled: your address is {user.email} again, and every session "
+        "is signed out. If someone else may know your password, reset it now.",
+        url_for("auth.forgot_password"),
+        "info",
+    )
 
 
 @bp.get("/reset-password")
@@ -204,7 +319,7 @@ def reset_password_post(token: str) -> Response | tuple[str, int]:
             )
     except InvalidInput as exc:
         return form_page("auth/reset_password.html", exc, token=token)
-    logout_user()
+    end_browser_session()
     return flash_and_redirect(
         "Your password is changed. Sign in with the new one.", url_for("auth.login")
     )

@@ -4,13 +4,18 @@ Staff publish at ``/staff/documents`` (``views/staff/documents.py``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from datetime import timedelta
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
+from limits import parse
 
 from .. import coop, htmx, markup, pdf, uploads
-from ..db import get_db
+from ..db import database, get_db
+from ..errors import TooManyAttempts
+from ..extensions import limiter
 from ..models import Document, DocumentCategory, DocumentVersion, User, VersionFormat, Visibility
-from ..services.documents import library
+from ..services.documents import library, renditions
 from ..services.inputs import DIGITS
 from ..text_diff import diff_versions
 from .access import found
@@ -61,9 +66,7 @@ def _page(document: Document, version: DocumentVersion | None) -> str:
         body=markup.render_markdown(markup.without_title(version.body, document.title))
         if version is not None and version.format is VersionFormat.MARKDOWN
         else None,
-        pdf_text=uploads.preview_text(uploads.uploads_root(), version.file_sha256)
-        if version is not None and version.file_sha256
-        else None,
+        pdf_text=renditions.preview_of(get_db(), version.file_sha256) if version else None,
     )
 
 
@@ -94,12 +97,43 @@ def version_pdf(slug: str, number: int) -> Response:
             version.file_name or f"{document.slug}-v{version.number}.pdf",
             public=public,
         )
+    stored = renditions.stored_pdf(get_db(), version)
+    if stored is None:
+        _limit_renders()
+        stored = renditions.render_once(
+            lambda: database().session(write=True),
+            version,
+            lambda: pdf.render_document(document, version, coop.settings()),
+            stale_after=timedelta(seconds=2 * current_app.config["PDF_RENDER_TIMEOUT_SECONDS"]),
+        )
     return attachment(
-        pdf.render_document(document, version, coop.settings()),
+        stored.data,
         f"{document.slug}-v{version.number}.pdf",
         mimetype="application/pdf",
         public=public,
     )
+
+
+RENDER_LIMITS = (
+    ("DOCUMENT_RENDER_RATE_LIMIT", lambda: request.remote_addr or ""),  # per IP
+    ("DOCUMENT_RENDER_RATE_LIMIT_ALL", lambda: "all"),  # however many addresses ask
+)
+
+
+def _limit_renders() -> None:
+    """Refuse (429) a download that would render a PDF beyond the limits; a kept one is free.
+
+    The counts live in the rate limiter's store, shared by every worker when it is one.
+    """
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    hits = [(parse(current_app.config[name]), key()) for name, key in RENDER_LIMITS]
+    if not all(limiter.limiter.test(item, "document-render", key) for item, key in hits):
+        raise TooManyAttempts(
+            "Many documents are being prepared as PDFs just now. Please try again in a minute."
+        )
+    for item, key in hits:
+        limiter.limiter.hit(item, "document-render", key)
 
 
 @bp.get("/documents/<slug>/changes")

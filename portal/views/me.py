@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import coop
 from ..db import get_db, transaction
-from ..errors import InvalidInput
-from ..extensions import start_session
+from ..errors import InvalidInput, PortalError
+from ..extensions import current_session, end_browser_session
 from ..forms import EmptyForm
 from ..htmx import flash_and_redirect, redirect
-from ..services.accounts import users
+from ..services.accounts import sessions, users
 from ..services.documents import library
 from ..services.meetings import overview as meetings
 from ..services.membership import applications, leaving, privacy
 from ..services.register import classes, members, profile
 from ..services.shares import payments
 from .access import current_member, found, member_or_404
-from .auth import account_rules, form_page
+from .auth import account_rules, form_page, reauthentication_required
 from .downloads import attachment
 
 bp = Blueprint("me", __name__, url_prefix="/me")
@@ -50,24 +50,41 @@ def dashboard() -> str:
 @bp.get("/security")
 @login_required
 def security() -> tuple[str, int]:
-    return form_page("me/security.html")
+    return _security_page()
+
+
+def _security_page(refusal: PortalError | None = None) -> tuple[str, int]:
+    """The password form and the list of open sessions, with a refusal's messages."""
+    config = current_app.config
+    absolute = config["PERMANENT_SESSION_LIFETIME"]
+    listed = sessions.open_sessions(
+        get_db(), current_user, current=current_session(), absolute=absolute
+    )
+    return form_page(
+        "me/security.html",
+        refusal,
+        sessions=listed,
+        idle_minutes=config["SESSION_IDLE_MINUTES"],
+        absolute_hours=int(absolute.total_seconds() // 3600),
+    )
 
 
 @bp.post("/security/password")
 @login_required
 def change_password() -> Response | tuple[str, int]:
     try:
-        with transaction() as db:
+        # A wrong current password is counted by the sign-in throttle; it is kept.
+        with transaction(keep=(users.WrongPassword,)) as db:
             users.change_password(
                 db,
                 current_user,
                 current=request.form.get("current", ""),
                 new=request.form.get("new", ""),
                 rules=account_rules(),
+                keep=current_session(),
             )
-    except InvalidInput as exc:
-        return form_page("me/security.html", exc)
-    start_session(current_user)  # this session carries the new version; the others end
+    except PortalError as exc:
+        return _security_page(exc)
     return flash_and_redirect(
         "Your password is changed. Every other session has been signed out.",
         url_for("me.security"),
@@ -80,12 +97,29 @@ def end_other_sessions() -> Response:
     form = EmptyForm()
     if form.validate_on_submit():
         with transaction() as db:
-            users.end_other_sessions(db, current_user)
-        start_session(current_user)
+            users.end_other_sessions(db, current_user, keep=current_session())
         return flash_and_redirect(
             "Every other session has been signed out.", url_for("me.security")
         )
     return redirect(url_for("me.security"))
+
+
+@bp.post("/security/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int) -> Response:
+    """Sign out one of your own sessions (this one included); another's is not found."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("me.security"))
+    record = found(sessions.session_of(get_db(), current_user, session_id))
+    current = current_session()
+    this_one = current is not None and record.id == current.id
+    with transaction() as db:
+        sessions.end_session(db, record, signing_out=this_one)
+    if this_one:
+        end_browser_session("You are signed out.")
+        return redirect(url_for("public.landing"))
+    return flash_and_redirect("That session is signed out.", url_for("me.security"))
 
 
 @bp.get("/profile", endpoint="profile")
@@ -95,7 +129,11 @@ def profile_page() -> tuple[str, int]:
 
 
 def _profile_page(
-    values: dict[str, str] | None = None, errors: dict[str, str] | None = None, status: int = 200
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    *,
+    new_email: str = "",
 ) -> tuple[str, int]:
     member = current_member()
     if values is None:
@@ -110,6 +148,7 @@ def _profile_page(
         values=values,
         errors=errors or {},
         consents=profile.consent_history(get_db(), current_user),
+        new_email=new_email,
     ), status
 
 
@@ -137,10 +176,19 @@ def profile_post() -> Response | tuple[str, int]:
 @login_required
 def change_email() -> Response | tuple[str, int]:
     try:
-        with transaction() as db:
-            users.request_email_change(db, current_user, request.form.get("email", "")[:254])
-    except InvalidInput as exc:
-        return _profile_page(errors={"email": exc.message}, status=422)
+        # A wrong current password is counted by the sign-in throttle; it is kept.
+        with transaction(keep=(users.WrongPassword,)) as db:
+            users.request_email_change(
+                db,
+                current_user,
+                new_email=request.form.get("email", ""),
+                current_password=request.form.get("current", ""),
+                rules=account_rules(),
+            )
+    except PortalError as exc:
+        errors = exc.errors or {"email": exc.message}
+        typed = request.form.get("email", "")[:254]
+        return _profile_page(errors=errors, status=exc.status, new_email=typed)
     return flash_and_redirect(
         "We sent a link to the new address. Your e-mail changes once you open it.",
         url_for("me.profile"),
@@ -161,7 +209,7 @@ def set_primary_class() -> Response:
 
 
 @bp.get("/export")
-@login_required
+@reauthentication_required
 def export() -> Response:
     """Everything the portal holds about the signed-in person, as a JSON download."""
     data = privacy.export_data(get_db(), current_user)
@@ -171,7 +219,7 @@ def export() -> Response:
 
 
 @bp.get("/resign")
-@login_required
+@reauthentication_required
 def resign() -> str:
     member = member_or_404()
     return render_template(
@@ -180,7 +228,7 @@ def resign() -> str:
 
 
 @bp.post("/resign")
-@login_required
+@reauthentication_required
 def resign_post() -> Response:
     member = member_or_404()
     with transaction() as db:

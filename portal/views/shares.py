@@ -11,7 +11,14 @@ from ..errors import InvalidInput
 from ..extensions import limiter
 from ..models import Member, ShareOrder
 from ..services.inputs import read_whole
-from ..services.shares import holdings, orders, payments, share_types, withdrawals
+from ..services.shares import (
+    certificates,
+    holdings,
+    orders,
+    payments,
+    share_types,
+    withdrawals,
+)
 from .access import current_member, found, member_or_404
 from .downloads import attachment
 
@@ -76,6 +83,8 @@ def _buy_page(
     return htmx.render(
         "shares/buy.html",
         "shares/_order_check.html",
+        # Each form shown carries a key of its own; sent twice, it places one order.
+        order_key=orders.new_order_key(),
         types=types,
         chosen=chosen,
         quantity=quantity,
@@ -102,15 +111,19 @@ def buy() -> Response:
 @bp.post("/shares/buy")
 @login_required
 def buy_post() -> Response:
+    """Place the order the form describes; the same form sent again answers with the order
+    it placed (303 to it), never a second one."""
     member = member_or_404()
     values = request.form.to_dict()
     share_type = share_types.find_type(get_db(), values.get("share_type", ""))
     try:
         if share_type is None:
             raise InvalidInput("Choose a share type and a whole number of shares.")
+        quantity = _quantity(values.get("quantity", ""))
+        key = orders.read_order_key(values.get("order_key", ""))
         with transaction() as db:
             order = orders.place_order(
-                db, member, share_type, _quantity(values.get("quantity", "")), actor=current_user
+                db, member, share_type, quantity, actor=current_user, key=key
             )
     except InvalidInput as exc:
         return _buy_page(member, values, exc.message, status=422)
@@ -127,12 +140,13 @@ def _own_order(order_id: int) -> ShareOrder:
 @bp.get("/shares/orders/<int:order_id>")
 @login_required
 def order(order_id: int) -> str:
-    """An order and how to pay for it."""
+    """An order: how to pay for it, or the certificate its payment issued."""
     order = _own_order(order_id)
     return render_template(
         "shares/order.html",
         order=order,
         instructions=payments.instructions_for(order, coop.settings()),
+        certificate=certificates.certificate_of_order(get_db(), order),
     )
 
 

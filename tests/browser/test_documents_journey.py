@@ -84,8 +84,19 @@ def test_staff_publish_with_live_preview_member_searches_reads_and_compares(
     assert staff.evaluate("window.__stillHere") is True  # swapped in place, no reload
 
     staff.get_by_label("What changed").fill("Clause 3 added: a ledger of one's votes")
-    with staff.expect_navigation() as published:
+    # First what publishing will do, on a page of its own; nothing is published yet.
+    with staff.expect_navigation() as confirming:
         staff.get_by_role("button", name="Publish version").click()
+    assert confirming.value.status == 200
+    expect(staff.get_by_role("heading", name="Publish version 2?")).to_be_visible()
+    expect(staff.locator(".confirm-summary")).to_contain_text(
+        f"Publishes version 2 of “{TITLE}”, in effect from "
+    )
+    expect(staff.get_by_role("region", name="The text as readers will see it")).to_contain_text(
+        "kittiwake"
+    )
+    with staff.expect_navigation() as published:
+        staff.get_by_role("button", name="Publish version 2").click()
     assert published.value.request.redirected_from is not None  # the POST answered 303
     expect(staff).to_have_url(library.link(f"/documents/{SLUG}/v/2"))
     expect(staff.get_by_text(f"Version 2 of “{TITLE}” published.")).to_be_visible()
@@ -153,8 +164,12 @@ def test_publishing_and_searching_without_javascript_use_plain_forms(
     expect(preview.locator("li strong")).to_have_text("kittiwake")
 
     staff.get_by_label("What changed").fill("Clause 3 added")
-    with staff.expect_navigation() as published:
+    with staff.expect_navigation() as confirming:
         staff.get_by_role("button", name="Publish version").click()
+    assert confirming.value.status == 200
+    expect(staff.locator(".confirm-summary")).to_contain_text("Publishes version 2 of")
+    with staff.expect_navigation() as published:
+        staff.get_by_role("button", name="Publish version 2").click()
     assert published.value.status == 200
     assert published.value.request.redirected_from is not None  # the POST answered 303
     expect(staff).to_have_url(library.link(f"/documents/{SLUG}/v/2"))

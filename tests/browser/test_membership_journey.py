@@ -79,8 +79,13 @@ def test_apply_as_artist_staff_approve_without_reload_pay_the_share_member_sees_
     order = staff.get_by_role("article", name=reference)
     expect(order).to_contain_text("Admission of Clodagh Reilly (Artist class")
     order.get_by_label("Bank reference").fill("TX-2026-0007")
+    order.get_by_role("button", name=f"Record payment for {reference}").click()
+    confirm = staff.get_by_role("article", name=f"Confirm the payment for {reference}")
+    expect(confirm.locator(".confirm-summary")).to_have_text(
+        re.compile(r"^Admits Clodagh Reilly as member no\. 1 and issues certificate no\. 1 ")
+    )
     with staff.expect_navigation():
-        order.get_by_role("button", name=f"Record payment for {reference}").click()
+        confirm.get_by_role("button", name="Confirm payment").click()
     expect(staff.get_by_text(re.compile(r"^Payment recorded: certificate no\. 1"))).to_be_visible()
 
     page.goto(live_server.link("/application"))

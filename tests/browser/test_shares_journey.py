@@ -80,21 +80,33 @@ def test_buy_supporter_shares_staff_record_payment_member_downloads_certificate(
     staff = new_page()
     sign_in(staff, live_server, "cashier@example.org")
     staff.goto(live_server.link("/staff/orders"))
+    staff.evaluate("window.__stillHere = true")
     order = staff.get_by_role("article", name=reference)
     expect(order).to_contain_text("Member no. 1, Siún Ní Bhriain: 25 supporter shares = €25")
-    # Too little first: the page comes back (422) scrolled to this order's message.
-    action = order.locator("form").get_attribute("action")
-    browser_log.allow_status(422, live_server.link(action))
+    # Too little first: htmx swaps the card back in place with its message (422).
+    payment = re.compile(r"/staff/orders/\d+/payment$")
+    post = order.locator("form").get_attribute("data-hx-post")
+    browser_log.allow_status(422, live_server.link(post))
     order.get_by_label("Amount received").fill("20")
-    with staff.expect_navigation() as refused:
+    with staff.expect_response(payment) as refused:
         order.get_by_role("button", name=f"Record payment for {reference}").click()
     assert refused.value.status == 422
+    assert refused.value.request.headers.get("hx-request") == "true"
     expect(order.get_by_role("alert")).to_have_text("The order is for €25; the payment is €5 less.")
-    assert staff.evaluate("document.querySelector(':target').id") == action.split("#")[1]
-    expect(order.get_by_role("alert")).to_be_in_viewport()
+    expect(order.get_by_label("Amount received")).to_have_value("20")
     order.get_by_label("Amount received").fill("25.00")
     order.get_by_label("Bank reference").fill("TX-2026-0042")
     order.get_by_role("button", name=f"Record payment for {reference}").click()
+    # What recording will do replaces the form; nothing is recorded until it is confirmed.
+    confirm = staff.get_by_role("article", name=f"Confirm the payment for {reference}")
+    expect(confirm.locator(".confirm-summary")).to_have_text(
+        "Issues certificate no. 2 to Siún Ní Bhriain (member no. 1) for 25 supporter shares."
+    )
+    expect(confirm).to_contain_text("€25 by bank transfer on")
+    expect(confirm).to_contain_text("TX-2026-0042")
+    assert staff.evaluate("window.__stillHere") is True  # swapped in place, no reload
+    with staff.expect_navigation():
+        confirm.get_by_role("button", name="Confirm payment").click()
     expect(staff.get_by_text("Payment recorded: certificate no. 2; issued")).to_be_visible()
     expect(staff.get_by_role("article", name=reference)).to_have_count(0)
 

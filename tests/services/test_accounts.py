@@ -10,7 +10,7 @@ from sqlalchemy import select
 from portal import tokens
 from portal.errors import InvalidInput, InvalidState
 from portal.models import AuditEvent, LoginFailure, PasswordResetToken, utcnow
-from portal.services.accounts import users
+from portal.services.accounts import sessions, users
 
 from ..conftest import PASSWORD
 
@@ -74,23 +74,51 @@ def test_a_verification_token_for_an_old_address_is_refused(db, make_user):
         users.verify_email(db, token, max_age=timedelta(hours=1))
 
 
-def test_a_reset_uses_up_every_outstanding_link_and_ends_sessions(db, make_user):
+def _open(db, user, agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"):
+    token = sessions.open_session(db, user, user_agent=agent, ip="192.0.2.1")
+    return sessions.find_session(db, token)
+
+
+def test_a_new_reset_link_replaces_the_old_one(db, make_user):
+    make_user(email="a@example.org")
+    users.request_password_reset(db, email="a@example.org", rules=RULES)
+    first = db.scalar(select(PasswordResetToken)).token_hash
+    users.request_password_reset(db, email="a@example.org", rules=RULES)
+    [only] = db.scalars(select(PasswordResetToken)).all()
+    assert only.token_hash != first
+
+
+def test_a_reset_uses_up_the_link_and_ends_every_session(db, make_user):
     user = make_user(email="a@example.org")
+    laptop = _open(db, user)
     users.request_password_reset(db, email="a@example.org", rules=RULES)
-    users.request_password_reset(db, email="a@example.org", rules=RULES)
-    first, second = db.scalars(select(PasswordResetToken)).all()
+    link = db.scalar(select(PasswordResetToken))
     token = "known-token"
-    first.token_hash = tokens.digest(token)
-    version = user.session_version
+    link.token_hash = tokens.digest(token)
     users.reset_password(db, token=token, new="meadow-cobalt-ferry-52", rules=RULES)
-    assert first.used_at is not None and second.used_at is not None
-    assert user.session_version == version + 1
+    assert link.used_at is not None
+    db.refresh(laptop)
+    assert laptop.revoked_at is not None
     with pytest.raises(InvalidInput):
         users.reset_password(db, token=token, new="another-cobalt-ferry-53", rules=RULES)
 
 
-def test_ending_other_sessions_bumps_the_version(db, make_user):
+def test_ending_other_sessions_keeps_only_this_one(db, make_user):
     user = make_user(email="a@example.org")
-    before = user.get_id()
-    users.end_other_sessions(db, user)
-    assert user.get_id() != before
+    here, there = _open(db, user), _open(db, user)
+    users.end_other_sessions(db, user, keep=here)
+    db.refresh(here)
+    db.refresh(there)
+    assert here.revoked_at is None and there.revoked_at is not None
+
+
+def test_sessions_are_listed_for_their_owner_only(db, make_user):
+    user, other = make_user(email="a@example.org"), make_user(email="b@example.org")
+    here = _open(db, user)
+    _open(db, user, agent="Mozilla/5.0 (iPhone; CPU iPhone OS 18_0) Safari/604.1")
+    theirs = _open(db, other)
+    listed = sessions.open_sessions(db, user, current=here, absolute=timedelta(hours=12))
+    assert sorted(entry.device for entry in listed) == ["Firefox on Linux", "Safari on iPhone"]
+    assert [entry.current for entry in listed if entry.id == here.id] == [True]
+    assert sessions.session_of(db, user, theirs.id) is None
+    assert sessions.session_of(db, user, 2**63) is None

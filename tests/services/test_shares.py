@@ -72,7 +72,7 @@ def test_a_second_membership_share_ordered_past_the_check_is_refused_at_payment(
         quantity=1,
         amount_minor=membership.par_value_minor,
         currency="EUR",
-        payment_reference=orders.payment_reference(),
+        payment_reference=orders.payment_reference(db),
     )
     db.add(slipped)
     db.flush()

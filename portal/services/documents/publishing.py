@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from ... import coop
+from ...db import lock_row
 from ...errors import InvalidInput, InvalidState
 from ...models import (
     Document,
@@ -26,6 +29,7 @@ from ...models import (
 )
 from .. import audit
 from ..inputs import EARLIEST_DATE, read_choice
+from . import library, renditions
 
 MAX_BODY_CHARS = 400_000
 
@@ -145,35 +149,24 @@ def _check_version(
     return note[:500]
 
 
-def publish_markdown(
-    db: Session,
-    document: Document,
-    *,
-    body: str,
-    effective_on: date | None,
-    change_note: str,
-    actor: User,
+def markdown_version(
+    db: Session, document: Document, *, body: str, effective_on: date | None, change_note: str
 ) -> DocumentVersion:
-    """Publish a new version written in Markdown. It can never be edited afterwards."""
+    """A new version written in Markdown, checked, not yet published (nor in the session)."""
     note = _check_version(db, document, effective_on, change_note)
     if not body.strip():
         raise InvalidInput("Write the document's text.", field="body")
     if len(body) > MAX_BODY_CHARS:
         raise InvalidInput("The text is too long for one document.", field="body")
-    return _publish(
-        db,
-        document,
-        DocumentVersion(
-            format=VersionFormat.MARKDOWN,
-            body=body.replace("\r\n", "\n"),
-            effective_on=effective_on,
-            change_note=note,
-        ),
-        actor,
+    return DocumentVersion(
+        format=VersionFormat.MARKDOWN,
+        body=body.replace("\r\n", "\n"),
+        effective_on=effective_on,
+        change_note=note,
     )
 
 
-def publish_pdf(
+def pdf_version(
     db: Session,
     document: Document,
     *,
@@ -182,28 +175,94 @@ def publish_pdf(
     file_name: str,
     effective_on: date | None,
     change_note: str,
-    actor: User,
 ) -> DocumentVersion:
-    """Publish a new version as an uploaded PDF (already checked and stored by its hash)."""
+    """A new version as an uploaded PDF (already checked and stored by its hash), checked,
+    not yet published."""
     note = _check_version(db, document, effective_on, change_note)
-    return _publish(
-        db,
-        document,
-        DocumentVersion(
-            format=VersionFormat.PDF,
-            file_sha256=sha256,
-            file_size=size,
-            file_name=file_name,
-            effective_on=effective_on,
-            change_note=note,
-        ),
-        actor,
+    return DocumentVersion(
+        format=VersionFormat.PDF,
+        file_sha256=sha256,
+        file_size=size,
+        file_name=file_name,
+        effective_on=effective_on,
+        change_note=note,
     )
 
 
-def _publish(
-    db: Session, document: Document, version: DocumentVersion, actor: User
+@dataclass(frozen=True)
+class VersionPreview:
+    """What publishing a version will do, worked out before it is done.
+
+    ``replaces`` is the version in force on the new one's date until now; ``until`` a
+    version already published for a later date, which will take over from the new one.
+    """
+
+    document: Document
+    version: DocumentVersion
+    number: int
+    replaces: DocumentVersion | None
+    until: DocumentVersion | None
+
+    @property
+    def summary(self) -> str:
+        """One sentence: "Publishes version 4 of “Rules”, in effect from 1 January 2027,
+        replacing version 3 from that day."."""
+        sentence = (
+            f"Publishes version {self.number} of “{self.document.title}”, in effect from "
+            f"{_long_date(self.version.effective_on)}"
+        )
+        if self.replaces is not None:
+            sentence += f", replacing version {self.replaces.number} from that day"
+        if self.until is not None:
+            sentence += (
+                f"; version {self.until.number} takes its place on "
+                f"{_long_date(self.until.effective_on)}"
+            )
+        return sentence + "."
+
+
+def _long_date(day: date) -> str:
+    """A date as the portal writes it in a sentence: "1 January 2027"."""
+    return day.strftime("%-d %B %Y")
+
+
+def preview_version(document: Document, version: DocumentVersion) -> VersionPreview:
+    """What :func:`publish_version` would do with ``version``; writes nothing."""
+    return VersionPreview(
+        document=document,
+        version=version,
+        number=_next_number(document),
+        replaces=library.current_version(document, version.effective_on),
+        until=library.upcoming_version(document, version.effective_on),
+    )
+
+
+def publish_version(
+    db: Session,
+    document: Document,
+    version: DocumentVersion,
+    *,
+    actor: User,
+    preview: Callable[[], str] | None = None,
 ) -> DocumentVersion:
+    """Publish a checked version (:func:`markdown_version`, :func:`pdf_version`); it can never
+    be edited afterwards.
+
+    An uploaded PDF's text preview is kept with it: ``preview()`` reads it (within its
+    budget, ``portal.pdf_text``) unless the same file's is kept already.
+
+    Sent twice (a double click on Confirm, a form sent again), it is published once: a
+    version the same as the latest in every part is that version.
+    """
+    # Two requests publishing at once must take turns, or both take the same number.
+    lock_row(db, document)
+    db.refresh(document, attribute_names=["versions"])
+    latest = max(document.versions, key=lambda v: v.number, default=None)
+    if latest is not None and _same(latest, version):
+        return latest
+    sha256 = version.file_sha256
+    if sha256 and preview is not None and renditions.preview_of(db, sha256) is None:
+        renditions.keep_preview(db, sha256, preview())
     version.number = _next_number(document)
     version.published_at = utcnow()
     version.published_by_id = actor.id
@@ -218,6 +277,55 @@ def _publish(
         f"{version.effective_on.isoformat()}: {version.change_note}",
     )
     return version
+
+
+def _same(published: DocumentVersion, version: DocumentVersion) -> bool:
+    return all(
+        getattr(published, name) == getattr(version, name)
+        for name in ("format", "body", "file_sha256", "effective_on", "change_note")
+    )
+
+
+def publish_markdown(
+    db: Session,
+    document: Document,
+    *,
+    body: str,
+    effective_on: date | None,
+    change_note: str,
+    actor: User,
+) -> DocumentVersion:
+    """Publish a new version written in Markdown. It can never be edited afterwards."""
+    version = markdown_version(
+        db, document, body=body, effective_on=effective_on, change_note=change_note
+    )
+    return publish_version(db, document, version, actor=actor)
+
+
+def publish_pdf(
+    db: Session,
+    document: Document,
+    *,
+    sha256: str,
+    size: int,
+    file_name: str,
+    effective_on: date | None,
+    change_note: str,
+    actor: User,
+    preview: str = "",
+) -> DocumentVersion:
+    """Publish a new version as an uploaded PDF (already checked and stored by its hash),
+    keeping the ``preview`` text read from it at upload."""
+    version = pdf_version(
+        db,
+        document,
+        sha256=sha256,
+        size=size,
+        file_name=file_name,
+        effective_on=effective_on,
+        change_note=change_note,
+    )
+    return publish_version(db, document, version, actor=actor, preview=lambda: preview)
 
 
 def archive_document(db: Session, document: Document, *, actor: User) -> Document:

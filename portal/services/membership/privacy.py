@@ -22,6 +22,7 @@ from ...models import (
     utcnow,
 )
 from .. import audit
+from ..accounts import sessions
 from ..register import members, profile
 
 
@@ -147,7 +148,7 @@ def anonymise(db: Session, member: Member, *, actor: User) -> Member:
         user.pending_email = None
         user.password_hash = "!"  # noqa: S105 (matches no password)
         user.disabled_at = utcnow()
-        user.session_version += 1
+        sessions.end_all_sessions(db, user)
         for consent in db.scalars(select(Consent).where(Consent.user_id == user.id)):
             db.delete(consent)
     if not register_kept:

@@ -79,6 +79,11 @@ def issue_certificate(
     return certificate
 
 
+def certificate_of_order(db: Session, order: ShareOrder) -> Certificate | None:
+    """The certificate issued when this order was paid; None until it is."""
+    return db.scalar(select(Certificate).where(Certificate.order_id == order.id))
+
+
 def valid_certificates(db: Session, member: Member, share_type: ShareType) -> list[Certificate]:
     """The member's certificates of this type that are still valid, oldest first."""
     return list(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ...coop import clock
-from ...models import Certificate, Member, ShareOrder, ShareType, User
+from ...models import Certificate, Member, ShareOrder, ShareType, User, Withdrawal
+from ..pagination import Page, paginate
 from . import ledger, share_register
 from .share_types import list_share_types
 
@@ -50,6 +52,93 @@ def summary(db: Session, member: Member) -> ShareSummary:
         .order_by(Certificate.number.desc())
     ).all()
     return ShareSummary([h for h in held if h.quantity], list(orders), list(certificates))
+
+
+# How many of each kind a member's page lists before it links to them all.
+RECENT = 10
+
+
+@dataclass(frozen=True)
+class Recent:
+    """The newest few of a member's orders (or certificates, withdrawals), and how many."""
+
+    items: list[Any]
+    total: int
+
+    @property
+    def more(self) -> bool:
+        return self.total > len(self.items)
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    """What staff look up first about a member: what they hold, and the newest of their
+    orders, certificates and withdrawals (each bounded, with its count)."""
+
+    holdings: list[Holding]
+    orders: Recent
+    certificates: Recent
+    withdrawals: Recent
+
+    @property
+    def capital_minor(self) -> int:
+        return sum(h.value_minor for h in self.holdings)
+
+
+def _member_orders(member: Member) -> Select[Any]:
+    return (
+        select(ShareOrder)
+        .options(joinedload(ShareOrder.share_type))
+        .where(ShareOrder.member_id == member.id)
+        .order_by(ShareOrder.created_at.desc(), ShareOrder.id.desc())
+    )
+
+
+def _member_certificates(member: Member) -> Select[Any]:
+    return (
+        select(Certificate)
+        .options(joinedload(Certificate.share_type), joinedload(Certificate.replaced_by))
+        .where(Certificate.member_id == member.id)
+        .order_by(Certificate.number.desc())
+    )
+
+
+def _member_withdrawals(member: Member) -> Select[Any]:
+    return (
+        select(Withdrawal)
+        .options(joinedload(Withdrawal.share_type))
+        .where(Withdrawal.member_id == member.id)
+        .order_by(Withdrawal.requested_at.desc(), Withdrawal.id.desc())
+    )
+
+
+def _recent(db: Session, query: Select[Any], limit: int) -> Recent:
+    items = list(db.scalars(query.limit(limit)).unique())
+    if len(items) < limit:
+        return Recent(items, len(items))
+    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    return Recent(items, total or 0)
+
+
+def member_record(db: Session, member: Member, *, limit: int = RECENT) -> MemberRecord:
+    """The member's holdings and their newest orders, certificates and withdrawals."""
+    held = [Holding(t, ledger.holding(db, member, t)) for t in list_share_types(db)]
+    return MemberRecord(
+        holdings=[h for h in held if h.quantity],
+        orders=_recent(db, _member_orders(member), limit),
+        certificates=_recent(db, _member_certificates(member), limit),
+        withdrawals=_recent(db, _member_withdrawals(member), limit),
+    )
+
+
+def member_certificates(db: Session, member: Member, *, page: int, per_page: int = 25) -> Page:
+    """Every certificate issued to the member, newest first, a page at a time."""
+    return paginate(db, _member_certificates(member), page=page, per_page=per_page)
+
+
+def member_withdrawals(db: Session, member: Member, *, page: int, per_page: int = 25) -> Page:
+    """Every withdrawal the member asked for, newest first, a page at a time."""
+    return paginate(db, _member_withdrawals(member), page=page, per_page=per_page)
 
 
 def holding_history(db: Session, member: Member) -> share_register.CapitalHistory:

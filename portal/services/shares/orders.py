@@ -7,13 +7,17 @@ co-op's cap on one member's holding (``CoopSettings.max_holding_minor``).
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, exists, func, select, tuple_, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from ... import coop
+from ...db import lock_row
 from ...errors import InvalidInput, InvalidState, NotAllowed
 from ...models import (
     Application,
@@ -28,13 +32,38 @@ from ...models import (
 )
 from ...money import format_money
 from .. import audit, transitions
+from ..inputs import DIGITS
 from . import ledger
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read over the phone
+REFERENCE_PART = 4  # characters in each half of a reference after its prefix
+COUNT_LIMIT = 1000  # orders a search counts; "more than" past it
 
 
-def payment_reference(prefix: str = "RVB") -> str:
-    """A short, unambiguous reference for a bank transfer, e.g. ``RVB-7KQ4-M2XD``."""
+# A buy form's key: made when the form is shown, sent back with it (see place_order).
+ORDER_KEY = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
+def new_order_key() -> str:
+    """A fresh key for one buy form: unguessable, so a key names one form only."""
+    return secrets.token_urlsafe(24)
+
+
+def read_order_key(raw: str) -> str:
+    """The key a buy form carried, or a refusal asking to check the order and send it again
+    (a form from before keys, or a key tampered with)."""
+    if not ORDER_KEY.fullmatch(raw or ""):
+        raise InvalidInput("This form has expired: check your order and place it again.")
+    return raw
+
+
+def payment_reference(db: Session) -> str:
+    """A short, unambiguous reference for a bank transfer, e.g. ``RVB-7KQ4-M2XD``.
+
+    It starts with the co-op's prefix (``CoopSettings.reference_prefix``), so a co-op's
+    transfers are told apart from others' on a shared statement.
+    """
+    prefix = coop.settings(db).reference_prefix
     chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
     return f"{prefix}-{chars[:4]}-{chars[4:]}"
 
@@ -105,12 +134,34 @@ def place_order(
     quantity: int,
     *,
     actor: User | None,
+    key: str | None = None,
 ) -> ShareOrder:
-    """Order shares; the member then pays by bank transfer quoting the reference."""
+    """Order shares; the member then pays by bank transfer quoting the reference.
+
+    ``key`` is the buy form's own (:func:`new_order_key`): the form sent again (a double
+    click, a reload, a retry after a lost answer) answers with the order it placed, never
+    a second one; the database holds a key once per member. The same key for another
+    order (the form changed after it was sent) is refused.
+    """
     if member.status is MemberStatus.CEASED:
         raise InvalidState("A former member cannot buy shares.")
     if actor is not None and not actor.is_staff and member.user_id != actor.id:
         raise NotAllowed("You can only buy shares for yourself.")
+    # One member's orders take turns: the same form sent twice at once finds the first
+    # one's order, and the cap is checked against orders placed meanwhile.
+    lock_row(db, member)
+    if key is not None:
+        placed = db.scalar(
+            select(ShareOrder).where(ShareOrder.member_id == member.id, ShareOrder.order_key == key)
+        )
+        if placed is not None:
+            if (placed.share_type_id, placed.quantity) == (share_type.id, quantity):
+                return placed
+            raise InvalidInput(
+                f"This form placed order {placed.payment_reference} already. To order other "
+                "shares as well, check the new order below and place it.",
+                field="quantity",
+            )
     check = check_order(db, member, share_type, quantity)
     if check.problems:
         raise InvalidInput(" ".join(check.problems), field="quantity")
@@ -120,7 +171,8 @@ def place_order(
         quantity=quantity,
         amount_minor=check.amount_minor,
         currency=coop.settings(db).currency,
-        payment_reference=payment_reference(),
+        payment_reference=payment_reference(db),
+        order_key=key,
     )
     db.add(order)
     db.flush()
@@ -205,7 +257,7 @@ def order_admission(db: Session, application: Application) -> ShareOrder | None:
         fee_minor=member_class.annual_fee_minor,
         amount_minor=quantity * share_type.par_value_minor + member_class.annual_fee_minor,
         currency=coop.settings(db).currency,
-        payment_reference=payment_reference(),
+        payment_reference=payment_reference(db),
     )
     db.add(order)
     db.flush()
@@ -364,3 +416,205 @@ def pending_orders(db: Session) -> list[ShareOrder]:
             .order_by(ShareOrder.created_at)
         )
     )
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """One page of orders, oldest first, and the keys of the pages before and after it.
+
+    Paged by key (``created_at``, ``id``) rather than by offset: orders keep arriving, and a
+    page read by its cursor neither skips nor repeats one when they do.
+    """
+
+    items: list[ShareOrder]
+    total: int  # at most COUNT_LIMIT + 1: see ``more_than``
+    previous_before: int | None  # the first order's id, when there are orders before it
+    next_after: int | None  # the last order's id, when there are orders after it
+
+    @property
+    def more_than(self) -> int | None:
+        """The bound the count stopped at, when there are more orders than it."""
+        return COUNT_LIMIT if self.total > COUNT_LIMIT else None
+
+
+def search_orders(
+    db: Session,
+    *,
+    text: str = "",
+    state: OrderState | None = OrderState.PENDING_PAYMENT,
+    member_id: int | None = None,
+    after: int | None = None,
+    before: int | None = None,
+    per_page: int = 20,
+) -> OrderPage:
+    """Orders by payment reference, member number or name, in a state (None: any), of one
+    member if ``member_id`` is given, oldest first; ``after`` / ``before`` name the order a
+    page starts after or ends before.
+
+    Staff match a bank statement by the reference the payer quoted (with or without its
+    dashes, in any case) or by the payer's name: the member's, or the applicant's whose
+    admission order it is.
+    """
+    query = select(ShareOrder)
+    if state is not None:
+        query = query.where(ShareOrder.state == state)
+    if member_id is not None:  # one member's orders (the "all orders" of their page)
+        query = query.where(ShareOrder.member_id == member_id)
+    matching = _text_matches(text)
+    if matching is not None:
+        query = query.where(matching)
+    page = _keyset_page(db, query, after=after, before=before, per_page=per_page)
+    if page.previous_before is None and page.next_after is None:
+        return page  # all there is: no need to count
+    # Counted up to a bound: past it, "more than" is all staff need, and a count of every
+    # order of a big co-op would cost a scan of them all on each page.
+    bounded = query.with_only_columns(ShareOrder.id).limit(COUNT_LIMIT + 1).subquery()
+    total = db.scalar(select(func.count()).select_from(bounded)) or 0
+    return dataclasses.replace(page, total=total)
+
+
+# A reference as typed from a bank statement: RVB-7KQ4-M2XD, rvb 7kq4 m2xd, RVB7KQ4M2XD; its
+# prefix is the co-op's (CoopSettings.reference_prefix: two to six letters or digits).
+WHOLE_REFERENCE = re.compile(r"([A-Z0-9]{2,6})[-\s]?([A-Z0-9]{4})[-\s]?([A-Z0-9]{4})")
+
+
+def _whole_reference(needle: str) -> tuple[str, bool] | None:
+    """The reference ``needle`` spells out whole, and whether it can be nothing else (its
+    halves set apart by a dash or space, or holding a digit: no name looks like that)."""
+    match = WHOLE_REFERENCE.fullmatch(needle.upper())
+    if match is None:
+        return None
+    prefix, first, second = match.groups()
+    if not set(first + second) <= set(REFERENCE_ALPHABET):
+        return None
+    certain = len(needle) > len(prefix) + 8 or any(c.isdigit() for c in first + second)
+    return f"{prefix}-{first}-{second}", certain
+
+
+def _text_matches(text: str) -> Any:
+    """The condition an order's reference, member number or payer's name meets; None for
+    no text. Every word of a name must appear in it ("okafor a" finds Ada Okafor).
+
+    The orders matching are found by lookups of their own, not a test tried on every
+    order: a whole reference by its unique index, a number by the members', a name by the
+    members (and applicants) bearing it; a piece of a reference scans the references' index.
+    """
+    needle = text.strip().lower()[:120]
+    if not needle:
+        return None
+    whole = _whole_reference(needle)
+    if whole is not None and whole[1]:
+        return ShareOrder.payment_reference == whole[0]
+    found: list[Select[Any]] = []
+    if whole is not None:  # "RVBBHSNXBNX" may be a reference, or a name
+        found.append(select(ShareOrder.id).where(ShareOrder.payment_reference == whole[0]))
+    compact = re.sub(r"[^A-Z0-9]", "", needle.upper())
+    # A half of a reference, or both (M2XD, 7KQ4 M2XD), in the references' alphabet: a
+    # shorter piece is in most references, "12" is a member's number, "okafor" a name.
+    if len(compact) in (REFERENCE_PART, 2 * REFERENCE_PART) and set(compact) <= set(
+        REFERENCE_ALPHABET
+    ):
+        found.append(select(ShareOrder.id).where(_reference_contains(compact)))
+    number = needle.removeprefix("#")
+    if DIGITS.fullmatch(number):  # at most 18 digits: always a database integer
+        members = select(Member.id).where(Member.number == int(number))
+        found.append(select(ShareOrder.id).where(ShareOrder.member_id.in_(members)))
+    elif not any(c.isdigit() for c in needle):  # names hold no digits
+        words = needle.split()
+        members = select(Member.id).where(*(_contains(Member.name, w) for w in words))
+        applicants = (
+            select(Application.id)
+            .join(User, Application.user_id == User.id)
+            .where(*(_contains(User.name, w) for w in words))
+        )
+        found.append(select(ShareOrder.id).where(ShareOrder.member_id.in_(members)))
+        found.append(select(ShareOrder.id).where(ShareOrder.application_id.in_(applicants)))
+    if not found:
+        return ShareOrder.id.is_(None)
+    return ShareOrder.id.in_(union_all(*found) if len(found) > 1 else found[0])
+
+
+def _reference_contains(compact: str) -> Any:
+    """The reference holds ``compact``, a half or both halves typed without the dash: a
+    scan of the references' own index, not of the orders."""
+    if len(compact) > REFERENCE_PART:
+        compact = f"{compact[:REFERENCE_PART]}-{compact[REFERENCE_PART:]}"
+    return ShareOrder.payment_reference.contains(compact)
+
+
+def _contains(column: Any, word: str) -> Any:
+    return func.lower(column).contains(word, autoescape=True)
+
+
+def _key() -> Any:
+    """What orders are paged by: when placed, then the id (orders placed at one instant)."""
+    return tuple_(ShareOrder.created_at, ShareOrder.id)
+
+
+def _keyset_page(
+    db: Session,
+    query: Select[Any],
+    *,
+    after: int | None,
+    before: int | None,
+    per_page: int,
+) -> OrderPage:
+    """The page of ``query`` after the order ``after`` (or before ``before``), by key.
+
+    A cursor naming no order, or one past the end, gives the first page.
+    """
+    backwards = before is not None
+    cursor = db.execute(
+        select(ShareOrder.created_at, ShareOrder.id).where(
+            ShareOrder.id == (before if backwards else after)
+        )
+    ).first()
+    if cursor is None:
+        page = query
+    else:
+        page = query.where(_key() < tuple(cursor) if backwards else _key() > tuple(cursor))
+    items = _fetch(db, page, per_page + 1, backwards=backwards and cursor is not None)
+    if not items:
+        if cursor is None:
+            return OrderPage(items=[], total=0, previous_before=None, next_after=None)
+        return _keyset_page(db, query, after=None, before=None, per_page=per_page)
+    more = len(items) > per_page
+    items = items[:per_page]
+    if backwards and cursor is not None:
+        items.reverse()
+        has_previous = more
+        has_next = True  # the cursor's order, at least
+    else:
+        has_previous = cursor is not None and _any(
+            db, query.where(_key() < (items[0].created_at, items[0].id))
+        )
+        has_next = more
+    return OrderPage(
+        items=items,
+        total=len(items),  # search_orders counts them all when there are other pages
+        previous_before=items[0].id if has_previous else None,
+        next_after=items[-1].id if has_next else None,
+    )
+
+
+def _fetch(db: Session, query: Select[Any], limit: int, *, backwards: bool) -> list[ShareOrder]:
+    """Up to ``limit`` orders of ``query`` by key (newest first when ``backwards``), with
+    what their cards show."""
+    key = (ShareOrder.created_at.desc(), ShareOrder.id.desc()) if backwards else _key().clauses
+    return list(
+        db.scalars(
+            query.options(
+                joinedload(ShareOrder.member),
+                joinedload(ShareOrder.share_type),
+                joinedload(ShareOrder.application).joinedload(Application.user),
+                joinedload(ShareOrder.application).joinedload(Application.member_class),
+            )
+            .order_by(*key)
+            .limit(limit)
+        ).unique()
+    )
+
+
+def _any(db: Session, query: Select[Any]) -> bool:
+    """Whether ``query`` finds anything."""
+    return bool(db.scalar(select(exists(query.with_only_columns(ShareOrder.id)))))

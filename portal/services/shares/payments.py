@@ -2,7 +2,7 @@
 
 Each way of paying is a :class:`PaymentMethod`: what the member is told to do, and
 whether staff record the payment by hand. Bank transfer recorded by staff is the real
-default. A card or SEPA provider added later is one more method whose webhook view calls
+default. A card or direct-debit provider added later is one more method whose webhook view calls
 :func:`settle_order` (with the provider's reference, as the system actor): the shares
 are issued by the same path, once, however the money came.
 """
@@ -21,10 +21,16 @@ from ...errors import InvalidInput, InvalidState
 from ...models import Application, Certificate, CoopSettings, OrderState, ShareOrder, User
 from ...money import format_money
 from .. import transitions
+from ..counters import peek_next
 from ..inputs import read_date, read_money
-from ..register.members import admit_applicant, awaiting_share
+from ..register.members import MEMBER_NUMBER, admit_applicant, awaiting_share, member_for_user
 from . import ledger
-from .certificates import CertificateRenderer, issue_shares
+from .certificates import (
+    CERTIFICATE_COUNTER,
+    CertificateRenderer,
+    certificate_of_order,
+    issue_shares,
+)
 
 # The largest single payment staff can record: the co-op's cap on a holding is lower.
 MAX_PAYMENT_MINOR = 10**11
@@ -57,15 +63,25 @@ class PaymentMethod:
 
 @dataclass(frozen=True)
 class BankTransfer(PaymentMethod):
-    """A transfer to the co-op's account quoting the order's reference (the default)."""
+    """A transfer to the co-op's account quoting the order's reference (the default).
+
+    The account is written in the co-op's payment form (``CoopSettings.payment_form``):
+    IBAN and BIC, Canadian institution, transit and account numbers, or a US routing and
+    account number.
+    """
 
     def instructions(self, order: ShareOrder, settings: CoopSettings) -> PaymentInstructions:
+        account = [
+            (label, getattr(settings, name) or "ask the co-op")
+            for name, label in settings.payment_form.bank_fields
+        ]
+        bank = [("Bank", settings.bank_name)] if settings.bank_name else []
         return PaymentInstructions(
             summary="Send the amount by bank transfer to:",
             details=[
                 ("Account name", settings.bank_account_name or settings.legal_name),
-                ("IBAN", settings.bank_iban or "ask the co-op"),
-                ("BIC", settings.bank_bic or "—"),
+                *bank,
+                *account,
                 ("Reference", order.payment_reference),
             ],
             note="Quote the reference exactly, so we can match your payment. "
@@ -79,7 +95,7 @@ METHODS: dict[str, PaymentMethod] = {
     method.code: method
     for method in (
         BankTransfer("bank_transfer", "Bank transfer"),
-        PaymentMethod("sepa_direct_debit", "SEPA direct debit"),
+        PaymentMethod("sepa_direct_debit", "Direct debit"),  # any country's scheme
         PaymentMethod("card", "Card (terminal)"),
         PaymentMethod("cash", "Cash"),
     )
@@ -213,29 +229,8 @@ def settle_order(
             f"Order {order.payment_reference} was already paid "
             f"(bank reference {order.bank_reference})."
         )
-    transitions.require(order.state, OrderState.PAID, doing="paid")
-    placed_on = coop.clock(db).day_of(order.created_at)
-    if payment.paid_on < placed_on:
-        raise InvalidInput(
-            f"The money cannot have moved before the order was placed ({placed_on:%-d %B %Y}).",
-            field="paid_on",
-        )
-    payment.require_amount(
-        order.amount_minor,
-        f"The order is for {format_money(order.amount_minor, order.currency)}",
-        order.currency,
-    )
-    share_type = order.share_type
+    _check_settlement(db, order, payment)
     admitting = order.admits
-    if (
-        not admitting
-        and share_type.max_quantity is not None
-        and ledger.holding(db, order.member, share_type) + order.quantity > share_type.max_quantity
-    ):  # two orders placed at once could each have passed the check alone
-        raise InvalidState(
-            f"Member no. {order.member.number} would hold more than "
-            f"{share_type.count(share_type.max_quantity)}: cancel this order instead."
-        )
     order.paid_amount_minor = payment.amount_minor
     order.paid_on = payment.paid_on
     order.payment_method = payment.method
@@ -289,8 +284,98 @@ def settle_order(
     return certificate
 
 
+def _check_settlement(db: Session, order: ShareOrder, payment: Payment) -> None:
+    """Refuse a payment that cannot settle the order, as :func:`settle_order` would."""
+    method_named(payment.method)
+    transitions.require(order.state, OrderState.PAID, doing="paid")
+    placed_on = coop.clock(db).day_of(order.created_at)
+    if payment.paid_on < placed_on:
+        raise InvalidInput(
+            f"The money cannot have moved before the order was placed ({placed_on:%-d %B %Y}).",
+            field="paid_on",
+        )
+    payment.require_amount(
+        order.amount_minor,
+        f"The order is for {format_money(order.amount_minor, order.currency)}",
+        order.currency,
+    )
+    share_type = order.share_type
+    if (
+        not order.admits
+        and share_type.max_quantity is not None
+        and ledger.holding(db, order.member, share_type) + order.quantity > share_type.max_quantity
+    ):  # two orders placed at once could each have passed the check alone
+        raise InvalidState(
+            f"Member no. {order.member.number} would hold more than "
+            f"{share_type.count(share_type.max_quantity)}: cancel this order instead."
+        )
+
+
+@dataclass(frozen=True)
+class SettlementPreview:
+    """What recording a payment will do, worked out without writing anything.
+
+    The numbers are the next ones the counters would give: another payment recorded in
+    the meantime takes them first, and the confirmation then says the numbers given.
+    """
+
+    order: ShareOrder
+    payment: Payment
+    holder_name: str
+    member_number: int
+    certificate_number: int
+    admits_new_member: bool  # a new member number; else the member (or a class) exists
+    classes: list[str]  # the classes the payment admits to (none for a member's order)
+
+    @property
+    def method_label(self) -> str:
+        return METHODS[self.payment.method].label
+
+    @property
+    def summary(self) -> str:
+        """One sentence: "Issues certificate no. 19 to Ada Okafor for 10 supporter shares"."""
+        shares = self.order.share_type.count(self.order.quantity)
+        if self.admits_new_member:
+            return (
+                f"Admits {self.holder_name} as member no. {self.member_number} and issues "
+                f"certificate no. {self.certificate_number} for {shares}."
+            )
+        return (
+            f"Issues certificate no. {self.certificate_number} to {self.holder_name} "
+            f"(member no. {self.member_number}) for {shares}."
+        )
+
+
+def preview_settlement(db: Session, order: ShareOrder, payment: Payment) -> SettlementPreview:
+    """What :func:`settle_order` would do with this payment; refused as it would refuse.
+
+    Writes nothing and takes no number: the counters are only read.
+    """
+    if order.state is OrderState.ISSUED:
+        raise InvalidState(
+            f"Order {order.payment_reference} was already paid: "
+            f"certificate no. {_certificate_of(db, order).number}."
+        )
+    _check_settlement(db, order, payment)
+    member = order.member
+    classes: list[str] = []
+    if order.admits:
+        applications = [order.application, *awaiting_share(db, order.application.user)]
+        classes = list(dict.fromkeys(a.member_class.name for a in applications))
+        member = member_for_user(db, order.application.user)
+    return SettlementPreview(
+        order=order,
+        payment=payment,
+        holder_name=member.name if member is not None else order.payer_name,
+        member_number=member.number if member is not None else peek_next(db, MEMBER_NUMBER),
+        certificate_number=peek_next(db, CERTIFICATE_COUNTER),
+        admits_new_member=member is None,
+        classes=classes,
+    )
+
+
 def _certificate_of(db: Session, order: ShareOrder) -> Certificate:
-    certificate = db.scalar(select(Certificate).where(Certificate.order_id == order.id))
+    certificate = certificate_of_order(db, order)
     if certificate is None:
         raise InvalidState("This order is issued but has no certificate; run check-register.")
     return certificate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -10,8 +11,8 @@ from flask_login import current_user
 from ... import coop, htmx, markup, uploads
 from ...db import get_db, transaction
 from ...errors import InvalidInput
-from ...models import Document, DocumentCategory, Visibility
-from ...services.documents import library, publishing
+from ...models import Document, DocumentCategory, DocumentVersion, Visibility
+from ...services.documents import library, publishing, renditions
 from ...services.inputs import read_date
 from ..access import found
 
@@ -107,38 +108,73 @@ def _effective_on(raw: str) -> date | None:
         return None
 
 
+def _sent_pdf(values: dict[str, str]) -> uploads.StoredFile:
+    """The PDF sent with the form, checked and stored by its hash; or, when none was chosen,
+    the one sent before (a confirmation or a changed form carries its hash, not the file)."""
+    upload = request.files.get("file")
+    root = uploads.uploads_root()
+    if (upload is None or not upload.filename) and values.get("file_sha256"):
+        return uploads.kept_pdf(root, values["file_sha256"], values.get("file_name", ""))
+    return uploads.accept_pdf(
+        upload, root=root, max_bytes=current_app.config["DOCUMENT_MAX_UPLOAD_BYTES"]
+    )
+
+
+def _stored_preview(version: DocumentVersion) -> Callable[[], str]:
+    """Reads the text preview of the version's stored PDF (checked within its budget when it
+    was sent, so it fits): kept with the version when it is published."""
+    sha256 = version.file_sha256 or ""
+    return lambda: renditions.read_stored_preview(uploads.uploads_root(), sha256)
+
+
+def _version_sent(document: Document, values: dict[str, str]) -> DocumentVersion:
+    """The version the form describes, checked; a PDF's hash goes into ``values``."""
+    effective_on = _effective_on(values.get("effective_on", ""))
+    change_note = values.get("change_note", "")
+    if values.get("format") == "pdf":
+        stored = _sent_pdf(values)
+        values.update(file_sha256=stored.sha256, file_name=stored.file_name)
+        return publishing.pdf_version(
+            get_db(),
+            document,
+            sha256=stored.sha256,
+            size=stored.size,
+            file_name=stored.file_name,
+            effective_on=effective_on,
+            change_note=change_note,
+        )
+    return publishing.markdown_version(
+        get_db(),
+        document,
+        body=values.get("body", ""),
+        effective_on=effective_on,
+        change_note=change_note,
+    )
+
+
 @bp.post("/documents/<slug>/versions")
 def publish(slug: str) -> Response:
+    """Publish in two steps: what publishing will do, then (``confirm=yes``) do it."""
     document = _load(slug)
     values = request.form.to_dict()
-    effective_on = _effective_on(values.get("effective_on", ""))
+    step = values.pop("confirm", "")
+    if step == "change":  # back from the confirmation to the form, as sent
+        return _publish_page(document, values, None)
     try:
+        version = _version_sent(document, values)
+        if step != "yes":  # nothing is written: say what publishing will do
+            return Response(
+                render_template(
+                    "staff/documents/confirm.html",
+                    preview=publishing.preview_version(document, version),
+                    values=values,
+                    text=markup.render_markdown(version.body or ""),
+                )
+            )
         with transaction() as db:
-            if values.get("format") == "pdf":
-                stored = uploads.accept_pdf(
-                    request.files.get("file"),
-                    root=uploads.uploads_root(),
-                    max_bytes=current_app.config["DOCUMENT_MAX_UPLOAD_BYTES"],
-                )
-                version = publishing.publish_pdf(
-                    db,
-                    document,
-                    sha256=stored.sha256,
-                    size=stored.size,
-                    file_name=stored.file_name,
-                    effective_on=effective_on,
-                    change_note=values.get("change_note", ""),
-                    actor=current_user,
-                )
-            else:
-                version = publishing.publish_markdown(
-                    db,
-                    document,
-                    body=values.get("body", ""),
-                    effective_on=effective_on,
-                    change_note=values.get("change_note", ""),
-                    actor=current_user,
-                )
+            version = publishing.publish_version(
+                db, document, version, actor=current_user, preview=_stored_preview(version)
+            )
     except InvalidInput as exc:
         return _publish_page(_load(slug), values, exc, status=422)
     return htmx.flash_and_redirect(

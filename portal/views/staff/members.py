@@ -12,6 +12,7 @@ from ...services import audit
 from ...services.membership import applications, leaving, privacy
 from ...services.register import classes, members
 from ...services.register import search as register_search
+from ...services.shares import holdings
 from ..access import found, get_or_404
 from ..downloads import streamed_csv
 from ..paging import page_number
@@ -61,16 +62,39 @@ def export_csv() -> Response:
 
 @bp.get("/members/<int:member_id>")
 def detail(member_id: int) -> str:
-    """One member: classes, status history, applications, resignation, audit trail."""
+    """One member: what they hold (shares, orders, certificates, withdrawals), classes,
+    status history, applications, resignation, audit trail."""
     db = get_db()
     member = get_or_404(Member, member_id)
     return render_template(
         "staff/members/detail.html",
         member=member,
+        record=holdings.member_record(db, member),
         history=members.status_history(db, member),
         applications=applications.submitted_by(db, member.user_id),
         events=audit.trail_of(db, member),
         resignation=leaving.pending_resignation(db, member),
+    )
+
+
+MEMBER_LISTS = {"certificates": "Certificates", "withdrawals": "Withdrawals"}
+
+
+@bp.get("/members/<int:member_id>/<any(certificates, withdrawals):kind>")
+def shares_list(member_id: int, kind: str) -> Response:
+    """All of one member's certificates (or withdrawals), newest first, paged; htmx: the
+    list only."""
+    db = get_db()
+    member = get_or_404(Member, member_id)
+    read = holdings.member_certificates if kind == "certificates" else holdings.member_withdrawals
+    return htmx.render(
+        "staff/members/shares_list.html",
+        "staff/members/_shares_list.html",
+        member=member,
+        kind=kind,
+        heading=MEMBER_LISTS[kind],
+        page=read(db, member, page=page_number()),
+        query={"member_id": member.id, "kind": kind},
     )
 
 

@@ -54,3 +54,32 @@ def change_password_with_errors(site: Site) -> Any:
     """The change-password form sent empty: 422 with its messages."""
     site.goto("/me/security")
     return site.submit("Change password", status=422)
+
+
+@state("anonymous")
+def login_locked_and_unlock_link(site: Site) -> Any:
+    """Ten wrong passwords pause the account's sign-in (429, saying a link was mailed); the
+    page that link opens lets the owner in."""
+    user = site.make.user()
+    site.goto("/login")
+    for _ in range(10):
+        site.page.get_by_label("E-mail").fill(user.email)
+        site.page.get_by_label("Password", exact=True).fill("not-the-password-at-all")
+        site.submit("Sign in", status=422)
+    site.page.get_by_label("E-mail").fill(user.email)
+    site.page.get_by_label("Password", exact=True).fill(PASSWORD)
+    site.submit("Sign in", status=429)
+    message = site.latest_mail(user.email, "Sign-in to your account is paused")
+    return site.goto(link_in(message, "/login/unlock/"))
+
+
+@state("member")
+def email_change_and_cancel_link(site: Site) -> Any:
+    """A change of address asks for the password; the old address's cancel link."""
+    assert site.user is not None
+    site.goto("/me/profile")
+    site.page.get_by_label("New e-mail address").fill("crawler.new@example.org")
+    site.page.get_by_label("Your password").fill(PASSWORD)
+    site.submit("Change e-mail")
+    message = site.latest_mail(site.user.email, "Your e-mail address is about to change")
+    return site.goto(link_in(message, "/email-change/cancel/"))

@@ -95,16 +95,40 @@ def shares_held_with_certificates(site: Site) -> Any:
     return response
 
 
-@state("staff")
-def payment_refused_for_wrong_amount(site: Site) -> Any:
-    """The orders page after recording too little for one of two orders: 422, its message."""
+def _post_payment_form(site: Site, amount: str | None, status: int) -> Any:
+    """The first waiting order's payment form sent as a plain post (as without JavaScript:
+    ``form.submit()`` passes htmx by), with ``amount`` (None: as filled in, the amount
+    owed); the page that comes back."""
     site.make.order(crawler(site), "supporter", 5)
     site.goto("/staff/orders")
     order = site.page.get_by_role("article").first
-    order.get_by_label("Amount received").fill("0.50")
+    if amount is not None:
+        order.get_by_label("Amount received").fill(amount)
     # The form posts to the order's fragment, which Chromium's console line keeps.
-    site.log.allow_status(422, site.server.link(order.locator("form").get_attribute("action")))
-    return site.submit(order.get_by_role("button").inner_text(), status=422)
+    if status >= 400:
+        site.log.allow_status(
+            status, site.server.link(order.locator("form").get_attribute("action"))
+        )
+    with site.page.expect_navigation() as navigation:
+        order.locator("form").evaluate("form => form.submit()")
+    assert navigation.value.status == status
+    return navigation.value
+
+
+@state("staff")
+def payment_refused_for_wrong_amount(site: Site) -> Any:
+    """The orders page after recording too little for one of two orders: 422, its message."""
+    return _post_payment_form(site, "0.50", 422)
+
+
+@state("staff")
+def payment_to_confirm(site: Site) -> Any:
+    """What recording a payment will do, on a page of its own (without JavaScript)."""
+    from playwright.sync_api import expect
+
+    response = _post_payment_form(site, None, 200)
+    expect(site.page.get_by_role("button", name="Confirm payment")).to_be_visible()
+    return response
 
 
 @state("anonymous")

@@ -1,0 +1,153 @@
+"""What a preset co-op is made of: its settings, classes, share types and demo people.
+
+Every co-op-specific word lives in a preset (or in its documents under
+``portal/seed_documents/<preset>/``): nothing of one co-op is written into the code, so a
+co-op started from one preset holds no text of another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..models import AdmissionRule, QuestionKind, Role
+
+
+@dataclass(frozen=True)
+class QuestionPreset:
+    key: str
+    label: str
+    kind: QuestionKind = QuestionKind.TEXT
+    help: str = ""
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class ClassPreset:
+    code: str
+    name: str
+    summary: str
+    description: str
+    admission_rule: AdmissionRule
+    annual_fee_minor: int = 0
+    required_shares: int = 1
+    board_seats: int = 0
+    voting_weight: int = 0
+    questions: tuple[QuestionPreset, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShareTypePreset:
+    """A share type; ``{par}`` in the description becomes its par value in the currency."""
+
+    code: str
+    name: str
+    description: str
+    par_value_minor: int = 100
+    voting: bool = False
+    min_quantity: int = 1
+    step: int = 1
+    max_quantity: int | None = None
+    transferable: bool = False
+    withdrawable: bool = False
+    cancelled_on_ceasing: bool = False
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """A demo sign-in: who, their password (public by design), and what they show.
+
+    A member joins ``classes`` in order (the last is their primary class); someone with
+    ``applies_to`` has applied to that class and waits for review.
+    """
+
+    name: str
+    email: str
+    role: Role
+    password: str
+    note: str
+    classes: tuple[str, ...] = ()
+    town: str = ""
+    applies_to: str = ""
+    answers: Mapping[str, str] = field(default_factory=dict)
+    title: str | None = None  # a staff member's office, named in the header
+
+
+@dataclass(frozen=True)
+class ExtraMember:
+    """A member signed in by no one, who fills the register.
+
+    ``fate``: "" stays a member; "lapsed", "ceased" (resigned) or "unpaid" (approved, the
+    membership share not paid, so not yet a member).
+    """
+
+    name: str
+    class_code: str
+    town: str
+    fate: str = ""
+
+
+@dataclass(frozen=True)
+class ExtraApplicant:
+    """An applicant signed in by no one; staff asked them ``question`` when it is set."""
+
+    name: str
+    class_code: str
+    answers: Mapping[str, str]
+    town: str
+    question: str = ""
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The demo people of a preset co-op and the lived-in register they leave.
+
+    ``holder`` holds 25 of the ``investment`` shares, has asked to withdraw 5 and has 10
+    more on order; ``chair`` bought 50 and withdrew 20 (so a certificate is superseded);
+    ``purchases`` are further shares bought and paid.
+    """
+
+    country: str
+    bank: str  # how the co-op's bank names itself on a statement: "AIB"
+    people: tuple[DemoPerson, ...]
+    answers: Mapping[str, Mapping[str, str]]  # what members of each class answered
+    extra_members: tuple[ExtraMember, ...]
+    extra_applicants: tuple[ExtraApplicant, ...]
+    investment: str
+    holder: str
+    chair: str
+    purchases: tuple[tuple[str, int], ...]
+    withdrawal_reason: str
+    lapse_note: str
+    resignation_note: str
+    decision: str = "Board minute 2026/09"  # the board's decision on the chair's withdrawal
+    extra_password: str = "demo-extra-member-password-90"  # noqa: S105 (public demo data)
+
+    @property
+    def domain(self) -> str:
+        """The demo's e-mail domain: every demo address is at it."""
+        return self.people[0].email.split("@", 1)[1]
+
+    def person(self, email: str) -> DemoPerson:
+        """The demo person with this address."""
+        return next(p for p in self.people if p.email == email)
+
+    @property
+    def acting_staff(self) -> DemoPerson:
+        """The staff member who reviews, records payments and publishes in the demo."""
+        return next(p for p in self.people if p.role is Role.STAFF)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A whole co-op: settings, member classes, share types and (for the demo) its people.
+
+    Its documents are Markdown files under ``portal/seed_documents/<name>/``.
+    """
+
+    name: str
+    settings: dict[str, Any]
+    classes: tuple[ClassPreset, ...]
+    share_types: tuple[ShareTypePreset, ...]
+    demo: Demo
