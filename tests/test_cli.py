@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -23,6 +24,15 @@ def users(app):
         return {u.email: u for u in session.scalars(select(User))}
 
 
+def with_option(url: str, option: str) -> str:
+    """``url`` with a server option added to its ``options`` (one parameter, not two: the
+    driver would get a tuple)."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query["options"] = " ".join(filter(None, [query.get("options", ""), option]))
+    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
+
+
 @pytest.fixture
 def empty_database_url(tmp_path):
     """A database with no schema yet (PostgreSQL: a schema of its own, first on the path)."""
@@ -34,7 +44,7 @@ def empty_database_url(tmp_path):
     with admin.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS init_db_check CASCADE"))
         conn.execute(text("CREATE SCHEMA init_db_check"))
-    yield url + ("&" if "?" in url else "?") + "options=-csearch_path%3Dinit_db_check"
+    yield with_option(url, "-csearch_path=init_db_check")
     with admin.begin() as conn:
         conn.execute(text("DROP SCHEMA init_db_check CASCADE"))
     admin.dispose()

@@ -35,8 +35,9 @@ def found(db, text, **options):
 
 def test_a_reference_is_found_however_it_was_typed(db, ledger_of_orders):
     order = ledger_of_orders[1]
-    reference = order.payment_reference  # RVB-XXXX-XXXX
-    for typed in (reference, reference.lower(), reference.replace("-", ""), reference[4:]):
+    reference = order.payment_reference  # like RVB-7KQ4-M2XD
+    without_prefix = reference.split("-", 1)[1]
+    for typed in (reference, reference.lower(), reference.replace("-", ""), without_prefix):
         assert found(db, typed) == [order], typed
     assert found(db, reference.replace("-", " ")) == [order]
 
