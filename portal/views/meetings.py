@@ -6,10 +6,10 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import htmx, markup
-from ..db import get_db, transaction
+from ..db import get_db, transaction, write_session
 from ..errors import NotAllowed, PortalError
 from ..models import Meeting, MeetingState, Resolution
-from ..services.meetings import ballots, overview, results
+from ..services.meetings import ballots, closing, overview, results
 from .access import current_member, found
 from .downloads import streamed_csv
 
@@ -29,6 +29,25 @@ def _members_and_staff() -> None:
 
 def _load(meeting_id: int) -> Meeting:
     return found(overview.member_meeting(get_db(), meeting_id))
+
+
+def closed_if_due(meeting: Meeting) -> Meeting:
+    """Close and count what is past its closing time before a page reads the meeting.
+
+    A GET's session only reads, so the closing runs in a write transaction of its own,
+    and only when something is due (one small read otherwise); the request's session then
+    starts afresh, to read the meeting as closed.
+    """
+    if closing.is_due(get_db(), meeting):
+        with write_session() as db:
+            closing.close_if_due(db, db.get(Meeting, meeting.id))
+        get_db().rollback()  # its snapshot and the meeting it loaded are from before
+    return meeting
+
+
+def _load_current(meeting_id: int) -> Meeting:
+    """The meeting as members may see it, with any vote due to close closed."""
+    return closed_if_due(_load(meeting_id))
 
 
 @bp.get("")
@@ -58,7 +77,7 @@ def _meeting_page(
 @bp.get("/<int:meeting_id>")
 def meeting(meeting_id: int) -> Response:
     """The meeting, its agenda, and the ballot: each resolution put to the vote."""
-    return _meeting_page(_load(meeting_id))
+    return _meeting_page(_load_current(meeting_id))
 
 
 def _ballot(
@@ -117,7 +136,7 @@ def turnout(meeting_id: int) -> Response:
     Polled by htmx while voting is open; once it has closed the final turnout is answered
     with htmx's stop-polling status.
     """
-    meeting = _load(meeting_id)
+    meeting = _load_current(meeting_id)
     turnouts = overview.meeting_turnout(get_db(), meeting)
     live = meeting.state is MeetingState.VOTING_OPEN
     status = STOP_POLLING if htmx.is_htmx() and not live else 200
@@ -135,7 +154,7 @@ def turnout(meeting_id: int) -> Response:
 @bp.get("/<int:meeting_id>/results", endpoint="results")
 def results_page(meeting_id: int) -> str:
     """Each closed resolution's declared result, per class and in total, with a chart."""
-    meeting = _load(meeting_id)
+    meeting = _load_current(meeting_id)
     db = get_db()
     outcomes = results.meeting_outcomes(db, meeting)
     return render_template(
@@ -149,7 +168,7 @@ def results_page(meeting_id: int) -> str:
 @bp.get("/<int:meeting_id>/results.csv")
 def results_csv(meeting_id: int) -> Response:
     """The results, a row per resolution and class and its total, streamed."""
-    meeting = _load(meeting_id)
+    meeting = _load_current(meeting_id)
     return streamed_csv(
         f"results-meeting-{meeting.id}.csv",
         results.RESULTS_CSV_COLUMNS,
