@@ -184,9 +184,7 @@ def _past_closing(resolution: Resolution, now: datetime) -> bool:
 def is_due(db: Session, meeting: Meeting) -> bool:
     """Some resolution of the meeting is open past its closing time: one small read."""
     now = coop.clock(db).now()
-    return bool(
-        db.scalar(select(exists().where(Resolution.meeting_id == meeting.id, _due(now))))
-    )
+    return bool(db.scalar(select(exists().where(Resolution.meeting_id == meeting.id, _due(now)))))
 
 
 def close_if_due(db: Session, meeting: Meeting) -> list[Resolution]:
