@@ -58,9 +58,7 @@ COUNTED = (
 )
 
 
-def test_the_results_page_closes_and_counts_a_vote_past_its_closing_time(
-    app, ann, voted, sign_in
-):
+def test_the_results_page_closes_and_counts_a_vote_past_its_closing_time(app, ann, voted, sign_in):
     with after_closing(app, voted):
         client = sign_in(ann.email)
         assert closed(app, voted)[0] is MeetingState.VOTING_OPEN  # nothing closed it yet
