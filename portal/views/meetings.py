@@ -12,6 +12,7 @@ from ..models import Meeting, MeetingState, Resolution
 from ..services.meetings import ballots, closing, overview, results
 from .access import current_member, found
 from .downloads import streamed_csv
+from .paging import cursor
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -163,6 +164,16 @@ def results_page(meeting_id: int) -> str:
         outcomes=outcomes,
         receipts={o.resolution.id: results.published_receipts(db, o.resolution) for o in outcomes},
     )
+
+
+@bp.get("/<int:meeting_id>/resolutions/<int:resolution_id>/votes")
+def votes(meeting_id: int, resolution_id: int) -> str:
+    """Who voted how on a closed resolution that was not a secret ballot, a page at a time;
+    a secret ballot's voters are never listed with their choices (404)."""
+    meeting = _load_current(meeting_id)
+    resolution = found(overview.meeting_resolution(get_db(), meeting, resolution_id))
+    page = found(results.member_votes(get_db(), resolution, after=cursor()))
+    return render_template("meetings/votes.html", meeting=meeting, resolution=resolution, page=page)
 
 
 @bp.get("/<int:meeting_id>/results.csv")
