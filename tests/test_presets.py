@@ -160,7 +160,11 @@ def crawl(
 
 def meeting_pages(app: Flask) -> set[str]:
     """The pages of one meeting: a co-op whose demo holds no meeting links to none."""
-    return {r.endpoint for r in app.url_map.iter_rules() if "meeting_id" in r.arguments}
+    return {
+        r.endpoint
+        for r in app.url_map.iter_rules()
+        if "meeting_id" in r.arguments and "GET" in (r.methods or ())
+    }
 
 
 def seed(app: Flask, name: str) -> None:

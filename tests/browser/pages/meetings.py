@@ -1,5 +1,6 @@
 """The meetings' pages that need a meeting: the ballot before and after a vote, turnout,
-results with a secret ballot's receipts, and the staff's meeting pages."""
+results with a secret ballot's receipts, who voted how on an open one, and the staff's
+meeting pages."""
 
 from __future__ import annotations
 
@@ -45,6 +46,16 @@ def meeting_results(site: Site) -> Any:
         site.make.vote(meeting, site.member, "for", "against", "for")
     site.make.close_meeting(meeting)
     return site.goto(f"/meetings/{meeting.id}/results")
+
+
+@state("member", "staff")
+def meeting_votes(site: Site) -> Any:
+    """Who voted how on an open resolution, once closed."""
+    meeting = _meeting(site)
+    if site.member is not None:
+        site.make.vote(meeting, site.member, "for", "against", "for")
+    site.make.close_meeting(meeting)
+    return site.goto(f"/meetings/{meeting.id}/resolutions/{meeting.resolution_ids[0]}/votes")
 
 
 @state("staff", "admin")
