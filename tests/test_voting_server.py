@@ -458,6 +458,7 @@ def test_a_secret_vote_counted_as_voting_closes_still_shows_its_receipt(
     assert stored_ballots(app, resolution_id) == [("against", receipt.group(1), None)]
 
 
+@pytest.mark.slow
 def test_two_hundred_members_voting_at_once_with_duplicates_and_changes_count_exactly_once(
     served,
 ):
@@ -533,6 +534,7 @@ def test_two_hundred_members_voting_at_once_with_duplicates_and_changes_count_ex
     assert gunicorn.errors() == []
 
 
+@pytest.mark.slow
 def test_closing_while_votes_are_in_flight_counts_every_acknowledged_vote(served):
     app, gunicorn, voters = served.app, served.server, served.voters
     meeting = served.meeting()
