@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -87,14 +89,23 @@ def _ballot(
     *,
     message: str | None = None,
     error: str | None = None,
+    cast: ballots.Vote | None = None,
     status: int = 200,
 ) -> Response:
-    """The resolution's ballot partial as it stands for the signed-in member."""
+    """The resolution's ballot partial as it stands for the signed-in member.
+
+    ``cast`` is the vote just recorded: it is shown as the service answered it, since by
+    the time the partial is read back voting may have closed and sealed a secret ballot,
+    which no longer names the member (the vote is counted; its receipt must still show).
+    """
+    item = overview.ballot_item(get_db(), resolution, current_member())
+    if cast is not None:
+        item = replace(item, vote=cast)
     return htmx.partial(
         "meetings/_ballot.html",
         status=status,
         meeting=meeting,
-        item=overview.ballot_item(get_db(), resolution, current_member()),
+        item=item,
         text=markup.render_markdown(resolution.text),
         message=message,
         error=error,
@@ -123,7 +134,7 @@ def vote(meeting_id: int, resolution_id: int) -> Response:
         return _meeting_page(meeting, refused={resolution.id: exc.message}, status=exc.status)
     message = f"Your vote on resolution {resolution.number} is recorded: {cast.choice.label}."
     if htmx.is_htmx():
-        return _ballot(meeting, resolution, message=message)
+        return _ballot(meeting, resolution, message=message, cast=cast)
     return htmx.flash_and_redirect(
         f"{message} Your receipt is {cast.receipt}.",
         url_for("meetings.meeting", meeting_id=meeting.id, _anchor=f"resolution-{resolution.id}"),
