@@ -435,7 +435,8 @@ class Factories:
         member_class: str | None = None,
     ) -> MeetingRef:
         """A meeting ``days`` from now, record date today, with ``resolutions`` (each a
-        mapping of ``title``, ``text``, ``kind``, ``member_class`` code, ``secret``), moved
+        mapping of ``title``, ``text``, ``kind``, ``member_class`` code, ``secret``, and the
+        slug of a document it ``amends``), moved
         to ``state``: draft, noticed, voting_open or voting_closed. Make the members who
         are to be on the roll first: the roll is frozen when the notice goes out."""
         with self.session() as db:
@@ -462,6 +463,9 @@ class Factories:
                     kind=ResolutionKind(spec.get("kind", "ordinary")),
                     member_class=find_class(db, code) if code else None,
                     secret=spec.get("secret", False),
+                    amends=db.scalar(select(Document).where(Document.slug == spec["amends"]))
+                    if spec.get("amends")
+                    else None,
                     actor=actor,
                 )
             if state != "draft":
