@@ -60,7 +60,7 @@ from portal.presets import RESONATE
 from portal.services import settings
 from portal.services.accounts import users
 from portal.services.documents import publishing
-from portal.services.meetings import ballots, closing, lifecycle
+from portal.services.meetings import ballots, closing, lifecycle, minutes
 from portal.services.membership import applications, leaving, review
 from portal.services.membership.applications import ApplicationInput
 from portal.services.register import members
@@ -490,6 +490,18 @@ class Factories:
         """Staff close voting on the meeting, counting every resolution."""
         with self.session() as db:
             closing.close_voting(db, db.get(Meeting, meeting.id), actor=self._reviewer(db))
+
+    def publish_minutes(self, meeting: MeetingRef, chair: str = "Jo Chair") -> None:
+        """Staff publish the closed meeting's minutes as pre-filled, chaired by ``chair``."""
+        with self.session() as db:
+            closed = db.get(Meeting, meeting.id)
+            minutes.publish_minutes(
+                db,
+                closed,
+                chair=chair,
+                body=minutes.prefilled_body(db, closed),
+                actor=self._reviewer(db),
+            )
 
     # -- the steps, inside one session ---------------------------------------------------------
 

@@ -38,13 +38,61 @@ def meeting_turnout(site: Site) -> Any:
     return site.goto(f"/meetings/{_meeting(site).id}/turnout")
 
 
-@state("member", "staff")
-def meeting_results(site: Site) -> Any:
+def _closed(site: Site) -> Any:
+    """A meeting whose voting has closed, the crawl's member (if any) having voted."""
     meeting = _meeting(site)
     if site.member is not None:
         site.make.vote(meeting, site.member, "for", "against", "for")
     site.make.close_meeting(meeting)
-    return site.goto(f"/meetings/{meeting.id}/results")
+    return meeting
+
+
+@state("member", "staff")
+def meeting_results(site: Site) -> Any:
+    return site.goto(f"/meetings/{_closed(site).id}/results")
+
+
+@state("member", "staff")
+def meeting_with_published_minutes(site: Site) -> Any:
+    meeting = _closed(site)
+    site.make.publish_minutes(meeting)
+    return site.goto(f"/meetings/{meeting.id}")
+
+
+@state("staff", "admin")
+def staff_minutes_draft(site: Site) -> Any:
+    return site.goto(f"/staff/meetings/{_closed(site).id}/minutes")
+
+
+@state("staff")
+def staff_minutes_previewed_by_htmx(site: Site) -> None:
+    """The minutes' preview after typing the chair: swapped in by htmx."""
+    from playwright.sync_api import expect
+
+    site.goto(f"/staff/meetings/{_closed(site).id}/minutes")
+    site.page.get_by_label("Chair of the meeting").fill("Jo Chair")
+    expect(site.page.locator("#minutes-preview")).to_contain_text("Chair: Jo Chair")
+    wait_for_htmx(site.page)
+
+
+@state("staff")
+def staff_minutes_confirm(site: Site) -> Any:
+    site.goto(f"/staff/meetings/{_closed(site).id}/minutes")
+    site.page.get_by_label("Chair of the meeting").fill("Jo Chair")
+    return site.submit("Publish the minutes")
+
+
+@state("staff")
+def staff_minutes_refused_without_a_chair(site: Site) -> Any:
+    site.goto(f"/staff/meetings/{_closed(site).id}/minutes")
+    return site.submit("Publish the minutes", status=422)
+
+
+@state("staff", "admin")
+def staff_minutes_published(site: Site) -> Any:
+    meeting = _closed(site)
+    site.make.publish_minutes(meeting)
+    return site.goto(f"/staff/meetings/{meeting.id}/minutes")
 
 
 @state("staff", "admin")
