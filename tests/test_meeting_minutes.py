@@ -4,11 +4,10 @@ and a passed resolution named as approving the new version of the document it am
 
 from __future__ import annotations
 
-import io
-from datetime import date
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import pytest
-from pypdf import PdfReader
 from sqlalchemy import select
 
 from portal import coop
@@ -18,6 +17,7 @@ from portal.models import (
     DocumentCategory,
     DocumentVersion,
     Meeting,
+    MeetingKind,
     MeetingMinutes,
     MeetingState,
     Resolution,
@@ -25,15 +25,9 @@ from portal.models import (
 )
 from portal.services.meetings import minutes
 
-from .factories import audit_actions, count, is_page, is_partial, reading
-
-HTMX = {"HX-Request": "true"}
-
-THREE = (
-    {"title": "Approve the minutes of 2025"},
-    {"title": "Adopt class-weighted voting", "kind": "special"},
-    {"title": "Elect the chair", "secret": True},
-)
+from .factories import HTMX, audit_actions, count, is_page, is_partial, reading
+from .test_document_pdf import page_texts
+from .test_meetings_views import THREE
 
 
 @pytest.fixture
@@ -119,6 +113,28 @@ def test_the_draft_shows_attendance_and_the_meeting_in_the_coops_zone(app, staff
     # the particulars head the preview: the day and time where the co-op is
     assert f"{local:%H:%M} (Europe/Dublin)" in body
     assert "The Guildhall, Cork" in body
+
+
+@pytest.mark.parametrize(
+    ("place", "url", "reads"),
+    [
+        ("The Guildhall", "", "**Place:** The Guildhall\\"),
+        ("", "https://Meet.example.org/AGM", "**Place:** Online at <https://Meet.example.org/AGM>"),
+        ("Hall", "https://m.example.org", "**Place:** Hall, and online at <https://m.example.org>"),
+    ],
+)
+def test_the_particulars_give_the_place_and_the_start_in_the_coops_zone(place, url, reads):
+    meeting = SimpleNamespace(
+        kind=MeetingKind.AGM,
+        member_class=None,
+        starts_at=datetime(2026, 9, 26, 18, 0, tzinfo=UTC),  # 19:00 in Dublin (summer time)
+        place=place,
+        online_url=url,
+    )
+    text = minutes.particulars(meeting, "Jo Chair", coop.Clock.named("Europe/Dublin"))
+    assert "**Date:** Saturday 26 September 2026, 19:00 (Europe/Dublin)" in text
+    assert reads in text
+    assert text.endswith("**Chair:** Jo Chair")
 
 
 def test_the_draft_is_saved_and_can_be_edited_again(app, staff, closed_meeting):
@@ -316,9 +332,7 @@ def test_the_minutes_pdf_names_each_resolution_and_its_result(
     response = sign_in(voters["dan"].email).get(f"/meetings/{closed_meeting.id}/minutes.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    text = " ".join(
-        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(response.data)).pages
-    )
+    text = " ".join(page_texts(response.data))
     assert "Minutes: Annual general meeting" in text
     assert "Chair: Jo Chair" in text
     for line in (

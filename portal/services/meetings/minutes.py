@@ -111,8 +111,8 @@ def particulars(meeting: Meeting, chair: str, clock: coop.Clock) -> str:
         kind += f" of the {meeting.member_class.name} class"
     place = meeting.place
     if meeting.online_url:
-        online = f"online at <{meeting.online_url}>"
-        place = f"{place}, and {online}" if place else online.capitalize()
+        place = f"{place}, and online at" if place else "Online at"
+        place += f" <{meeting.online_url}>"
     lines = [
         f"**Meeting:** {kind}",
         f"**Date:** {start:%A} {_long_date(start.date())}, {start:%H:%M} ({clock.zone.key})",

@@ -52,11 +52,16 @@ def meeting_results(site: Site) -> Any:
     return site.goto(f"/meetings/{_closed(site).id}/results")
 
 
-@state("member", "staff")
-def meeting_with_published_minutes(site: Site) -> Any:
+def _minuted(site: Site) -> Any:
+    """A closed meeting whose minutes are published."""
     meeting = _closed(site)
     site.make.publish_minutes(meeting)
-    return site.goto(f"/meetings/{meeting.id}")
+    return meeting
+
+
+@state("member", "staff")
+def meeting_with_published_minutes(site: Site) -> Any:
+    return site.goto(f"/meetings/{_minuted(site).id}")
 
 
 @state("staff", "admin")
@@ -90,9 +95,7 @@ def staff_minutes_refused_without_a_chair(site: Site) -> Any:
 
 @state("staff", "admin")
 def staff_minutes_published(site: Site) -> Any:
-    meeting = _closed(site)
-    site.make.publish_minutes(meeting)
-    return site.goto(f"/staff/meetings/{meeting.id}/minutes")
+    return site.goto(f"/staff/meetings/{_minuted(site).id}/minutes")
 
 
 @state("staff", "admin")
