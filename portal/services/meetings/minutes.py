@@ -104,7 +104,8 @@ def _long_date(day: date) -> str:
 
 
 def particulars(meeting: Meeting, chair: str, clock: coop.Clock) -> str:
-    """The minutes' opening lines: the meeting, when (the co-op's zone), where, the chair."""
+    """The minutes' opening lines: the meeting, when, where, the chair. The day and time
+    are the co-op's wall-clock time (``clock``: ``CoopSettings.timezone``)."""
     start = clock.local(meeting.starts_at)
     kind = meeting.kind.label
     if meeting.member_class is not None:
@@ -148,6 +149,8 @@ def _present(meeting: Meeting, classes: list[ClassAttendance]) -> list[str]:
 
 
 def _quorum(outcomes: list[Outcome]) -> list[str]:
+    """Each resolution's quorum as declared, and the rule: ``CoopSettings.quorum_min_members``,
+    ``quorum_percent`` and ``quorum_percent_per_class`` as fixed when voting opened."""
     if not outcomes:
         return []
     lines = [
@@ -324,7 +327,7 @@ def save_draft(db: Session, meeting: Meeting, *, chair: str, body: str, actor: U
 
 
 def minutes_title(meeting: Meeting, clock: coop.Clock) -> str:
-    """The library document's title: the meeting and its date (the co-op's zone)."""
+    """The library document's title: the meeting and its day (``CoopSettings.timezone``)."""
     day = _long_date(clock.day_of(meeting.starts_at))
     return f"Minutes: {meeting.title[: 200 - len(day) - 12]}, {day}"
 
