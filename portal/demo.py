@@ -8,6 +8,7 @@ audit trail as real use would.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from .presets import PRESETS, Demo, DemoPerson, MeetingPreset, Preset
 from .services import settings
 from .services.accounts import users
 from .services.documents import publishing
-from .services.meetings import ballots, closing, lifecycle
+from .services.meetings import ballots, closing, lifecycle, minutes
 from .services.membership import applications, leaving, review
 from .services.membership.applications import ApplicationInput
 from .services.register import classes, members
@@ -375,11 +376,24 @@ def _hold_meeting(db: Session, story: _Story, preset: MeetingPreset, staff: User
     if preset.held_on is not None:
         with told_at(closes_at + timedelta(minutes=1)):
             closing.close_if_due(db, meeting)
-        # TODO(lead, issue 13 §9, §10): publish the minutes of this meeting here once
-        # services/meetings/minutes.py lands (branch meetings-minutes), e.g.
-        # ``minutes.publish(db, meeting, minutes.draft(db, meeting), actor=staff)``
-        # at the instant the 2025 minutes say: 17 October 2025.
+        # The secretary writes up the minutes three weeks later, from the meeting's own
+        # figures (as the staff page pre-fills them), and publishes them to members.
+        with story.on(held_on + timedelta(days=21), time(10)):
+            body = _minutes_body(minutes.prefilled_body(db, meeting), preset.discussion)
+            minutes.publish_minutes(db, meeting, chair=preset.chair, body=body, actor=staff)
     return meeting
+
+
+def _minutes_body(body: str, discussion: Mapping[str, str]) -> str:
+    """The pre-filled minutes with what was said under each agenda item (by its title) and
+    at the close; items with nothing said lose their placeholder."""
+    for title, said in discussion.items():
+        if title == "Close":
+            body = body.replace(minutes.CLOSING, said)
+            continue
+        heading = re.compile(rf"(### \d+\. {re.escape(title)}\n\n){re.escape(minutes.DISCUSSION)}")
+        body = heading.sub(lambda found, said=said: found.group(1) + said, body)
+    return body.replace(f"{minutes.DISCUSSION}\n\n", "")
 
 
 def seeded_preset(db: Session) -> Preset | None:

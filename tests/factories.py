@@ -60,7 +60,7 @@ from portal.presets import RESONATE
 from portal.services import settings
 from portal.services.accounts import users
 from portal.services.documents import publishing
-from portal.services.meetings import ballots, closing, lifecycle
+from portal.services.meetings import ballots, closing, lifecycle, minutes
 from portal.services.membership import applications, leaving, review
 from portal.services.membership.applications import ApplicationInput
 from portal.services.register import members
@@ -435,7 +435,8 @@ class Factories:
         member_class: str | None = None,
     ) -> MeetingRef:
         """A meeting ``days`` from now, record date today, with ``resolutions`` (each a
-        mapping of ``title``, ``text``, ``kind``, ``member_class`` code, ``secret``), moved
+        mapping of ``title``, ``text``, ``kind``, ``member_class`` code, ``secret``, and the
+        slug of a document it ``amends``), moved
         to ``state``: draft, noticed, voting_open or voting_closed. Make the members who
         are to be on the roll first: the roll is frozen when the notice goes out."""
         with self.session() as db:
@@ -462,6 +463,9 @@ class Factories:
                     kind=ResolutionKind(spec.get("kind", "ordinary")),
                     member_class=find_class(db, code) if code else None,
                     secret=spec.get("secret", False),
+                    amends=db.scalar(select(Document).where(Document.slug == spec["amends"]))
+                    if spec.get("amends")
+                    else None,
                     actor=actor,
                 )
             if state != "draft":
@@ -486,6 +490,18 @@ class Factories:
         """Staff close voting on the meeting, counting every resolution."""
         with self.session() as db:
             closing.close_voting(db, db.get(Meeting, meeting.id), actor=self._reviewer(db))
+
+    def publish_minutes(self, meeting: MeetingRef, chair: str = "Jo Chair") -> None:
+        """Staff publish the closed meeting's minutes as pre-filled, chaired by ``chair``."""
+        with self.session() as db:
+            closed = db.get(Meeting, meeting.id)
+            minutes.publish_minutes(
+                db,
+                closed,
+                chair=chair,
+                body=minutes.prefilled_body(db, closed),
+                actor=self._reviewer(db),
+            )
 
     # -- the steps, inside one session ---------------------------------------------------------
 

@@ -54,6 +54,7 @@ FIELDS = [
     "choice", "starts_on", "starts_time", "record_date", "place", "online_url", "member_class",
     "voting_mode", "standard_agenda", "text", "secret", "description", "document",
     "short_notice_reason",
+    "chair", "amends", "approved_by_resolution",
 ]  # fmt: skip
 QUERIES = [
     "page", "q", "state", "class", "status", "as_of", "type", "since", "until", "from", "to",

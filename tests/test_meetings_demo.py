@@ -15,6 +15,7 @@ from portal.db import write_session
 from portal.models import (
     AuditEvent,
     Meeting,
+    MeetingMinutes,
     MeetingState,
     Member,
     ResolutionKind,
@@ -23,7 +24,7 @@ from portal.models import (
     User,
 )
 from portal.presets import PRESETS, RESONATE
-from portal.services.meetings import closing, overview, roll
+from portal.services.meetings import closing, minutes, overview, roll
 from portal.services.meetings.tally import Tally
 
 from .factories import HTMX, fake_certificate, reading
@@ -52,7 +53,13 @@ def member(db, email):
 def test_the_2025_agm_was_held_on_its_dates_and_closed_with_every_resolution_passed(seeded):
     with reading(seeded) as db:
         agm = meetings(db)["Annual General Meeting 2025"]
-        assert agm.state is MeetingState.VOTING_CLOSED
+        assert agm.state is MeetingState.MINUTES_PUBLISHED  # three weeks after the meeting
+        written = db.get(MeetingMinutes, agm.id)
+        assert written.chair == "Pádraig Walsh" and written.document_id is not None
+        # From the meeting's own figures, with what was said under each agenda item.
+        assert "the board undertook to publish the figure each quarter" in written.body
+        assert minutes.DISCUSSION not in written.body
+        assert all(r.title in written.body for r in agm.resolutions)
         assert agm.record_date == date(2025, 8, 29)  # as its minutes say
         assert agm.notice_clear_days == 21
         assert agm.roll_as_of is not None and agm.voting_closed_at is not None

@@ -39,7 +39,7 @@ from portal.money import SYMBOLS
 from portal.pdf import render_certificate
 from portal.presets import PRESETS, Preset
 from portal.services.accounts import users
-from portal.services.meetings import closing, lifecycle
+from portal.services.meetings import closing, lifecycle, minutes
 from portal.services.membership import review
 from portal.services.shares import payments
 
@@ -228,7 +228,8 @@ def join_and_pay(app: Flask, preset: Preset) -> tuple[CSRFClient, Certificate]:
 
 
 def hold_meetings(app: Flask, preset: Preset) -> None:
-    """Two AGMs in the co-op's own words: one with voting open, one closed with results."""
+    """Two AGMs in the co-op's own words: one with voting open, one closed with its results
+    and minutes."""
     with app.test_request_context("/"), write_session(app) as db:
         staff = db.scalar(select(User).where(User.email == preset.demo.acting_staff.email))
         clock = portal_coop.clock(db)
@@ -253,6 +254,8 @@ def hold_meetings(app: Flask, preset: Preset) -> None:
             lifecycle.open_voting(db, meeting, actor=staff)
             if close:
                 closing.close_voting(db, meeting, actor=staff)
+                body = minutes.prefilled_body(db, meeting)
+                minutes.publish_minutes(db, meeting, chair=staff.name, body=body, actor=staff)
 
 
 @pytest.mark.pdf

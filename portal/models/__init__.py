@@ -50,6 +50,7 @@ from .membership import (
     Resignation,
     ResignationState,
 )
+from .minutes import MeetingMinutes
 from .settings import BANK_FIELDS, CoopSettings, PaymentForm, VotingMode
 from .shares import (
     LEDGER_SIGN,
@@ -99,6 +100,7 @@ __all__ = [
     "LoginFailure",
     "Meeting",
     "MeetingKind",
+    "MeetingMinutes",
     "MeetingState",
     "Member",
     "MemberClass",

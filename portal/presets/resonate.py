@@ -124,6 +124,27 @@ AGM_2025 = MeetingPreset(
     online_url="https://meet.reverb.example/agm-2025",
     held_on=date(2025, 9, 27),
     voters=VOTERS_2025,
+    chair="Pádraig Walsh",
+    discussion={
+        "Apologies for absence": "Apologies were received from four members.",
+        "Minutes of the last annual general meeting": (
+            "No corrections were raised; the minutes were put to the vote as resolution 1."
+        ),
+        "Annual report and accounts": (
+            "The treasurer presented the accounts. Members asked how much of each stream "
+            "reaches the artist; the board undertook to publish the figure each quarter."
+        ),
+        "Appointment of auditors": "The board's recommendation was noted without discussion.",
+        "Election of directors to the board": (
+            "No election was needed: the candidates for the two vacancies were returned unopposed."
+        ),
+        "Resolutions": "Each resolution was voted on in the portal before the meeting.",
+        "Any other business": (
+            "Members asked for a forum for proposing resolutions; the board will bring "
+            "proposals to the 2026 AGM."
+        ),
+        "Close": "The chair closed the meeting at 13:05.",
+    },
     resolutions=(
         ResolutionPreset(
             "Minutes of the AGM of 22 June 2024",

@@ -135,6 +135,10 @@ class MeetingPreset:
     resolutions: tuple[ResolutionPreset, ...]
     held_on: date | None = None
     held_in_days: int = 6
+    # For a meeting held: who chaired it, and what was said under each agenda item (by its
+    # title) in the minutes published three weeks later.
+    chair: str = ""
+    discussion: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

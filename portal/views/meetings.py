@@ -11,8 +11,9 @@ from .. import htmx, markup
 from ..db import get_db, transaction, write_session
 from ..errors import NotAllowed, PortalError
 from ..models import Meeting, MeetingState, Resolution
-from ..services.meetings import ballots, closing, overview, results
+from ..services.meetings import ballots, closing, minutes, overview, results
 from .access import current_member, found
+from .documents import version_download
 from .downloads import streamed_csv
 from .paging import cursor
 
@@ -196,3 +197,11 @@ def results_csv(meeting_id: int) -> Response:
         results.RESULTS_CSV_COLUMNS,
         lambda db: results.results_csv_rows(db, db.get(Meeting, meeting_id)),
     )
+
+
+@bp.get("/<int:meeting_id>/minutes.pdf")
+def minutes_pdf(meeting_id: int) -> Response:
+    """The published minutes as a PDF, in the library's document style (404 before then)."""
+    meeting = _load(meeting_id)
+    published = found(minutes.published_minutes(get_db(), meeting, current_user))
+    return version_download(published.document, published.version)

@@ -307,6 +307,18 @@ class ResolutionInput:
     kind: ResolutionKind
     member_class: MemberClass | None = None
     secret: bool = False
+    amends: Document | None = None  # a library document it amends
+
+
+def _read_document(db: Session, slug: object) -> Document | None:
+    """The library document named by its slug, None when none is named; refused when unknown."""
+    raw = str(slug or "").strip()
+    if not raw:
+        return None
+    found = db.scalar(select(Document).where(Document.slug == raw[:80]))
+    if found is None:
+        raise InvalidInput("Choose a document from the library, or none.", field="amends")
+    return found
 
 
 def read_resolution(db: Session, values: Mapping[str, str]) -> ResolutionInput:
@@ -316,6 +328,7 @@ def read_resolution(db: Session, values: Mapping[str, str]) -> ResolutionInput:
             ResolutionKind, values.get("kind"), "Choose the kind of resolution.", field="kind"
         ),
         member_class=lambda: _read_class(db, values.get("member_class")),
+        amends=lambda: _read_document(db, values.get("amends")),
     )
     kind = read["kind"]
     return ResolutionInput(
@@ -324,6 +337,7 @@ def read_resolution(db: Session, values: Mapping[str, str]) -> ResolutionInput:
         kind=kind,
         member_class=read["member_class"] if kind is ResolutionKind.CLASS else None,
         secret=read_flag(values.get("secret")),
+        amends=read["amends"],
     )
 
 
@@ -344,6 +358,7 @@ def edit_resolution(
     resolution.kind = given.kind
     resolution.member_class = given.member_class
     resolution.secret = given.secret
+    resolution.amends_document = given.amends
     db.flush()
     audit.record(
         db,

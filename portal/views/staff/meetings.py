@@ -154,6 +154,7 @@ def add_resolution(meeting_id: int) -> Response:
             kind=given.kind,
             member_class=given.member_class,
             secret=given.secret,
+            amends=given.amends,
             actor=current_user,
         )
         return f"Resolution {resolution.number} added."

@@ -60,6 +60,52 @@ def meeting_votes(site: Site) -> Any:
     return site.goto(f"/meetings/{meeting.id}/resolutions/{meeting.resolution_ids[0]}/votes")
 
 
+def _minuted(site: Site) -> Any:
+    """A closed meeting whose minutes are published."""
+    meeting = _closed_meeting(site)
+    site.make.publish_minutes(meeting)
+    return meeting
+
+
+@state("member", "staff")
+def meeting_with_published_minutes(site: Site) -> Any:
+    return site.goto(f"/meetings/{_minuted(site).id}")
+
+
+@state("staff", "admin")
+def staff_minutes_draft(site: Site) -> Any:
+    return site.goto(f"/staff/meetings/{_closed_meeting(site).id}/minutes")
+
+
+@state("staff")
+def staff_minutes_previewed_by_htmx(site: Site) -> None:
+    """The minutes' preview after typing the chair: swapped in by htmx."""
+    from playwright.sync_api import expect
+
+    site.goto(f"/staff/meetings/{_closed_meeting(site).id}/minutes")
+    site.page.get_by_label("Chair of the meeting").fill("Jo Chair")
+    expect(site.page.locator("#minutes-preview")).to_contain_text("Chair: Jo Chair")
+    wait_for_htmx(site.page)
+
+
+@state("staff")
+def staff_minutes_confirm(site: Site) -> Any:
+    site.goto(f"/staff/meetings/{_closed_meeting(site).id}/minutes")
+    site.page.get_by_label("Chair of the meeting").fill("Jo Chair")
+    return site.submit("Publish the minutes")
+
+
+@state("staff")
+def staff_minutes_refused_without_a_chair(site: Site) -> Any:
+    site.goto(f"/staff/meetings/{_closed_meeting(site).id}/minutes")
+    return site.submit("Publish the minutes", status=422)
+
+
+@state("staff", "admin")
+def staff_minutes_published(site: Site) -> Any:
+    return site.goto(f"/staff/meetings/{_minuted(site).id}/minutes")
+
+
 @state("staff", "admin")
 def staff_meeting_open(site: Site) -> Any:
     return site.goto(f"/staff/meetings/{_meeting(site).id}")
