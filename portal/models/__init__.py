@@ -50,6 +50,7 @@ from .membership import (
     Resignation,
     ResignationState,
 )
+from .notices import DeliveryState, NoticeDelivery, NoticeMailing
 from .settings import BANK_FIELDS, CoopSettings, PaymentForm, VotingMode
 from .shares import (
     LEDGER_SIGN,
@@ -90,6 +91,7 @@ __all__ = [
     "Consent",
     "CoopSettings",
     "Counter",
+    "DeliveryState",
     "Document",
     "DocumentCategory",
     "DocumentPDF",
@@ -104,6 +106,8 @@ __all__ = [
     "MemberClass",
     "MemberStatus",
     "MemberStatusChange",
+    "NoticeDelivery",
+    "NoticeMailing",
     "OrderState",
     "PDFPreview",
     "Participation",
