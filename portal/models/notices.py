@@ -43,9 +43,7 @@ class NoticeMailing(Base):
         ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
     )
     # The notice as published in the library's notices category.
-    document_id: Mapped[int | None] = mapped_column(
-        ForeignKey("documents.id", ondelete="SET NULL")
-    )
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The last batch claimed or recorded: a mailing with work left and no batch for a
     # while has stalled (services.meetings.notices.STALLED_AFTER).

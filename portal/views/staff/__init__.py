@@ -15,6 +15,7 @@ from . import (
     audit,
     dashboard,
     documents,
+    meeting_notices,
     meetings,
     members,
     orders,
@@ -50,6 +51,7 @@ for area in (
     transfers,
     documents,
     meetings,
+    meeting_notices,
     settings,
 ):
     bp.register_blueprint(area.bp)
