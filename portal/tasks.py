@@ -130,7 +130,11 @@ def is_immediate() -> bool:
 def run_worker(app: Flask, *, workers: int) -> None:
     """Run queued tasks (and the sweeps) until stopped: ``flask --app portal worker``."""
     _worker_app["app"] = app
-    queue.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    # An idle worker looks for new tasks at least every 2 s (huey's default backs off to 10).
+    consumer = queue.create_consumer(
+        workers=workers, worker_type="thread", periodic=True, max_delay=2.0
+    )
+    consumer.run()
 
 
 def init_app(app: Flask) -> None:
