@@ -83,15 +83,14 @@ def prepare_notice(db: Session, meeting: Meeting, *, actor: User) -> NoticeMaili
     db.add(mailing)
     db.flush()
     recipients = _add_recipients(db, meeting, _recipient_ids(db, meeting))
-    audit.record(
-        db,
-        actor=actor,
-        action="meeting.notice_mailing",
-        target=meeting,
-        summary=f"Notice published and queued for {recipients} members",
-    )
-    tasks.after_commit(db, JOB, meeting.id)
+    _queue(db, meeting, actor, f"Notice published and queued for {recipients} members")
     return mailing
+
+
+def _queue(db: Session, meeting: Meeting, actor: User | None, summary: str) -> None:
+    """Audit the mailing's new recipients and queue the sender for after the commit."""
+    audit.record(db, actor=actor, action="meeting.notice_mailing", target=meeting, summary=summary)
+    tasks.after_commit(db, JOB, meeting.id)
 
 
 def add_roll_recipients(db: Session, meeting: Meeting) -> int:
@@ -103,14 +102,7 @@ def add_roll_recipients(db: Session, meeting: Meeting) -> int:
     added = _add_recipients(db, meeting, _roll_ids(meeting))
     if added:
         mailing.finished_at = None
-        audit.record(
-            db,
-            actor=None,
-            action="meeting.notice_mailing",
-            target=meeting,
-            summary=f"Notice queued for {added} members on the roll who had not had it",
-        )
-        tasks.after_commit(db, JOB, meeting.id)
+        _queue(db, meeting, None, f"Notice queued for {added} members on the roll without it")
     return added
 
 
