@@ -333,6 +333,13 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_participations_member_id"), ["member_id"], unique=False
         )
+    op.create_index(
+        "ix_participations_counts", "participations", ["resolution_id", "class_id", "choice"]
+    )
+    op.create_index("ix_ballots_counts", "ballots", ["resolution_id", "class_id", "choice"])
+    op.create_index(
+        "ix_roll_entries_counts", "roll_entries", ["meeting_id", "class_id", "is_primary", "weight"]
+    )
 
     with op.batch_alter_table("coop_settings", schema=None) as batch_op:
         batch_op.add_column(
@@ -351,6 +358,9 @@ def downgrade() -> None:
         )
         batch_op.drop_column("quorum_percent_per_class")
 
+    op.drop_index("ix_roll_entries_counts", table_name="roll_entries")
+    op.drop_index("ix_ballots_counts", table_name="ballots")
+    op.drop_index("ix_participations_counts", table_name="participations")
     with op.batch_alter_table("participations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_participations_member_id"))
 

@@ -192,6 +192,8 @@ class RollEntry(Base):
             postgresql_where=text("is_primary"),
         ),
         CheckConstraint("weight BETWEEN 0 AND 100", name="weight_range"),
+        # The roll's size per class, read from the index alone (services.meetings.roll).
+        Index("ix_roll_entries_counts", "meeting_id", "class_id", "is_primary", "weight"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, enum_column, utcnow
@@ -39,6 +39,8 @@ class Participation(Base):
     __table_args__ = (
         UniqueConstraint("resolution_id", "member_id", name="uq_participations_member"),
         UniqueConstraint("resolution_id", "receipt", name="uq_participations_receipt"),
+        # Turnout and the count per class read from the index alone (services.meetings.closing).
+        Index("ix_participations_counts", "resolution_id", "class_id", "choice"),
         CheckConstraint("(choice IS NULL) = (receipt IS NULL)", name="choice_with_receipt"),
     )
 
@@ -68,6 +70,7 @@ class Ballot(Base):
     __table_args__ = (
         UniqueConstraint("resolution_id", "receipt", name="uq_ballots_receipt"),
         UniqueConstraint("resolution_id", "voter_tag", name="uq_ballots_voter_tag"),
+        Index("ix_ballots_counts", "resolution_id", "class_id", "choice"),  # the count
         {"sqlite_with_rowid": False},
     )
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import htmx, markup
-from ..db import get_db, transaction
+from ..db import get_db, transaction, write_session
 from ..errors import NotAllowed, PortalError
 from ..models import Meeting, MeetingState, Resolution
-from ..services.meetings import ballots, notices, overview, results
+from ..services.meetings import ballots, closing, notices, overview, results
 from .access import current_member, found
 from .downloads import streamed_csv
+from .paging import cursor
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -29,6 +32,25 @@ def _members_and_staff() -> None:
 
 def _load(meeting_id: int) -> Meeting:
     return found(overview.member_meeting(get_db(), meeting_id))
+
+
+def closed_if_due(meeting: Meeting) -> Meeting:
+    """Close and count what is past its closing time before a page reads the meeting.
+
+    A GET's session only reads, so the closing runs in a write transaction of its own,
+    and only when something is due (one small read otherwise); the request's session then
+    starts afresh, to read the meeting as closed.
+    """
+    if closing.is_due(get_db(), meeting):
+        with write_session() as db:
+            closing.close_if_due(db, db.get(Meeting, meeting.id))
+        get_db().rollback()  # its snapshot and the meeting it loaded are from before
+    return meeting
+
+
+def _load_current(meeting_id: int) -> Meeting:
+    """The meeting as members may see it, with any vote due to close closed."""
+    return closed_if_due(_load(meeting_id))
 
 
 @bp.get("")
@@ -59,7 +81,7 @@ def _meeting_page(
 @bp.get("/<int:meeting_id>")
 def meeting(meeting_id: int) -> Response:
     """The meeting, its agenda, and the ballot: each resolution put to the vote."""
-    return _meeting_page(_load(meeting_id))
+    return _meeting_page(_load_current(meeting_id))
 
 
 def _ballot(
@@ -68,14 +90,23 @@ def _ballot(
     *,
     message: str | None = None,
     error: str | None = None,
+    cast: ballots.Vote | None = None,
     status: int = 200,
 ) -> Response:
-    """The resolution's ballot partial as it stands for the signed-in member."""
+    """The resolution's ballot partial as it stands for the signed-in member.
+
+    ``cast`` is the vote just recorded: it is shown as the service answered it, since by
+    the time the partial is read back voting may have closed and sealed a secret ballot,
+    which no longer names the member (the vote is counted; its receipt must still show).
+    """
+    item = overview.ballot_item(get_db(), resolution, current_member())
+    if cast is not None:
+        item = replace(item, vote=cast)
     return htmx.partial(
         "meetings/_ballot.html",
         status=status,
         meeting=meeting,
-        item=overview.ballot_item(get_db(), resolution, current_member()),
+        item=item,
         text=markup.render_markdown(resolution.text),
         message=message,
         error=error,
@@ -104,7 +135,7 @@ def vote(meeting_id: int, resolution_id: int) -> Response:
         return _meeting_page(meeting, refused={resolution.id: exc.message}, status=exc.status)
     message = f"Your vote on resolution {resolution.number} is recorded: {cast.choice.label}."
     if htmx.is_htmx():
-        return _ballot(meeting, resolution, message=message)
+        return _ballot(meeting, resolution, message=message, cast=cast)
     return htmx.flash_and_redirect(
         f"{message} Your receipt is {cast.receipt}.",
         url_for("meetings.meeting", meeting_id=meeting.id, _anchor=f"resolution-{resolution.id}"),
@@ -118,7 +149,7 @@ def turnout(meeting_id: int) -> Response:
     Polled by htmx while voting is open; once it has closed the final turnout is answered
     with htmx's stop-polling status.
     """
-    meeting = _load(meeting_id)
+    meeting = _load_current(meeting_id)
     turnouts = overview.meeting_turnout(get_db(), meeting)
     live = meeting.state is MeetingState.VOTING_OPEN
     status = STOP_POLLING if htmx.is_htmx() and not live else 200
@@ -136,7 +167,7 @@ def turnout(meeting_id: int) -> Response:
 @bp.get("/<int:meeting_id>/results", endpoint="results")
 def results_page(meeting_id: int) -> str:
     """Each closed resolution's declared result, per class and in total, with a chart."""
-    meeting = _load(meeting_id)
+    meeting = _load_current(meeting_id)
     db = get_db()
     outcomes = results.meeting_outcomes(db, meeting)
     return render_template(
@@ -147,10 +178,20 @@ def results_page(meeting_id: int) -> str:
     )
 
 
+@bp.get("/<int:meeting_id>/resolutions/<int:resolution_id>/votes")
+def votes(meeting_id: int, resolution_id: int) -> str:
+    """Who voted how on a closed resolution that was not a secret ballot, a page at a time;
+    a secret ballot's voters are never listed with their choices (404)."""
+    meeting = _load_current(meeting_id)
+    resolution = found(overview.meeting_resolution(get_db(), meeting, resolution_id))
+    page = found(results.member_votes(get_db(), resolution, after=cursor()))
+    return render_template("meetings/votes.html", meeting=meeting, resolution=resolution, page=page)
+
+
 @bp.get("/<int:meeting_id>/results.csv")
 def results_csv(meeting_id: int) -> Response:
     """The results, a row per resolution and class and its total, streamed."""
-    meeting = _load(meeting_id)
+    meeting = _load_current(meeting_id)
     return streamed_csv(
         f"results-meeting-{meeting.id}.csv",
         results.RESULTS_CSV_COLUMNS,

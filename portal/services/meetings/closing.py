@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from ... import coop
+from ...db import lock_row
 from ...errors import InvalidState
 from ...models import (
     Ballot,
@@ -165,26 +168,61 @@ def close_voting(db: Session, meeting: Meeting, *, actor: User | None) -> list[T
     return tallies
 
 
+def _due(now: datetime) -> Any:
+    """Open resolutions whose closing time (the co-op's clock) has passed."""
+    return and_(Resolution.state == ResolutionState.OPEN, Resolution.closes_at <= now)
+
+
+def _past_closing(resolution: Resolution, now: datetime) -> bool:
+    return (
+        resolution.state is ResolutionState.OPEN
+        and resolution.closes_at is not None
+        and resolution.closes_at <= now
+    )
+
+
+def is_due(db: Session, meeting: Meeting) -> bool:
+    """Some resolution of the meeting is open past its closing time: one small read."""
+    now = coop.clock(db).now()
+    return bool(db.scalar(select(exists().where(Resolution.meeting_id == meeting.id, _due(now)))))
+
+
+def close_if_due(db: Session, meeting: Meeting) -> list[Resolution]:
+    """Close and count the meeting's resolutions whose closing time has passed, then the
+    meeting's voting once none is left open. The resolutions it closed.
+
+    Run in a write transaction of its own by the pages that find the meeting due (its
+    ballot, turnout, results, the staff page), so a vote closes on the next request after
+    its time as well as by ``close-due-votes``. Another request may have closed one since
+    it was found due: each is re-read under its closing lock and left if closed already.
+    """
+    now = coop.clock(db).now()
+    closed = []
+    for resolution in meeting.resolutions:
+        if not _past_closing(resolution, now):
+            continue
+        _lock_for_closing(db, resolution)
+        if _past_closing(resolution, now):
+            close_resolution(db, resolution, actor=None)
+            closed.append(resolution)
+    lock_row(db, meeting)
+    if meeting.state is MeetingState.VOTING_OPEN and not any(
+        r.state is ResolutionState.OPEN for r in meeting.resolutions
+    ):
+        close_voting(db, meeting, actor=None)
+    return closed
+
+
 def close_due_votes(db: Session) -> list[Resolution]:
     """Close every open resolution whose closing time has passed (the co-op's clock), and
     the voting of each meeting left with none open. The closed resolutions."""
     now = coop.clock(db).now()
-    due = list(
-        db.scalars(
-            select(Resolution)
-            .where(Resolution.state == ResolutionState.OPEN, Resolution.closes_at <= now)
-            .order_by(Resolution.meeting_id, Resolution.number)
-        )
-    )
-    for resolution in due:
-        close_resolution(db, resolution, actor=None)
-    meetings = {r.meeting for r in due}
-    for meeting in sorted(meetings, key=lambda m: m.id):
-        if meeting.state is MeetingState.VOTING_OPEN and not any(
-            r.state is ResolutionState.OPEN for r in meeting.resolutions
-        ):
-            close_voting(db, meeting, actor=None)
-    return due
+    meetings = db.scalars(
+        select(Meeting)
+        .where(Meeting.id.in_(select(Resolution.meeting_id).where(_due(now))))
+        .order_by(Meeting.id)
+    ).all()
+    return [resolution for meeting in meetings for resolution in close_if_due(db, meeting)]
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,8 @@ class MeetingInput:
 
 
 def _checked(given: MeetingInput, clock: coop.Clock) -> MeetingInput:
-    """The input with its text trimmed, or refused with the field at fault."""
+    """The input with its text trimmed, or refused with the field at fault; the record
+    date is checked against the meeting's day in the co-op's zone (``CoopSettings.timezone``)."""
     title = read_text(given.title, "Title", max_length=200, field="title")
     place = read_text(given.place, "Place", max_length=300, required=False, field="place")
     url = read_text(
@@ -368,7 +369,8 @@ class NoticePeriod:
 
 
 def notice_period(db: Session, meeting: Meeting) -> NoticePeriod:
-    """The clear days notice sent now would give, and the last day to send in time."""
+    """The clear days notice sent now would give against ``CoopSettings.notice_days``, and
+    the last day to send in time (days in the co-op's zone, ``CoopSettings.timezone``)."""
     clock = coop.clock(db)
     needed = coop.settings(db).notice_days
     return NoticePeriod(
@@ -383,10 +385,11 @@ def send_notice(
 ) -> Meeting:
     """Give notice of the meeting: refused when fewer than ``CoopSettings.notice_days``
     clear days remain before it (neither the day of sending nor the meeting's day counts,
-    ``coop.Clock.clear_days_between``), unless staff give a reason for short notice,
-    which is recorded (and printed on the notice). Freezes the roll once its record date
-    has come, publishes the notice and queues its mailing to every member
-    (``notices.prepare_notice``: mailed once this transaction commits).
+    ``coop.Clock.clear_days_between``, in the co-op's zone, ``CoopSettings.timezone``),
+    unless staff give a reason for short notice, which is recorded (and printed on the
+    notice). Freezes the roll once its record date has come, publishes the notice and
+    queues its mailing to every member (``notices.prepare_notice``: mailed once this
+    transaction commits).
     """
     transitions.require(meeting.state, MeetingState.NOTICED, doing="noticed")
     clock = coop.clock(db)
@@ -439,7 +442,7 @@ def open_voting(db: Session, meeting: Meeting, *, actor: User) -> list[Resolutio
     the meeting's voting mode, else ``CoopSettings.voting_mode``, and the quorum and
     majority settings), and its window defaults to now until
     ``CoopSettings.voting_window_days`` days later, at the end of that day in the co-op's
-    zone.
+    zone (``CoopSettings.timezone``).
     """
     transitions.require(meeting.state, MeetingState.VOTING_OPEN, doing="opened for voting")
     drafts = [r for r in meeting.resolutions if r.state is ResolutionState.DRAFT]

@@ -18,7 +18,9 @@ from ...models import (
     Ballot,
     Choice,
     Meeting,
+    Member,
     MemberClass,
+    Participation,
     Resolution,
     ResolutionKind,
     ResolutionState,
@@ -105,6 +107,11 @@ class Outcome:
         return text
 
     @property
+    def lists_votes(self) -> bool:
+        """Members may read who voted how (an open vote, closed)."""
+        return lists_votes(self.resolution)
+
+    @property
     def short_classes(self) -> list[str]:
         return [self.class_names.get(c, c) for c in self.tally.classes_short_of_quorum]
 
@@ -160,6 +167,62 @@ def published_receipts(db: Session, resolution: Resolution) -> list[tuple[str, C
             .order_by(Ballot.receipt)
         )
     ]
+
+
+def lists_votes(resolution: Resolution) -> bool:
+    """Members may read who voted how: the resolution is closed, and not a secret ballot."""
+    return not resolution.secret and resolution.state is ResolutionState.CLOSED
+
+
+@dataclass(frozen=True)
+class MemberVote:
+    """How one member voted on an open (not secret) resolution."""
+
+    key: int  # the member's id: what the list is paged by
+    number: int
+    name: str
+    class_name: str
+    choice: Choice
+
+
+@dataclass(frozen=True)
+class VotesPage:
+    """One page of who voted how, and the key the next page starts after (None: the last)."""
+
+    votes: list[MemberVote]
+    after: int | None  # the key this page started after (None: the first page)
+    next_after: int | None
+
+
+VOTES_PER_PAGE = 100
+
+
+def member_votes(
+    db: Session, resolution: Resolution, *, after: int | None = None, per_page: int = VOTES_PER_PAGE
+) -> VotesPage | None:
+    """Who voted how on a closed open-ballot resolution, a page after the member ``after``
+    (by id, the order members joined); None for a secret ballot or one not yet closed,
+    whose voters' choices are never listed.
+
+    Paged by key along the participations' own (resolution, member) index, so a page of a
+    meeting of 100,000 costs what a page of ten does and never renders them all.
+    """
+    if not lists_votes(resolution):
+        return None
+    query = (
+        select(Member.id, Member.number, Member.name, MemberClass.name, Participation.choice)
+        .join(Member, Member.id == Participation.member_id)
+        .join(MemberClass, MemberClass.id == Participation.class_id)
+        .where(Participation.resolution_id == resolution.id, Participation.choice.is_not(None))
+        .order_by(Participation.member_id)
+        .limit(per_page + 1)
+    )
+    if after is not None:
+        query = query.where(Participation.member_id > after)
+    votes = [MemberVote(*row) for row in db.execute(query)]
+    more = len(votes) > per_page
+    votes = votes[:per_page]
+    return VotesPage(votes, after, votes[-1].key if more else None)
 
 
 RESULTS_CSV_COLUMNS = (

@@ -53,9 +53,11 @@ class Rules:
         """The rules of ``settings`` for a resolution of ``kind``; ``mode`` overrides the
         co-op's voting mode (a meeting may set its own).
 
-        Reads ``CoopSettings.voting_mode``, ``quorum_min_members``, ``quorum_percent``,
-        ``quorum_percent_per_class``, ``special_majority_numerator``,
-        ``special_majority_denominator`` and ``special_needs_class_majority``.
+        Reads ``CoopSettings.voting_mode``, ``CoopSettings.quorum_min_members``,
+        ``CoopSettings.quorum_percent``, ``CoopSettings.quorum_percent_per_class``,
+        ``CoopSettings.special_majority_numerator``,
+        ``CoopSettings.special_majority_denominator`` and
+        ``CoopSettings.special_needs_class_majority``.
         """
         return cls(
             kind=kind,

@@ -18,6 +18,7 @@ from ...services.meetings import closing, lifecycle, notices, overview
 from ...services.register import classes
 from ..access import found, get_or_404
 from ..downloads import streamed_csv
+from ..meetings import closed_if_due
 
 bp = Blueprint("meetings", __name__)
 
@@ -98,8 +99,9 @@ def _meeting_page(
 
 @bp.get("/meetings/<int:meeting_id>")
 def meeting(meeting_id: int) -> Response:
-    """The meeting: its details, agenda, resolutions, roll and the next step."""
-    return _meeting_page(get_or_404(Meeting, meeting_id))
+    """The meeting: its details, agenda, resolutions, roll and the next step (a vote past
+    its closing time is closed and counted first)."""
+    return _meeting_page(closed_if_due(get_or_404(Meeting, meeting_id)))
 
 
 def _act(

@@ -1,5 +1,6 @@
 """The meetings' pages that need a meeting: the ballot before and after a vote, turnout,
-results with a secret ballot's receipts, and the staff's meeting pages."""
+results with a secret ballot's receipts, who voted how on an open one, and the staff's
+meeting pages."""
 
 from __future__ import annotations
 
@@ -38,13 +39,25 @@ def meeting_turnout(site: Site) -> Any:
     return site.goto(f"/meetings/{_meeting(site).id}/turnout")
 
 
-@state("member", "staff")
-def meeting_results(site: Site) -> Any:
+def _closed_meeting(site: Site) -> Any:
+    """A meeting whose voting closed, the crawl's member (if any) having voted."""
     meeting = _meeting(site)
     if site.member is not None:
         site.make.vote(meeting, site.member, "for", "against", "for")
     site.make.close_meeting(meeting)
-    return site.goto(f"/meetings/{meeting.id}/results")
+    return meeting
+
+
+@state("member", "staff")
+def meeting_results(site: Site) -> Any:
+    return site.goto(f"/meetings/{_closed_meeting(site).id}/results")
+
+
+@state("member", "staff")
+def meeting_votes(site: Site) -> Any:
+    """Who voted how on an open resolution, once closed."""
+    meeting = _closed_meeting(site)
+    return site.goto(f"/meetings/{meeting.id}/resolutions/{meeting.resolution_ids[0]}/votes")
 
 
 @state("staff", "admin")
