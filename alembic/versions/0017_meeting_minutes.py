@@ -6,7 +6,7 @@ trigger refuses UPDATE and DELETE), and SQLite adds a column with a foreign key 
 copying the table, which drops the triggers: so on SQLite they are made again after it.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-08
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

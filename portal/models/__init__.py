@@ -51,6 +51,7 @@ from .membership import (
     ResignationState,
 )
 from .minutes import MeetingMinutes
+from .notices import DeliveryState, NoticeDelivery, NoticeMailing
 from .settings import BANK_FIELDS, CoopSettings, PaymentForm, VotingMode
 from .shares import (
     LEDGER_SIGN,
@@ -91,6 +92,7 @@ __all__ = [
     "Consent",
     "CoopSettings",
     "Counter",
+    "DeliveryState",
     "Document",
     "DocumentCategory",
     "DocumentPDF",
@@ -106,6 +108,8 @@ __all__ = [
     "MemberClass",
     "MemberStatus",
     "MemberStatusChange",
+    "NoticeDelivery",
+    "NoticeMailing",
     "OrderState",
     "PDFPreview",
     "Participation",

@@ -11,7 +11,7 @@ from .. import htmx, markup
 from ..db import get_db, transaction, write_session
 from ..errors import NotAllowed, PortalError
 from ..models import Meeting, MeetingState, Resolution
-from ..services.meetings import ballots, closing, minutes, overview, results
+from ..services.meetings import ballots, closing, minutes, notices, overview, results
 from .access import current_member, found
 from .documents import version_download
 from .downloads import streamed_csv
@@ -74,6 +74,7 @@ def _meeting_page(
         live=meeting.state is MeetingState.VOTING_OPEN,
         class_names=results.class_names(db),
         refused=refused or {},
+        notice_document=notices.notice_document(db, meeting),
     )
     return Response(page, status)
 

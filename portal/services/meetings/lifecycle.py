@@ -34,7 +34,7 @@ from ...models import (
 from .. import audit, transitions
 from ..inputs import read_all, read_choice, read_date, read_flag, read_text
 from ..register.classes import find_class
-from . import roll
+from . import notices, roll
 from .tally import Rules
 
 # The standard agenda of an annual general meeting, offered for every new AGM.
@@ -402,7 +402,9 @@ def send_notice(
     clear days remain before it (neither the day of sending nor the meeting's day counts,
     ``coop.Clock.clear_days_between``, in the co-op's zone, ``CoopSettings.timezone``),
     unless staff give a reason for short notice, which is recorded (and printed on the
-    notice). Freezes the roll once its record date has come.
+    notice). Freezes the roll once its record date has come, publishes the notice and
+    queues its mailing to every member (``notices.prepare_notice``: mailed once this
+    transaction commits).
     """
     transitions.require(meeting.state, MeetingState.NOTICED, doing="noticed")
     clock = coop.clock(db)
@@ -445,6 +447,7 @@ def send_notice(
     )
     if meeting.record_date <= clock.today():
         roll.freeze_roll(db, meeting, actor=actor)
+    notices.prepare_notice(db, meeting, actor=actor)
     return meeting
 
 
@@ -461,6 +464,8 @@ def open_voting(db: Session, meeting: Meeting, *, actor: User) -> list[Resolutio
     if not drafts:
         raise InvalidState("This meeting has no resolution to vote on.")
     roll.freeze_roll(db, meeting, actor=actor)
+    # Members on the roll admitted since the notice went out get it now.
+    notices.add_roll_recipients(db, meeting)
     settings = coop.settings(db)
     clock = coop.clock(db)
     now = clock.now()

@@ -16,6 +16,7 @@ from . import (
     dashboard,
     documents,
     meeting_minutes,
+    meeting_notices,
     meetings,
     members,
     orders,
@@ -52,6 +53,7 @@ for area in (
     documents,
     meetings,
     meeting_minutes,
+    meeting_notices,
     settings,
 ):
     bp.register_blueprint(area.bp)

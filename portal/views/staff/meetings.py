@@ -14,7 +14,7 @@ from ...db import get_db, transaction
 from ...errors import PortalError
 from ...models import Meeting, MeetingKind, ResolutionKind, VotingMode
 from ...services.documents import library
-from ...services.meetings import closing, lifecycle, overview
+from ...services.meetings import closing, lifecycle, notices, overview
 from ...services.register import classes
 from ..access import found, get_or_404
 from ..downloads import streamed_csv
@@ -85,6 +85,7 @@ def _meeting_page(
         meeting=meeting,
         roll=overview.roll_counts(db, meeting),
         notice=lifecycle.notice_period(db, meeting),
+        progress=notices.mailing_progress(db, meeting),
         classes=classes.list_classes(db),
         documents=library.staff_documents(db),
         resolution_kinds=list(ResolutionKind),

@@ -121,3 +121,8 @@ def staff_meeting_refused(site: Site) -> Any:
     site.goto("/staff/meetings")
     site.page.get_by_label("Title").fill("")
     return site.submit("Create meeting", status=422)
+
+
+@state("staff", "admin")
+def staff_meeting_notice_mailing(site: Site) -> Any:
+    return site.goto(f"/staff/meetings/{_meeting(site, state='noticed').id}/notice")
