@@ -18,7 +18,7 @@ from portal.models import (
     ResolutionState,
 )
 
-from .factories import count, is_page, is_partial, reading
+from .factories import count, is_page, is_partial, reading, sql_statements
 
 HTMX = {"HX-Request": "true"}
 
@@ -226,6 +226,24 @@ def test_turnout_answers_286_with_the_final_figures_once_closed(
     assert response.status_code == 286
     assert "every 5s" not in body
     assert "Final turnout" in body and "1 of 2 voted" in body
+
+
+def test_turnout_reads_as_many_statements_for_nine_resolutions_as_for_one(
+    app, ann, bob, ann_client, make_meeting
+):
+    """Polled by every member every few seconds: its cost must not grow with the agenda."""
+    many = [{"title": f"Motion {n}"} for n in range(8)] + [
+        {"title": "Artists only", "kind": "class", "member_class": "artist"}
+    ]
+    statements = []
+    for resolutions in ([{"title": "One motion"}], many):
+        meeting = make_meeting(resolutions=resolutions)
+        with sql_statements(app) as seen:
+            response = ann_client.get(f"/meetings/{meeting.id}/turnout", headers=HTMX)
+        assert response.status_code == 200
+        statements.append(len(seen))
+    one, nine = statements
+    assert nine <= one + 1  # a class resolution counts its own class's roll once
 
 
 def test_turnout_without_htmx_is_a_page(ann_client, open_meeting):

@@ -9,6 +9,7 @@ closed and is refused with a message: never acknowledged and lost.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ from ...models import (
     MeetingState,
     Participation,
     Resolution,
+    ResolutionKind,
     ResolutionState,
     User,
 )
@@ -98,15 +100,39 @@ class Turnout:
 
 def turnout_of(db: Session, resolution: Resolution) -> Turnout:
     """The resolution's turnout so far, per class, and quorum under its fixed rules."""
-    if resolution.rules is None:
-        raise InvalidState(f"Voting on resolution {resolution.number} never opened.")
-    voted = _per_class(db, Participation, resolution)
-    classes = tuple(
-        ClassCount(c.code, roll=c.members, weight=c.weight, abstain=voted.get(c.class_id, 0))
-        for c in roll.class_rolls(db, resolution)
-    )
-    quorum, short = assess_quorum(Rules.from_json(resolution.rules), classes)
-    return Turnout(classes, quorum, short)
+    return turnouts_of(db, [resolution])[resolution.id]
+
+
+def turnouts_of(db: Session, resolutions: Sequence[Resolution]) -> dict[int, Turnout]:
+    """The turnout so far of each resolution (all of one meeting), by id: one count of the
+    participations for them all and one of the roll per set of voters, however many
+    resolutions there are. Quorum as ``assess_quorum`` reads it from the rules fixed at
+    opening (``CoopSettings.quorum_min_members``, ``quorum_percent``,
+    ``quorum_percent_per_class``)."""
+    for resolution in resolutions:
+        if resolution.rules is None:
+            raise InvalidState(f"Voting on resolution {resolution.number} never opened.")
+    voted: dict[int, dict[int, int]] = defaultdict(dict)
+    for resolution_id, class_id, n in db.execute(
+        select(Participation.resolution_id, Participation.class_id, func.count())
+        .where(Participation.resolution_id.in_([r.id for r in resolutions]))
+        .group_by(Participation.resolution_id, Participation.class_id)
+    ):
+        voted[resolution_id][class_id] = n
+    rolls: dict[int | None, list[roll.ClassRoll]] = {}  # by the class voting, None: all
+    turnouts = {}
+    for resolution in resolutions:
+        voters = resolution.class_id if resolution.kind is ResolutionKind.CLASS else None
+        if voters not in rolls:
+            rolls[voters] = roll.class_rolls(db, resolution)
+        counted = voted[resolution.id]
+        classes = tuple(
+            ClassCount(c.code, roll=c.members, weight=c.weight, abstain=counted.get(c.class_id, 0))
+            for c in rolls[voters]
+        )
+        quorum, short = assess_quorum(Rules.from_json(resolution.rules), classes)
+        turnouts[resolution.id] = Turnout(classes, quorum, short)
+    return turnouts
 
 
 def _lock_for_closing(db: Session, resolution: Resolution) -> None:

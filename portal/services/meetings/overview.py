@@ -25,7 +25,7 @@ from ...models import (
 )
 from . import roll
 from .ballots import Vote, check_can_vote, vote_of
-from .closing import Turnout, turnout_of
+from .closing import Turnout, turnouts_of
 from .tally import Tally
 
 COMING = (MeetingState.NOTICED, MeetingState.VOTING_OPEN)
@@ -178,10 +178,11 @@ class ResolutionTurnout:
 
 def meeting_turnout(db: Session, meeting: Meeting) -> list[ResolutionTurnout]:
     """Turnout on each resolution put to the vote: live while open, as declared once closed."""
+    live = turnouts_of(db, [r for r in meeting.resolutions if r.state is ResolutionState.OPEN])
     turnouts = []
     for resolution in meeting.resolutions:
         if resolution.state is ResolutionState.OPEN:
-            turnouts.append(ResolutionTurnout(resolution, turnout_of(db, resolution)))
+            turnouts.append(ResolutionTurnout(resolution, live[resolution.id]))
         elif resolution.state is ResolutionState.CLOSED and resolution.tally is not None:
             tally = Tally.from_json(resolution.tally)
             turnouts.append(
