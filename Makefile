@@ -1,4 +1,5 @@
-# Two commands: `make run` serves the portal with demo data; `make test` runs the suite.
+# Two commands: `make run` serves the portal with demo data (and runs the task worker that
+# sends notice mailings beside it, stopped with it); `make test` runs the suite.
 # Both set everything up on a fresh machine: the Debian packages (scripts/system-packages:
 # as root or with sudo, else it prints the apt-get line and goes on), the virtualenv, the
 # package and its extras, htmx from the npm registry, and (for tests) the Nu HTML checker.
@@ -34,7 +35,9 @@ run: .stamp-install $(HTMX_FILE)
 	echo "" && echo "Serving the portal on $(ADDRESS) (Ctrl-C to stop)" && \
 	echo "Without an SMTP server (PORTAL_SMTP_HOST) mail is written to $${PORTAL_INSTANCE_PATH:-instance}/outbox/;" && \
 	echo "staff read it at $(ADDRESS)/staff/outbox" && echo "" && \
-	$(BIN)/flask --app portal run --debug --host 127.0.0.1 --port $(PORT)
+	{ $(BIN)/flask --app portal worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/flask --app portal run --debug --host 127.0.0.1 --port $(PORT); }
 
 test: system-packages .stamp-install-test $(HTMX_FILE) vnu
 	$(BIN)/ruff check portal tests benchmarks alembic

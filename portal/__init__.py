@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, db, extensions, htmx, links, mail, security, templating
+from . import cli, db, extensions, htmx, links, mail, security, tasks, templating
 from . import config as config_layers
 from .config import ROOT
 from .errors_http import register_error_handlers
@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     db.init_app(app)
     mail.init_app(app)
+    tasks.init_app(app)
     extensions.init_app(app)
     security.init_app(app)
     htmx.init_app(app)

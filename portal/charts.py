@@ -165,3 +165,64 @@ def line_chart(
         labels.append(XTick(x, series[i][0].strftime(fmt), anchor, minor=order % 2 == 1))
     labels.reverse()
     return LineChart(height, top, bottom, points, labels, [YTick(y_of(v), v) for v in values])
+
+
+@dataclass(frozen=True)
+class BarSegment:
+    """One part of a stacked bar: ``x`` and ``width`` are fractions of the plot's width."""
+
+    key: str  # what it counts ("for", "against", ...): the stylesheet colours it
+    value: int
+    x: float
+    width: float
+
+    @property
+    def x_percent(self) -> str:
+        return f"{self.x * 100:.2f}%"
+
+    @property
+    def width_percent(self) -> str:
+        return f"{self.width * 100:.2f}%"
+
+
+@dataclass(frozen=True)
+class Bar:
+    """A labelled bar: its label sits at ``label_y``, the bar from ``y`` (pixels)."""
+
+    label: str
+    total: int
+    label_y: float
+    y: float
+    segments: list[BarSegment]
+
+
+@dataclass(frozen=True)
+class BarChart:
+    height: int
+    bar_height: int
+    bars: list[Bar]
+
+
+def stacked_bars(
+    rows: Sequence[tuple[str, Sequence[tuple[str, int]]]], *, bar_height: int = 20
+) -> BarChart:
+    """Horizontal bars, one per row, each split into its parts in proportion to its total.
+
+    ``rows`` are (label, [(key, value), ...]); a row whose values are all 0 has no parts
+    (its empty track is drawn). Every bar spans the full width at 100 %, so rows of
+    different sizes compare as shares.
+    """
+    label_height, gap = 18, 14
+    row_height = label_height + bar_height + gap
+    bars = []
+    for index, (label, parts) in enumerate(rows):
+        top = index * row_height
+        total = sum(value for _, value in parts)
+        segments, x = [], 0.0
+        for key, value in parts:
+            if total and value:
+                width = value / total
+                segments.append(BarSegment(key, value, x, width))
+                x += width
+        bars.append(Bar(label, total, top + 13, top + label_height, segments))
+    return BarChart(max(len(rows) * row_height - gap, 1), bar_height, bars)

@@ -1,4 +1,5 @@
-"""Command-line tasks: ``flask --app portal init-db | create-user | seed-demo | check-pdf``."""
+"""Command-line tasks: ``flask --app portal init-db | create-user | seed-demo | check-pdf |
+close-due-votes | check-votes | send-notices | worker``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import coop, demo, migrations, uploads
+from . import coop, demo, migrations, tasks, uploads
 from .config import public_base_url
 from .db import database, write_session
 from .errors import PortalError
@@ -17,6 +18,7 @@ from .pdf import pdf_support, render_certificate
 from .presets import PRESETS
 from .services.accounts import users
 from .services.documents import renditions
+from .services.meetings import closing, notices
 from .services.shares import ledger
 
 
@@ -111,17 +113,83 @@ def seed_demo_command(preset: str) -> None:
         click.echo(demo.logins_text(seeded))
 
 
+def _exit_on_problems(problems: list[str]) -> None:
+    """Print each problem a check found, and exit 1 if there was any."""
+    for problem in problems:
+        click.echo(f"PROBLEM: {problem}", err=True)
+    if problems:
+        raise click.exceptions.Exit(1)
+
+
 @click.command("check-register")
 @with_appcontext
 def check_register_command() -> None:
     """Verify the share ledger's hash chain and holdings; exit 1 on any problem."""
     with database().session(write=False) as db:
         result = ledger.check_register(db)
-    for problem in result.problems:
-        click.echo(f"PROBLEM: {problem}", err=True)
-    if not result.ok:
-        raise click.exceptions.Exit(1)
+    _exit_on_problems(result.problems)
     click.echo(f"The share register is intact: {result.rows} rows, chain and holdings check.")
+
+
+@click.command("close-due-votes")
+@with_appcontext
+def close_due_votes_command() -> None:
+    """Close and count every resolution whose voting time has ended (run it from cron)."""
+    with write_session() as db:
+        closed = closing.close_due_votes(db)
+        names = [f"meeting {r.meeting_id}, resolution {r.number}: {r.result.label}" for r in closed]
+    for name in names:
+        click.echo(f"Closed {name}")
+    click.echo(f"{len(names)} resolution{'' if len(names) == 1 else 's'} closed and counted.")
+
+
+@click.command("check-votes")
+@with_appcontext
+def check_votes_command() -> None:
+    """Recount every closed resolution from its votes; exit 1 on any difference."""
+    with database().session(write=False) as db:
+        result = closing.check_votes(db)
+    _exit_on_problems(result.problems)
+    click.echo(f"Every stored count matches a recount of the votes: {result.checked} resolutions.")
+
+
+@click.command("send-notices")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 10_000),
+    default=notices.BATCH_SIZE,
+    show_default=True,
+    help="Notices claimed, sent and recorded together.",
+)
+@with_appcontext
+def send_notices_command(batch_size: int) -> None:
+    """Send every meeting notice still waiting (resumes a mailing a stopped sender left).
+
+    Each member gets a notice once: one that a sender claimed and then stopped before
+    recording is left unconfirmed, never sent again (services.meetings.notices).
+    """
+    runs = notices.resume_unfinished(batch_size=batch_size)
+    for meeting_id, run in runs.items():
+        failed = f", {run.failed} failed" if run.failed else ""
+        click.echo(f"Meeting {meeting_id}: {run.sent} notices sent{failed}.")
+    if not runs:
+        click.echo("No notice is waiting to be sent.")
+
+
+@click.command("worker")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 32),
+    default=2,
+    show_default=True,
+    help="Tasks run at once (threads).",
+)
+@with_appcontext
+def worker_command(workers: int) -> None:
+    """Run queued background tasks (notice mailings) until stopped; ``make run`` starts one."""
+    if tasks.is_immediate():
+        raise click.ClickException("TASK_QUEUE is immediate: tasks run where they are queued.")
+    tasks.run_worker(current_app._get_current_object(), workers=workers)  # type: ignore[attr-defined]
 
 
 @click.command("check-pdf")
@@ -146,5 +214,9 @@ def init_app(app: Flask) -> None:
         seed_demo_command,
         check_register_command,
         check_pdf_command,
+        close_due_votes_command,
+        check_votes_command,
+        send_notices_command,
+        worker_command,
     ):
         app.cli.add_command(command)

@@ -92,6 +92,11 @@ class Defaults:
 
     PDF_RENDER_TIMEOUT_SECONDS = 20
 
+    # Background work (portal/tasks.py): unset, a SQLite file in instance/ read by
+    # `flask --app portal worker` (immediate under TESTING); "immediate"; redis://… in
+    # production; postgresql://… for a database of huey's own.
+    TASK_QUEUE: str | None = None
+
     # Front end
     HTMX_LOCAL = False  # serve static/vendor/htmx.min.js instead of the CDN
     BEHIND_PROXY = 0  # number of trusted proxies in front (ProxyFix)

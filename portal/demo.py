@@ -8,19 +8,25 @@ audit trail as real use would.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import date
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from . import coop
-from .models import MemberStatus, User
-from .presets import PRESETS, Demo, DemoPerson, Preset
+from .models import Meeting, MeetingKind, MemberStatus, User
+from .models.base import told_at
+from .presets import PRESETS, Demo, DemoPerson, MeetingPreset, Preset
 from .services import settings
 from .services.accounts import users
 from .services.documents import publishing
+from .services.meetings import ballots, closing, lifecycle, minutes
 from .services.membership import applications, leaving, review
 from .services.membership.applications import ApplicationInput
 from .services.register import classes, members
@@ -101,21 +107,12 @@ def _buy(
 
 
 def _seed_shares(db: Session, demo: Demo, staff: User, render: CertificateRenderer) -> None:
-    """Membership shares paid (but some), investment shares, withdrawals: a lived-in register.
+    """Investment shares and withdrawals: a lived-in register.
 
     The holder holds the membership share and 25 investment shares on two certificates,
     has asked to withdraw 5 and has an order for 10 more awaiting payment. The chair
     bought 50 and withdrew 20, so one certificate is superseded.
     """
-    unpaid = {
-        _extra_email(demo, n)
-        for n, extra in enumerate(demo.extra_members)
-        if extra.fate == "unpaid"
-    }
-    for order in orders.pending_orders(db):
-        payer = order.member.user if order.member else order.application.user
-        if payer is None or payer.email not in unpaid:
-            _pay(db, demo, order, staff, render)  # a membership share paid admits its applicant
     investment = share_types.find_type(db, demo.investment)
 
     holder = _buy(db, demo, demo.holder, 25, staff, render)
@@ -187,6 +184,29 @@ def _extra_email(demo: Demo, n: int, kind: str = "member") -> str:
     return f"{kind}{n + 1}@{demo.domain}"
 
 
+@dataclass(frozen=True)
+class _Story:
+    """The demo's dates: days in the co-op's zone (``CoopSettings.timezone``). A demo with
+    no past (no ``Demo.founded_on``) is told at the real time."""
+
+    demo: Demo
+    zone: ZoneInfo
+
+    @property
+    def today(self) -> date:
+        return datetime.now(self.zone).date()
+
+    def instant(self, day: date, clock_time: time) -> datetime:
+        """``clock_time`` on ``day`` in the co-op's zone, in UTC."""
+        return datetime.combine(day, clock_time, self.zone).astimezone(UTC)
+
+    def on(self, day: date, clock_time: time = time(10)) -> AbstractContextManager[None]:
+        """Time stands at ``clock_time`` on ``day`` while the block runs."""
+        if self.demo.founded_on is None:
+            return nullcontext()
+        return told_at(self.instant(day, clock_time))
+
+
 def seed(
     db: Session,
     config: Mapping[str, Any],
@@ -197,11 +217,38 @@ def seed(
     """Create the preset's demo co-op in an empty database; False if it holds data already.
 
     With ``render`` (the certificate renderer), shares are bought and paid too: only a
-    paid membership share makes a member.
+    paid membership share makes a member, so only then are the preset's meetings held.
+    A preset with a past (``Demo.founded_on``) tells it in order: the founding members
+    join that day, its meetings are held on their dates, and what happened since (shares
+    bought, members lapsed or gone, applications) comes last.
     """
     if users.count_users(db):
         return False
     chosen = PRESETS[preset]
+    demo = chosen.demo
+    story = _Story(demo, ZoneInfo(chosen.settings["timezone"]))
+    today = story.today
+    with story.on(demo.founded_on or today):
+        staff = _found(db, chosen)
+        if render is not None:
+            _pay_membership(db, demo, staff, render)
+    if render is not None:
+        past = sorted((m for m in demo.meetings if m.held_on), key=lambda m: m.held_on or today)
+        for meeting in past:
+            _hold_meeting(db, story, meeting, staff)
+        # A month ago: after the past meetings, before the record date of a coming one.
+        with story.on(max(today - timedelta(days=30), demo.founded_on or today)):
+            _seed_shares(db, demo, staff, render)
+            _seed_fates(db, demo, staff)
+        for meeting in demo.meetings:
+            if meeting.held_on is None:
+                _hold_meeting(db, story, meeting, staff)
+    _seed_applicants(db, demo, staff)
+    return True
+
+
+def _found(db: Session, chosen: Preset) -> User:
+    """The co-op's settings, people, library and founding members; its acting staff."""
     demo = chosen.demo
     settings.apply_preset(db, chosen)
     people = {
@@ -221,10 +268,6 @@ def seed(
     for person in demo.people:
         if person.classes:
             _join(db, demo, people[person.email], person.classes, staff, person.town)
-    for person in demo.people:
-        if person.applies_to:
-            _apply(db, demo, people[person.email], person.applies_to, person.answers, person.town)
-
     for n, extra in enumerate(demo.extra_members):
         user = users.create_user(
             db,
@@ -234,20 +277,44 @@ def seed(
             verified=True,
         )
         _join(db, demo, user, (extra.class_code,), staff, extra.town)
-    if render is not None:  # without PDFs no share is paid, so no one is a member yet
-        _seed_shares(db, demo, staff, render)
-        for person in demo.people:
-            _vote_in_last_class(db, person)
-        for n, extra in enumerate(demo.extra_members):
-            member = _member(db, _extra_email(demo, n))
-            if extra.fate == "lapsed":
-                leaving.set_status(db, member, MemberStatus.LAPSED, demo.lapse_note, actor=staff)
-            elif extra.fate == "ceased":
-                resignation = leaving.request_resignation(
-                    db, member, demo.resignation_note, actor=member.user
-                )
-                leaving.confirm_resignation(db, resignation, actor=staff)
+    return staff
 
+
+def _pay_membership(db: Session, demo: Demo, staff: User, render: CertificateRenderer) -> None:
+    """Membership shares paid (but some), which admits their applicants; each member of
+    several classes then votes in the last they joined."""
+    unpaid = {
+        _extra_email(demo, n)
+        for n, extra in enumerate(demo.extra_members)
+        if extra.fate == "unpaid"
+    }
+    for order in orders.pending_orders(db):
+        payer = order.member.user if order.member else order.application.user
+        if payer is None or payer.email not in unpaid:
+            _pay(db, demo, order, staff, render)  # a membership share paid admits its applicant
+    for person in demo.people:
+        _vote_in_last_class(db, person)
+
+
+def _seed_fates(db: Session, demo: Demo, staff: User) -> None:
+    """Members who lapsed or resigned since they joined."""
+    for n, extra in enumerate(demo.extra_members):
+        member = _member(db, _extra_email(demo, n))
+        if extra.fate == "lapsed":
+            leaving.set_status(db, member, MemberStatus.LAPSED, demo.lapse_note, actor=staff)
+        elif extra.fate == "ceased":
+            resignation = leaving.request_resignation(
+                db, member, demo.resignation_note, actor=member.user
+            )
+            leaving.confirm_resignation(db, resignation, actor=staff)
+
+
+def _seed_applicants(db: Session, demo: Demo, staff: User) -> None:
+    """Applications waiting for review, made lately; staff asked one applicant a question."""
+    for person in demo.people:
+        if person.applies_to:
+            user = users.find_user_by_email(db, person.email)
+            _apply(db, demo, user, person.applies_to, person.answers, person.town)
     for n, applicant in enumerate(demo.extra_applicants):
         user = users.create_user(
             db,
@@ -261,7 +328,72 @@ def seed(
         )
         if applicant.question:
             review.ask_for_information(db, application, applicant.question, actor=staff)
-    return True
+
+
+CHOICES = {"F": "for", "A": "against", "X": "abstain"}
+
+
+def _hold_meeting(db: Session, story: _Story, preset: MeetingPreset, staff: User) -> Meeting:
+    """A general meeting told day by day through the app's services (``MeetingPreset``):
+    created and noticed, voting opened, the voters' votes cast, and, once past, voting
+    closed and counted at its closing time as ``close-due-votes`` would."""
+    held_on = preset.held_on or story.today + timedelta(days=preset.held_in_days)
+    starts_at = story.instant(held_on, time(11))
+    with story.on(held_on - timedelta(days=22), time(9)):
+        given = lifecycle.MeetingInput(
+            kind=MeetingKind.AGM,
+            title=preset.title,
+            starts_at=starts_at,
+            record_date=held_on - timedelta(days=29),
+            place=preset.place,
+            online_url=preset.online_url,
+        )
+        meeting = lifecycle.create_meeting(db, given, actor=staff)
+        closes_at = starts_at + timedelta(hours=2)
+        for spec in preset.resolutions:
+            lifecycle.add_resolution(
+                db,
+                meeting,
+                title=spec.title,
+                text=spec.text,
+                kind=spec.kind,
+                member_class=classes.find_class(db, spec.class_code) if spec.class_code else None,
+                secret=spec.secret,
+                closes_at=closes_at,
+                actor=staff,
+            )
+        lifecycle.send_notice(db, meeting, actor=staff)
+    with story.on(held_on - timedelta(days=8)):
+        lifecycle.open_voting(db, meeting, actor=staff)
+    with story.on(held_on - timedelta(days=7), time(20)):
+        for n, email in enumerate(preset.voters):
+            voter = _member(db, email)
+            for resolution, spec in zip(meeting.resolutions, preset.resolutions, strict=True):
+                if spec.votes[n] in CHOICES:
+                    ballots.cast_vote(
+                        db, resolution, voter, CHOICES[spec.votes[n]], actor=voter.user
+                    )
+    if preset.held_on is not None:
+        with told_at(closes_at + timedelta(minutes=1)):
+            closing.close_if_due(db, meeting)
+        # The secretary writes up the minutes three weeks later, from the meeting's own
+        # figures (as the staff page pre-fills them), and publishes them to members.
+        with story.on(held_on + timedelta(days=21), time(10)):
+            body = _minutes_body(minutes.prefilled_body(db, meeting), preset.discussion)
+            minutes.publish_minutes(db, meeting, chair=preset.chair, body=body, actor=staff)
+    return meeting
+
+
+def _minutes_body(body: str, discussion: Mapping[str, str]) -> str:
+    """The pre-filled minutes with what was said under each agenda item (by its title) and
+    at the close; items with nothing said lose their placeholder."""
+    for title, said in discussion.items():
+        if title == "Close":
+            body = body.replace(minutes.CLOSING, said)
+            continue
+        heading = re.compile(rf"(### \d+\. {re.escape(title)}\n\n){re.escape(minutes.DISCUSSION)}")
+        body = heading.sub(lambda found, said=said: found.group(1) + said, body)
+    return body.replace(f"{minutes.DISCUSSION}\n\n", "")
 
 
 def seeded_preset(db: Session) -> Preset | None:

@@ -67,11 +67,15 @@ def _render(app: Flask, template: str, to: str, context: dict[str, Any]) -> Mail
     return Mail(to=to, subject=subject, text=str(module).strip() + "\n", html=html)
 
 
+def compose(db: Session, template: str, *, to: str, **context: Any) -> Mail:
+    """Render a message from the co-op as ``db`` sees it (its settings may be changing)."""
+    settings = coop.settings(db)
+    return replace(render(template, to=to, coop=settings, **context), sender=sender(settings))
+
+
 def queue(db: Session, template: str, *, to: str, **context: Any) -> Mail:
     """Render a message and send it once ``db`` commits (never if it rolls back)."""
-    # The co-op's settings as this transaction sees them (it may be changing them).
-    settings = coop.settings(db)
-    mail = replace(render(template, to=to, coop=settings, **context), sender=sender(settings))
+    mail = compose(db, template, to=to, **context)
     if not db.in_transaction():
         db.begin()  # so that a rollback, even before any query, drops the message
     db.info.setdefault(_PENDING, []).append(mail)

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, current_app, url_for
 
 from . import coop, models
-from .charts import line_chart
+from .charts import line_chart, stacked_bars
 from .config import HTMX_CDN_URL, HTMX_SRI
 from .models.states import Labelled
 from .money import format_money
@@ -77,6 +77,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["htmx_script"] = htmx_script
     app.jinja_env.globals["days_since"] = days_since
     app.jinja_env.globals["line_chart"] = line_chart
+    app.jinja_env.globals["stacked_bars"] = stacked_bars
     app.jinja_env.globals["htmx_config"] = json.dumps(HTMX_CONFIG, separators=(",", ":"))
     # The models' enums, so templates compare with them (``state == OrderState.PAID``),
     # never with a string.

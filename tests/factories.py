@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 import portal.coop
@@ -43,8 +43,12 @@ from portal.models import (
     Document,
     LedgerEntry,
     LedgerKind,
+    Meeting,
+    MeetingKind,
     Member,
     OrderState,
+    Resolution,
+    ResolutionKind,
     Role,
     ShareOrder,
     ShareType,
@@ -56,6 +60,7 @@ from portal.presets import RESONATE
 from portal.services import settings
 from portal.services.accounts import users
 from portal.services.documents import publishing
+from portal.services.meetings import ballots, closing, lifecycle, minutes
 from portal.services.membership import applications, leaving, review
 from portal.services.membership.applications import ApplicationInput
 from portal.services.register import members
@@ -138,6 +143,14 @@ class MemberRef:
     def load(self, db: Session) -> Member:
         """The member, as ``db`` has it."""
         return db.get(Member, self.id)
+
+
+@dataclass(frozen=True)
+class MeetingRef:
+    """A meeting and its resolutions' ids, in number order."""
+
+    id: int
+    resolution_ids: tuple[int, ...]
 
 
 # -- the factories ----------------------------------------------------------------------------
@@ -411,6 +424,85 @@ class Factories:
                 publishing.mark_rulebook(db, document, actor=actor)
             return document
 
+    def meeting(
+        self,
+        *,
+        title: str = "Annual general meeting",
+        resolutions: Iterable[Mapping[str, Any]] = ({"title": "Approve the minutes"},),
+        state: str = "voting_open",
+        days: int = 30,
+        kind: str = "agm",
+        member_class: str | None = None,
+    ) -> MeetingRef:
+        """A meeting ``days`` from now, record date today, with ``resolutions`` (each a
+        mapping of ``title``, ``text``, ``kind``, ``member_class`` code, ``secret``, and the
+        slug of a document it ``amends``), moved
+        to ``state``: draft, noticed, voting_open or voting_closed. Make the members who
+        are to be on the roll first: the roll is frozen when the notice goes out."""
+        with self.session() as db:
+            actor = self._reviewer(db)
+            clock = portal.coop.clock(db)
+            given = lifecycle.MeetingInput(
+                kind=MeetingKind(kind),
+                title=title,
+                starts_at=clock.now() + timedelta(days=days),
+                record_date=clock.today(),
+                place="The Guildhall, Cork",
+                member_class=find_class(db, member_class) if member_class else None,
+            )
+            meeting = lifecycle.create_meeting(db, given, actor=actor)
+            if not meeting.agenda:
+                lifecycle.add_agenda_item(db, meeting, title="Resolutions", actor=actor)
+            for spec in resolutions:
+                code = spec.get("member_class")
+                lifecycle.add_resolution(
+                    db,
+                    meeting,
+                    title=spec["title"],
+                    text=spec.get("text", f"RESOLVED that {spec['title'].lower()}."),
+                    kind=ResolutionKind(spec.get("kind", "ordinary")),
+                    member_class=find_class(db, code) if code else None,
+                    secret=spec.get("secret", False),
+                    amends=db.scalar(select(Document).where(Document.slug == spec["amends"]))
+                    if spec.get("amends")
+                    else None,
+                    actor=actor,
+                )
+            if state != "draft":
+                lifecycle.send_notice(db, meeting, actor=actor, short_notice_reason="Test")
+            if state in ("voting_open", "voting_closed"):
+                lifecycle.open_voting(db, meeting, actor=actor)
+            if state == "voting_closed":
+                closing.close_voting(db, meeting, actor=actor)
+            db.flush()
+            return MeetingRef(meeting.id, tuple(r.id for r in meeting.resolutions))
+
+    def vote(self, meeting: MeetingRef, member: MemberRef, *choices: str) -> None:
+        """``member`` votes ``choices`` on the meeting's resolutions, in order."""
+        with self.session() as db:
+            voter = db.get(Member, member.id)
+            for resolution_id, choice in zip(meeting.resolution_ids, choices, strict=False):
+                ballots.cast_vote(
+                    db, db.get(Resolution, resolution_id), voter, choice, actor=voter.user
+                )
+
+    def close_meeting(self, meeting: MeetingRef) -> None:
+        """Staff close voting on the meeting, counting every resolution."""
+        with self.session() as db:
+            closing.close_voting(db, db.get(Meeting, meeting.id), actor=self._reviewer(db))
+
+    def publish_minutes(self, meeting: MeetingRef, chair: str = "Jo Chair") -> None:
+        """Staff publish the closed meeting's minutes as pre-filled, chaired by ``chair``."""
+        with self.session() as db:
+            closed = db.get(Meeting, meeting.id)
+            minutes.publish_minutes(
+                db,
+                closed,
+                chair=chair,
+                body=minutes.prefilled_body(db, closed),
+                actor=self._reviewer(db),
+            )
+
     # -- the steps, inside one session ---------------------------------------------------------
 
     def _reviewer(self, db: Session) -> User:
@@ -563,6 +655,12 @@ def make_document(factories: Factories, coop: CoopSettings) -> Callable[..., Doc
 
 
 @pytest.fixture
+def make_meeting(factories: Factories, coop: CoopSettings) -> Callable[..., MeetingRef]:
+    """A meeting with resolutions, in a state: ``make_meeting(state="noticed")``."""
+    return factories.meeting
+
+
+@pytest.fixture
 def sign_in(app: Flask) -> Callable[..., CSRFClient]:
     """A new client signed in as ``email``: ``sign_in("staff@example.org")``."""
 
@@ -677,3 +775,19 @@ def is_page(response: Any) -> bool:
     """A full page, with caches told it depends on HX-Request."""
     body = response.get_data(as_text=True)
     return "<html" in body and "HX-Request" in response.headers.get("Vary", "")
+
+
+@contextmanager
+def sql_statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs inside the block, as a list."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    engine = database(app).engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

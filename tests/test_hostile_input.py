@@ -51,6 +51,10 @@ FIELDS = [
     "par_value_minor", "required_shares", "annual_fee_minor", "voting_weight", "board_seats",
     "address_line1", "town", "country", "accept_rules", "confirm", "order_key", "file_sha256",
     "file_name",
+    "choice", "starts_on", "starts_time", "record_date", "place", "online_url", "member_class",
+    "voting_mode", "standard_agenda", "text", "secret", "description", "document",
+    "short_notice_reason",
+    "chair", "amends", "approved_by_resolution",
 ]  # fmt: skip
 QUERIES = [
     "page", "q", "state", "class", "status", "as_of", "type", "since", "until", "from", "to",
@@ -150,6 +154,7 @@ def test_every_post_with_hostile_form_values_answers_without_a_500(app, hostile_
             "/staff/withdrawals/1/repayment",
             "/staff/applications/approve",
             "/staff/documents",
+            "/staff/meetings",
             "/staff/settings/quorum_percent",
             "/staff/settings/share-types/supporter",
             "/staff/settings/classes/artist",

@@ -12,6 +12,7 @@ import io
 import re
 from collections import Counter, deque
 from collections.abc import Iterator
+from datetime import timedelta
 from email import policy
 from email.parser import BytesParser
 from urllib.parse import urlsplit
@@ -22,13 +23,23 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from portal import coop as portal_coop
 from portal import demo, mail
 from portal.db import database, write_session
-from portal.models import Application, Certificate, PaymentForm, ShareOrder, User
+from portal.models import (
+    Application,
+    Certificate,
+    MeetingKind,
+    PaymentForm,
+    ResolutionKind,
+    ShareOrder,
+    User,
+)
 from portal.money import SYMBOLS
 from portal.pdf import render_certificate
 from portal.presets import PRESETS, Preset
 from portal.services.accounts import users
+from portal.services.meetings import closing, lifecycle, minutes
 from portal.services.membership import review
 from portal.services.shares import payments
 
@@ -216,12 +227,44 @@ def join_and_pay(app: Flask, preset: Preset) -> tuple[CSRFClient, Certificate]:
     return client, certificate
 
 
+def hold_meetings(app: Flask, preset: Preset) -> None:
+    """Two AGMs in the co-op's own words: one with voting open, one closed with its results
+    and minutes."""
+    with app.test_request_context("/"), write_session(app) as db:
+        staff = db.scalar(select(User).where(User.email == preset.demo.acting_staff.email))
+        clock = portal_coop.clock(db)
+        for title, close in (("Annual general meeting 2026", False), ("Special meeting", True)):
+            given = lifecycle.MeetingInput(
+                kind=MeetingKind.AGM,
+                title=title,
+                starts_at=clock.now() + timedelta(days=30),
+                record_date=clock.today(),
+                place=f"{preset.demo.extra_members[0].town} community hall",
+            )
+            meeting = lifecycle.create_meeting(db, given, actor=staff)
+            lifecycle.add_resolution(
+                db,
+                meeting,
+                title="Approve the annual report",
+                text="RESOLVED that the annual report be approved.",
+                kind=ResolutionKind.ORDINARY,
+                actor=staff,
+            )
+            lifecycle.send_notice(db, meeting, actor=staff, short_notice_reason="A test")
+            lifecycle.open_voting(db, meeting, actor=staff)
+            if close:
+                closing.close_voting(db, meeting, actor=staff)
+                body = minutes.prefilled_body(db, meeting)
+                minutes.publish_minutes(db, meeting, chair=staff.name, body=body, actor=staff)
+
+
 @pytest.mark.pdf
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_a_co_op_started_from_a_preset_shows_no_word_of_another(app, sign_in, name):
     preset = PRESETS[name]
     seed(app, name)
     member, certificate = join_and_pay(app, preset)
+    hold_meetings(app, preset)
     own = preset.settings
     certificate_path = f"/certificates/{certificate.number}.pdf"
     certificate_text = text_of(member.get(certificate_path))

@@ -102,9 +102,7 @@ def downgrade() -> None:
         sa.Column("session_version", sa.Integer(), nullable=False, server_default="1"),
     )
     op.drop_index(op.f("ix_password_reset_tokens_user_id"), table_name="password_reset_tokens")
-    op.create_index(
-        op.f("ix_password_reset_tokens_user_id"), "password_reset_tokens", ["user_id"]
-    )
+    op.create_index(op.f("ix_password_reset_tokens_user_id"), "password_reset_tokens", ["user_id"])
     op.drop_index(op.f("ix_rate_limits_expires_at"), table_name="rate_limits")
     op.drop_table("rate_limits")
     op.drop_index(op.f("ix_account_mails_at"), table_name="account_mails")

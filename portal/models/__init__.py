@@ -21,6 +21,17 @@ from .documents import (
     VersionFormat,
     Visibility,
 )
+from .meetings import (
+    AgendaItem,
+    Meeting,
+    MeetingKind,
+    MeetingState,
+    Resolution,
+    ResolutionKind,
+    ResolutionResult,
+    ResolutionState,
+    RollEntry,
+)
 from .membership import (
     AWAITING_DECISION,
     OPEN_APPLICATION_STATES,
@@ -39,6 +50,8 @@ from .membership import (
     Resignation,
     ResignationState,
 )
+from .minutes import MeetingMinutes
+from .notices import DeliveryState, NoticeDelivery, NoticeMailing
 from .settings import BANK_FIELDS, CoopSettings, PaymentForm, VotingMode
 from .shares import (
     LEDGER_SIGN,
@@ -54,6 +67,7 @@ from .shares import (
     Withdrawal,
     WithdrawalState,
 )
+from .voting import Ballot, Choice, Participation
 
 __all__ = [
     "AWAITING_DECISION",
@@ -64,17 +78,21 @@ __all__ = [
     "AccountMail",
     "AccountMailKind",
     "AdmissionRule",
+    "AgendaItem",
     "Application",
     "ApplicationQuestion",
     "ApplicationState",
     "AuditEvent",
+    "Ballot",
     "Base",
     "Certificate",
     "CertificateState",
+    "Choice",
     "ClassMembership",
     "Consent",
     "CoopSettings",
     "Counter",
+    "DeliveryState",
     "Document",
     "DocumentCategory",
     "DocumentPDF",
@@ -82,19 +100,31 @@ __all__ = [
     "LedgerEntry",
     "LedgerKind",
     "LoginFailure",
+    "Meeting",
+    "MeetingKind",
+    "MeetingMinutes",
+    "MeetingState",
     "Member",
     "MemberClass",
     "MemberStatus",
     "MemberStatusChange",
+    "NoticeDelivery",
+    "NoticeMailing",
     "OrderState",
     "PDFPreview",
+    "Participation",
     "PasswordResetToken",
     "PaymentForm",
     "QuestionKind",
     "RateLimitCount",
     "Resignation",
     "ResignationState",
+    "Resolution",
+    "ResolutionKind",
+    "ResolutionResult",
+    "ResolutionState",
     "Role",
+    "RollEntry",
     "ShareOrder",
     "ShareType",
     "Transfer",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,9 +22,28 @@ NAMING_CONVENTION = {
 }
 
 
+# While the demo co-op is seeded, its story is told at its own dates (``portal.demo``): time
+# stands where ``told_at`` puts it. Nothing else sets it; None is the real time.
+_TOLD_AT: ContextVar[datetime | None] = ContextVar("portal_told_at", default=None)
+
+
 def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
+    """The current time, timezone-aware in UTC (while the demo is seeded, its story's)."""
+    told = _TOLD_AT.get()
+    return datetime.now(UTC) if told is None else told
+
+
+@contextmanager
+def told_at(instant: datetime | None) -> Iterator[None]:
+    """Time stands at ``instant`` while the block runs (as usual for None): the demo seeds
+    a co-op's past through the same services and the same clock the app uses."""
+    if instant is not None and instant.tzinfo is None:
+        raise ValueError("told_at needs a timezone-aware instant")
+    token = _TOLD_AT.set(instant)
+    try:
+        yield
+    finally:
+        _TOLD_AT.reset(token)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

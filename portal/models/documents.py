@@ -8,6 +8,7 @@ the effective dates, never stored.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -25,6 +26,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .accounts import User
 from .base import Base, UTCDateTime, enum_column, utcnow
 from .states import Labelled
+
+if TYPE_CHECKING:
+    from .meetings import Resolution
 
 
 class DocumentCategory(Labelled):
@@ -109,9 +113,13 @@ class DocumentVersion(Base):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # No ON DELETE action: the row may never change (users are anonymised, not deleted).
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The passed resolution that approved this version (one amending this document), named
+    # when the version is published; a version never changes, so neither does this.
+    approved_by_resolution_id: Mapped[int | None] = mapped_column(ForeignKey("resolutions.id"))
 
     document: Mapped[Document] = relationship(back_populates="versions")
     published_by: Mapped[User | None] = relationship()
+    approved_by_resolution: Mapped[Resolution | None] = relationship()
 
 
 class DocumentPDF(Base):

@@ -52,6 +52,9 @@ class CoopSettings(Base):
         CheckConstraint("id = 1", name="single_row"),
         CheckConstraint("quorum_percent BETWEEN 0 AND 100", name="quorum_percent_range"),
         CheckConstraint(
+            "quorum_percent_per_class BETWEEN 0 AND 100", name="quorum_percent_per_class_range"
+        ),
+        CheckConstraint(
             "special_majority_numerator > 0 AND special_majority_numerator "
             "<= special_majority_denominator",
             name="special_majority_fraction",
@@ -72,6 +75,8 @@ class CoopSettings(Base):
     voting_window_days: Mapped[int] = mapped_column(default=7)
     quorum_min_members: Mapped[int] = mapped_column(default=3)
     quorum_percent: Mapped[int] = mapped_column(default=10)  # of eligible members
+    # Each class must also reach this % of its own roll; 0 turns the per-class quorum off.
+    quorum_percent_per_class: Mapped[int] = mapped_column(default=0, server_default="0")
     special_majority_numerator: Mapped[int] = mapped_column(default=2)
     special_majority_denominator: Mapped[int] = mapped_column(default=3)
     special_needs_class_majority: Mapped[bool] = mapped_column(default=True)

@@ -19,8 +19,10 @@ from .spec import (
     DemoPerson,
     ExtraApplicant,
     ExtraMember,
+    MeetingPreset,
     Preset,
     QuestionPreset,
+    ResolutionPreset,
     ShareTypePreset,
 )
 from .stocksy import STOCKSY
@@ -40,7 +42,9 @@ __all__ = [
     "DemoPerson",
     "ExtraApplicant",
     "ExtraMember",
+    "MeetingPreset",
     "Preset",
     "QuestionPreset",
+    "ResolutionPreset",
     "ShareTypePreset",
 ]

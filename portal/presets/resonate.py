@@ -5,15 +5,19 @@ Listeners, artists and workers own a music streaming service (the shape of Reson
 
 from __future__ import annotations
 
-from ..models import AdmissionRule, PaymentForm, QuestionKind, Role
+from datetime import date
+
+from ..models import AdmissionRule, PaymentForm, QuestionKind, ResolutionKind, Role
 from .spec import (
     ClassPreset,
     Demo,
     DemoPerson,
     ExtraApplicant,
     ExtraMember,
+    MeetingPreset,
     Preset,
     QuestionPreset,
+    ResolutionPreset,
     ShareTypePreset,
 )
 
@@ -95,6 +99,172 @@ CLASSES = (
         ),
     ),
 )
+
+PLACE = "The Lantern Rooms, Smithfield Square, Dublin 7"
+
+# Who voted at the 2025 AGM, in the order of each resolution's ``votes``: the chair, the
+# listener, the artist, the worker (who votes as a worker), then Aisling, Darragh, Orla,
+# Cathal, Gráinne (who lapsed since), Ronan (who left since) and Fergal.
+VOTERS_2025 = (
+    "chair@reverb.example",
+    "listener@reverb.example",
+    "artist@reverb.example",
+    "worker@reverb.example",
+    "member1@reverb.example",
+    "member2@reverb.example",
+    "member3@reverb.example",
+    "member4@reverb.example",
+    "member5@reverb.example",
+    "member6@reverb.example",
+    "member9@reverb.example",
+)
+AGM_2025 = MeetingPreset(
+    title="Annual General Meeting 2025",
+    place=PLACE,
+    online_url="https://meet.reverb.example/agm-2025",
+    held_on=date(2025, 9, 27),
+    voters=VOTERS_2025,
+    chair="Pádraig Walsh",
+    discussion={
+        "Apologies for absence": "Apologies were received from four members.",
+        "Minutes of the last annual general meeting": (
+            "No corrections were raised; the minutes were put to the vote as resolution 1."
+        ),
+        "Annual report and accounts": (
+            "The treasurer presented the accounts. Members asked how much of each stream "
+            "reaches the artist; the board undertook to publish the figure each quarter."
+        ),
+        "Appointment of auditors": "The board's recommendation was noted without discussion.",
+        "Election of directors to the board": (
+            "No election was needed: the candidates for the two vacancies were returned unopposed."
+        ),
+        "Resolutions": "Each resolution was voted on in the portal before the meeting.",
+        "Any other business": (
+            "Members asked for a forum for proposing resolutions; the board will bring "
+            "proposals to the 2026 AGM."
+        ),
+        "Close": "The chair closed the meeting at 13:05.",
+    },
+    resolutions=(
+        ResolutionPreset(
+            "Minutes of the AGM of 22 June 2024",
+            "WHEREAS the draft minutes of the annual general meeting held on 22 June 2024 "
+            "were published to members with the notice of this meeting;\n\n"
+            "RESOLVED that those minutes be approved as a correct record and signed by "
+            "the chair.",
+            votes="FFFFFXFFF.F",
+        ),
+        ResolutionPreset(
+            "Annual report and accounts 2024",
+            "WHEREAS the Board has laid before the meeting the annual report and the "
+            "audited accounts for the year ended 31 December 2024, with the auditor's "
+            "unqualified opinion;\n\n"
+            "RESOLVED that the annual report and the accounts be received.",
+            votes="FFFFFAFFFXF",
+        ),
+        ResolutionPreset(
+            "Amendments to the Rules: the holding limit and proxies",
+            "WHEREAS the Board proposes, as set out in the notice of this meeting, that "
+            "Rule 15.3 raise the most a member may hold in shares from €50,000 to "
+            "€150,000, that Rule 28 let members appoint up to five proxies in the portal "
+            "and change them until 48 hours before a meeting, and that Rule 5.1 define "
+            "that deadline;\n\n"
+            "RESOLVED that the Rules be amended as set out in the notice, the amendments "
+            "to take effect on registration.",
+            votes="FFFFAFFXFFF",
+            kind=ResolutionKind.SPECIAL,
+        ),
+        ResolutionPreset(
+            "Publishing payments to artists every quarter",
+            "WHEREAS 24 Listener members have proposed, under Rule 31.5, that members "
+            "should not wait a year to learn what artists are paid;\n\n"
+            "RESOLVED that the Board publish to members, within six weeks of the end of "
+            "each quarter, the average rate paid to artists per play and the share of "
+            "that quarter's income paid to artists.",
+            votes="FFXFFFAFF.F",
+        ),
+        ResolutionPreset(
+            "Worker members' qualifying contribution",
+            "WHEREAS the Membership Policy asks worker members for a qualifying "
+            "contribution, and worker members have asked that it be the same for paid "
+            "and volunteer work;\n\n"
+            "RESOLVED that the qualifying contribution of a worker member be 50 hours of "
+            "work for Reverb, paid or volunteer, in the last 12 months.",
+            votes="...F...F..F",
+            kind=ResolutionKind.CLASS,
+            class_code="worker",
+        ),
+    ),
+)
+
+# Who has voted at the 2026 AGM so far: the chair, the listener (on the minutes only,
+# so the other resolutions await her vote), the artist, the worker, Aisling and Cathal.
+VOTERS_2026 = (
+    "chair@reverb.example",
+    "listener@reverb.example",
+    "artist@reverb.example",
+    "worker@reverb.example",
+    "member1@reverb.example",
+    "member4@reverb.example",
+)
+AGM_2026 = MeetingPreset(
+    title="Annual General Meeting 2026",
+    place=PLACE,
+    online_url="https://meet.reverb.example/agm-2026",
+    held_in_days=6,
+    voters=VOTERS_2026,
+    resolutions=(
+        ResolutionPreset(
+            "Minutes of the AGM of 27 September 2025",
+            "WHEREAS the draft minutes of the annual general meeting held on 27 September "
+            "2025 were published to members on 17 October 2025;\n\n"
+            "RESOLVED that those minutes be approved as a correct record and signed by "
+            "the chair.",
+            votes="FFFFF.",
+        ),
+        ResolutionPreset(
+            "The Listener annual fee, with a hardship waiver",
+            "WHEREAS the Listener annual fee has been €10 since the Society was founded, "
+            "and the cost of running the membership and its meetings has risen;\n\n"
+            "WHEREAS no listener should lose their vote because they cannot pay;\n\n"
+            "RESOLVED that from 1 January 2027 the Listener annual fee be €12; and that "
+            "the Membership Officer may waive the fee for any listener member who asks on "
+            "grounds of hardship, in confidence and without giving reasons to anyone else.",
+            votes="F..AFF",
+        ),
+        ResolutionPreset(
+            "Lowering the platform's share of each stream",
+            "WHEREAS Reverb keeps 30 per cent of what a listener pays for each play to run "
+            "the service, and 2025 closed with a surplus of €15,330;\n\n"
+            "RESOLVED that from 1 April 2027 Reverb keep no more than 27 per cent of each "
+            "play's income, the difference being paid to the artist and rights holders "
+            "of the music played.",
+            votes="F.FFA.",
+        ),
+        ResolutionPreset(
+            "Class-weighted voting at general meetings",
+            "WHEREAS Rule 27.3 weighs the classes' votes (Listener 35, Artist 45, Worker "
+            "20) only on the application of a surplus, and each class should carry its "
+            "weight whatever the question;\n\n"
+            "RESOLVED that Rule 27 be amended so that every ordinary and special "
+            "resolution at a general meeting is decided by class-weighted voting, a class "
+            "casting no votes being left out and the others rescaled to 100.",
+            votes="A.FFAF",
+            kind=ResolutionKind.SPECIAL,
+        ),
+        ResolutionPreset(
+            "Confirming a co-opted director",
+            "WHEREAS the Board co-opted Deirdre Lawlor as a director in 2025 to fill a "
+            "casual vacancy, and Rule 30.1 asks that every election be by secret "
+            "ballot;\n\n"
+            "RESOLVED that the co-option of Deirdre Lawlor be confirmed, and that she hold "
+            "office until the end of the annual general meeting in 2028.",
+            votes="F.F.XF",
+            secret=True,
+        ),
+    ),
+)
+MEETINGS = (AGM_2025, AGM_2026)
 
 # Demo passwords are public by design: they are printed by `make run` and in the README.
 DEMO = Demo(
@@ -186,6 +356,7 @@ DEMO = Demo(
         ExtraMember("Ronan Keane", "listener", "Tralee", "ceased"),
         ExtraMember("Lorcan Byrne", "artist", "Bray", "unpaid"),
         ExtraMember("Clíodhna Walsh", "worker", "Ennis", "unpaid"),
+        ExtraMember("Fergal Dunne", "worker", "Dublin"),
     ),
     extra_applicants=(
         ExtraApplicant(
@@ -209,6 +380,8 @@ DEMO = Demo(
     withdrawal_reason="Paying for a new guitar.",
     lapse_note="Annual fee unpaid",
     resignation_note="Moving abroad",
+    founded_on=date(2025, 3, 3),
+    meetings=MEETINGS,
 )
 
 RESONATE = Preset(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from ..models import AdmissionRule, QuestionKind, Role
+from ..models import AdmissionRule, QuestionKind, ResolutionKind, Role
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,58 @@ class ExtraApplicant:
 
 
 @dataclass(frozen=True)
+class ResolutionPreset:
+    """A resolution put to a demo meeting, and how the meeting's voters voted on it.
+
+    ``votes`` holds one letter per voter of the meeting, in their order: ``F`` for,
+    ``A`` against, ``X`` abstain, ``.`` did not vote (or may not: another class's
+    resolution).
+    """
+
+    title: str
+    text: str  # Markdown: WHEREAS … RESOLVED
+    votes: str
+    kind: ResolutionKind = ResolutionKind.ORDINARY
+    class_code: str = ""  # a class resolution's class
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class MeetingPreset:
+    """A general meeting of the demo's story, told through the app's services.
+
+    Held on ``held_on`` (voting closed and counted), or, without it, ``held_in_days``
+    after the day the demo is seeded (voting open then). Each is told the same way: the
+    record date 29 days before, notice 22 days before (21 clear days), voting open from
+    10:00 eight days before until 13:00 on the day, the meeting starting at 11:00 (the
+    co-op's time zone). ``voters`` are e-mails of members on its roll.
+    """
+
+    title: str
+    place: str
+    online_url: str
+    voters: tuple[str, ...]
+    resolutions: tuple[ResolutionPreset, ...]
+    held_on: date | None = None
+    held_in_days: int = 6
+    # For a meeting held: who chaired it, and what was said under each agenda item (by its
+    # title) in the minutes published three weeks later.
+    chair: str = ""
+    discussion: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Demo:
     """The demo people of a preset co-op and the lived-in register they leave.
 
     ``holder`` holds 25 of the ``investment`` shares, has asked to withdraw 5 and has 10
     more on order; ``chair`` bought 50 and withdrew 20 (so a certificate is superseded);
     ``purchases`` are further shares bought and paid.
+
+    With ``founded_on`` the register has a past: the demo people join and pay their
+    membership shares that day, the ``meetings`` are held in it, and the shares bought,
+    members lapsed or gone and applications made come later; without it everything
+    happens on the day the demo is seeded, and there are no meetings.
     """
 
     country: str
@@ -122,6 +169,8 @@ class Demo:
     lapse_note: str
     resignation_note: str
     decision: str = "Board minute 2026/09"  # the board's decision on the chair's withdrawal
+    founded_on: date | None = None
+    meetings: tuple[MeetingPreset, ...] = ()
     extra_password: str = "demo-extra-member-password-90"  # noqa: S105 (public demo data)
 
     @property

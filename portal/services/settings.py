@@ -231,6 +231,11 @@ SETTING_FIELDS: dict[str, SettingField] = {
         "The greater applies.",
         lambda v: read_whole(v, "Quorum percentage", low=0, high=100),
     ),
+    "quorum_percent_per_class": SettingField(
+        "Quorum in each class: this % of its own members",
+        "0 turns it off; otherwise every class must reach it as well.",
+        lambda v: read_whole(v, "Quorum in each class", low=0, high=100),
+    ),
     "max_holding_minor": SettingField(
         "Maximum holding per member",
         "In the co-op's currency.",

@@ -88,7 +88,13 @@ def version(slug: str, number: int) -> str:
 def version_pdf(slug: str, number: int) -> Response:
     """The version as a PDF: the uploaded file, or the Markdown rendered by WeasyPrint."""
     document = _document(slug)
-    version = _version(document, number)
+    return version_download(document, _version(document, number))
+
+
+def version_download(document: Document, version: DocumentVersion) -> Response:
+    """A version as a PDF download: the uploaded file, or the Markdown rendered by
+    WeasyPrint once and kept (``services.documents.renditions``). The caller has checked
+    that the reader may read ``document``."""
     public = document.visibility is Visibility.PUBLIC
     if version.format is VersionFormat.PDF:
         return uploads.send_upload(

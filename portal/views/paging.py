@@ -17,3 +17,16 @@ def page_number() -> int:
         return read_whole(request.args.get("page", "1"), "Page", low=1, high=MAX_PAGE)
     except InvalidInput:
         return 1
+
+
+# Larger than any row's id; a larger cursor is read as none.
+MAX_CURSOR = 2**62
+
+
+def cursor(name: str = "after") -> int | None:
+    """``?after=`` (or ``name``): the key a page starts after, or None when it is missing
+    or not one (never an error: the first page is shown)."""
+    try:
+        return read_whole(request.args.get(name, ""), "Cursor", low=1, high=MAX_CURSOR)
+    except InvalidInput:
+        return None

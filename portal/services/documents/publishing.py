@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ... import coop
 from ...db import lock_row
@@ -22,6 +22,8 @@ from ...models import (
     Document,
     DocumentCategory,
     DocumentVersion,
+    Resolution,
+    ResolutionResult,
     User,
     VersionFormat,
     Visibility,
@@ -149,21 +151,68 @@ def _check_version(
     return note[:500]
 
 
+def approving_resolutions(db: Session, document: Document) -> list[Resolution]:
+    """The passed resolutions that amend ``document``, the latest first: those a new version
+    of it may name as approving it. A result is declared when the resolution's voting
+    closes, and stored with its count."""
+    return list(
+        db.scalars(
+            select(Resolution)
+            .options(joinedload(Resolution.meeting))
+            .where(
+                Resolution.amends_document_id == document.id,
+                Resolution.result == ResolutionResult.PASSED,
+            )
+            .order_by(Resolution.closed_at.desc(), Resolution.number)
+        )
+    )
+
+
+def read_approval(db: Session, document: Document, raw: object) -> Resolution | None:
+    """The resolution a form names (by id) as approving a new version: one of
+    :func:`approving_resolutions`, or None when none is named."""
+    chosen = str(raw or "").strip()
+    if not chosen:
+        return None
+    found = next((r for r in approving_resolutions(db, document) if str(r.id) == chosen), None)
+    if found is None:
+        raise InvalidInput(
+            "Choose a passed resolution that amends this document, or none.",
+            field="approved_by_resolution",
+        )
+    return found
+
+
+def _approved_by(version: DocumentVersion, resolution: Resolution | None) -> DocumentVersion:
+    if resolution is not None:
+        version.approved_by_resolution_id = resolution.id
+        version.approved_by_resolution = resolution
+    return version
+
+
 def markdown_version(
-    db: Session, document: Document, *, body: str, effective_on: date | None, change_note: str
+    db: Session,
+    document: Document,
+    *,
+    body: str,
+    effective_on: date | None,
+    change_note: str,
+    approved_by: Resolution | None = None,
 ) -> DocumentVersion:
-    """A new version written in Markdown, checked, not yet published (nor in the session)."""
+    """A new version written in Markdown, checked, not yet published (nor in the session);
+    ``approved_by`` is a resolution from :func:`read_approval`."""
     note = _check_version(db, document, effective_on, change_note)
     if not body.strip():
         raise InvalidInput("Write the document's text.", field="body")
     if len(body) > MAX_BODY_CHARS:
         raise InvalidInput("The text is too long for one document.", field="body")
-    return DocumentVersion(
+    version = DocumentVersion(
         format=VersionFormat.MARKDOWN,
         body=body.replace("\r\n", "\n"),
         effective_on=effective_on,
         change_note=note,
     )
+    return _approved_by(version, approved_by)
 
 
 def pdf_version(
@@ -175,11 +224,12 @@ def pdf_version(
     file_name: str,
     effective_on: date | None,
     change_note: str,
+    approved_by: Resolution | None = None,
 ) -> DocumentVersion:
     """A new version as an uploaded PDF (already checked and stored by its hash), checked,
-    not yet published."""
+    not yet published; ``approved_by`` is a resolution from :func:`read_approval`."""
     note = _check_version(db, document, effective_on, change_note)
-    return DocumentVersion(
+    version = DocumentVersion(
         format=VersionFormat.PDF,
         file_sha256=sha256,
         file_size=size,
@@ -187,6 +237,7 @@ def pdf_version(
         effective_on=effective_on,
         change_note=note,
     )
+    return _approved_by(version, approved_by)
 
 
 @dataclass(frozen=True)
@@ -282,7 +333,14 @@ def publish_version(
 def _same(published: DocumentVersion, version: DocumentVersion) -> bool:
     return all(
         getattr(published, name) == getattr(version, name)
-        for name in ("format", "body", "file_sha256", "effective_on", "change_note")
+        for name in (
+            "format",
+            "body",
+            "file_sha256",
+            "effective_on",
+            "change_note",
+            "approved_by_resolution_id",
+        )
     )
 
 
@@ -294,10 +352,16 @@ def publish_markdown(
     effective_on: date | None,
     change_note: str,
     actor: User,
+    approved_by: Resolution | None = None,
 ) -> DocumentVersion:
     """Publish a new version written in Markdown. It can never be edited afterwards."""
     version = markdown_version(
-        db, document, body=body, effective_on=effective_on, change_note=change_note
+        db,
+        document,
+        body=body,
+        effective_on=effective_on,
+        change_note=change_note,
+        approved_by=approved_by,
     )
     return publish_version(db, document, version, actor=actor)
 

@@ -15,6 +15,9 @@ from . import (
     audit,
     dashboard,
     documents,
+    meeting_minutes,
+    meeting_notices,
+    meetings,
     members,
     orders,
     outbox,
@@ -48,6 +51,9 @@ for area in (
     withdrawals,
     transfers,
     documents,
+    meetings,
+    meeting_minutes,
+    meeting_notices,
     settings,
 ):
     bp.register_blueprint(area.bp)

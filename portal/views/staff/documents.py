@@ -78,6 +78,7 @@ def _publish_page(
         error=error,
         today=coop.today(),
         preview=markup.render_markdown(values.get("body", "")),
+        approvals=publishing.approving_resolutions(get_db(), document),
         categories=list(DocumentCategory),
         visibilities=list(Visibility),
         max_upload_mb=current_app.config["DOCUMENT_MAX_UPLOAD_BYTES"] // (1024 * 1024),
@@ -131,6 +132,9 @@ def _version_sent(document: Document, values: dict[str, str]) -> DocumentVersion
     """The version the form describes, checked; a PDF's hash goes into ``values``."""
     effective_on = _effective_on(values.get("effective_on", ""))
     change_note = values.get("change_note", "")
+    approved_by = publishing.read_approval(
+        get_db(), document, values.get("approved_by_resolution", "")[:20]
+    )
     if values.get("format") == "pdf":
         stored = _sent_pdf(values)
         values.update(file_sha256=stored.sha256, file_name=stored.file_name)
@@ -142,6 +146,7 @@ def _version_sent(document: Document, values: dict[str, str]) -> DocumentVersion
             file_name=stored.file_name,
             effective_on=effective_on,
             change_note=change_note,
+            approved_by=approved_by,
         )
     return publishing.markdown_version(
         get_db(),
@@ -149,6 +154,7 @@ def _version_sent(document: Document, values: dict[str, str]) -> DocumentVersion
         body=values.get("body", ""),
         effective_on=effective_on,
         change_note=change_note,
+        approved_by=approved_by,
     )
 
 

@@ -54,6 +54,7 @@ MEMBER = [
     "/application",
     "/documents",
     "/documents/handbook",
+    "/meetings",
 ]
 STAFF = [
     *MEMBER,
@@ -76,6 +77,7 @@ STAFF = [
     "/staff/transfers",
     "/staff/documents",
     "/staff/documents/rules",
+    "/staff/meetings",
 ]
 ADMIN = [
     *STAFF,
@@ -104,6 +106,7 @@ ERROR_PAGES: dict[str, dict[str, int]] = {
         "/documents/handbook": 404,  # members only: hidden looks like missing
     },
     "applicant": {
+        "/meetings": 403,
         "/staff": 403,
         "/staff/applications": 403,
     },
@@ -116,6 +119,7 @@ ERROR_PAGES: dict[str, dict[str, int]] = {
         "/staff/withdrawals": 403,
         "/staff/transfers": 403,
         "/staff/documents": 403,
+        "/staff/meetings": 403,
     },
     "staff": {
         "/no-such-page": 404,

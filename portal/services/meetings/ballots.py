@@ -1,0 +1,337 @@
+"""Casting and changing votes, open and secret, each counted exactly once.
+
+A member on the roll votes For, Against or Abstain while the resolution is open; the last
+vote counts. One participation per member and resolution (a unique constraint), taken
+under the write lock before anything is read, so a double click, a replayed request or
+two posts at once never count twice: the loser of a race finds the winner's row and the
+vote is applied to it, answered with the current state rather than an error.
+
+**Secret ballots.** The participation says only *that* the member voted. The choice is
+on a :class:`~portal.models.Ballot` with a random id, no member, no timestamp and no key
+to the participation. To let the member change their vote, the ballot carries a *voter
+tag*: HMAC-SHA256 of (resolution, member) under a key derived from the application's
+``SECRET_KEY``. The application can recompute a member's tag and find their ballot;
+staff, and anyone reading the database (or a dump of it) without the secret key, see a
+random-looking string that no query joins to a member. When voting closes the tags are
+erased (:func:`seal_ballots`; on PostgreSQL the ballots are also rewritten under new
+random ids), so from then on not even the key links a ballot to a member.
+
+What it does not protect against: someone holding both the secret key and the database
+*while voting is open* (the server's operator) can recompute every member's tag; so can
+anyone with a copy of the database taken during voting plus the key. A database reader
+watching during voting may also correlate by physical order or, on PostgreSQL, by the
+transaction id (``xmin``) a ballot shares with its participation and audit event; both
+links are broken at close, not before. A class with one voter reveals that voter's choice
+through the per-class count. Receipts are shown to the member only; once published with
+the choices after close, whoever learns a member's receipt learns their choice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ... import coop
+from ...errors import InvalidState, NotAllowed
+from ...models import (
+    Ballot,
+    Choice,
+    Member,
+    Participation,
+    Resolution,
+    ResolutionKind,
+    ResolutionState,
+    User,
+)
+from .. import audit
+from ..inputs import read_choice
+from . import roll
+
+# Crockford's base32: no I, L, O or U, so a receipt read aloud or copied is unambiguous.
+RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+RECEIPT_GROUPS = 3  # of four characters: 60 random bits
+
+
+def new_receipt() -> str:
+    """A fresh receipt code, e.g. ``7KQ2-M9XD-4HRT``."""
+    chars = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(4 * RECEIPT_GROUPS))
+    return "-".join(chars[i : i + 4] for i in range(0, len(chars), 4))
+
+
+def new_ballot_id() -> str:
+    """A random ballot id (128 bits): ids never follow the order of voting."""
+    return secrets.token_hex(16)
+
+
+def voter_tag(resolution_id: int, member_id: int) -> str:
+    """The member's tag on their secret ballot: an HMAC under a key derived from the
+    application's secret key, so only the application can compute it."""
+    key = hmac.new(
+        str(current_app.secret_key).encode(), b"portal.meetings.voter-tag", hashlib.sha256
+    ).digest()
+    return hmac.new(key, f"{resolution_id}:{member_id}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Vote:
+    """A member's vote as it stands: the choice, the receipt, and whether it changed now."""
+
+    resolution_id: int
+    choice: Choice
+    receipt: str
+    secret: bool
+    changed: bool = False
+
+
+def _lock_for_voting(db: Session, resolution: Resolution) -> None:
+    """Hold the resolution against closing while this vote is written, and re-read it.
+
+    Voters share the lock (PostgreSQL ``FOR SHARE``), so they do not wait for each other;
+    closing takes it exclusively, so a vote is either in before the count or sees the
+    resolution closed. SQLite's write transactions take turns at BEGIN IMMEDIATE anyway.
+    """
+    db.execute(
+        select(Resolution.id).where(Resolution.id == resolution.id).with_for_update(read=True)
+    )
+    db.refresh(resolution, attribute_names=["state", "opens_at", "closes_at"])
+
+
+def check_can_vote(db: Session, resolution: Resolution, member: Member) -> int:
+    """Refuse a vote outside the voting window or by someone not on its roll; the class
+    the member votes in otherwise. Times are the co-op's clock (``coop.clock``)."""
+    now = coop.clock(db).now()
+    number = resolution.number
+    if resolution.state is ResolutionState.DRAFT or (
+        resolution.state is ResolutionState.OPEN
+        and resolution.opens_at is not None
+        and now < resolution.opens_at
+    ):
+        raise InvalidState(f"Voting on resolution {number} has not opened yet.")
+    if resolution.state is ResolutionState.WITHDRAWN:
+        raise InvalidState(f"Resolution {number} was withdrawn; there is nothing to vote on.")
+    if not resolution.accepts_votes_at(now):
+        raise InvalidState(f"Voting on resolution {number} has closed; your vote was not counted.")
+    entry = roll.voter_entry(db, resolution, member)
+    if entry is None:
+        if resolution.kind is ResolutionKind.CLASS and roll.on_roll(db, resolution.meeting, member):
+            class_name = resolution.member_class.name if resolution.member_class else "one"
+            raise NotAllowed(f"Only members of the {class_name} class vote on resolution {number}.")
+        raise NotAllowed(
+            "You are not on this meeting's voter roll: it lists the members on the "
+            f"register on the record date, {resolution.meeting.record_date:%-d %B %Y}."
+        )
+    return entry.class_id
+
+
+def _participation(db: Session, resolution: Resolution, member: Member) -> Participation | None:
+    return db.scalar(
+        select(Participation)
+        .where(Participation.resolution_id == resolution.id, Participation.member_id == member.id)
+        .with_for_update()
+    )
+
+
+def cast_vote(
+    db: Session, resolution: Resolution, member: Member, choice: Choice | str, *, actor: User
+) -> Vote:
+    """Record the member's vote, or change it: the last vote counts.
+
+    Refused (and nothing written) before voting opens, after it closes, for a member not
+    on the roll, or on another class's resolution (``InvalidState`` 409, ``NotAllowed``
+    403). A vote that loses a race with the member's own concurrent vote is applied after
+    it, so one participation and (when secret) one ballot remain.
+    """
+    choice = read_choice(Choice, choice, "Choose For, Against or Abstain.", field="choice")
+    _lock_for_voting(db, resolution)
+    class_id = check_can_vote(db, resolution, member)
+    participation = _participation(db, resolution, member)
+    if participation is None:
+        receipt = new_receipt()
+        try:
+            with db.begin_nested():
+                db.add(
+                    Participation(
+                        resolution_id=resolution.id,
+                        member_id=member.id,
+                        class_id=class_id,
+                        choice=None if resolution.secret else choice,
+                        receipt=None if resolution.secret else receipt,
+                    )
+                )
+                if resolution.secret:
+                    db.add(
+                        Ballot(
+                            id=new_ballot_id(),
+                            resolution_id=resolution.id,
+                            class_id=class_id,
+                            choice=choice,
+                            receipt=receipt,
+                            voter_tag=voter_tag(resolution.id, member.id),
+                        )
+                    )
+        except IntegrityError:
+            # The member's other request got there first: change that vote instead.
+            participation = _participation(db, resolution, member)
+            if participation is None:
+                raise
+        else:
+            _audit(db, resolution, member, choice, actor=actor, changed=False)
+            return Vote(resolution.id, choice, receipt, resolution.secret)
+    return _change(db, resolution, member, participation, choice, actor=actor)
+
+
+def _change(
+    db: Session,
+    resolution: Resolution,
+    member: Member,
+    participation: Participation,
+    choice: Choice,
+    *,
+    actor: User,
+) -> Vote:
+    if resolution.secret:
+        ballot = _own_ballot(db, resolution, member)
+        if ballot is None:
+            # Only if the secret key changed during voting: never add a second ballot.
+            raise InvalidState(
+                "Your vote on this secret ballot is counted, but it can no longer be changed."
+            )
+        changed = ballot.choice is not choice
+        ballot.choice = choice
+        receipt = ballot.receipt
+    else:
+        changed = participation.choice is not choice
+        participation.choice = choice
+        receipt = participation.receipt or new_receipt()
+        participation.receipt = receipt
+    if changed:
+        _audit(db, resolution, member, choice, actor=actor, changed=True)
+    db.flush()
+    return Vote(resolution.id, choice, receipt, resolution.secret, changed=changed)
+
+
+def _own_ballot(db: Session, resolution: Resolution, member: Member) -> Ballot | None:
+    return db.scalar(
+        select(Ballot)
+        .where(
+            Ballot.resolution_id == resolution.id,
+            Ballot.voter_tag == voter_tag(resolution.id, member.id),
+        )
+        .with_for_update()
+    )
+
+
+def _audit(
+    db: Session,
+    resolution: Resolution,
+    member: Member,
+    choice: Choice,
+    *,
+    actor: User,
+    changed: bool,
+) -> None:
+    """Audit the vote; a secret one's choice never goes beside a name."""
+    verb = "changed their vote" if changed else "voted"
+    how = "(secret ballot)" if resolution.secret else choice.label
+    audit.record(
+        db,
+        actor=actor,
+        action="vote.changed" if changed else "vote.cast",
+        target=resolution,
+        summary=f"Member no. {member.number} {verb} on resolution {resolution.number}: {how}",
+    )
+
+
+def _vote_from(
+    db: Session, resolution: Resolution, member: Member, participation: Participation
+) -> Vote | None:
+    if not resolution.secret:
+        if participation.choice is None or participation.receipt is None:
+            return None
+        return Vote(resolution.id, participation.choice, participation.receipt, False)
+    ballot = db.scalar(
+        select(Ballot).where(
+            Ballot.resolution_id == resolution.id,
+            Ballot.voter_tag == voter_tag(resolution.id, member.id),
+        )
+    )
+    if ballot is None:  # sealed at close: the member kept the receipt shown while open
+        return None
+    return Vote(resolution.id, ballot.choice, ballot.receipt, True)
+
+
+def vote_of(db: Session, resolution: Resolution, member: Member) -> Vote | None:
+    """The member's vote on ``resolution`` as it stands, if they voted (and, for a secret
+    one, while voting is open: after it closes the ballot names no one, even by tag)."""
+    participation = db.scalar(
+        select(Participation).where(
+            Participation.resolution_id == resolution.id, Participation.member_id == member.id
+        )
+    )
+    if participation is None:
+        return None
+    return _vote_from(db, resolution, member, participation)
+
+
+def has_voted(db: Session, resolution: Resolution, member: Member) -> bool:
+    """The member took part in the vote (their choice is another matter)."""
+    return (
+        db.scalar(
+            select(Participation.id).where(
+                Participation.resolution_id == resolution.id,
+                Participation.member_id == member.id,
+            )
+        )
+        is not None
+    )
+
+
+def seal_ballots(db: Session, resolution: Resolution) -> int:
+    """Erase the voter tags of a secret resolution's ballots, so nothing joins a ballot to
+    a member any more. Returns the ballots sealed.
+
+    On SQLite the table has no rowid and its key is random, so erasing the tags is enough.
+    A PostgreSQL heap keeps rows in the order they were written, each stamped with the
+    transaction that wrote it (``xmin``), which a participation shares: there the ballots
+    are rewritten under new random ids, in the order of those ids, by this transaction.
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        erased = db.execute(
+            update(Ballot)
+            .where(Ballot.resolution_id == resolution.id)
+            .values(voter_tag=None)
+            .execution_options(synchronize_session=False)
+        )
+        db.expire_all()
+        return erased.rowcount
+    rows = db.execute(
+        select(Ballot.class_id, Ballot.choice, Ballot.receipt).where(
+            Ballot.resolution_id == resolution.id
+        )
+    ).all()
+    db.execute(delete(Ballot).where(Ballot.resolution_id == resolution.id))
+    sealed = sorted(
+        (
+            {
+                "id": new_ballot_id(),
+                "resolution_id": resolution.id,
+                "class_id": class_id,
+                "choice": choice,
+                "receipt": receipt,
+                "voter_tag": None,
+            }
+            for class_id, choice, receipt in rows
+        ),
+        key=lambda row: row["id"],
+    )
+    if sealed:  # the table, not the ORM: 100,000 rows in one executemany
+        db.execute(insert(Ballot.__table__), sealed)
+    db.expire_all()
+    return len(sealed)

@@ -1,0 +1,307 @@
+"""Closing the vote: counting from the votes in one transaction, storing the result, and
+checking stored results again (``check-votes``).
+
+Closing takes the resolution's row lock exclusively, so a vote being written as it
+closes either commits first and is counted, or waits and then finds the resolution
+closed and is refused with a message: never acknowledged and lost.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from ... import coop
+from ...db import lock_row
+from ...errors import InvalidState
+from ...models import (
+    Ballot,
+    Choice,
+    Meeting,
+    MeetingState,
+    Participation,
+    Resolution,
+    ResolutionKind,
+    ResolutionState,
+    User,
+)
+from .. import transitions
+from . import roll
+from .ballots import seal_ballots
+from .tally import ClassCount, Rules, Tally, assess_quorum, tally_resolution
+
+
+def votes_by_class(db: Session, resolution: Resolution) -> dict[int, dict[Choice, int]]:
+    """How many chose what, by class: from the ballots when secret, else the participations."""
+    source = Ballot if resolution.secret else Participation
+    rows = db.execute(
+        select(source.class_id, source.choice, func.count())
+        .where(source.resolution_id == resolution.id, source.choice.is_not(None))
+        .group_by(source.class_id, source.choice)
+    )
+    counts: dict[int, dict[Choice, int]] = defaultdict(dict)
+    for class_id, choice, n in rows:
+        counts[class_id][choice] = n
+    return counts
+
+
+def class_counts(db: Session, resolution: Resolution) -> list[ClassCount]:
+    """Each class on the resolution's roll with its weight (as frozen) and its votes."""
+    votes = votes_by_class(db, resolution)
+    return [
+        ClassCount(
+            code=c.code,
+            roll=c.members,
+            weight=c.weight,
+            votes_for=votes[c.class_id].get(Choice.FOR, 0),
+            against=votes[c.class_id].get(Choice.AGAINST, 0),
+            abstain=votes[c.class_id].get(Choice.ABSTAIN, 0),
+        )
+        for c in roll.class_rolls(db, resolution)
+    ]
+
+
+def count_resolution(db: Session, resolution: Resolution) -> Tally:
+    """Count the resolution's votes under the rules fixed when its voting opened."""
+    if resolution.rules is None:
+        raise InvalidState(f"Voting on resolution {resolution.number} never opened.")
+    return tally_resolution(Rules.from_json(resolution.rules), class_counts(db, resolution))
+
+
+@dataclass(frozen=True)
+class Turnout:
+    """Who has voted so far, by class against the roll, and whether quorum is reached.
+
+    Counts only: it never reads a choice, so it is safe to show live for a secret ballot.
+    """
+
+    classes: tuple[ClassCount, ...]  # turnout held in ``abstain``: choices are not read
+    quorum: int
+    classes_short_of_quorum: tuple[str, ...]
+
+    @property
+    def voted(self) -> int:
+        return sum(c.turnout for c in self.classes)
+
+    @property
+    def roll(self) -> int:
+        return sum(c.roll for c in self.classes)
+
+    @property
+    def quorate(self) -> bool:
+        return self.voted >= self.quorum and not self.classes_short_of_quorum
+
+
+def turnout_of(db: Session, resolution: Resolution) -> Turnout:
+    """The resolution's turnout so far, per class, and quorum under its fixed rules."""
+    return turnouts_of(db, [resolution])[resolution.id]
+
+
+def turnouts_of(db: Session, resolutions: Sequence[Resolution]) -> dict[int, Turnout]:
+    """The turnout so far of each resolution (all of one meeting), by id: one count of the
+    participations for them all and one of the roll per set of voters, however many
+    resolutions there are. Quorum as ``assess_quorum`` reads it from the rules fixed at
+    opening (``CoopSettings.quorum_min_members``, ``quorum_percent``,
+    ``quorum_percent_per_class``)."""
+    for resolution in resolutions:
+        if resolution.rules is None:
+            raise InvalidState(f"Voting on resolution {resolution.number} never opened.")
+    voted: dict[int, dict[int, int]] = defaultdict(dict)
+    for resolution_id, class_id, n in db.execute(
+        select(Participation.resolution_id, Participation.class_id, func.count())
+        .where(Participation.resolution_id.in_([r.id for r in resolutions]))
+        .group_by(Participation.resolution_id, Participation.class_id)
+    ):
+        voted[resolution_id][class_id] = n
+    rolls: dict[int | None, list[roll.ClassRoll]] = {}  # by the class voting, None: all
+    turnouts = {}
+    for resolution in resolutions:
+        voters = resolution.class_id if resolution.kind is ResolutionKind.CLASS else None
+        if voters not in rolls:
+            rolls[voters] = roll.class_rolls(db, resolution)
+        counted = voted[resolution.id]
+        classes = tuple(
+            ClassCount(c.code, roll=c.members, weight=c.weight, abstain=counted.get(c.class_id, 0))
+            for c in rolls[voters]
+        )
+        quorum, short = assess_quorum(Rules.from_json(resolution.rules), classes)
+        turnouts[resolution.id] = Turnout(classes, quorum, short)
+    return turnouts
+
+
+def _lock_for_closing(db: Session, resolution: Resolution) -> None:
+    """Wait for votes being written to commit, keep new ones out, and re-read the state."""
+    db.execute(select(Resolution.id).where(Resolution.id == resolution.id).with_for_update())
+    db.refresh(resolution, attribute_names=["state", "closes_at"])
+
+
+def close_resolution(db: Session, resolution: Resolution, *, actor: User | None) -> Tally:
+    """Close voting on a resolution, count it and store the count and result with it.
+
+    A secret resolution's ballots are sealed as it closes (``ballots.seal_ballots``).
+    """
+    _lock_for_closing(db, resolution)
+    transitions.require(resolution.state, ResolutionState.CLOSED, doing="closed")
+    now = coop.clock(db).now()
+    tally = count_resolution(db, resolution)
+    resolution.tally = tally.as_json()
+    resolution.result = tally.result
+    resolution.votes_for = tally.votes_for
+    resolution.votes_against = tally.against
+    resolution.abstentions = tally.abstain
+    if resolution.closes_at is None or resolution.closes_at > now:
+        resolution.closes_at = now  # closed early by staff
+    transitions.move(
+        db,
+        resolution,
+        ResolutionState.CLOSED,
+        actor=actor,
+        doing="closed",
+        stamp="closed_at",
+        summary=(
+            f"Resolution {resolution.number}: {tally.result.label} "
+            f"(For {tally.votes_for}, Against {tally.against}, Abstain {tally.abstain})"
+        ),
+    )
+    if resolution.secret:
+        seal_ballots(db, resolution)
+    return tally
+
+
+def close_voting(db: Session, meeting: Meeting, *, actor: User | None) -> list[Tally]:
+    """Close voting on every open resolution of the meeting, then the meeting's voting."""
+    transitions.require(meeting.state, MeetingState.VOTING_CLOSED, doing="closed for voting")
+    tallies = [
+        close_resolution(db, resolution, actor=actor)
+        for resolution in meeting.resolutions
+        if resolution.state is ResolutionState.OPEN
+    ]
+    transitions.move(
+        db,
+        meeting,
+        MeetingState.VOTING_CLOSED,
+        actor=actor,
+        doing="closed for voting",
+        stamp="voting_closed_at",
+        summary=f"Voting closed on {len(tallies)} resolutions",
+    )
+    return tallies
+
+
+def _due(now: datetime) -> Any:
+    """Open resolutions whose closing time (the co-op's clock) has passed."""
+    return and_(Resolution.state == ResolutionState.OPEN, Resolution.closes_at <= now)
+
+
+def _past_closing(resolution: Resolution, now: datetime) -> bool:
+    return (
+        resolution.state is ResolutionState.OPEN
+        and resolution.closes_at is not None
+        and resolution.closes_at <= now
+    )
+
+
+def is_due(db: Session, meeting: Meeting) -> bool:
+    """Some resolution of the meeting is open past its closing time: one small read."""
+    now = coop.clock(db).now()
+    return bool(db.scalar(select(exists().where(Resolution.meeting_id == meeting.id, _due(now)))))
+
+
+def close_if_due(db: Session, meeting: Meeting) -> list[Resolution]:
+    """Close and count the meeting's resolutions whose closing time has passed, then the
+    meeting's voting once none is left open. The resolutions it closed.
+
+    Run in a write transaction of its own by the pages that find the meeting due (its
+    ballot, turnout, results, the staff page), so a vote closes on the next request after
+    its time as well as by ``close-due-votes``. Another request may have closed one since
+    it was found due: each is re-read under its closing lock and left if closed already.
+    """
+    now = coop.clock(db).now()
+    closed = []
+    for resolution in meeting.resolutions:
+        if not _past_closing(resolution, now):
+            continue
+        _lock_for_closing(db, resolution)
+        if _past_closing(resolution, now):
+            close_resolution(db, resolution, actor=None)
+            closed.append(resolution)
+    lock_row(db, meeting)
+    if meeting.state is MeetingState.VOTING_OPEN and not any(
+        r.state is ResolutionState.OPEN for r in meeting.resolutions
+    ):
+        close_voting(db, meeting, actor=None)
+    return closed
+
+
+def close_due_votes(db: Session) -> list[Resolution]:
+    """Close every open resolution whose closing time has passed (the co-op's clock), and
+    the voting of each meeting left with none open. The closed resolutions."""
+    now = coop.clock(db).now()
+    meetings = db.scalars(
+        select(Meeting)
+        .where(Meeting.id.in_(select(Resolution.meeting_id).where(_due(now))))
+        .order_by(Meeting.id)
+    ).all()
+    return [resolution for meeting in meetings for resolution in close_if_due(db, meeting)]
+
+
+@dataclass(frozen=True)
+class VoteCheck:
+    """What ``check-votes`` found: resolutions checked and every difference, in words."""
+
+    checked: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_votes(db: Session) -> VoteCheck:
+    """Recount every closed resolution from its votes and compare with the stored count;
+    for a secret one, also that each participation has exactly one ballot, by class."""
+    problems = []
+    closed = db.scalars(
+        select(Resolution)
+        .where(Resolution.state == ResolutionState.CLOSED)
+        .order_by(Resolution.meeting_id, Resolution.number)
+    ).all()
+    for resolution in closed:
+        name = f"meeting {resolution.meeting_id}, resolution {resolution.number}"
+        if resolution.tally is None:
+            problems.append(f"{name}: closed but no count is stored")
+            continue
+        recount = count_resolution(db, resolution)
+        if recount.as_json() != resolution.tally:
+            problems.append(f"{name}: the stored count differs from a recount of the votes")
+        if (recount.votes_for, recount.against, recount.abstain) != (
+            resolution.votes_for,
+            resolution.votes_against,
+            resolution.abstentions,
+        ) or recount.result is not resolution.result:
+            problems.append(f"{name}: the stored totals or result differ from a recount")
+        if resolution.secret:
+            participants = _per_class(db, Participation, resolution)
+            ballots = _per_class(db, Ballot, resolution)
+            if participants != ballots:
+                problems.append(
+                    f"{name}: {sum(ballots.values())} ballots for "
+                    f"{sum(participants.values())} members who voted"
+                )
+    return VoteCheck(len(closed), problems)
+
+
+def _per_class(db: Session, source: type, resolution: Resolution) -> dict[int, int]:
+    return dict(
+        db.execute(
+            select(source.class_id, func.count())
+            .where(source.resolution_id == resolution.id)
+            .group_by(source.class_id)
+        ).all()
+    )

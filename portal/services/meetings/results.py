@@ -1,0 +1,261 @@
+"""A meeting's results as members and staff read them: the stored counts of each closed
+resolution, per class and in total, the rules that applied, and secret ballots' receipts.
+
+Everything here is read from the count stored when voting closed (``Resolution.tally``),
+never recounted, so the page shows what was declared; ``check-votes`` compares the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...models import (
+    Ballot,
+    Choice,
+    Meeting,
+    Member,
+    MemberClass,
+    Participation,
+    Resolution,
+    ResolutionKind,
+    ResolutionState,
+)
+from ...models import ResolutionResult as Result
+from .tally import ClassCount, Tally
+
+
+def percent(share: Fraction | None) -> str:
+    """A share as a percentage to one decimal place (``2/3`` → ``66.7 %``); — for none."""
+    if share is None:
+        return "—"
+    tenths = round(share * 1000)
+    return f"{tenths // 10}.{tenths % 10} %"
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One line of a resolution's count: a class, or the total."""
+
+    name: str
+    count: ClassCount
+    weight: Fraction | None = None  # the class's rescaled weight, when weighted
+
+    @property
+    def share_for(self) -> str:
+        return percent(self.count.share_for)
+
+    @property
+    def weight_percent(self) -> str:
+        return percent(self.weight)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A closed resolution's declared result, with what it was decided by."""
+
+    resolution: Resolution
+    tally: Tally
+    rows: list[ResultRow]
+    total: ResultRow
+    class_names: dict[str, str]
+
+    @property
+    def result(self) -> Result:
+        return self.tally.result
+
+    @property
+    def weighted(self) -> bool:
+        return self.tally.rules.weighted
+
+    @property
+    def share_for(self) -> str:
+        return percent(self.tally.share_for)
+
+    @property
+    def threshold(self) -> str:
+        """The majority that was needed, in words (``CoopSettings.special_majority_*``)."""
+        rules = self.tally.rules
+        counted = "weighted by class" if rules.weighted else "of For and Against"
+        if rules.kind is ResolutionKind.SPECIAL:
+            needed = (
+                f"For at least {rules.special_numerator}/{rules.special_denominator} "
+                f"({percent(rules.threshold)}) {counted}"
+            )
+            if rules.special_needs_class_majority:
+                needed += ", and more For than Against in every class that voted"
+            return needed + "; abstentions not counted"
+        if rules.kind is ResolutionKind.CLASS:
+            return "More For than Against within the class; abstentions not counted"
+        return f"More For than Against ({counted}); abstentions not counted"
+
+    @property
+    def quorum(self) -> str:
+        """The quorum that applied (``CoopSettings.quorum_*``) and whether it was met."""
+        rules, tally = self.tally.rules, self.tally
+        text = (
+            f"{tally.quorum} of {tally.roll} on the roll had to take part (at least "
+            f"{rules.quorum_min_members}, and {rules.quorum_percent} % of the roll); "
+            f"{tally.turnout} did"
+        )
+        if rules.quorum_percent_per_class:
+            text += f"; each class needed {rules.quorum_percent_per_class} % of its own roll"
+        return text
+
+    @property
+    def lists_votes(self) -> bool:
+        """Members may read who voted how (an open vote, closed)."""
+        return lists_votes(self.resolution)
+
+    @property
+    def short_classes(self) -> list[str]:
+        return [self.class_names.get(c, c) for c in self.tally.classes_short_of_quorum]
+
+    @property
+    def classes_without_majority(self) -> list[str]:
+        return [self.class_names.get(c, c) for c in self.tally.classes_without_majority]
+
+
+def outcome_of(resolution: Resolution, class_names: dict[str, str]) -> Outcome | None:
+    """The declared result of ``resolution``, or None while it has none."""
+    if resolution.tally is None:
+        return None
+    tally = Tally.from_json(resolution.tally)
+    rows = [
+        ResultRow(class_names.get(c.code, c.code), c, tally.weights.get(c.code))
+        for c in tally.classes
+    ]
+    total = ResultRow(
+        "All classes",
+        ClassCount(
+            "total",
+            roll=tally.roll,
+            votes_for=tally.votes_for,
+            against=tally.against,
+            abstain=tally.abstain,
+        ),
+    )
+    return Outcome(resolution, tally, rows, total, class_names)
+
+
+def class_names(db: Session) -> dict[str, str]:
+    """Each member class's name by its code."""
+    return {code: name for code, name in db.execute(select(MemberClass.code, MemberClass.name))}
+
+
+def meeting_outcomes(db: Session, meeting: Meeting) -> list[Outcome]:
+    """The declared results of the meeting's closed resolutions, in order."""
+    names = class_names(db)
+    outcomes = (outcome_of(r, names) for r in meeting.resolutions)
+    return [o for o in outcomes if o is not None]
+
+
+def published_receipts(db: Session, resolution: Resolution) -> list[tuple[str, Choice]]:
+    """A closed secret resolution's receipts with their choices, in receipt order, so each
+    member can check their vote was counted as cast. Empty until it closes."""
+    if not resolution.secret or resolution.state is not ResolutionState.CLOSED:
+        return []
+    return [
+        (receipt, choice)
+        for receipt, choice in db.execute(
+            select(Ballot.receipt, Ballot.choice)
+            .where(Ballot.resolution_id == resolution.id)
+            .order_by(Ballot.receipt)
+        )
+    ]
+
+
+def lists_votes(resolution: Resolution) -> bool:
+    """Members may read who voted how: the resolution is closed, and not a secret ballot."""
+    return not resolution.secret and resolution.state is ResolutionState.CLOSED
+
+
+@dataclass(frozen=True)
+class MemberVote:
+    """How one member voted on an open (not secret) resolution."""
+
+    key: int  # the member's id: what the list is paged by
+    number: int
+    name: str
+    class_name: str
+    choice: Choice
+
+
+@dataclass(frozen=True)
+class VotesPage:
+    """One page of who voted how, and the key the next page starts after (None: the last)."""
+
+    votes: list[MemberVote]
+    after: int | None  # the key this page started after (None: the first page)
+    next_after: int | None
+
+
+VOTES_PER_PAGE = 100
+
+
+def member_votes(
+    db: Session, resolution: Resolution, *, after: int | None = None, per_page: int = VOTES_PER_PAGE
+) -> VotesPage | None:
+    """Who voted how on a closed open-ballot resolution, a page after the member ``after``
+    (by id, the order members joined); None for a secret ballot or one not yet closed,
+    whose voters' choices are never listed.
+
+    Paged by key along the participations' own (resolution, member) index, so a page of a
+    meeting of 100,000 costs what a page of ten does and never renders them all.
+    """
+    if not lists_votes(resolution):
+        return None
+    query = (
+        select(Member.id, Member.number, Member.name, MemberClass.name, Participation.choice)
+        .join(Member, Member.id == Participation.member_id)
+        .join(MemberClass, MemberClass.id == Participation.class_id)
+        .where(Participation.resolution_id == resolution.id, Participation.choice.is_not(None))
+        .order_by(Participation.member_id)
+        .limit(per_page + 1)
+    )
+    if after is not None:
+        query = query.where(Participation.member_id > after)
+    votes = [MemberVote(*row) for row in db.execute(query)]
+    more = len(votes) > per_page
+    votes = votes[:per_page]
+    return VotesPage(votes, after, votes[-1].key if more else None)
+
+
+RESULTS_CSV_COLUMNS = (
+    "resolution",
+    "title",
+    "kind",
+    "class",
+    "roll",
+    "for",
+    "against",
+    "abstain",
+    "for_share",
+    "weight",
+    "result",
+)
+
+
+def results_csv_rows(db: Session, meeting: Meeting) -> Iterator[tuple[object, ...]]:
+    """A row per closed resolution and class, then the resolution's total with its result."""
+    for outcome in meeting_outcomes(db, meeting):
+        r = outcome.resolution
+        for row in [*outcome.rows, outcome.total]:
+            is_total = row is outcome.total
+            yield (
+                r.number,
+                r.title,
+                r.kind.label,
+                row.name,
+                row.count.roll,
+                row.count.votes_for,
+                row.count.against,
+                row.count.abstain,
+                outcome.share_for if is_total else row.share_for,
+                row.weight_percent if row.weight is not None else "",
+                outcome.result.label if is_total else "",
+            )

@@ -1,0 +1,208 @@
+"""Members take part in general meetings: the meetings, the ballot, live turnout, results."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import htmx, markup
+from ..db import get_db, transaction, write_session
+from ..errors import NotAllowed, PortalError
+from ..models import Meeting, MeetingState, Resolution
+from ..services.meetings import ballots, closing, minutes, notices, overview, results
+from .access import current_member, found
+from .documents import version_download
+from .downloads import streamed_csv
+from .paging import cursor
+
+bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+
+# htmx stops polling when a poll is answered with this status.
+STOP_POLLING = 286
+
+
+@bp.before_request
+@login_required
+def _members_and_staff() -> None:
+    """Meetings are the members' (and staff's) business: others signed in get 403."""
+    if current_member() is None and not current_user.is_staff:
+        abort(403)
+
+
+def _load(meeting_id: int) -> Meeting:
+    return found(overview.member_meeting(get_db(), meeting_id))
+
+
+def closed_if_due(meeting: Meeting) -> Meeting:
+    """Close and count what is past its closing time before a page reads the meeting.
+
+    A GET's session only reads, so the closing runs in a write transaction of its own,
+    and only when something is due (one small read otherwise); the request's session then
+    starts afresh, to read the meeting as closed.
+    """
+    if closing.is_due(get_db(), meeting):
+        with write_session() as db:
+            closing.close_if_due(db, db.get(Meeting, meeting.id))
+        get_db().rollback()  # its snapshot and the meeting it loaded are from before
+    return meeting
+
+
+def _load_current(meeting_id: int) -> Meeting:
+    """The meeting as members may see it, with any vote due to close closed."""
+    return closed_if_due(_load(meeting_id))
+
+
+@bp.get("")
+def meetings() -> str:
+    """Meetings coming and past."""
+    coming, past = overview.member_meetings(get_db())
+    return render_template("meetings/list.html", coming=coming, past=past)
+
+
+def _meeting_page(
+    meeting: Meeting, *, refused: dict[int, str] | None = None, status: int = 200
+) -> Response:
+    db = get_db()
+    page = render_template(
+        "meetings/meeting.html",
+        meeting=meeting,
+        items=overview.ballot(db, meeting, current_member()),
+        texts={r.id: markup.render_markdown(r.text) for r in meeting.resolutions},
+        turnouts=overview.meeting_turnout(db, meeting),
+        live=meeting.state is MeetingState.VOTING_OPEN,
+        class_names=results.class_names(db),
+        refused=refused or {},
+        notice_document=notices.notice_document(db, meeting),
+    )
+    return Response(page, status)
+
+
+@bp.get("/<int:meeting_id>")
+def meeting(meeting_id: int) -> Response:
+    """The meeting, its agenda, and the ballot: each resolution put to the vote."""
+    return _meeting_page(_load_current(meeting_id))
+
+
+def _ballot(
+    meeting: Meeting,
+    resolution: Resolution,
+    *,
+    message: str | None = None,
+    error: str | None = None,
+    cast: ballots.Vote | None = None,
+    status: int = 200,
+) -> Response:
+    """The resolution's ballot partial as it stands for the signed-in member.
+
+    ``cast`` is the vote just recorded: it is shown as the service answered it, since by
+    the time the partial is read back voting may have closed and sealed a secret ballot,
+    which no longer names the member (the vote is counted; its receipt must still show).
+    """
+    item = overview.ballot_item(get_db(), resolution, current_member())
+    if cast is not None:
+        item = replace(item, vote=cast)
+    return htmx.partial(
+        "meetings/_ballot.html",
+        status=status,
+        meeting=meeting,
+        item=item,
+        text=markup.render_markdown(resolution.text),
+        message=message,
+        error=error,
+    )
+
+
+@bp.post("/<int:meeting_id>/resolutions/<int:resolution_id>/vote")
+def vote(meeting_id: int, resolution_id: int) -> Response:
+    """Cast or change a vote: the ballot partial for htmx, else a 303 back to the ballot.
+
+    A refusal (409 not open, 403 not on the roll, 422 no choice) writes nothing and says why.
+    """
+    meeting = _load(meeting_id)
+    resolution = found(overview.meeting_resolution(get_db(), meeting, resolution_id))
+    member = current_member()
+    try:
+        if member is None:
+            raise NotAllowed("Only members on the voter roll vote.")
+        with transaction() as db:
+            cast = ballots.cast_vote(
+                db, resolution, member, request.form.get("choice", "")[:20], actor=current_user
+            )
+    except PortalError as exc:
+        if htmx.is_htmx():
+            return _ballot(meeting, resolution, error=exc.message, status=exc.status)
+        return _meeting_page(meeting, refused={resolution.id: exc.message}, status=exc.status)
+    message = f"Your vote on resolution {resolution.number} is recorded: {cast.choice.label}."
+    if htmx.is_htmx():
+        return _ballot(meeting, resolution, message=message, cast=cast)
+    return htmx.flash_and_redirect(
+        f"{message} Your receipt is {cast.receipt}.",
+        url_for("meetings.meeting", meeting_id=meeting.id, _anchor=f"resolution-{resolution.id}"),
+    )
+
+
+@bp.get("/<int:meeting_id>/turnout")
+def turnout(meeting_id: int) -> Response:
+    """How many have voted, by class against the roll (counts only, never choices).
+
+    Polled by htmx while voting is open; once it has closed the final turnout is answered
+    with htmx's stop-polling status.
+    """
+    meeting = _load_current(meeting_id)
+    turnouts = overview.meeting_turnout(get_db(), meeting)
+    live = meeting.state is MeetingState.VOTING_OPEN
+    status = STOP_POLLING if htmx.is_htmx() and not live else 200
+    return htmx.render(
+        "meetings/turnout.html",
+        "meetings/_turnout.html",
+        status=status,
+        meeting=meeting,
+        turnouts=turnouts,
+        live=live,
+        class_names=results.class_names(get_db()),
+    )
+
+
+@bp.get("/<int:meeting_id>/results", endpoint="results")
+def results_page(meeting_id: int) -> str:
+    """Each closed resolution's declared result, per class and in total, with a chart."""
+    meeting = _load_current(meeting_id)
+    db = get_db()
+    outcomes = results.meeting_outcomes(db, meeting)
+    return render_template(
+        "meetings/results.html",
+        meeting=meeting,
+        outcomes=outcomes,
+        receipts={o.resolution.id: results.published_receipts(db, o.resolution) for o in outcomes},
+    )
+
+
+@bp.get("/<int:meeting_id>/resolutions/<int:resolution_id>/votes")
+def votes(meeting_id: int, resolution_id: int) -> str:
+    """Who voted how on a closed resolution that was not a secret ballot, a page at a time;
+    a secret ballot's voters are never listed with their choices (404)."""
+    meeting = _load_current(meeting_id)
+    resolution = found(overview.meeting_resolution(get_db(), meeting, resolution_id))
+    page = found(results.member_votes(get_db(), resolution, after=cursor()))
+    return render_template("meetings/votes.html", meeting=meeting, resolution=resolution, page=page)
+
+
+@bp.get("/<int:meeting_id>/results.csv")
+def results_csv(meeting_id: int) -> Response:
+    """The results, a row per resolution and class and its total, streamed."""
+    meeting = _load_current(meeting_id)
+    return streamed_csv(
+        f"results-meeting-{meeting.id}.csv",
+        results.RESULTS_CSV_COLUMNS,
+        lambda db: results.results_csv_rows(db, db.get(Meeting, meeting_id)),
+    )
+
+
+@bp.get("/<int:meeting_id>/minutes.pdf")
+def minutes_pdf(meeting_id: int) -> Response:
+    """The published minutes as a PDF, in the library's document style (404 before then)."""
+    meeting = _load(meeting_id)
+    published = found(minutes.published_minutes(get_db(), meeting, current_user))
+    return version_download(published.document, published.version)

@@ -1,0 +1,128 @@
+"""The meetings' pages that need a meeting: the ballot before and after a vote, turnout,
+results with a secret ballot's receipts, who voted how on an open one, and the staff's
+meeting pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .crawl import Site, state, wait_for_htmx
+
+RESOLUTIONS = (
+    {"title": "Approve the minutes of the 2025 AGM"},
+    {"title": "Adopt class-weighted voting", "kind": "special"},
+    {"title": "Elect the chair", "secret": True},
+)
+
+
+def _meeting(site: Site, **options: Any) -> Any:
+    return site.make.meeting(resolutions=RESOLUTIONS, **options)
+
+
+@state("member", "staff", "admin")
+def meeting_ballot(site: Site) -> Any:
+    return site.goto(f"/meetings/{_meeting(site).id}")
+
+
+@state("member")
+def meeting_ballot_after_an_htmx_vote(site: Site) -> None:
+    meeting = _meeting(site)
+    site.goto(f"/meetings/{meeting.id}")
+    card = site.page.locator(f"#resolution-{meeting.resolution_ids[0]}")
+    card.get_by_role("button", name="For", exact=True).click()
+    wait_for_htmx(site.page)
+    card.locator(".ballot-vote").wait_for()
+
+
+@state("member")
+def meeting_turnout(site: Site) -> Any:
+    return site.goto(f"/meetings/{_meeting(site).id}/turnout")
+
+
+def _closed_meeting(site: Site) -> Any:
+    """A meeting whose voting closed, the crawl's member (if any) having voted."""
+    meeting = _meeting(site)
+    if site.member is not None:
+        site.make.vote(meeting, site.member, "for", "against", "for")
+    site.make.close_meeting(meeting)
+    return meeting
+
+
+@state("member", "staff")
+def meeting_results(site: Site) -> Any:
+    return site.goto(f"/meetings/{_closed_meeting(site).id}/results")
+
+
+@state("member", "staff")
+def meeting_votes(site: Site) -> Any:
+    """Who voted how on an open resolution, once closed."""
+    meeting = _closed_meeting(site)
+    return site.goto(f"/meetings/{meeting.id}/resolutions/{meeting.resolution_ids[0]}/votes")
+
+
+def _minuted(site: Site) -> Any:
+    """A closed meeting whose minutes are published."""
+    meeting = _closed_meeting(site)
+    site.make.publish_minutes(meeting)
+    return meeting
+
+
+@state("member", "staff")
+def meeting_with_published_minutes(site: Site) -> Any:
+    return site.goto(f"/meetings/{_minuted(site).id}")
+
+
+@state("staff", "admin")
+def staff_minutes_draft(site: Site) -> Any:
+    return site.goto(f"/staff/meetings/{_closed_meeting(site).id}/minutes")
+
+
+@state("staff")
+def staff_minutes_previewed_by_htmx(site: Site) -> None:
+    """The minutes' preview after typing the chair: swapped in by htmx."""
+    from playwright.sync_api import expect
+
+    site.goto(f"/staff/meetings/{_closed_meeting(site).id}/minutes")
+    site.page.get_by_label("Chair of the meeting").fill("Jo Chair")
+    expect(site.page.locator("#minutes-preview")).to_contain_text("Chair: Jo Chair")
+    wait_for_htmx(site.page)
+
+
+@state("staff")
+def staff_minutes_confirm(site: Site) -> Any:
+    site.goto(f"/staff/meetings/{_closed_meeting(site).id}/minutes")
+    site.page.get_by_label("Chair of the meeting").fill("Jo Chair")
+    return site.submit("Publish the minutes")
+
+
+@state("staff")
+def staff_minutes_refused_without_a_chair(site: Site) -> Any:
+    site.goto(f"/staff/meetings/{_closed_meeting(site).id}/minutes")
+    return site.submit("Publish the minutes", status=422)
+
+
+@state("staff", "admin")
+def staff_minutes_published(site: Site) -> Any:
+    return site.goto(f"/staff/meetings/{_minuted(site).id}/minutes")
+
+
+@state("staff", "admin")
+def staff_meeting_open(site: Site) -> Any:
+    return site.goto(f"/staff/meetings/{_meeting(site).id}")
+
+
+@state("staff")
+def staff_meeting_draft_short_notice(site: Site) -> Any:
+    return site.goto(f"/staff/meetings/{_meeting(site, state='draft', days=3).id}")
+
+
+@state("staff")
+def staff_meeting_refused(site: Site) -> Any:
+    site.goto("/staff/meetings")
+    site.page.get_by_label("Title").fill("")
+    return site.submit("Create meeting", status=422)
+
+
+@state("staff", "admin")
+def staff_meeting_notice_mailing(site: Site) -> Any:
+    return site.goto(f"/staff/meetings/{_meeting(site, state='noticed').id}/notice")
