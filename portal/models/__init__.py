@@ -52,6 +52,13 @@ from .membership import (
 )
 from .minutes import MeetingMinutes
 from .notices import DeliveryState, NoticeDelivery, NoticeMailing
+from .proxies import (
+    LIVE_PROXY_STATES,
+    ProxyAppointment,
+    ProxyDirection,
+    ProxyKind,
+    ProxyState,
+)
 from .settings import BANK_FIELDS, CoopSettings, PaymentForm, VotingMode
 from .shares import (
     LEDGER_SIGN,
@@ -73,6 +80,7 @@ __all__ = [
     "AWAITING_DECISION",
     "BANK_FIELDS",
     "LEDGER_SIGN",
+    "LIVE_PROXY_STATES",
     "OPEN_APPLICATION_STATES",
     "OPEN_WITHDRAWAL_STATES",
     "AccountMail",
@@ -115,6 +123,10 @@ __all__ = [
     "Participation",
     "PasswordResetToken",
     "PaymentForm",
+    "ProxyAppointment",
+    "ProxyDirection",
+    "ProxyKind",
+    "ProxyState",
     "QuestionKind",
     "RateLimitCount",
     "Resignation",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy import CheckConstraint, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime, enum_column, utcnow
@@ -54,6 +54,7 @@ class CoopSettings(Base):
         CheckConstraint(
             "quorum_percent_per_class BETWEEN 0 AND 100", name="quorum_percent_per_class_range"
         ),
+        CheckConstraint("proxy_deadline_hours BETWEEN 0 AND 720", name="proxy_deadline_range"),
         CheckConstraint(
             "special_majority_numerator > 0 AND special_majority_numerator "
             "<= special_majority_denominator",
@@ -85,6 +86,10 @@ class CoopSettings(Base):
         enum_column(VotingMode, "voting_mode"), default=VotingMode.ONE_MEMBER_ONE_VOTE
     )
     proxies_per_holder: Mapped[int] = mapped_column(default=5)
+    # Proxies are appointed, changed and revoked until this many hours before the start.
+    proxy_deadline_hours: Mapped[int] = mapped_column(default=48, server_default="48")
+    # The chair may hold any number of proxies (proxies_per_holder does not bind them).
+    chair_exempt_from_proxy_cap: Mapped[bool] = mapped_column(default=True, server_default=true())
     first_signatory_title: Mapped[str] = mapped_column(String(60), default="Secretary")
     second_signatory_title: Mapped[str] = mapped_column(String(60), default="Director")
     first_signatory_name: Mapped[str] = mapped_column(String(120), default="")

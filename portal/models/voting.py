@@ -51,6 +51,8 @@ class Participation(Base):
     cast_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     choice: Mapped[Choice | None] = mapped_column(enum_column(Choice, "choice"))
     receipt: Mapped[str | None] = mapped_column(String(20))
+    # The proxy the vote came through (models.proxies); None: the member voted themselves.
+    proxy_id: Mapped[int | None] = mapped_column(ForeignKey("proxy_appointments.id"), index=True)
 
     resolution: Mapped[Resolution] = relationship()
     member: Mapped[Member] = relationship()

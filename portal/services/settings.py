@@ -246,6 +246,11 @@ SETTING_FIELDS: dict[str, SettingField] = {
         "",
         lambda v: read_whole(v, "Proxies per holder", low=0, high=100),
     ),
+    "proxy_deadline_hours": SettingField(
+        "Proxy deadline (hours before the meeting)",
+        "Proxies are appointed, changed and revoked until then.",
+        lambda v: read_whole(v, "Proxy deadline", low=0, high=720),
+    ),
     "first_signatory_title": SettingField(
         "First signatory on certificates",
         "",
@@ -321,6 +326,7 @@ SETTING_FIELDS: dict[str, SettingField] = {
 BOOLEAN_SETTINGS = {
     "two_person_approval": "Two staff members approve each application",
     "special_needs_class_majority": "Special resolutions also need a majority in each class",
+    "chair_exempt_from_proxy_cap": "The chair may hold any number of proxies",
 }
 
 
