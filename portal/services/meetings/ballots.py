@@ -44,11 +44,15 @@ from ...models import (
     Ballot,
     Choice,
     Member,
+    LIVE_PROXY_STATES,
     Participation,
+    ProxyAppointment,
+    ProxyDirection,
     Resolution,
     ResolutionKind,
     ResolutionState,
     User,
+    utcnow,
 )
 from .. import audit
 from ..inputs import read_choice
@@ -138,8 +142,91 @@ def _participation(db: Session, resolution: Resolution, member: Member) -> Parti
     )
 
 
+def add_vote(
+    db: Session,
+    resolution: Resolution,
+    member: Member,
+    class_id: int,
+    choice: Choice,
+    *,
+    proxy_id: int | None = None,
+) -> str:
+    """Write the member's first vote (their participation, and their ballot when secret)
+    without any check; the receipt. ``proxy_id`` names the proxy it came through."""
+    receipt = new_receipt()
+    db.add(
+        Participation(
+            resolution_id=resolution.id,
+            member_id=member.id,
+            class_id=class_id,
+            choice=None if resolution.secret else choice,
+            receipt=None if resolution.secret else receipt,
+            proxy_id=proxy_id,
+        )
+    )
+    if resolution.secret:
+        db.add(
+            Ballot(
+                id=new_ballot_id(),
+                resolution_id=resolution.id,
+                class_id=class_id,
+                choice=choice,
+                receipt=receipt,
+                voter_tag=voter_tag(resolution.id, member.id),
+            )
+        )
+    return receipt
+
+
+def _check_proxy_vote(
+    resolution: Resolution, member: Member, participation: Participation | None, proxy_id: int
+) -> None:
+    """A proxy's vote is refused once the grantor voted on the resolution themselves (the
+    issue's rule: voting in person revokes the proxy for that resolution)."""
+    if participation is not None and participation.proxy_id is None:
+        raise InvalidState(
+            f"Member no. {member.number} has voted on resolution {resolution.number} "
+            "themselves, so their proxy no longer applies to it."
+        )
+
+
+def _revoke_proxy_for(db: Session, resolution: Resolution, member: Member) -> None:
+    """The member votes themselves: their standing proxy no longer votes on this
+    resolution (its direction is marked revoked, with an audit event)."""
+    standing = select(ProxyAppointment.id).where(
+        ProxyAppointment.meeting_id == resolution.meeting_id,
+        ProxyAppointment.grantor_id == member.id,
+        ProxyAppointment.state.in_(LIVE_PROXY_STATES),
+    )
+    revoked = db.execute(
+        update(ProxyDirection)
+        .where(
+            ProxyDirection.resolution_id == resolution.id,
+            ProxyDirection.revoked_at.is_(None),
+            ProxyDirection.appointment_id.in_(standing),
+        )
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if revoked.rowcount:
+        audit.record(
+            db,
+            actor=None,
+            action="proxy.revoked_for_resolution",
+            target=resolution,
+            summary=f"Member no. {member.number} voted on resolution {resolution.number} "
+            "themselves: their proxy no longer votes on it",
+        )
+
+
 def cast_vote(
-    db: Session, resolution: Resolution, member: Member, choice: Choice | str, *, actor: User
+    db: Session,
+    resolution: Resolution,
+    member: Member,
+    choice: Choice | str,
+    *,
+    actor: User,
+    proxy_id: int | None = None,
 ) -> Vote:
     """Record the member's vote, or change it: the last vote counts.
 
@@ -147,43 +234,36 @@ def cast_vote(
     on the roll, or on another class's resolution (``InvalidState`` 409, ``NotAllowed``
     403). A vote that loses a race with the member's own concurrent vote is applied after
     it, so one participation and (when secret) one ballot remain.
+
+    ``proxy_id``: the vote is cast by the holder of the member's proxy (checked by
+    ``services.meetings.proxies.cast_proxy``); refused once the member voted themselves.
+    A member's own vote revokes their proxy for this resolution and replaces a vote the
+    proxy cast.
     """
     choice = read_choice(Choice, choice, "Choose For, Against or Abstain.", field="choice")
     _lock_for_voting(db, resolution)
     class_id = check_can_vote(db, resolution, member)
     participation = _participation(db, resolution, member)
+    if proxy_id is not None:
+        _check_proxy_vote(resolution, member, participation, proxy_id)
+    else:
+        _revoke_proxy_for(db, resolution, member)
     if participation is None:
-        receipt = new_receipt()
         try:
             with db.begin_nested():
-                db.add(
-                    Participation(
-                        resolution_id=resolution.id,
-                        member_id=member.id,
-                        class_id=class_id,
-                        choice=None if resolution.secret else choice,
-                        receipt=None if resolution.secret else receipt,
-                    )
-                )
-                if resolution.secret:
-                    db.add(
-                        Ballot(
-                            id=new_ballot_id(),
-                            resolution_id=resolution.id,
-                            class_id=class_id,
-                            choice=choice,
-                            receipt=receipt,
-                            voter_tag=voter_tag(resolution.id, member.id),
-                        )
-                    )
+                receipt = add_vote(db, resolution, member, class_id, choice, proxy_id=proxy_id)
         except IntegrityError:
             # The member's other request got there first: change that vote instead.
             participation = _participation(db, resolution, member)
             if participation is None:
                 raise
+            if proxy_id is not None:
+                _check_proxy_vote(resolution, member, participation, proxy_id)
         else:
-            _audit(db, resolution, member, choice, actor=actor, changed=False)
+            _audit(db, resolution, member, choice, actor=actor, changed=False, proxy_id=proxy_id)
             return Vote(resolution.id, choice, receipt, resolution.secret)
+    if proxy_id is None and participation.proxy_id is not None:
+        participation.proxy_id = None  # the member's own vote replaces their proxy's
     return _change(db, resolution, member, participation, choice, actor=actor)
 
 
@@ -236,9 +316,12 @@ def _audit(
     *,
     actor: User,
     changed: bool,
+    proxy_id: int | None = None,
 ) -> None:
     """Audit the vote; a secret one's choice never goes beside a name."""
     verb = "changed their vote" if changed else "voted"
+    if proxy_id is not None:
+        verb += " by proxy"
     how = "(secret ballot)" if resolution.secret else choice.label
     audit.record(
         db,

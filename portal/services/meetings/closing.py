@@ -32,7 +32,7 @@ from ...models import (
     User,
 )
 from .. import transitions
-from . import roll
+from . import proxies, roll
 from .ballots import seal_ballots
 from .tally import ClassCount, Rules, Tally, assess_quorum, tally_resolution
 
@@ -145,10 +145,13 @@ def close_resolution(db: Session, resolution: Resolution, *, actor: User | None)
     """Close voting on a resolution, count it and store the count and result with it.
 
     A secret resolution's ballots are sealed as it closes (``ballots.seal_ballots``).
+    Directed proxies the holder did not cast are cast as directed first
+    (``proxies.cast_directed_at_close``).
     """
     _lock_for_closing(db, resolution)
     transitions.require(resolution.state, ResolutionState.CLOSED, doing="closed")
     now = coop.clock(db).now()
+    proxies.cast_directed_at_close(db, resolution)
     tally = count_resolution(db, resolution)
     resolution.tally = tally.as_json()
     resolution.result = tally.result
