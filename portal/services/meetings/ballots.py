@@ -41,10 +41,10 @@ from sqlalchemy.orm import Session
 from ... import coop
 from ...errors import InvalidState, NotAllowed
 from ...models import (
+    LIVE_PROXY_STATES,
     Ballot,
     Choice,
     Member,
-    LIVE_PROXY_STATES,
     Participation,
     ProxyAppointment,
     ProxyDirection,

@@ -212,7 +212,9 @@ def appoint_proxy(
         kind=kind,
         state=ProxyState.ACCEPTED if holder is None else ProxyState.APPOINTED,
         accepted_at=utcnow() if holder is None else None,
-        directions=[ProxyDirection(resolution_id=r.id, choice=directions[r.id]) for r in resolutions],
+        directions=[
+            ProxyDirection(resolution_id=r.id, choice=directions[r.id]) for r in resolutions
+        ],
     )
     db.add(appointment)
     db.flush()
@@ -263,7 +265,8 @@ def revoke_proxy(
         raise NotAllowed("Only the member who appointed a proxy revokes it.")
     lock_row(db, appointment)
     _require_before_deadline(db, appointment.meeting, "revoked")
-    _revoke(db, appointment, actor=actor, summary=f"Member no. {grantor.number} revoked their proxy")
+    summary = f"Member no. {grantor.number} revoked their proxy"
+    _revoke(db, appointment, actor=actor, summary=summary)
     _mail_both(db, appointment, "proxy_revoked")
 
 
@@ -361,7 +364,11 @@ def cast_directed_at_close(db: Session, resolution: Resolution) -> int:
         if entry is None or direction.choice is None:
             continue
         ballots.add_vote(
-            db, resolution, appointment.grantor, entry.class_id, direction.choice,
+            db,
+            resolution,
+            appointment.grantor,
+            entry.class_id,
+            direction.choice,
             proxy_id=appointment.id,
         )
     if pending:
