@@ -10,8 +10,8 @@ from flask_login import current_user, login_required
 from .. import htmx, markup
 from ..db import get_db, transaction, write_session
 from ..errors import NotAllowed, PortalError
-from ..models import Meeting, MeetingState, Resolution
-from ..services.meetings import ballots, closing, minutes, notices, overview, results
+from ..models import Meeting, MeetingState, ProxyAppointment, Resolution
+from ..services.meetings import ballots, closing, minutes, notices, overview, proxies, results
 from .access import current_member, found
 from .documents import version_download
 from .downloads import streamed_csv
@@ -206,3 +206,133 @@ def minutes_pdf(meeting_id: int) -> Response:
     meeting = _load(meeting_id)
     published = found(minutes.published_minutes(get_db(), meeting, current_user))
     return version_download(published.document, published.version)
+
+
+def _proxy_page(meeting: Meeting, *, error: str | None = None, status: int = 200) -> Response:
+    """The member's proxy for the meeting (form, or the one standing) and those they hold."""
+    db = get_db()
+    member = current_member()
+    page = render_template(
+        "meetings/proxy.html",
+        meeting=meeting,
+        standing=member and proxies.standing_proxy(db, meeting, member),
+        resolutions=(member and proxies.votable_resolutions(db, meeting, member)) or [],
+        held=(member and proxies.held_proxies(db, meeting, member)) or [],
+        deadline=proxies.deadline(db, meeting),
+        form=request.form,
+        error=error,
+    )
+    return Response(page, status)
+
+
+@bp.get("/<int:meeting_id>/proxy")
+def proxy(meeting_id: int) -> Response:
+    """Appoint, change or revoke a proxy; accept, decline and cast the proxies one holds."""
+    return _proxy_page(_load_current(meeting_id))
+
+
+@bp.post("/<int:meeting_id>/proxy")
+def appoint_proxy(meeting_id: int) -> Response:
+    """Appoint (or change) the member's proxy: 303 back, or 4xx with the form and why."""
+    meeting = _load(meeting_id)
+    member = current_member()
+    try:
+        if member is None:
+            raise NotAllowed("Only members on the voter roll appoint a proxy.")
+        with transaction() as db:
+            made = proxies.appoint_from_form(
+                db, db.get(Meeting, meeting.id), member, request.form, actor=current_user
+            )
+            holder = made.holder_name
+    except PortalError as exc:
+        return _proxy_page(meeting, error=exc.message, status=exc.status)
+    return htmx.flash_and_redirect(
+        f"{holder} is now your proxy.", url_for("meetings.proxy", meeting_id=meeting.id)
+    )
+
+
+def _held_appointment(meeting: Meeting, appointment_id: int) -> ProxyAppointment:
+    appointment = get_db().get(ProxyAppointment, appointment_id)
+    return found(appointment if appointment and appointment.meeting_id == meeting.id else None)
+
+
+@bp.post("/<int:meeting_id>/proxy/<int:appointment_id>/revoke")
+def revoke_proxy(meeting_id: int, appointment_id: int) -> Response:
+    """The grantor revokes their proxy until the deadline."""
+    meeting = _load(meeting_id)
+    appointment = _held_appointment(meeting, appointment_id)
+    try:
+        member = current_member()
+        if member is None:
+            raise NotAllowed("Only the member who appointed a proxy revokes it.")
+        with transaction() as db:
+            proxies.revoke_proxy(db, appointment, member, actor=current_user)
+    except PortalError as exc:
+        return _proxy_page(meeting, error=exc.message, status=exc.status)
+    return htmx.flash_and_redirect(
+        "Your proxy is revoked.", url_for("meetings.proxy", meeting_id=meeting.id)
+    )
+
+
+def _held_partial(
+    meeting: Meeting, appointment: ProxyAppointment, *, error: str | None = None, status: int = 200
+) -> Response:
+    member = current_member()
+    held = [] if member is None else proxies.held_proxies(get_db(), meeting, member)
+    this = next((h for h in held if h.appointment.id == appointment.id), None)
+    return htmx.partial(
+        "meetings/_held_proxy.html", status=status, meeting=meeting, held=found(this), error=error
+    )
+
+
+@bp.post("/<int:meeting_id>/proxy/<int:appointment_id>/answer")
+def answer_proxy(meeting_id: int, appointment_id: int) -> Response:
+    """The holder accepts (``answer=accept``) or declines the proxy."""
+    meeting = _load(meeting_id)
+    appointment = _held_appointment(meeting, appointment_id)
+    accept = request.form.get("answer") == "accept"
+    try:
+        member = current_member()
+        if member is None:
+            raise NotAllowed("This proxy is held by someone else.")
+        with transaction() as db:
+            proxies.answer_proxy(db, appointment, member, accept=accept, actor=current_user)
+    except PortalError as exc:
+        if htmx.is_htmx():
+            return _held_partial(meeting, appointment, error=exc.message, status=exc.status)
+        return _proxy_page(meeting, error=exc.message, status=exc.status)
+    if htmx.is_htmx():
+        return _held_partial(meeting, appointment)
+    return htmx.flash_and_redirect(
+        "You accepted the proxy." if accept else "You declined the proxy.",
+        url_for("meetings.proxy", meeting_id=meeting.id),
+    )
+
+
+@bp.post("/<int:meeting_id>/proxy/<int:appointment_id>/resolutions/<int:resolution_id>/vote")
+def cast_proxy(meeting_id: int, appointment_id: int, resolution_id: int) -> Response:
+    """The holder casts a proxy's vote on a resolution: the proxy's partial for htmx, else
+    303 back; a refusal writes nothing and says why (409, 403, 422)."""
+    meeting = _load(meeting_id)
+    appointment = _held_appointment(meeting, appointment_id)
+    resolution = found(overview.meeting_resolution(get_db(), meeting, resolution_id))
+    try:
+        with transaction() as db:
+            proxies.cast_proxy(
+                db,
+                appointment,
+                resolution,
+                request.form.get("choice", "")[:20],
+                holder=current_member(),
+                actor=current_user,
+            )
+    except PortalError as exc:
+        if htmx.is_htmx():
+            return _held_partial(meeting, appointment, error=exc.message, status=exc.status)
+        return _proxy_page(meeting, error=exc.message, status=exc.status)
+    if htmx.is_htmx():
+        return _held_partial(meeting, appointment)
+    return htmx.flash_and_redirect(
+        f"The proxy's vote on resolution {resolution.number} is recorded.",
+        url_for("meetings.proxy", meeting_id=meeting.id, _anchor=f"proxy-{appointment.id}"),
+    )

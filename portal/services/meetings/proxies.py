@@ -52,6 +52,7 @@ from ...models import (
     utcnow,
 )
 from .. import audit, transitions
+from ..inputs import read_choice, read_whole
 from . import ballots, roll
 
 # What the form offers for each resolution of a directed proxy: a choice, or the holder's.
@@ -439,3 +440,27 @@ def held_proxies(db: Session, meeting: Meeting, holder: Member) -> list[HeldProx
         )
         for a in appointments
     ]
+
+
+def appoint_from_form(
+    db: Session, meeting: Meeting, grantor: Member, values: Mapping[str, str], *, actor: User
+) -> ProxyAppointment:
+    """Appoint from the proxy form: ``holder`` (a member number, or ``chair``), ``kind``
+    and a ``direction-<id>`` per resolution for a directed proxy."""
+    kind = read_choice(
+        ProxyKind, values.get("kind"), "Choose directed or discretionary.", field="kind"
+    )
+    raw = str(values.get("holder", "") or "").strip().lstrip("#")
+    holder: Member | None = None
+    if raw != CHAIR:
+        number = read_whole(
+            raw, "The member number of your proxy", low=1, high=10**9, field="holder"
+        )
+        holder = db.scalar(select(Member).where(Member.number == number))
+        if holder is None:
+            raise InvalidInput(f"No member has the number {number}.", field="holder")
+    resolutions = votable_resolutions(db, meeting, grantor)
+    directions = read_directions(resolutions, kind, values)
+    return appoint_proxy(
+        db, meeting, grantor, holder=holder, kind=kind, directions=directions, actor=actor
+    )
