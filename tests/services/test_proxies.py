@@ -61,7 +61,8 @@ def test_a_member_appoints_a_directed_proxy_and_both_are_mailed(db, voting, long
     db.commit()
     assert appointment.state is ProxyState.APPOINTED
     assert appointment.direction_for(resolution.id).choice is AGAINST
-    assert sorted(m.to for m in outbox()) == sorted([lena.email, hal.email])
+    sent = [m.to for m in outbox() if m.subject.startswith("A proxy for")]
+    assert sorted(sent) == sorted([lena.email, hal.email])
 
 
 def test_a_proxy_after_the_deadline_is_refused(db, voting, long_standing):
@@ -136,7 +137,9 @@ def test_a_directed_proxy_must_direct_every_resolution(db, voting, long_standing
     lena, hal = long_standing(), long_standing()
     meeting, resolutions = voting({}, {"title": "Set the fee"})
     with pytest.raises(InvalidInput):
-        proxies.read_directions(resolutions, ProxyKind.DIRECTED, {f"direction-{resolutions[0].id}": "for"})
+        proxies.read_directions(
+            resolutions, ProxyKind.DIRECTED, {f"direction-{resolutions[0].id}": "for"}
+        )
     read = proxies.read_directions(
         resolutions,
         ProxyKind.DIRECTED,
@@ -193,15 +196,17 @@ def test_a_grantor_who_voted_themselves_revokes_the_proxy_for_that_resolution(
     appointment = appoint(db, meeting, lena, hal, kind=ProxyKind.DISCRETIONARY)
     accept(db, appointment, hal)
     vote(db, first, lena, "against")
+    db.refresh(appointment.direction_for(first.id))
     assert appointment.direction_for(first.id).revoked_at is not None
     with pytest.raises(InvalidState) as refused:
         cast(db, appointment, first, hal, "for")
     assert "themselves" in refused.value.message
     cast(db, appointment, second, hal, "for")  # the other resolution still goes by proxy
     assert proxies.proxy_votes(db, second) == 1
-    assert db.scalar(
-        select(func.count()).where(AuditEvent.action == "proxy.revoked_for_resolution")
-    ) == 1
+    assert (
+        db.scalar(select(func.count()).where(AuditEvent.action == "proxy.revoked_for_resolution"))
+        == 1
+    )
 
 
 def test_a_grantors_own_vote_replaces_the_one_their_proxy_cast(db, voting, long_standing):

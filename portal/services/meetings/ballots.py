@@ -206,7 +206,7 @@ def _revoke_proxy_for(db: Session, resolution: Resolution, member: Member) -> No
             ProxyDirection.appointment_id.in_(standing),
         )
         .values(revoked_at=utcnow())
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     if revoked.rowcount:
         audit.record(
