@@ -21,7 +21,14 @@ from portal.models import (
 )
 from portal.services.meetings import ballots, closing, proxies
 
-from .test_meetings import long_standing, new_meeting, put, secretary, today, vote, voting  # noqa: F401
+from . import test_meetings
+from .test_meetings import vote
+
+# The meetings' fixtures, shared: an AGM open for voting, members admitted a month ago.
+today = test_meetings.today
+secretary = test_meetings.secretary
+long_standing = test_meetings.long_standing
+voting = test_meetings.voting
 
 FOR, AGAINST = Choice.FOR, Choice.AGAINST
 
@@ -134,8 +141,7 @@ def test_a_grantor_not_on_the_roll_is_refused(db, voting, long_standing, make_me
 
 
 def test_a_directed_proxy_must_direct_every_resolution(db, voting, long_standing):
-    lena, hal = long_standing(), long_standing()
-    meeting, resolutions = voting({}, {"title": "Set the fee"})
+    _, resolutions = voting({}, {"title": "Set the fee"})
     with pytest.raises(InvalidInput):
         proxies.read_directions(
             resolutions, ProxyKind.DIRECTED, {f"direction-{resolutions[0].id}": "for"}
