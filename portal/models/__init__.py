@@ -51,6 +51,14 @@ from .membership import (
     ResignationState,
 )
 from .minutes import MeetingMinutes
+from .motions import (
+    MemberProposal,
+    ProposalCall,
+    ProposalState,
+    Requisition,
+    RequisitionSignature,
+    RequisitionState,
+)
 from .notices import DeliveryState, NoticeDelivery, NoticeMailing
 from .settings import BANK_FIELDS, CoopSettings, PaymentForm, VotingMode
 from .shares import (
@@ -106,6 +114,7 @@ __all__ = [
     "MeetingState",
     "Member",
     "MemberClass",
+    "MemberProposal",
     "MemberStatus",
     "MemberStatusChange",
     "NoticeDelivery",
@@ -115,8 +124,13 @@ __all__ = [
     "Participation",
     "PasswordResetToken",
     "PaymentForm",
+    "ProposalCall",
+    "ProposalState",
     "QuestionKind",
     "RateLimitCount",
+    "Requisition",
+    "RequisitionSignature",
+    "RequisitionState",
     "Resignation",
     "ResignationState",
     "Resolution",

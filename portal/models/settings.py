@@ -85,6 +85,12 @@ class CoopSettings(Base):
         enum_column(VotingMode, "voting_mode"), default=VotingMode.ONE_MEMBER_ONE_VOTE
     )
     proxies_per_holder: Mapped[int] = mapped_column(default=5)
+    # A requisition needs this % of the members it counts (its class's, or all) to sign
+    # within requisition_signing_days; the board then calls the meeting within
+    # requisition_call_days (rule 22).
+    requisition_percent: Mapped[int] = mapped_column(default=10, server_default="10")
+    requisition_signing_days: Mapped[int] = mapped_column(default=28, server_default="28")
+    requisition_call_days: Mapped[int] = mapped_column(default=21, server_default="21")
     first_signatory_title: Mapped[str] = mapped_column(String(60), default="Secretary")
     second_signatory_title: Mapped[str] = mapped_column(String(60), default="Director")
     first_signatory_name: Mapped[str] = mapped_column(String(120), default="")
