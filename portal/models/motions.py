@@ -95,11 +95,12 @@ class MemberProposal(Base):
     )
 
     meeting: Mapped[Meeting] = relationship()
-    proposer: Mapped[Member] = relationship(foreign_keys=[proposer_id])
-    seconder: Mapped[Member | None] = relationship(foreign_keys=[seconder_id])
+    # Read with the proposal: the notice and the ballot name them.
+    proposer: Mapped[Member] = relationship(foreign_keys=[proposer_id], lazy="joined")
+    seconder: Mapped[Member | None] = relationship(foreign_keys=[seconder_id], lazy="joined")
     decided_by: Mapped[User | None] = relationship()
     # ``Resolution.proposal``: the member proposal a resolution came from, if any.
-    resolution: Mapped[Resolution | None] = relationship(backref=backref("proposal", uselist=False))
+    resolution: Mapped[Resolution | None] = relationship(backref=backref("proposal", uselist=False, lazy="selectin"))
 
 
 class RequisitionState(State):

@@ -103,7 +103,7 @@ def set_call(db: Session, meeting: Meeting, given: CallInput, *, actor: User) ->
         actor=actor,
         action="meeting.proposals_called",
         target=meeting,
-        summary=f"Call for resolutions {given.opens_on.isoformat()} to {given.closes_on.isoformat()}",
+        summary=f"Call for resolutions {given.opens_on} to {given.closes_on}",
     )
     return call
 
