@@ -100,7 +100,9 @@ class MemberProposal(Base):
     seconder: Mapped[Member | None] = relationship(foreign_keys=[seconder_id], lazy="joined")
     decided_by: Mapped[User | None] = relationship()
     # ``Resolution.proposal``: the member proposal a resolution came from, if any.
-    resolution: Mapped[Resolution | None] = relationship(backref=backref("proposal", uselist=False, lazy="selectin"))
+    resolution: Mapped[Resolution | None] = relationship(
+        backref=backref("proposal", uselist=False, lazy="selectin")
+    )
 
 
 class RequisitionState(State):
