@@ -325,3 +325,14 @@ def test_staff_record_the_meeting_called_in_time(app, staff, make_member, sign_i
     assert requisition.state is RequisitionState.CALLED and requisition.call_met is True
     page = sign_in(listeners[1].email).get(f"/meetings/requisitions/{requisition.id}")
     assert "in time" in page.get_data(as_text=True)
+
+
+def test_the_ballot_names_the_proposer_and_seconder(app, staff, draft, ann, bob, sign_in):
+    proposal = seconded(app, staff, draft, ann, bob, sign_in)
+    staff.post(
+        f"/staff/meetings/{draft.id}/proposals/{proposal.id}/accept", data={"kind": "ordinary"}
+    )
+    assert staff.post(f"/staff/meetings/{draft.id}/notice").status_code == 303
+    assert staff.post(f"/staff/meetings/{draft.id}/open").status_code == 303
+    page = sign_in(ann.email).get(f"/meetings/{draft.id}").get_data(as_text=True)
+    assert "Proposed by Ann Listener, seconded by Bob Artist" in page
