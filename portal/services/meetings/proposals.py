@@ -197,7 +197,10 @@ def submit_proposal(
 
 def _locked(db: Session, proposal: MemberProposal) -> MemberProposal:
     """The proposal read again under its row's write lock (two seconders take turns)."""
-    db.refresh(proposal, with_for_update=True)
+    db.execute(
+        select(MemberProposal.id).where(MemberProposal.id == proposal.id).with_for_update()
+    )
+    db.refresh(proposal)  # its proposer and seconder join in: PostgreSQL locks no outer join
     return proposal
 
 
