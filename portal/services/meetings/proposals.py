@@ -197,9 +197,7 @@ def submit_proposal(
 
 def _locked(db: Session, proposal: MemberProposal) -> MemberProposal:
     """The proposal read again under its row's write lock (two seconders take turns)."""
-    db.execute(
-        select(MemberProposal.id).where(MemberProposal.id == proposal.id).with_for_update()
-    )
+    db.execute(select(MemberProposal.id).where(MemberProposal.id == proposal.id).with_for_update())
     db.refresh(proposal)  # its proposer and seconder join in: PostgreSQL locks no outer join
     return proposal
 
