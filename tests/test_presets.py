@@ -30,6 +30,8 @@ from portal.models import (
     Application,
     Certificate,
     MeetingKind,
+    Member,
+    MemberStatus,
     PaymentForm,
     ResolutionKind,
     ShareOrder,
@@ -39,7 +41,7 @@ from portal.money import SYMBOLS
 from portal.pdf import render_certificate
 from portal.presets import PRESETS, Preset
 from portal.services.accounts import users
-from portal.services.meetings import closing, lifecycle, minutes
+from portal.services.meetings import closing, lifecycle, minutes, proposals, requisitions
 from portal.services.membership import review
 from portal.services.shares import payments
 
@@ -256,6 +258,23 @@ def hold_meetings(app: Flask, preset: Preset) -> None:
                 closing.close_voting(db, meeting, actor=staff)
                 body = minutes.prefilled_body(db, meeting)
                 minutes.publish_minutes(db, meeting, chair=staff.name, body=body, actor=staff)
+        # Members' own motions: a call for resolutions with a proposal, and a requisition.
+        given = lifecycle.MeetingInput(
+            kind=MeetingKind.EGM,
+            title="Extraordinary general meeting",
+            starts_at=clock.now() + timedelta(days=25),  # listed after the AGMs
+            record_date=clock.today() + timedelta(days=20),
+            place="Online",
+        )
+        called = lifecycle.create_meeting(db, given, actor=staff)
+        today = clock.today()
+        call = proposals.CallInput(today, today + timedelta(days=2))
+        proposals.set_call(db, called, call, actor=staff)
+        member = db.scalar(select(Member).where(Member.status == MemberStatus.ACTIVE).limit(1))
+        motion = proposals.ProposalInput("Publish the accounts monthly", "RESOLVED …", "Openness.")
+        proposals.submit_proposal(db, called, member, motion, actor=staff)
+        demand = requisitions.RequisitionInput(MeetingKind.EGM, None, "Discuss the fee.", "")
+        requisitions.start_requisition(db, member, demand, actor=staff)
 
 
 @pytest.mark.pdf

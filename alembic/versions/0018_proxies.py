@@ -73,9 +73,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_proxy_appointments")),
     )
-    op.create_index(
-        op.f("ix_proxy_appointments_grantor_id"), "proxy_appointments", ["grantor_id"]
-    )
+    op.create_index(op.f("ix_proxy_appointments_grantor_id"), "proxy_appointments", ["grantor_id"])
     op.create_index(
         "ix_proxy_appointments_holder", "proxy_appointments", ["meeting_id", "holder_id", "state"]
     )

@@ -51,6 +51,14 @@ from .membership import (
     ResignationState,
 )
 from .minutes import MeetingMinutes
+from .motions import (
+    MemberProposal,
+    ProposalCall,
+    ProposalState,
+    Requisition,
+    RequisitionSignature,
+    RequisitionState,
+)
 from .notices import DeliveryState, NoticeDelivery, NoticeMailing
 from .proxies import (
     LIVE_PROXY_STATES,
@@ -114,6 +122,7 @@ __all__ = [
     "MeetingState",
     "Member",
     "MemberClass",
+    "MemberProposal",
     "MemberStatus",
     "MemberStatusChange",
     "NoticeDelivery",
@@ -123,12 +132,17 @@ __all__ = [
     "Participation",
     "PasswordResetToken",
     "PaymentForm",
+    "ProposalCall",
+    "ProposalState",
     "ProxyAppointment",
     "ProxyDirection",
     "ProxyKind",
     "ProxyState",
     "QuestionKind",
     "RateLimitCount",
+    "Requisition",
+    "RequisitionSignature",
+    "RequisitionState",
     "Resignation",
     "ResignationState",
     "Resolution",

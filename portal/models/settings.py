@@ -90,6 +90,12 @@ class CoopSettings(Base):
     proxy_deadline_hours: Mapped[int] = mapped_column(default=48, server_default="48")
     # The chair may hold any number of proxies (proxies_per_holder does not bind them).
     chair_exempt_from_proxy_cap: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # A requisition needs this % of the members it counts (its class's, or all) to sign
+    # within requisition_signing_days; the board then calls the meeting within
+    # requisition_call_days (rule 22).
+    requisition_percent: Mapped[int] = mapped_column(default=10, server_default="10")
+    requisition_signing_days: Mapped[int] = mapped_column(default=28, server_default="28")
+    requisition_call_days: Mapped[int] = mapped_column(default=21, server_default="21")
     first_signatory_title: Mapped[str] = mapped_column(String(60), default="Secretary")
     second_signatory_title: Mapped[str] = mapped_column(String(60), default="Director")
     first_signatory_name: Mapped[str] = mapped_column(String(120), default="")

@@ -6,7 +6,19 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from . import auth, documents, me, meetings, membership, public, shares, staff, withdrawals
+from . import (
+    auth,
+    documents,
+    me,
+    meetings,
+    membership,
+    proposals,
+    public,
+    requisitions,
+    shares,
+    staff,
+    withdrawals,
+)
 
 
 class DatabaseInteger(IntegerConverter):
@@ -20,5 +32,17 @@ class DatabaseInteger(IntegerConverter):
 def register_blueprints(app: Flask) -> None:
     """Attach every area's blueprint."""
     app.url_map.converters["int"] = DatabaseInteger
-    for module in (public, auth, me, membership, documents, shares, withdrawals, meetings, staff):
+    for module in (
+        public,
+        auth,
+        me,
+        membership,
+        documents,
+        shares,
+        withdrawals,
+        meetings,
+        proposals,
+        requisitions,
+        staff,
+    ):
         app.register_blueprint(module.bp)

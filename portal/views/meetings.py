@@ -11,7 +11,16 @@ from .. import htmx, markup
 from ..db import get_db, transaction, write_session
 from ..errors import NotAllowed, PortalError
 from ..models import Meeting, MeetingState, ProxyAppointment, Resolution
-from ..services.meetings import ballots, closing, minutes, notices, overview, proxies, results
+from ..services.meetings import (
+    ballots,
+    closing,
+    minutes,
+    notices,
+    overview,
+    proposals,
+    proxies,
+    results,
+)
 from .access import current_member, found
 from .documents import version_download
 from .downloads import streamed_csv
@@ -56,9 +65,10 @@ def _load_current(meeting_id: int) -> Meeting:
 
 @bp.get("")
 def meetings() -> str:
-    """Meetings coming and past."""
+    """Meetings coming and past, and the calls for resolutions open now."""
     coming, past = overview.member_meetings(get_db())
-    return render_template("meetings/list.html", coming=coming, past=past)
+    calls = proposals.open_calls(get_db())
+    return render_template("meetings/list.html", coming=coming, past=past, calls=calls)
 
 
 def _meeting_page(

@@ -228,6 +228,7 @@ def notice_markdown(db: Session, meeting: Meeting) -> str:
                 "",
                 f"*{_resolution_kind(resolution)}*",
                 "",
+                *_movers(resolution),
                 resolution.text.strip(),
                 "",
             ]
@@ -241,6 +242,18 @@ def _meeting_link(meeting: Meeting) -> str:
 def _resolutions(meeting: Meeting) -> list[Resolution]:
     """The resolutions put to the meeting (a withdrawn one is not)."""
     return [r for r in meeting.resolutions if r.state is not ResolutionState.WITHDRAWN]
+
+
+def _movers(resolution: Resolution) -> list[str]:
+    """ "Proposed by … and seconded by …" for a resolution members put (issue 14 §4)."""
+    proposal = getattr(resolution, "proposal", None)  # Resolution.proposal (models.motions)
+    if proposal is None or proposal.seconder is None:
+        return []
+    return [
+        f"Proposed by {_plain(proposal.proposer.name)} and seconded by "
+        f"{_plain(proposal.seconder.name)}, members.",
+        "",
+    ]
 
 
 def _resolution_kind(resolution: Resolution) -> str:

@@ -17,11 +17,13 @@ from . import (
     documents,
     meeting_minutes,
     meeting_notices,
+    meeting_proposals,
     meetings,
     members,
     orders,
     outbox,
     register,
+    requisitions,
     settings,
     transfers,
     withdrawals,
@@ -54,6 +56,8 @@ for area in (
     meetings,
     meeting_minutes,
     meeting_notices,
+    meeting_proposals,
+    requisitions,
     settings,
 ):
     bp.register_blueprint(area.bp)
