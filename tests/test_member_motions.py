@@ -166,6 +166,30 @@ def test_members_cannot_use_the_staff_routes(app, draft, ann, sign_in):
     assert response.status_code == 403
 
 
+def test_notice_is_refused_while_the_call_is_open_naming_when_it_closes(
+    app, staff, draft, sign_in
+):
+    open_call(staff, draft, app, closes=5)
+    response = staff.post(f"/staff/meetings/{draft.id}/notice")
+    assert response.status_code == 409
+    closes = _today(app) + timedelta(days=6)  # the first instant after its last day
+    page = response.get_data(as_text=True)
+    assert f"is open until {closes:%-d %B %Y}, 00:00" in page
+    assert count(app, AuditEvent, AuditEvent.action == "meeting.noticed") == 0
+    with time_machine.travel(timedelta(days=6)):
+        staff = sign_in("staff@example.org")  # a fresh session, days later
+        assert staff.post(f"/staff/meetings/{draft.id}/notice").status_code == 303
+    with reading(app) as db:
+        assert db.get(Meeting, draft.id).notice_sent_at is not None
+
+
+def test_notice_is_refused_while_the_call_is_still_to_open(app, staff, draft):
+    open_call(staff, draft, app, opens=2, closes=5)
+    response = staff.post(f"/staff/meetings/{draft.id}/notice")
+    assert response.status_code == 409
+    assert "has not opened yet" in response.get_data(as_text=True)
+
+
 def seconded(app, staff, draft, ann, bob, sign_in):
     open_call(staff, draft, app)
     propose(sign_in(ann.email), draft)
@@ -332,7 +356,9 @@ def test_the_ballot_names_the_proposer_and_seconder(app, staff, draft, ann, bob,
     staff.post(
         f"/staff/meetings/{draft.id}/proposals/{proposal.id}/accept", data={"kind": "ordinary"}
     )
-    assert staff.post(f"/staff/meetings/{draft.id}/notice").status_code == 303
-    assert staff.post(f"/staff/meetings/{draft.id}/open").status_code == 303
-    page = sign_in(ann.email).get(f"/meetings/{draft.id}").get_data(as_text=True)
+    with time_machine.travel(timedelta(days=6)):  # the call has closed
+        staff = sign_in("staff@example.org")  # a fresh session, days later
+        assert staff.post(f"/staff/meetings/{draft.id}/notice").status_code == 303
+        assert staff.post(f"/staff/meetings/{draft.id}/open").status_code == 303
+        page = sign_in(ann.email).get(f"/meetings/{draft.id}").get_data(as_text=True)
     assert "Proposed by Ann Listener, seconded by Bob Artist" in page

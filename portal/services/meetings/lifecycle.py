@@ -25,6 +25,7 @@ from ...models import (
     MeetingKind,
     MeetingState,
     MemberClass,
+    ProposalCall,
     Resolution,
     ResolutionKind,
     ResolutionState,
@@ -395,6 +396,19 @@ def notice_period(db: Session, meeting: Meeting) -> NoticePeriod:
     )
 
 
+def _require_call_closed(db: Session, meeting: Meeting, now: datetime) -> None:
+    """409 while the meeting's call for resolutions is open, or still to open."""
+    call = db.get(ProposalCall, meeting.id)
+    if call is None or call.closes_at <= now:
+        return
+    closes = coop.clock(db).local(call.closes_at)
+    when = "is open" if call.opens_at <= now else "has not opened yet; it runs"
+    raise InvalidState(
+        f"The call for resolutions on this meeting {when} until {closes:%-d %B %Y, %H:%M}. "
+        "Send the notice once it has closed, so the resolutions members propose are on it."
+    )
+
+
 def send_notice(
     db: Session, meeting: Meeting, *, actor: User, short_notice_reason: str = ""
 ) -> Meeting:
@@ -413,6 +427,7 @@ def send_notice(
         raise InvalidState("This meeting has already started; notice can no longer be given.")
     if not meeting.agenda:
         raise InvalidState("Give the meeting an agenda before sending its notice.")
+    _require_call_closed(db, meeting, now)
     period = notice_period(db, meeting)
     needed, clear_days = period.needed, period.clear_days
     reason = read_text(
