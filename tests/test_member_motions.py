@@ -166,9 +166,7 @@ def test_members_cannot_use_the_staff_routes(app, draft, ann, sign_in):
     assert response.status_code == 403
 
 
-def test_notice_is_refused_while_the_call_is_open_naming_when_it_closes(
-    app, staff, draft, sign_in
-):
+def test_notice_is_refused_while_the_call_is_open_naming_when_it_closes(app, staff, draft, sign_in):
     open_call(staff, draft, app, closes=5)
     response = staff.post(f"/staff/meetings/{draft.id}/notice")
     assert response.status_code == 409
