@@ -1,5 +1,5 @@
 """Command-line tasks: ``flask --app portal init-db | create-user | seed-demo | check-pdf |
-close-due-votes | check-votes | send-notices | worker``."""
+close-due-votes | check-votes | send-notices | lapse-requisitions | worker``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .pdf import pdf_support, render_certificate
 from .presets import PRESETS
 from .services.accounts import users
 from .services.documents import renditions
-from .services.meetings import closing, notices
+from .services.meetings import closing, notices, requisitions
 from .services.shares import ledger
 
 
@@ -143,6 +143,18 @@ def close_due_votes_command() -> None:
     click.echo(f"{len(names)} resolution{'' if len(names) == 1 else 's'} closed and counted.")
 
 
+@click.command("lapse-requisitions")
+@with_appcontext
+def lapse_requisitions_command() -> None:
+    """Lapse every requisition past its signing deadline short of its threshold (from cron)."""
+    with write_session() as db:
+        lapsed = requisitions.lapse_due(db)
+        names = [f"requisition {r.id}, {requisitions.describe(r).lower()}" for r in lapsed]
+    for name in names:
+        click.echo(f"Lapsed {name}")
+    click.echo(f"{len(names)} requisition{'' if len(names) == 1 else 's'} lapsed.")
+
+
 @click.command("check-votes")
 @with_appcontext
 def check_votes_command() -> None:
@@ -215,6 +227,7 @@ def init_app(app: Flask) -> None:
         check_register_command,
         check_pdf_command,
         close_due_votes_command,
+        lapse_requisitions_command,
         check_votes_command,
         send_notices_command,
         worker_command,

@@ -360,3 +360,68 @@ def test_the_ballot_names_the_proposer_and_seconder(app, staff, draft, ann, bob,
         assert staff.post(f"/staff/meetings/{draft.id}/open").status_code == 303
         page = sign_in(ann.email).get(f"/meetings/{draft.id}").get_data(as_text=True)
     assert "Proposed by Ann Listener, seconded by Bob Artist" in page
+
+
+# -- requisitions lapse ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def collecting(app, make_member, sign_in):
+    """A listeners' requisition one signature short (10 % of 11 listeners is 2), with the
+    signing deadline of 28 days (``requisition_signing_days``)."""
+    listeners = [make_member(email=f"l{i}@example.org", classes=["listener"]) for i in range(11)]
+    start(sign_in(listeners[0].email), member_class="listener")
+    requisition = the_requisition(app)
+    assert requisition.state is RequisitionState.COLLECTING and requisition.threshold == 2
+    return requisition
+
+
+def lapsed_events(app):
+    return count(app, AuditEvent, AuditEvent.action == "requisition.lapsed")
+
+
+@pytest.mark.parametrize(
+    ("who", "url"),
+    [
+        ("l1@example.org", "/meetings/requisitions"),
+        ("l1@example.org", "/meetings/requisitions/{id}"),
+        ("staff@example.org", "/staff/requisitions/{id}"),
+    ],
+)
+def test_a_requisition_lapses_on_the_next_request_after_its_deadline(
+    app, collecting, staff, sign_in, who, url
+):
+    url = url.format(id=collecting.id)
+    assert sign_in(who).get(url).status_code == 200  # on its last day it still collects
+    assert the_requisition(app).state is RequisitionState.COLLECTING
+    assert lapsed_events(app) == 0
+    with time_machine.travel(timedelta(days=29)):
+        page = sign_in(who).get(url)
+        assert page.status_code == 200
+        assert sign_in(who).get(url).status_code == 200  # lapsed once, not again
+    requisition = the_requisition(app)
+    assert requisition.state is RequisitionState.LAPSED and requisition.lapsed_at is not None
+    assert lapsed_events(app) == 1
+
+
+def test_a_reached_requisition_does_not_lapse(app, collecting, sign_in):
+    sign_in("l1@example.org").post(f"/meetings/requisitions/{collecting.id}/sign")
+    assert the_requisition(app).state is RequisitionState.REACHED
+    with time_machine.travel(timedelta(days=29)):
+        assert sign_in("l2@example.org").get("/meetings/requisitions").status_code == 200
+    assert the_requisition(app).state is RequisitionState.REACHED
+    assert lapsed_events(app) == 0
+
+
+def test_lapse_requisitions_lapses_what_is_past_its_deadline_once(app, runner, collecting):
+    early = runner.invoke(args=["lapse-requisitions"])
+    assert early.exit_code == 0 and "0 requisitions lapsed." in early.output
+    with time_machine.travel(timedelta(days=29)):
+        result = runner.invoke(args=["lapse-requisitions"])
+        again = runner.invoke(args=["lapse-requisitions"])
+    assert result.exit_code == 0, result.output
+    assert f"Lapsed requisition {collecting.id}, a meeting of the listener class" in result.output
+    assert "1 requisition lapsed." in result.output
+    assert "0 requisitions lapsed." in again.output
+    assert the_requisition(app).state is RequisitionState.LAPSED
+    assert lapsed_events(app) == 1

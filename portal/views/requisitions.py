@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import htmx
-from ..db import get_db, transaction
+from ..db import get_db, transaction, write_session
 from ..errors import PortalError
 from ..models import MeetingKind, Requisition
 from ..services.meetings import requisitions
@@ -23,6 +23,19 @@ def _members_and_staff() -> None:
     """Members' business (staff may read): others signed in get 403."""
     if current_member() is None and not current_user.is_staff:
         abort(403)
+
+
+def lapsed_if_due() -> None:
+    """Lapse the requisitions past their signing deadline before a page reads them.
+
+    A GET's session only reads, so the lapsing runs in a write transaction of its own, and
+    only when one is due (one small read otherwise); the request's session then starts
+    afresh, to read them as lapsed.
+    """
+    if requisitions.is_lapse_due(get_db()):
+        with write_session() as db:
+            requisitions.lapse_due(db)
+        get_db().rollback()  # its snapshot is from before
 
 
 def _list_page(
@@ -47,6 +60,7 @@ def _list_page(
 @bp.get("")
 def requisitions_list() -> Response:
     """Every requisition with its count against its threshold, and a form to start one."""
+    lapsed_if_due()
     return _list_page()
 
 
@@ -92,6 +106,7 @@ def _page(requisition: Requisition, *, error: str | None = None, status: int = 2
 def requisition(requisition_id: int) -> Response:
     """The requisition: its purpose, signatures against the threshold, its deadline, and
     once reached the board's timeline and whether it was met."""
+    lapsed_if_due()
     return _page(get_or_404(Requisition, requisition_id))
 
 

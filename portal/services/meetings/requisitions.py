@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -250,7 +251,9 @@ def sign_requisition(
 
 def lapse_if_due(db: Session, requisition: Requisition, *, actor: User | None = None) -> bool:
     """Mark a requisition lapsed once its signing deadline has passed short of its
-    threshold (``sign_by``); True when it did."""
+    threshold (``sign_by``); True when it did. Re-read under its row lock first: another
+    request may have lapsed it since it was found due."""
+    db.refresh(requisition, with_for_update=True)
     if requisition.state is not RequisitionState.COLLECTING:
         return False
     if coop.today(db) <= requisition.sign_by:
@@ -266,6 +269,28 @@ def lapse_if_due(db: Session, requisition: Requisition, *, actor: User | None = 
         f"{requisition.threshold} signatures",
     )
     return True
+
+
+def _due_to_lapse(today: date) -> Any:
+    """Requisitions still collecting past their signing deadline (the co-op's date)."""
+    return and_(Requisition.state == RequisitionState.COLLECTING, Requisition.sign_by < today)
+
+
+def is_lapse_due(db: Session) -> bool:
+    """Some requisition is due to lapse: one small read."""
+    return bool(db.scalar(select(exists().where(_due_to_lapse(coop.today(db))))))
+
+
+def lapse_due(db: Session) -> list[Requisition]:
+    """Lapse every requisition whose signing deadline has passed short of its threshold.
+
+    Run in a write transaction of its own by the requisition pages that find one due
+    (``is_lapse_due``), so a requisition lapses on the next request after its deadline as
+    well as by ``lapse-requisitions``. The requisitions it lapsed."""
+    due = db.scalars(
+        select(Requisition).where(_due_to_lapse(coop.today(db))).order_by(Requisition.id)
+    ).all()
+    return [requisition for requisition in due if lapse_if_due(db, requisition)]
 
 
 def shown_state(db: Session, requisition: Requisition) -> RequisitionState:

@@ -12,6 +12,7 @@ from ...errors import InvalidInput, PortalError
 from ...models import Meeting, Requisition
 from ...services.meetings import requisitions
 from ..access import get_or_404
+from ..requisitions import lapsed_if_due
 
 bp = Blueprint("requisitions", __name__)
 
@@ -35,6 +36,7 @@ def _page(
 @bp.get("/requisitions/<int:requisition_id>", endpoint="requisition")
 def requisition_page(requisition_id: int) -> Response:
     """The requisition for staff: its count, the board's deadline, and the meeting called."""
+    lapsed_if_due()
     return _page(get_or_404(Requisition, requisition_id))
 
 
