@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from portal.models import ApplicationQuestion, AuditEvent, CoopSettings, MemberClass
+from portal.models import (
+    ApplicationQuestion,
+    AuditEvent,
+    CoopSettings,
+    MemberClass,
+    Requisition,
+)
 from portal.presets import RESONATE
 
 from .factories import HTMX, audit_actions, is_page, is_partial, reading
@@ -139,6 +145,65 @@ def test_a_yes_no_setting_is_switched_on_and_off(app, admin):
     assert '<span class="setting-value">No</span>' in row
     assert stored_settings(app).two_person_approval is False
     assert len(audit_summaries(app, "settings.changed")) == 2
+
+
+# The meeting settings of issue 14: proxies and requisitions.
+MEETING_SETTINGS = [
+    # name, stored before, typed, refused, its message
+    ("proxy_deadline_hours", 48, "24", "721", "Proxy deadline must be between 0 and 720."),
+    ("requisition_percent", 10, "20", "0", "Requisition percentage must be between 1 and 100."),
+    (
+        "requisition_signing_days",
+        28,
+        "14",
+        "366",
+        "Days to collect signatures must be between 1 and 365.",
+    ),
+    ("requisition_call_days", 21, "28", "0", "Days to call the meeting must be between 1 and 180."),
+]
+
+
+@pytest.mark.parametrize(("name", "before", "typed", "refused", "message"), MEETING_SETTINGS)
+def test_the_proxy_and_requisition_settings_are_edited_within_their_bounds(
+    app, admin, name, before, typed, refused, message
+):
+    assert f'id="setting-{name}"' in admin.get("/staff/settings").get_data(as_text=True)
+    assert getattr(stored_settings(app), name) == before
+    for headers in (HTMX, {}):
+        response = admin.post(f"/staff/settings/{name}", data={"value": refused}, headers=headers)
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
+    assert getattr(stored_settings(app), name) == before
+    assert "settings.changed" not in audit_actions(app)
+    assert admin.post(f"/staff/settings/{name}", data={"value": typed}).status_code == 303
+    assert getattr(stored_settings(app), name) == int(typed)
+    [summary] = audit_summaries(app, "settings.changed")
+    assert summary.endswith(f": {before} → {typed}")
+
+
+def test_a_new_requisition_needs_the_percent_the_admin_set(app, admin, make_member, sign_in):
+    workers = [make_member(email=f"w{i}@example.org", classes=["worker"]) for i in range(4)]
+    admin.post("/staff/settings/requisition_percent", data={"value": "50"})
+    data = {"kind": "class", "member_class": "worker", "purpose": "Discuss pay."}
+    assert sign_in(workers[0].email).post("/meetings/requisitions", data=data).status_code == 303
+    with reading(app) as db:
+        requisition = db.scalar(select(Requisition))
+        assert (requisition.base_members, requisition.threshold) == (4, 2)
+
+
+def test_the_chair_exemption_from_the_proxy_cap_is_switched_off_and_on(app, admin):
+    assert 'id="setting-chair_exempt_from_proxy_cap"' in admin.get("/staff/settings").get_data(
+        as_text=True
+    )
+    assert stored_settings(app).chair_exempt_from_proxy_cap is True
+    admin.post("/staff/settings/chair_exempt_from_proxy_cap", data={"value": "false"})
+    assert stored_settings(app).chair_exempt_from_proxy_cap is False
+    admin.post("/staff/settings/chair_exempt_from_proxy_cap", data={"value": "true"})
+    assert stored_settings(app).chair_exempt_from_proxy_cap is True
+    assert audit_summaries(app, "settings.changed") == [
+        "The chair may hold any number of proxies: True → False",
+        "The chair may hold any number of proxies: False → True",
+    ]
 
 
 # --- Member classes ------------------------------------------------------------------------

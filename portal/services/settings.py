@@ -251,6 +251,22 @@ SETTING_FIELDS: dict[str, SettingField] = {
         "Proxies are appointed, changed and revoked until then.",
         lambda v: read_whole(v, "Proxy deadline", low=0, high=720),
     ),
+    "requisition_percent": SettingField(
+        "Requisition: this % of members must sign",
+        "Of the class's members for a class meeting, else of all members; fixed on each "
+        "requisition when it starts.",
+        lambda v: read_whole(v, "Requisition percentage", low=1, high=100),
+    ),
+    "requisition_signing_days": SettingField(
+        "Requisition: days to collect signatures",
+        "From the day it starts; short of its threshold by then, it lapses.",
+        lambda v: read_whole(v, "Days to collect signatures", low=1, high=365),
+    ),
+    "requisition_call_days": SettingField(
+        "Requisition: days for the board to call the meeting",
+        "From the day it reaches its threshold.",
+        lambda v: read_whole(v, "Days to call the meeting", low=1, high=180),
+    ),
     "first_signatory_title": SettingField(
         "First signatory on certificates",
         "",
