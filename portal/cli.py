@@ -131,6 +131,14 @@ def check_register_command() -> None:
     click.echo(f"The share register is intact: {result.rows} rows, chain and holdings check.")
 
 
+def _echo_done(names: list[str], *, each: str, noun: str, done: str) -> None:
+    """One line per thing a sweep did ("Closed meeting 1, resolution 2: Carried"), then the
+    count ("2 resolutions closed and counted.")."""
+    for name in names:
+        click.echo(f"{each} {name}")
+    click.echo(f"{len(names)} {noun}{'' if len(names) == 1 else 's'} {done}.")
+
+
 @click.command("close-due-votes")
 @with_appcontext
 def close_due_votes_command() -> None:
@@ -138,9 +146,7 @@ def close_due_votes_command() -> None:
     with write_session() as db:
         closed = closing.close_due_votes(db)
         names = [f"meeting {r.meeting_id}, resolution {r.number}: {r.result.label}" for r in closed]
-    for name in names:
-        click.echo(f"Closed {name}")
-    click.echo(f"{len(names)} resolution{'' if len(names) == 1 else 's'} closed and counted.")
+    _echo_done(names, each="Closed", noun="resolution", done="closed and counted")
 
 
 @click.command("lapse-requisitions")
@@ -150,9 +156,7 @@ def lapse_requisitions_command() -> None:
     with write_session() as db:
         lapsed = requisitions.lapse_due(db)
         names = [f"requisition {r.id}, {requisitions.describe(r).lower()}" for r in lapsed]
-    for name in names:
-        click.echo(f"Lapsed {name}")
-    click.echo(f"{len(names)} requisition{'' if len(names) == 1 else 's'} lapsed.")
+    _echo_done(names, each="Lapsed", noun="requisition", done="lapsed")
 
 
 @click.command("check-votes")
