@@ -41,6 +41,7 @@ from ...models import (
     Meeting,
     MeetingState,
     Member,
+    MemberClass,
     Participation,
     ProxyAppointment,
     ProxyDirection,
@@ -408,23 +409,25 @@ def cast_directed_at_close(db: Session, resolution: Resolution) -> int:
 
 def proxy_votes(db: Session, resolution: Resolution) -> int:
     """How many of the resolution's votes came by proxy (never which way)."""
-    return proxy_votes_by_resolution(db, [resolution.id]).get(resolution.id, 0)
+    return sum(proxy_votes_by_class(db, [resolution.id]).get(resolution.id, {}).values())
 
 
-def proxy_votes_by_resolution(db: Session, resolution_ids: Iterable[int]) -> dict[int, int]:
-    """How many votes came by proxy on each of the resolutions, in one grouped query
-    (never which way); a resolution no proxy voted on is left out."""
-    return {
-        resolution_id: count
-        for resolution_id, count in db.execute(
-            select(Participation.resolution_id, func.count())
-            .where(
-                Participation.resolution_id.in_(list(resolution_ids)),
-                Participation.proxy_id.is_not(None),
-            )
-            .group_by(Participation.resolution_id)
+def proxy_votes_by_class(db: Session, resolution_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """How many votes came by proxy on each of the resolutions, by the code of the class
+    they were counted in, in one grouped query (never which way). A resolution or class
+    no proxy voted in is left out."""
+    counts: dict[int, dict[str, int]] = {}
+    for resolution_id, code, count in db.execute(
+        select(Participation.resolution_id, MemberClass.code, func.count())
+        .join(MemberClass, MemberClass.id == Participation.class_id)
+        .where(
+            Participation.resolution_id.in_(list(resolution_ids)),
+            Participation.proxy_id.is_not(None),
         )
-    }
+        .group_by(Participation.resolution_id, MemberClass.code)
+    ):
+        counts.setdefault(resolution_id, {})[code] = count
+    return counts
 
 
 @dataclass(frozen=True)
