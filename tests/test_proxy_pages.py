@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from portal.models import Choice, Meeting, ProxyAppointment, ProxyKind, Resolution
+from portal.models import Meeting, ProxyAppointment, Resolution
 from portal.services.meetings import minutes, proxies
 
 from .factories import HTMX, is_partial, reading, sql_statements
@@ -35,32 +35,6 @@ def cat(make_member):
 @pytest.fixture
 def meeting(ann, hal, cat, make_meeting):
     return make_meeting(resolutions=({"title": "Approve the minutes"}, {"title": "Set the fee"}))
-
-
-def appoint(factories, meeting, grantor, holder, *choices, accept=False):
-    """``grantor`` appoints ``holder`` as a directed proxy voting ``choices`` in order
-    (None: the holder decides), or a discretionary one without choices; the id."""
-    with factories.session() as db:
-        member = grantor.load(db)
-        resolutions = [db.get(Resolution, r) for r in meeting.resolution_ids]
-        kind = ProxyKind.DIRECTED if choices else ProxyKind.DISCRETIONARY
-        appointment = proxies.appoint_proxy(
-            db,
-            db.get(Meeting, meeting.id),
-            member,
-            holder=holder.load(db),
-            kind=kind,
-            directions={
-                r.id: Choice(c) if c else None
-                for r, c in zip(resolutions, choices or [None] * len(resolutions), strict=True)
-            },
-            actor=member.user,
-        )
-        if accept:
-            held = holder.load(db)
-            proxies.answer_proxy(db, appointment, held, accept=True, actor=held.user)
-        db.flush()
-        return appointment.id
 
 
 def cast(factories, appointment_id, resolution_id, holder, choice=None):
@@ -99,7 +73,7 @@ def test_staff_see_no_proxy_section(staff, meeting):
 def test_the_ballot_page_shows_the_members_proxy_and_its_state(
     app, sign_in, factories, ann, hal, meeting
 ):
-    appointment_id = appoint(factories, meeting, ann, hal, "against", None)
+    appointment_id = factories.proxy(meeting, ann, hal, "against", None)
     client = sign_in(ann.email)
     page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     assert "Your directed proxy is Hal Holder" in page and "Awaiting the holder" in page
@@ -114,7 +88,7 @@ def test_the_ballot_page_shows_the_members_proxy_and_its_state(
 def test_a_proxy_standing_after_the_deadline_is_shown_without_the_link(
     app, sign_in, factories, ann, hal, meeting
 ):
-    appoint(factories, meeting, ann, hal, accept=True)
+    factories.proxy(meeting, ann, hal, accept=True)
     with reading(app) as db:
         deadline = proxies.deadline(db, db.get(Meeting, meeting.id))
     with time_machine.travel(deadline + timedelta(minutes=1), tick=False):
@@ -127,7 +101,7 @@ def test_the_holder_accepts_and_casts_a_proxy_from_the_ballot_page(
     app, sign_in, factories, ann, hal, meeting
 ):
     first, _ = meeting.resolution_ids
-    appointment_id = appoint(factories, meeting, ann, hal, "against", None)
+    appointment_id = factories.proxy(meeting, ann, hal, "against", None)
     client = sign_in(hal.email)
     page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     assert "Proxies you hold" in page
@@ -156,7 +130,7 @@ def test_the_ballot_page_reads_as_many_statements_for_four_held_proxies_as_for_o
     client = sign_in(hal.email)
     counts = []
     for grantor in grantors:
-        appoint(factories, meeting, grantor, hal, "for", None, accept=True)
+        factories.proxy(meeting, grantor, hal, "for", None, accept=True)
         with sql_statements(app) as seen:
             response = client.get(f"/meetings/{meeting.id}")
         assert response.status_code == 200
@@ -173,7 +147,7 @@ def counted(factories, ann, hal, cat, meeting):
     """Ann's proxy (Hal) voted on resolution 1, and on 2 as directed at close; Hal and Cat
     voted themselves on both."""
     first, _ = meeting.resolution_ids
-    appointment_id = appoint(factories, meeting, ann, hal, "for", "against", accept=True)
+    appointment_id = factories.proxy(meeting, ann, hal, "for", "against", accept=True)
     cast(factories, appointment_id, first, hal)
     factories.vote(meeting, hal, "for", "for")
     factories.vote(meeting, cat, "against", "for")
