@@ -116,6 +116,7 @@ def test_the_holder_accepts_and_casts_a_proxy_from_the_ballot_page(
         f"{base}/resolutions/{first}/vote", data={"choice": "against"}, headers=HTMX
     )
     assert cast_now.status_code == 200 and "— cast" in cast_now.get_data(as_text=True)
+    assert "Cast Against as directed" not in cast_now.get_data(as_text=True)  # done
 
 
 def test_the_ballot_page_reads_as_many_statements_for_four_held_proxies_as_for_one(
