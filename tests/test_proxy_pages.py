@@ -14,17 +14,12 @@ import time_machine
 from portal.models import Meeting, ProxyAppointment, Resolution
 from portal.services.meetings import minutes, proxies
 
+from . import test_proxy_views
 from .factories import HTMX, is_partial, reading, sql_statements
 
-
-@pytest.fixture
-def ann(make_member):
-    return make_member(email="ann@example.org", name="Ann Listener", classes=["listener"])
-
-
-@pytest.fixture
-def hal(make_member):
-    return make_member(email="hal@example.org", name="Hal Holder", classes=["listener"])
+# The proxy views' members, shared: Ann (who appoints) and Hal (who holds), listeners.
+ann = test_proxy_views.ann
+hal = test_proxy_views.hal
 
 
 @pytest.fixture
