@@ -114,6 +114,27 @@ def test_the_holder_accepts_and_casts_a_proxy_from_the_ballot_page(
     assert "Cast Against as directed" not in cast_now.get_data(as_text=True)  # done
 
 
+def test_the_grantors_ballot_says_a_vote_was_cast_by_their_proxy(
+    sign_in, factories, ann, hal, meeting
+):
+    first, _ = meeting.resolution_ids
+    appointment_id = factories.proxy(meeting, ann, hal, "against", None, accept=True)
+    cast(factories, appointment_id, first, hal)
+    page = sign_in(ann.email).get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert page.count("Your vote, cast by your proxy") == 1
+
+
+def test_a_refusal_on_the_proxy_page_is_said_once_not_in_each_held_proxy(
+    sign_in, factories, ann, hal, meeting
+):
+    factories.proxy(meeting, ann, hal)
+    response = sign_in(hal.email).post(
+        f"/meetings/{meeting.id}/proxy", data={"holder": str(hal.number), "kind": "discretionary"}
+    )
+    assert response.status_code == 422
+    assert response.get_data(as_text=True).count("Your proxy must be someone else.") == 1
+
+
 def test_the_ballot_page_reads_as_many_statements_for_four_held_proxies_as_for_one(
     app, sign_in, factories, hal, make_member
 ):

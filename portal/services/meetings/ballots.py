@@ -92,6 +92,7 @@ class Vote:
     receipt: str
     secret: bool
     changed: bool = False
+    by_proxy: bool = False  # cast by the member's proxy, not the member
 
 
 def _lock_for_voting(db: Session, resolution: Resolution) -> None:
@@ -338,7 +339,13 @@ def _vote_from(
     if not resolution.secret:
         if participation.choice is None or participation.receipt is None:
             return None
-        return Vote(resolution.id, participation.choice, participation.receipt, False)
+        return Vote(
+            resolution.id,
+            participation.choice,
+            participation.receipt,
+            False,
+            by_proxy=participation.proxy_id is not None,
+        )
     ballot = db.scalar(
         select(Ballot).where(
             Ballot.resolution_id == resolution.id,
@@ -347,7 +354,13 @@ def _vote_from(
     )
     if ballot is None:  # sealed at close: the member kept the receipt shown while open
         return None
-    return Vote(resolution.id, ballot.choice, ballot.receipt, True)
+    return Vote(
+        resolution.id,
+        ballot.choice,
+        ballot.receipt,
+        True,
+        by_proxy=participation.proxy_id is not None,
+    )
 
 
 def vote_of(db: Session, resolution: Resolution, member: Member) -> Vote | None:
