@@ -178,3 +178,13 @@ def meeting_ballot_after_an_htmx_proxy_vote(site: Site) -> None:
 @state("member")
 def meeting_proxy_page_of_a_holder(site: Site) -> Any:
     return site.goto(f"/meetings/{_holding(site).id}/proxy")
+
+
+@state("member")
+def meeting_results_with_proxy_votes(site: Site) -> Any:
+    """Results where the crawl's member's directed proxy was cast as directed at close."""
+    holder = site.make.member(classes=["listener"], name="Hal Holder")
+    meeting = _meeting(site)
+    site.make.proxy(meeting, site.member, holder, "for", "against", "for", accept=True)
+    site.make.close_meeting(meeting)
+    return site.goto(f"/meetings/{meeting.id}/results")
