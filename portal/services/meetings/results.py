@@ -75,10 +75,12 @@ class Outcome:
     @property
     def by_proxy(self) -> str:
         """How many of the votes came by proxy, in words (issue 14: the results show it)."""
-        votes = self.tally.turnout
-        if not self.total.by_proxy:
-            return f"None of the {votes} votes came by proxy"
-        return f"{self.total.by_proxy} of the {votes} votes came by proxy"
+        votes, by_proxy = self.tally.turnout, self.total.by_proxy
+        if not by_proxy:
+            return "No vote came by proxy"
+        if votes == 1:
+            return "The only vote came by proxy"
+        return f"{by_proxy} of the {votes} votes came by proxy"
 
     @property
     def weighted(self) -> bool:
