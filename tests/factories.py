@@ -39,6 +39,7 @@ from portal.models import (
     Application,
     AuditEvent,
     Certificate,
+    Choice,
     CoopSettings,
     Document,
     LedgerEntry,
@@ -47,6 +48,7 @@ from portal.models import (
     MeetingKind,
     Member,
     OrderState,
+    ProxyKind,
     Resolution,
     ResolutionKind,
     Role,
@@ -60,7 +62,7 @@ from portal.presets import RESONATE
 from portal.services import settings
 from portal.services.accounts import users
 from portal.services.documents import publishing
-from portal.services.meetings import ballots, closing, lifecycle, minutes
+from portal.services.meetings import ballots, closing, lifecycle, minutes, proxies
 from portal.services.membership import applications, leaving, review
 from portal.services.membership.applications import ApplicationInput
 from portal.services.register import members
@@ -485,6 +487,39 @@ class Factories:
                 ballots.cast_vote(
                     db, db.get(Resolution, resolution_id), voter, choice, actor=voter.user
                 )
+
+    def proxy(
+        self,
+        meeting: MeetingRef,
+        grantor: MemberRef,
+        holder: MemberRef,
+        *choices: str | None,
+        accept: bool = False,
+    ) -> int:
+        """``grantor`` appoints ``holder`` as their proxy: directed, voting ``choices`` on
+        the meeting's resolutions in order (None: the holder decides), or discretionary
+        without choices; accepted by the holder if ``accept``. The appointment's id."""
+        with self.session() as db:
+            member = grantor.load(db)
+            appointment = proxies.appoint_proxy(
+                db,
+                db.get(Meeting, meeting.id),
+                member,
+                holder=holder.load(db),
+                kind=ProxyKind.DIRECTED if choices else ProxyKind.DISCRETIONARY,
+                directions={
+                    resolution_id: Choice(choice) if choice else None
+                    for resolution_id, choice in itertools.zip_longest(
+                        meeting.resolution_ids, choices
+                    )
+                },
+                actor=member.user,
+            )
+            if accept:
+                held = holder.load(db)
+                proxies.answer_proxy(db, appointment, held, accept=True, actor=held.user)
+            db.flush()
+            return appointment.id
 
     def close_meeting(self, meeting: MeetingRef) -> None:
         """Staff close voting on the meeting, counting every resolution."""

@@ -75,10 +75,12 @@ def _meeting_page(
     meeting: Meeting, *, refused: dict[int, str] | None = None, status: int = 200
 ) -> Response:
     db = get_db()
+    member = current_member()
     page = render_template(
         "meetings/meeting.html",
         meeting=meeting,
-        items=overview.ballot(db, meeting, current_member()),
+        items=overview.ballot(db, meeting, member),
+        proxy=member and proxies.member_proxies(db, meeting, member),
         texts={r.id: markup.render_markdown(r.text) for r in meeting.resolutions},
         turnouts=overview.meeting_turnout(db, meeting),
         live=meeting.state is MeetingState.VOTING_OPEN,

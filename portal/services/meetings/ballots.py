@@ -92,6 +92,7 @@ class Vote:
     receipt: str
     secret: bool
     changed: bool = False
+    by_proxy: bool = False  # cast by the member's proxy, not the member
 
 
 def _lock_for_voting(db: Session, resolution: Resolution) -> None:
@@ -335,19 +336,22 @@ def _audit(
 def _vote_from(
     db: Session, resolution: Resolution, member: Member, participation: Participation
 ) -> Vote | None:
+    by_proxy = participation.proxy_id is not None
     if not resolution.secret:
         if participation.choice is None or participation.receipt is None:
             return None
-        return Vote(resolution.id, participation.choice, participation.receipt, False)
-    ballot = db.scalar(
-        select(Ballot).where(
-            Ballot.resolution_id == resolution.id,
-            Ballot.voter_tag == voter_tag(resolution.id, member.id),
+        choice, receipt = participation.choice, participation.receipt
+    else:
+        ballot = db.scalar(
+            select(Ballot).where(
+                Ballot.resolution_id == resolution.id,
+                Ballot.voter_tag == voter_tag(resolution.id, member.id),
+            )
         )
-    )
-    if ballot is None:  # sealed at close: the member kept the receipt shown while open
-        return None
-    return Vote(resolution.id, ballot.choice, ballot.receipt, True)
+        if ballot is None:  # sealed at close: the member kept the receipt shown while open
+            return None
+        choice, receipt = ballot.choice, ballot.receipt
+    return Vote(resolution.id, choice, receipt, resolution.secret, by_proxy=by_proxy)
 
 
 def vote_of(db: Session, resolution: Resolution, member: Member) -> Vote | None:

@@ -198,7 +198,7 @@ def result_sentence(outcome: Outcome) -> str:
         f"**Result: {outcome.result.label}.** For {t.votes_for}, Against {t.against}, "
         f"Abstain {t.abstain}; For was {outcome.share_for} of For and Against"
         f"{', weighted by class' if outcome.weighted else ''}. "
-        f"Needed: {outcome.threshold}. Quorum: {outcome.quorum}."
+        f"Needed: {outcome.threshold}. Quorum: {outcome.quorum}. {outcome.by_proxy}."
     )
     if outcome.classes_without_majority:
         sentence += f" No majority in {', '.join(outcome.classes_without_majority)}."

@@ -25,12 +25,12 @@ The rules, each with the setting it reads:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ... import coop, mail
 from ...db import lock_row
@@ -41,6 +41,7 @@ from ...models import (
     Meeting,
     MeetingState,
     Member,
+    MemberClass,
     Participation,
     ProxyAppointment,
     ProxyDirection,
@@ -80,6 +81,14 @@ def _require_before_deadline(db: Session, meeting: Meeting, doing: str) -> None:
         )
 
 
+def appointing_open(db: Session, meeting: Meeting) -> bool:
+    """Proxies can be appointed, changed or revoked now: the roll is frozen, voting has
+    not closed, and the deadline (``CoopSettings.proxy_deadline_hours``) has not passed."""
+    return meeting.state in (MeetingState.NOTICED, MeetingState.VOTING_OPEN) and coop.clock(
+        db
+    ).now() < deadline(db, meeting)
+
+
 def _require_roll_open(meeting: Meeting) -> None:
     """Proxies are for a meeting whose roll is frozen and whose voting has not closed."""
     if meeting.state not in (MeetingState.NOTICED, MeetingState.VOTING_OPEN):
@@ -98,6 +107,19 @@ def standing_proxy(db: Session, meeting: Meeting, grantor: Member) -> ProxyAppoi
             ProxyAppointment.state.in_(LIVE_PROXY_STATES),
         )
     )
+
+
+def latest_proxy(db: Session, meeting: Meeting, grantor: Member) -> ProxyAppointment | None:
+    """The grantor's latest proxy for ``meeting`` unless they revoked it: the one that
+    stands, or the one its holder declined."""
+    latest = db.scalar(
+        select(ProxyAppointment)
+        .where(ProxyAppointment.meeting_id == meeting.id, ProxyAppointment.grantor_id == grantor.id)
+        .options(joinedload(ProxyAppointment.holder))
+        .order_by(ProxyAppointment.id.desc())
+        .limit(1)
+    )
+    return None if latest is None or latest.state is ProxyState.REVOKED else latest
 
 
 def held_count(db: Session, meeting: Meeting, holder: Member | None) -> int:
@@ -387,14 +409,25 @@ def cast_directed_at_close(db: Session, resolution: Resolution) -> int:
 
 def proxy_votes(db: Session, resolution: Resolution) -> int:
     """How many of the resolution's votes came by proxy (never which way)."""
-    return (
-        db.scalar(
-            select(func.count()).where(
-                Participation.resolution_id == resolution.id, Participation.proxy_id.is_not(None)
-            )
+    return sum(proxy_votes_by_class(db, [resolution.id]).get(resolution.id, {}).values())
+
+
+def proxy_votes_by_class(db: Session, resolution_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """How many votes came by proxy on each of the resolutions, by the code of the class
+    they were counted in, in one grouped query (never which way). A resolution or class
+    no proxy voted in is left out."""
+    counts: dict[int, dict[str, int]] = {}
+    for resolution_id, code, count in db.execute(
+        select(Participation.resolution_id, MemberClass.code, func.count())
+        .join(MemberClass, MemberClass.id == Participation.class_id)
+        .where(
+            Participation.resolution_id.in_(list(resolution_ids)),
+            Participation.proxy_id.is_not(None),
         )
-        or 0
-    )
+        .group_by(Participation.resolution_id, MemberClass.code)
+    ):
+        counts.setdefault(resolution_id, {})[code] = count
+    return counts
 
 
 @dataclass(frozen=True)
@@ -413,7 +446,11 @@ class HeldProxy:
 
 
 def held_proxies(db: Session, meeting: Meeting, holder: Member) -> list[HeldProxy]:
-    """The proxies ``holder`` holds for ``meeting`` (standing), each with its directions."""
+    """The proxies ``holder`` holds for ``meeting`` (standing), each with its directions.
+
+    Three statements however many proxies are held: the appointments with their grantors,
+    their directions with their resolutions, and which of them are cast.
+    """
     appointments = db.scalars(
         select(ProxyAppointment)
         .where(
@@ -421,8 +458,14 @@ def held_proxies(db: Session, meeting: Meeting, holder: Member) -> list[HeldProx
             ProxyAppointment.holder_id == holder.id,
             ProxyAppointment.state.in_(LIVE_PROXY_STATES),
         )
+        .options(
+            joinedload(ProxyAppointment.grantor),
+            selectinload(ProxyAppointment.directions).joinedload(ProxyDirection.resolution),
+        )
         .order_by(ProxyAppointment.id)
     ).all()
+    if not appointments:
+        return []
     cast = set(
         db.execute(
             select(Participation.resolution_id, Participation.proxy_id).where(
@@ -440,6 +483,27 @@ def held_proxies(db: Session, meeting: Meeting, holder: Member) -> list[HeldProx
         )
         for a in appointments
     ]
+
+
+@dataclass(frozen=True)
+class MemberProxies:
+    """A member's proxies at a meeting, for its ballot page: whether they may appoint one
+    now and until when, the one they appointed, and those they hold."""
+
+    can_appoint: bool
+    deadline: datetime
+    appointed: ProxyAppointment | None
+    held: list[HeldProxy]
+
+
+def member_proxies(db: Session, meeting: Meeting, member: Member) -> MemberProxies:
+    """``member``'s proxies at ``meeting``: a few statements, however many they hold."""
+    return MemberProxies(
+        can_appoint=appointing_open(db, meeting) and roll.on_roll(db, meeting, member),
+        deadline=deadline(db, meeting),
+        appointed=latest_proxy(db, meeting, member),
+        held=held_proxies(db, meeting, member),
+    )
 
 
 def appoint_from_form(

@@ -3,6 +3,8 @@ resolution, per class and in total, the rules that applied, and secret ballots' 
 
 Everything here is read from the count stored when voting closed (``Resolution.tally``),
 never recounted, so the page shows what was declared; ``check-votes`` compares the two.
+How many votes came by proxy is counted from the participations (each marks the proxy it
+came through, never a choice), for all of a meeting's resolutions in one grouped query.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ...models import (
     ResolutionState,
 )
 from ...models import ResolutionResult as Result
+from .proxies import proxy_votes_by_class
 from .tally import ClassCount, Tally
 
 
@@ -44,6 +47,7 @@ class ResultRow:
     name: str
     count: ClassCount
     weight: Fraction | None = None  # the class's rescaled weight, when weighted
+    by_proxy: int = 0  # how many of its votes came by proxy
 
     @property
     def share_for(self) -> str:
@@ -67,6 +71,16 @@ class Outcome:
     @property
     def result(self) -> Result:
         return self.tally.result
+
+    @property
+    def by_proxy(self) -> str:
+        """How many of the votes came by proxy, in words (issue 14: the results show it)."""
+        votes, by_proxy = self.tally.turnout, self.total.by_proxy
+        if not by_proxy:
+            return "No vote came by proxy"
+        if votes == 1:
+            return "The only vote came by proxy"
+        return f"{by_proxy} of the {votes} votes came by proxy"
 
     @property
     def weighted(self) -> bool:
@@ -120,13 +134,19 @@ class Outcome:
         return [self.class_names.get(c, c) for c in self.tally.classes_without_majority]
 
 
-def outcome_of(resolution: Resolution, class_names: dict[str, str]) -> Outcome | None:
-    """The declared result of ``resolution``, or None while it has none."""
+def outcome_of(
+    resolution: Resolution, class_names: dict[str, str], by_proxy: dict[str, int] | None = None
+) -> Outcome | None:
+    """The declared result of ``resolution``, or None while it has none; ``by_proxy``: how
+    many of its votes came by proxy, by class code."""
     if resolution.tally is None:
         return None
     tally = Tally.from_json(resolution.tally)
+    by_proxy = by_proxy or {}
     rows = [
-        ResultRow(class_names.get(c.code, c.code), c, tally.weights.get(c.code))
+        ResultRow(
+            class_names.get(c.code, c.code), c, tally.weights.get(c.code), by_proxy.get(c.code, 0)
+        )
         for c in tally.classes
     ]
     total = ResultRow(
@@ -138,6 +158,7 @@ def outcome_of(resolution: Resolution, class_names: dict[str, str]) -> Outcome |
             against=tally.against,
             abstain=tally.abstain,
         ),
+        by_proxy=sum(by_proxy.values()),
     )
     return Outcome(resolution, tally, rows, total, class_names)
 
@@ -150,7 +171,9 @@ def class_names(db: Session) -> dict[str, str]:
 def meeting_outcomes(db: Session, meeting: Meeting) -> list[Outcome]:
     """The declared results of the meeting's closed resolutions, in order."""
     names = class_names(db)
-    outcomes = (outcome_of(r, names) for r in meeting.resolutions)
+    closed = [r for r in meeting.resolutions if r.tally is not None]
+    by_proxy = proxy_votes_by_class(db, [r.id for r in closed]) if closed else {}
+    outcomes = (outcome_of(r, names, by_proxy.get(r.id)) for r in closed)
     return [o for o in outcomes if o is not None]
 
 
@@ -237,6 +260,7 @@ RESULTS_CSV_COLUMNS = (
     "for_share",
     "weight",
     "result",
+    "by_proxy",
 )
 
 
@@ -258,4 +282,5 @@ def results_csv_rows(db: Session, meeting: Meeting) -> Iterator[tuple[object, ..
                 outcome.share_for if is_total else row.share_for,
                 row.weight_percent if row.weight is not None else "",
                 outcome.result.label if is_total else "",
+                row.by_proxy,
             )

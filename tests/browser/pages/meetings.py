@@ -126,3 +126,65 @@ def staff_meeting_refused(site: Site) -> Any:
 @state("staff", "admin")
 def staff_meeting_notice_mailing(site: Site) -> Any:
     return site.goto(f"/staff/meetings/{_meeting(site, state='noticed').id}/notice")
+
+
+# -- proxies (issue 14 §1) -----------------------------------------------------------------
+
+
+@state("member")
+def meeting_proxy_form(site: Site) -> Any:
+    """The proxy page before any is appointed: the form, a direction per resolution."""
+    return site.goto(f"/meetings/{_meeting(site).id}/proxy")
+
+
+@state("member")
+def meeting_ballot_with_a_proxy_appointed(site: Site) -> Any:
+    """The ballot of a member whose directed proxy awaits the holder."""
+    holder = site.make.member(classes=["listener"], name="Hal Holder")
+    meeting = _meeting(site)
+    site.make.proxy(meeting, site.member, holder, "for", None, "against")
+    return site.goto(f"/meetings/{meeting.id}")
+
+
+def _holding(site: Site) -> Any:
+    """A meeting at which the crawl's member holds two proxies: a directed one accepted,
+    a discretionary one awaiting their answer."""
+    ann = site.make.member(classes=["listener"], name="Ann Grantor")
+    bob = site.make.member(classes=["listener"], name="Bob Grantor")
+    meeting = _meeting(site)
+    site.make.proxy(meeting, ann, site.member, "for", None, "against", accept=True)
+    site.make.proxy(meeting, bob, site.member)
+    return meeting
+
+
+@state("member")
+def meeting_ballot_of_a_proxy_holder(site: Site) -> Any:
+    return site.goto(f"/meetings/{_holding(site).id}")
+
+
+@state("member")
+def meeting_ballot_after_an_htmx_proxy_vote(site: Site) -> None:
+    """The holder casts a directed proxy from the ballot page: its card swaps itself."""
+    from playwright.sync_api import expect
+
+    meeting = _holding(site)
+    site.goto(f"/meetings/{meeting.id}")
+    card = site.page.locator(".held-proxy").first
+    card.get_by_role("button", name="Cast For as directed").click()
+    wait_for_htmx(site.page)
+    expect(site.page.locator(".held-proxy").first).to_contain_text("— cast")
+
+
+@state("member")
+def meeting_proxy_page_of_a_holder(site: Site) -> Any:
+    return site.goto(f"/meetings/{_holding(site).id}/proxy")
+
+
+@state("member")
+def meeting_results_with_proxy_votes(site: Site) -> Any:
+    """Results where the crawl's member's directed proxy was cast as directed at close."""
+    holder = site.make.member(classes=["listener"], name="Hal Holder")
+    meeting = _meeting(site)
+    site.make.proxy(meeting, site.member, holder, "for", "against", "for", accept=True)
+    site.make.close_meeting(meeting)
+    return site.goto(f"/meetings/{meeting.id}/results")
