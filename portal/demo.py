@@ -20,13 +20,30 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from . import coop
-from .models import Meeting, MeetingKind, MemberStatus, User
+from .models import (
+    Choice,
+    Meeting,
+    MeetingKind,
+    MemberStatus,
+    ProxyAppointment,
+    ProxyKind,
+    ResolutionKind,
+    User,
+)
 from .models.base import told_at
 from .presets import PRESETS, Demo, DemoPerson, MeetingPreset, Preset
 from .services import settings
 from .services.accounts import users
 from .services.documents import publishing
-from .services.meetings import ballots, closing, lifecycle, minutes
+from .services.meetings import (
+    ballots,
+    closing,
+    lifecycle,
+    minutes,
+    proposals,
+    proxies,
+    requisitions,
+)
 from .services.membership import applications, leaving, review
 from .services.membership.applications import ApplicationInput
 from .services.register import classes, members
@@ -236,13 +253,20 @@ def seed(
         past = sorted((m for m in demo.meetings if m.held_on), key=lambda m: m.held_on or today)
         for meeting in past:
             _hold_meeting(db, story, meeting, staff)
+        # Coming meetings with a call for resolutions were drafted some weeks ahead.
+        coming = [
+            (m, _draft_meeting(db, story, m, staff) if m.proposals else None)
+            for m in demo.meetings
+            if m.held_on is None
+        ]
         # A month ago: after the past meetings, before the record date of a coming one.
         with story.on(max(today - timedelta(days=30), demo.founded_on or today)):
             _seed_shares(db, demo, staff, render)
             _seed_fates(db, demo, staff)
-        for meeting in demo.meetings:
-            if meeting.held_on is None:
-                _hold_meeting(db, story, meeting, staff)
+        _seed_newcomers(db, story, staff, render)
+        for preset_meeting, drafted in coming:
+            meeting = drafted or _draft_meeting(db, story, preset_meeting, staff)
+            _run_meeting(db, story, preset_meeting, meeting, staff)
     _seed_applicants(db, demo, staff)
     return True
 
@@ -309,6 +333,38 @@ def _seed_fates(db: Session, demo: Demo, staff: User) -> None:
             leaving.confirm_resignation(db, resignation, actor=staff)
 
 
+def _seed_newcomers(db: Session, story: _Story, staff: User, render: CertificateRenderer) -> None:
+    """Members who joined lately, 20 days ago (after a coming meeting's record date), and
+    the requisitions started since, each signer signing a day after the last."""
+    demo = story.demo
+    if not demo.newcomers and not demo.requisitions:
+        return
+    joined_on = story.today - timedelta(days=20)
+    with story.on(joined_on):
+        emails = set()
+        for n, newcomer in enumerate(demo.newcomers):
+            email = _extra_email(demo, len(demo.extra_members) + n)
+            user = users.create_user(
+                db, name=newcomer.name, email=email, password=demo.extra_password, verified=True
+            )
+            _join(db, demo, user, (newcomer.class_code,), staff, newcomer.town)
+            emails.add(email)
+        for order in orders.pending_orders(db):
+            if order.application is not None and order.application.user.email in emails:
+                _pay(db, demo, order, staff, render)  # their membership share admits them
+    for spec in demo.requisitions:
+        member_class = classes.find_class(db, spec.class_code) if spec.class_code else None
+        kind = MeetingKind.CLASS if member_class is not None else MeetingKind.EGM
+        given = requisitions.RequisitionInput(kind, member_class, spec.purpose, spec.resolutions)
+        with story.on(joined_on + timedelta(days=1)):
+            starter = _member(db, spec.signers[0])
+            requisition = requisitions.start_requisition(db, starter, given, actor=starter.user)
+        for n, email in enumerate(spec.signers[1:]):
+            with story.on(joined_on + timedelta(days=2 + n)):
+                signer = _member(db, email)
+                requisitions.sign_requisition(db, requisition, signer, actor=signer.user)
+
+
 def _seed_applicants(db: Session, demo: Demo, staff: User) -> None:
     """Applications waiting for review, made lately; staff asked one applicant a question."""
     for person in demo.people:
@@ -330,16 +386,21 @@ def _seed_applicants(db: Session, demo: Demo, staff: User) -> None:
             review.ask_for_information(db, application, applicant.question, actor=staff)
 
 
-CHOICES = {"F": "for", "A": "against", "X": "abstain"}
+CHOICES = {"F": "for", "A": "against", "X": "abstain"}  # as ``ResolutionPreset.votes``
 
 
 def _hold_meeting(db: Session, story: _Story, preset: MeetingPreset, staff: User) -> Meeting:
-    """A general meeting told day by day through the app's services (``MeetingPreset``):
-    created and noticed, voting opened, the voters' votes cast, and, once past, voting
-    closed and counted at its closing time as ``close-due-votes`` would."""
-    held_on = preset.held_on or story.today + timedelta(days=preset.held_in_days)
+    """A general meeting told day by day through the app's services (``MeetingPreset``)."""
+    return _run_meeting(db, story, preset, _draft_meeting(db, story, preset, staff), staff)
+
+
+def _draft_meeting(db: Session, story: _Story, preset: MeetingPreset, staff: User) -> Meeting:
+    """The meeting created with the board's resolutions; with members' proposals, 50 days
+    ahead with a call for resolutions, in which they are proposed and seconded."""
+    held_on = _held_on(story, preset)
     starts_at = story.instant(held_on, time(11))
-    with story.on(held_on - timedelta(days=22), time(9)):
+    drafted_on = held_on - timedelta(days=50 if preset.proposals else 22)
+    with story.on(drafted_on, time(9)):
         given = lifecycle.MeetingInput(
             kind=MeetingKind.AGM,
             title=preset.title,
@@ -349,7 +410,6 @@ def _hold_meeting(db: Session, story: _Story, preset: MeetingPreset, staff: User
             online_url=preset.online_url,
         )
         meeting = lifecycle.create_meeting(db, given, actor=staff)
-        closes_at = starts_at + timedelta(hours=2)
         for spec in preset.resolutions:
             lifecycle.add_resolution(
                 db,
@@ -359,21 +419,71 @@ def _hold_meeting(db: Session, story: _Story, preset: MeetingPreset, staff: User
                 kind=spec.kind,
                 member_class=classes.find_class(db, spec.class_code) if spec.class_code else None,
                 secret=spec.secret,
-                closes_at=closes_at,
+                closes_at=starts_at + timedelta(hours=2),
                 actor=staff,
             )
+        if preset.proposals:
+            call = proposals.CallInput(drafted_on, held_on - timedelta(days=30))
+            proposals.set_call(db, meeting, call, actor=staff)
+    for n, proposal in enumerate(preset.proposals):
+        with story.on(drafted_on + timedelta(days=4 + n)):
+            proposer = _member(db, proposal.proposer)
+            given_proposal = proposals.ProposalInput(
+                proposal.resolution.title, proposal.resolution.text, proposal.reason
+            )
+            made = proposals.submit_proposal(
+                db, meeting, proposer, given_proposal, actor=proposer.user
+            )
+        with story.on(drafted_on + timedelta(days=6 + n)):
+            seconder = _member(db, proposal.seconder)
+            proposals.second_proposal(db, made, seconder, actor=seconder.user)
+    return meeting
+
+
+def _held_on(story: _Story, preset: MeetingPreset) -> date:
+    return preset.held_on or story.today + timedelta(days=preset.held_in_days)
+
+
+def _run_meeting(
+    db: Session, story: _Story, preset: MeetingPreset, meeting: Meeting, staff: User
+) -> Meeting:
+    """From notice on: members' proposals accepted the day before notice, notice given,
+    proxies appointed, voting opened, the voters' votes cast, and, once past, voting closed
+    and counted at its closing time as ``close-due-votes`` would."""
+    held_on = _held_on(story, preset)
+    with story.on(held_on - timedelta(days=23)):
+        for proposal in proposals.meeting_proposals(db, meeting):
+            kind = ResolutionKind.ORDINARY  # as the proposal asks; staff may say otherwise
+            proposals.accept_proposal(db, proposal, kind=kind, actor=staff)
+    with story.on(held_on - timedelta(days=22), time(9)):
         lifecycle.send_notice(db, meeting, actor=staff)
+    appointed = _appoint_proxies(db, story, preset, meeting, held_on)
     with story.on(held_on - timedelta(days=8)):
         lifecycle.open_voting(db, meeting, actor=staff)
+    specs = preset.all_resolutions
     with story.on(held_on - timedelta(days=7), time(20)):
         for n, email in enumerate(preset.voters):
             voter = _member(db, email)
-            for resolution, spec in zip(meeting.resolutions, preset.resolutions, strict=True):
+            for resolution, spec in zip(meeting.resolutions, specs, strict=True):
                 if spec.votes[n] in CHOICES:
                     ballots.cast_vote(
                         db, resolution, voter, CHOICES[spec.votes[n]], actor=voter.user
                     )
+    with story.on(held_on - timedelta(days=7), time(21)):
+        for appointment, spec in zip(appointed, preset.proxies, strict=True):
+            holder = appointment.holder
+            for resolution, letter in zip(meeting.resolutions, spec.cast, strict=False):
+                if letter in CHOICES and holder is not None:
+                    proxies.cast_proxy(
+                        db,
+                        appointment,
+                        resolution,
+                        CHOICES[letter],
+                        holder=holder,
+                        actor=holder.user,
+                    )
     if preset.held_on is not None:
+        closes_at = max(r.closes_at for r in meeting.resolutions if r.closes_at is not None)
         with told_at(closes_at + timedelta(minutes=1)):
             closing.close_if_due(db, meeting)
         # The secretary writes up the minutes three weeks later, from the meeting's own
@@ -382,6 +492,42 @@ def _hold_meeting(db: Session, story: _Story, preset: MeetingPreset, staff: User
             body = _minutes_body(minutes.prefilled_body(db, meeting), preset.discussion)
             minutes.publish_minutes(db, meeting, chair=preset.chair, body=body, actor=staff)
     return meeting
+
+
+def _appoint_proxies(
+    db: Session, story: _Story, preset: MeetingPreset, meeting: Meeting, held_on: date
+) -> list[ProxyAppointment]:
+    """The meeting's proxies appointed a fortnight before it (each by its grantor), and
+    accepted by their holders two days later where they did."""
+    appointed = []
+    with story.on(held_on - timedelta(days=14)):
+        for spec in preset.proxies:
+            grantor = _member(db, spec.grantor)
+            kind = ProxyKind.DIRECTED if spec.directions else ProxyKind.DISCRETIONARY
+            directions = {
+                r.id: Choice(CHOICES[letter]) if letter in CHOICES else None
+                for r, letter in zip(
+                    meeting.resolutions,
+                    spec.directions or "?" * len(meeting.resolutions),
+                    strict=True,
+                )
+            }
+            appointment = proxies.appoint_proxy(
+                db,
+                meeting,
+                grantor,
+                holder=_member(db, spec.holder) if spec.holder else None,  # "": the chair
+                kind=kind,
+                directions=directions,
+                actor=grantor.user,
+            )
+            appointed.append(appointment)
+    with story.on(held_on - timedelta(days=12)):
+        for appointment, spec in zip(appointed, preset.proxies, strict=True):
+            holder = appointment.holder
+            if spec.accepted and holder is not None:
+                proxies.answer_proxy(db, appointment, holder, accept=True, actor=holder.user)
+    return appointed
 
 
 def _minutes_body(body: str, discussion: Mapping[str, str]) -> str:

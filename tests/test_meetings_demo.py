@@ -88,7 +88,7 @@ def test_the_2026_agm_is_open_with_turnout_and_the_listener_has_votes_to_cast(se
         assert agm.state is MeetingState.VOTING_OPEN
         assert not closing.is_due(db, agm)
         titles = [r.title for r in agm.resolutions]
-        assert len(titles) == 5 and sum(r.secret for r in agm.resolutions) == 1
+        assert len(titles) == 6 and sum(r.secret for r in agm.resolutions) == 1
         assert [r.kind for r in agm.resolutions].count(ResolutionKind.SPECIAL) == 1
         assert roll.roll_size(db, agm) == 9  # the lapsed and the gone are not on it
         turnouts = overview.meeting_turnout(db, agm)
@@ -96,7 +96,7 @@ def test_the_2026_agm_is_open_with_turnout_and_the_listener_has_votes_to_cast(se
         assert turnouts[0].turnout.quorate
         listener = member(db, LISTENER.email)
         assert roll.on_roll(db, agm, listener)
-        assert overview.awaiting_votes(db, listener) == 4  # she voted on the minutes only
+        assert overview.awaiting_votes(db, listener) == 5  # she voted on the minutes only
 
 
 def test_the_listener_sees_the_open_vote_and_last_years_results(seeded, sign_in):
@@ -104,7 +104,7 @@ def test_the_listener_sees_the_open_vote_and_last_years_results(seeded, sign_in)
     with reading(seeded) as db:
         agm_2025, agm_2026 = (meetings(db)[f"Annual General Meeting {y}"] for y in (2025, 2026))
         ids = agm_2025.id, agm_2026.id, agm_2025.resolutions[0].id
-    assert "4 resolutions await your vote" in client.get("/me").get_data(as_text=True)
+    assert "5 resolutions await your vote" in client.get("/me").get_data(as_text=True)
     ballot = client.get(f"/meetings/{ids[1]}").get_data(as_text=True)
     assert "Lowering the platform" in ballot and "Class-weighted voting" in ballot
     turnout = client.get(f"/meetings/{ids[1]}/turnout", headers=HTMX)

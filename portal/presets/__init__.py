@@ -21,7 +21,10 @@ from .spec import (
     ExtraMember,
     MeetingPreset,
     Preset,
+    ProposalPreset,
+    ProxyPreset,
     QuestionPreset,
+    RequisitionPreset,
     ResolutionPreset,
     ShareTypePreset,
 )
@@ -44,7 +47,10 @@ __all__ = [
     "ExtraMember",
     "MeetingPreset",
     "Preset",
+    "ProposalPreset",
+    "ProxyPreset",
     "QuestionPreset",
+    "RequisitionPreset",
     "ResolutionPreset",
     "ShareTypePreset",
 ]

@@ -16,7 +16,10 @@ from .spec import (
     ExtraMember,
     MeetingPreset,
     Preset,
+    ProposalPreset,
+    ProxyPreset,
     QuestionPreset,
+    RequisitionPreset,
     ResolutionPreset,
     ShareTypePreset,
 )
@@ -263,6 +266,38 @@ AGM_2026 = MeetingPreset(
             secret=True,
         ),
     ),
+    # The forum members asked for at the 2025 AGM: Aisling proposed, Tadhg seconded.
+    proposals=(
+        ProposalPreset(
+            proposer="member1@reverb.example",
+            seconder="artist@reverb.example",
+            reason="At the 2025 AGM members asked to follow the Board's decisions between "
+            "general meetings; today they learn of them once a year.",
+            resolution=ResolutionPreset(
+                "Publishing the Board's minutes to members",
+                "WHEREAS members learn what the Board has decided only at the annual "
+                "general meeting;\n\n"
+                "RESOLVED that the Board publish to members, within 30 days of each of its "
+                "meetings, the minutes of that meeting, leaving out only what concerns a "
+                "named person or a contract still being negotiated.",
+                votes="X.FFFF",
+            ),
+        ),
+    ),
+    # Resolutions in order: the five above, then the members' one. Darragh leaves every
+    # vote to Niamh (the listener, who has not cast it yet); Orla directs Tadhg but lets
+    # him decide on the fee, and he cast two of her votes; Fergal directs the chair; Cathal
+    # asked Siobhán, who has not answered, and then voted on four resolutions himself.
+    proxies=(
+        ProxyPreset("member2@reverb.example", "listener@reverb.example"),
+        ProxyPreset(
+            "member3@reverb.example", "artist@reverb.example", directions="F?FAXF", cast="F.F..."
+        ),
+        ProxyPreset("member9@reverb.example", directions="FFFAXF"),
+        ProxyPreset(
+            "member4@reverb.example", "worker@reverb.example", directions="FAFFFF", accepted=False
+        ),
+    ),
 )
 MEETINGS = (AGM_2025, AGM_2026)
 
@@ -357,6 +392,44 @@ DEMO = Demo(
         ExtraMember("Lorcan Byrne", "artist", "Bray", "unpaid"),
         ExtraMember("Clíodhna Walsh", "worker", "Ennis", "unpaid"),
         ExtraMember("Fergal Dunne", "worker", "Dublin"),
+    ),
+    # The support team taken on this year, who joined as workers after the 2026 AGM's
+    # record date: with them the Worker class has 21 members, so a requisition of a
+    # worker class meeting needs 3 signatures (10 %, rule 22).
+    newcomers=tuple(
+        ExtraMember(name, "worker", town)
+        for name, town in (
+            ("Ailbhe Kavanagh", "Dublin"),
+            ("Brendan Foley", "Naas"),
+            ("Caoimhe Reilly", "Dublin"),
+            ("Declan Hughes", "Drogheda"),
+            ("Eimear Costello", "Galway"),
+            ("Fionn Brady", "Dublin"),
+            ("Gearóid Lynch", "Cork"),
+            ("Hazel Nolan", "Dublin"),
+            ("Íde Carroll", "Wexford"),
+            ("Jamie Farrell", "Dublin"),
+            ("Keelin Duffy", "Maynooth"),
+            ("Liam Whelan", "Dublin"),
+            ("Muireann Power", "Waterford"),
+            ("Niall Cullen", "Dublin"),
+            ("Oisín Fahy", "Galway"),
+            ("Peadar Kinsella", "Dublin"),
+            ("Róisín Tierney", "Navan"),
+            ("Saoirse McGrath", "Dublin"),
+        )
+    ),
+    # Cathal started it and Ailbhe, of the new support team, signed: 2 of the 3 needed.
+    requisitions=(
+        RequisitionPreset(
+            purpose="Since the support team grew this year, workers on its rota have been on "
+            "call at weekends without any allowance. We ask for a meeting of the Worker "
+            "class to agree what to put to the Board.",
+            resolutions="RESOLVED that the Worker class ask the Board to agree an on-call "
+            "allowance with the worker members before 1 March 2027.",
+            signers=("member4@reverb.example", "member10@reverb.example"),
+            class_code="worker",
+        ),
     ),
     extra_applicants=(
         ExtraApplicant(

@@ -118,6 +118,48 @@ class ResolutionPreset:
 
 
 @dataclass(frozen=True)
+class ProposalPreset:
+    """A resolution a member proposed in the meeting's call for resolutions (issue 14 §4):
+    ``proposer`` and ``seconder`` are e-mails of members; staff accepted it onto the agenda
+    after the board's resolutions, and the voters voted on it as its ``resolution`` says."""
+
+    proposer: str
+    seconder: str
+    reason: str
+    resolution: ResolutionPreset
+
+
+@dataclass(frozen=True)
+class ProxyPreset:
+    """A member's proxy at a coming meeting (issue 14 §1), appointed after the notice.
+
+    ``holder``: a member's e-mail, or "" for the chair. ``directions``: one letter per
+    resolution (board's, then proposed), as ``ResolutionPreset.votes`` but ``?`` for "the
+    holder decides"; "" makes the proxy discretionary. The holder accepted it when
+    ``accepted`` (a proxy to the chair stands accepted); ``cast``: one letter per
+    resolution that the holder cast before the demo's day, ``.`` for none.
+    """
+
+    grantor: str
+    holder: str = ""
+    directions: str = ""
+    accepted: bool = True
+    cast: str = ""
+
+
+@dataclass(frozen=True)
+class RequisitionPreset:
+    """A requisition for a meeting (issue 14 §5) still collecting signatures: of the class
+    ``class_code`` ("" a general meeting); ``signers`` are e-mails of members, the first
+    started it, the others signed a day apart."""
+
+    purpose: str
+    resolutions: str
+    signers: tuple[str, ...]
+    class_code: str = ""
+
+
+@dataclass(frozen=True)
 class MeetingPreset:
     """A general meeting of the demo's story, told through the app's services.
 
@@ -126,6 +168,11 @@ class MeetingPreset:
     record date 29 days before, notice 22 days before (21 clear days), voting open from
     10:00 eight days before until 13:00 on the day, the meeting starting at 11:00 (the
     co-op's time zone). ``voters`` are e-mails of members on its roll.
+
+    A coming meeting with ``proposals`` is drafted 50 days before, with a call for
+    resolutions until 30 days before; those proposals are made and seconded in it and
+    accepted a week before notice. Its ``proxies`` are appointed after the notice, before
+    the voters vote (a grantor who votes themselves revokes their proxy for that vote).
     """
 
     title: str
@@ -139,6 +186,13 @@ class MeetingPreset:
     # title) in the minutes published three weeks later.
     chair: str = ""
     discussion: Mapping[str, str] = field(default_factory=dict)
+    proposals: tuple[ProposalPreset, ...] = ()
+    proxies: tuple[ProxyPreset, ...] = ()
+
+    @property
+    def all_resolutions(self) -> tuple[ResolutionPreset, ...]:
+        """The board's resolutions, then the members' accepted ones, in agenda order."""
+        return self.resolutions + tuple(p.resolution for p in self.proposals)
 
 
 @dataclass(frozen=True)
@@ -153,6 +207,10 @@ class Demo:
     membership shares that day, the ``meetings`` are held in it, and the shares bought,
     members lapsed or gone and applications made come later; without it everything
     happens on the day the demo is seeded, and there are no meetings.
+
+    ``newcomers`` joined lately (20 days before the demo is seeded: after the record date
+    of its coming meeting, so they are not on its roll); ``requisitions`` were started the
+    day after and are collecting signatures.
     """
 
     country: str
@@ -171,6 +229,8 @@ class Demo:
     decision: str = "Board minute 2026/09"  # the board's decision on the chair's withdrawal
     founded_on: date | None = None
     meetings: tuple[MeetingPreset, ...] = ()
+    newcomers: tuple[ExtraMember, ...] = ()
+    requisitions: tuple[RequisitionPreset, ...] = ()
     extra_password: str = "demo-extra-member-password-90"  # noqa: S105 (public demo data)
 
     @property
