@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -107,15 +107,32 @@ def proxy_cases(draw):
     return kind, draw(st.booleans()), people
 
 
+def someone(own=None, *, own_first=False, proxy=None):
+    return {"own": own, "own_first": own_first, "proxy": proxy}
+
+
+def a_proxy(holder, *, discretionary=False, direction=None, answer="accept", holder_casts=None):
+    return {
+        "holder": holder,
+        "discretionary": discretionary,
+        "direction": direction,
+        "answer": answer,
+        "holder_casts": holder_casts,
+    }
+
+
+NOBODY = [someone() for _ in CLASSES]
+
+
 def counted_choice(person):
     """The vote that counts for this member by the rules, and whether it came by proxy."""
     if person["own"] is not None:
         return person["own"], False
     proxy = person["proxy"]
-    if proxy is None or proxy["answer"] in ("decline", "revoke"):
+    if proxy is None or proxy["answer"] == "revoke":
         return None, False
-    if proxy["answer"] == "none" and proxy["holder"] is not None:
-        return None, False  # never accepted (a proxy to the chair stands accepted)
+    if proxy["answer"] in ("decline", "none") and proxy["holder"] is not None:
+        return None, False  # declined or never answered (a proxy to the chair stands accepted)
     directed = None if proxy["discretionary"] else proxy["direction"]
     if directed is not None:
         return directed, True  # cast by the holder as directed, or at close
@@ -128,6 +145,20 @@ def counted_choice(person):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(case=proxy_cases())
+@example(  # a proxy to the chair stands accepted: nobody declines it, and it is cast at close
+    case=(
+        ResolutionKind.ORDINARY,
+        False,
+        [*NOBODY[:5], someone(proxy=a_proxy(None, direction="for", answer="decline"))],
+    )
+)
+@example(  # own vote after the holder cast: it replaces the proxy's, on a secret ballot
+    case=(
+        ResolutionKind.SPECIAL,
+        True,
+        [someone("against", proxy=a_proxy(1, discretionary=True, holder_casts="for")), *NOBODY[1:]],
+    )
+)
 def test_the_stored_tally_with_proxies_agrees_with_the_reference(db, voting, pool, secretary, case):
     kind, secret, people = case
     meeting, (resolution,) = voting({"kind": kind, "secret": secret})
