@@ -478,13 +478,58 @@ def open_voting(db: Session, meeting: Meeting, *, actor: User) -> list[Resolutio
     drafts = [r for r in meeting.resolutions if r.state is ResolutionState.DRAFT]
     if not drafts:
         raise InvalidState("This meeting has no resolution to vote on.")
+    _open_resolutions(db, meeting, drafts, actor=actor)
+    transitions.move(
+        db,
+        meeting,
+        MeetingState.VOTING_OPEN,
+        actor=actor,
+        doing="opened for voting",
+        stamp="voting_opened_at",
+        summary=f"Voting opened on {len(drafts)} resolutions",
+    )
+    return drafts
+
+
+def open_resolution_for(
+    db: Session, resolution: Resolution, duration: timedelta, *, actor: User
+) -> Resolution:
+    """Open voting on one draft resolution from now for ``duration`` (a vote taken in the
+    meeting); the meeting's voting opens with it when it is not open yet. The same open
+    path as :func:`open_voting`: the roll frozen, the counting rules fixed from the settings.
+    """
+    meeting = resolution.meeting
+    transitions.require(resolution.state, ResolutionState.OPEN, doing="opened for voting")
+    opening_meeting = meeting.state is not MeetingState.VOTING_OPEN
+    if opening_meeting:
+        transitions.require(meeting.state, MeetingState.VOTING_OPEN, doing="opened for voting")
+    now = coop.clock(db).now()
+    resolution.opens_at, resolution.closes_at = now, now + duration
+    _open_resolutions(db, meeting, [resolution], actor=actor)
+    if opening_meeting:
+        transitions.move(
+            db,
+            meeting,
+            MeetingState.VOTING_OPEN,
+            actor=actor,
+            doing="opened for voting",
+            stamp="voting_opened_at",
+            summary=f"Voting opened on resolution {resolution.number}",
+        )
+    return resolution
+
+
+def _open_resolutions(
+    db: Session, meeting: Meeting, resolutions: list[Resolution], *, actor: User
+) -> None:
+    """Freeze the roll if it is not yet, then open each draft with its rules fixed now."""
     roll.freeze_roll(db, meeting, actor=actor)
     # Members on the roll admitted since the notice went out get it now.
     notices.add_roll_recipients(db, meeting)
     settings = coop.settings(db)
     clock = coop.clock(db)
     now = clock.now()
-    for resolution in drafts:
+    for resolution in resolutions:
         resolution.opens_at = resolution.opens_at or now
         resolution.closes_at = resolution.closes_at or clock.end_of_day(
             clock.day_of(resolution.opens_at) + timedelta(days=settings.voting_window_days)
@@ -506,16 +551,6 @@ def open_voting(db: Session, meeting: Meeting, *, actor: User) -> list[Resolutio
             stamp="opened_at",
             summary=f"Voting opened on resolution {resolution.number}",
         )
-    transitions.move(
-        db,
-        meeting,
-        MeetingState.VOTING_OPEN,
-        actor=actor,
-        doing="opened for voting",
-        stamp="voting_opened_at",
-        summary=f"Voting opened on {len(drafts)} resolutions",
-    )
-    return drafts
 
 
 def withdraw_resolution(db: Session, resolution: Resolution, *, actor: User) -> None:
