@@ -478,6 +478,13 @@ def open_voting(db: Session, meeting: Meeting, *, actor: User) -> list[Resolutio
     drafts = [r for r in meeting.resolutions if r.state is ResolutionState.DRAFT]
     if not drafts:
         raise InvalidState("This meeting has no resolution to vote on.")
+    clock = coop.clock(db)
+    window = timedelta(days=coop.settings(db).voting_window_days)
+    for resolution in drafts:
+        resolution.opens_at = resolution.opens_at or clock.now()
+        resolution.closes_at = resolution.closes_at or clock.end_of_day(
+            clock.day_of(resolution.opens_at) + window
+        )
     _open_resolutions(db, meeting, drafts, actor=actor)
     transitions.move(
         db,
@@ -522,18 +529,13 @@ def open_resolution_for(
 def _open_resolutions(
     db: Session, meeting: Meeting, resolutions: list[Resolution], *, actor: User
 ) -> None:
-    """Freeze the roll if it is not yet, then open each draft with its rules fixed now."""
+    """Freeze the roll if it is not yet, then open each draft (its window set) with its
+    counting rules fixed now."""
     roll.freeze_roll(db, meeting, actor=actor)
     # Members on the roll admitted since the notice went out get it now.
     notices.add_roll_recipients(db, meeting)
     settings = coop.settings(db)
-    clock = coop.clock(db)
-    now = clock.now()
     for resolution in resolutions:
-        resolution.opens_at = resolution.opens_at or now
-        resolution.closes_at = resolution.closes_at or clock.end_of_day(
-            clock.day_of(resolution.opens_at) + timedelta(days=settings.voting_window_days)
-        )
         if resolution.closes_at <= resolution.opens_at:
             raise InvalidState(
                 f"Resolution {resolution.number} would close before it opens; "
