@@ -409,3 +409,13 @@ def test_the_polled_partials_run_the_same_statements_whatever_the_rolls_size(
     small, large = statements(2), statements(40)
     assert small == large
     assert small[0] <= 12
+
+
+def test_the_poll_stops_when_the_meeting_closes_without_sitting(
+    app, staff, noticed, on_the_day, ann_client
+):
+    staff.post(f"/staff/meetings/{noticed.id}/open")
+    staff.post(f"/staff/meetings/{noticed.id}/close")
+    assert state_of(app, noticed)[1] is MeetingState.VOTING_CLOSED
+    response = ann_client.get(f"/meetings/{noticed.id}/live", headers=HTMX)
+    assert response.status_code == 286

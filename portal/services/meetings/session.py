@@ -212,10 +212,7 @@ class Live:
     item: AgendaItem | None
     ballots: tuple[BallotItem, ...]
     key: str
-
-    @property
-    def polling(self) -> bool:
-        return self.meeting.session_state is not SessionState.ENDED
+    polling: bool  # the session sits, or may still start: the page keeps asking
 
 
 def live_key(meeting: Meeting, resolutions: list[Resolution]) -> str:
@@ -238,7 +235,10 @@ def live(db: Session, meeting: Meeting, member: Member | None, *, ballots: bool 
     size. ``ballots=False`` reads only what the key needs (the poll's answer)."""
     resolutions = list(db.scalars(_in_session(meeting)))
     items = tuple(ballot_item(db, r, member) for r in resolutions) if ballots else ()
-    return Live(meeting, meeting.current_item, items, live_key(meeting, resolutions))
+    polling = meeting.session_state is SessionState.IN_SESSION or (
+        meeting.session_state is SessionState.PENDING and start_refusal(db, meeting) is None
+    )
+    return Live(meeting, meeting.current_item, items, live_key(meeting, resolutions), polling)
 
 
 def chair_view(meeting: Meeting) -> tuple[list[Resolution], list[Resolution]]:
