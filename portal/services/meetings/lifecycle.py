@@ -486,15 +486,6 @@ def open_voting(db: Session, meeting: Meeting, *, actor: User) -> list[Resolutio
             clock.day_of(resolution.opens_at) + window
         )
     _open_resolutions(db, meeting, drafts, actor=actor)
-    transitions.move(
-        db,
-        meeting,
-        MeetingState.VOTING_OPEN,
-        actor=actor,
-        doing="opened for voting",
-        stamp="voting_opened_at",
-        summary=f"Voting opened on {len(drafts)} resolutions",
-    )
     return drafts
 
 
@@ -507,30 +498,19 @@ def open_resolution_for(
     """
     meeting = resolution.meeting
     transitions.require(resolution.state, ResolutionState.OPEN, doing="opened for voting")
-    opening_meeting = meeting.state is not MeetingState.VOTING_OPEN
-    if opening_meeting:
+    if meeting.state is not MeetingState.VOTING_OPEN:
         transitions.require(meeting.state, MeetingState.VOTING_OPEN, doing="opened for voting")
     now = coop.clock(db).now()
     resolution.opens_at, resolution.closes_at = now, now + duration
     _open_resolutions(db, meeting, [resolution], actor=actor)
-    if opening_meeting:
-        transitions.move(
-            db,
-            meeting,
-            MeetingState.VOTING_OPEN,
-            actor=actor,
-            doing="opened for voting",
-            stamp="voting_opened_at",
-            summary=f"Voting opened on resolution {resolution.number}",
-        )
     return resolution
 
 
 def _open_resolutions(
     db: Session, meeting: Meeting, resolutions: list[Resolution], *, actor: User
 ) -> None:
-    """Freeze the roll if it is not yet, then open each draft (its window set) with its
-    counting rules fixed now."""
+    """Freeze the roll if it is not yet, open each draft (its window set) with its counting
+    rules fixed now, and the meeting's voting with them when it is not open yet."""
     roll.freeze_roll(db, meeting, actor=actor)
     # Members on the roll admitted since the notice went out get it now.
     notices.add_roll_recipients(db, meeting)
@@ -552,6 +532,17 @@ def _open_resolutions(
             doing="opened for voting",
             stamp="opened_at",
             summary=f"Voting opened on resolution {resolution.number}",
+        )
+    if meeting.state is not MeetingState.VOTING_OPEN:
+        numbers = ", ".join(str(r.number) for r in resolutions)
+        transitions.move(
+            db,
+            meeting,
+            MeetingState.VOTING_OPEN,
+            actor=actor,
+            doing="opened for voting",
+            stamp="voting_opened_at",
+            summary=f"Voting opened on {len(resolutions)} resolutions ({numbers})",
         )
 
 
