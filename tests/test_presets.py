@@ -60,6 +60,10 @@ NOT_CRAWLED = {
     "auth.reset_password",
     "auth.unlock",
     "auth.cancel_email_change",
+    # Partials polled by htmx on a meeting's page while it sits (no link leads to them;
+    # without htmx they lead back to that page, which shows the same).
+    "meetings.live",
+    "meetings.live_ballots",
 }
 MOST_PER_ROUTE = 2  # URLs opened per route and role: every kind of page, in seconds
 HREF = re.compile(r'href="(/[^"#]*)')

@@ -31,6 +31,7 @@ from .meetings import (
     ResolutionResult,
     ResolutionState,
     RollEntry,
+    SessionState,
 )
 from .membership import (
     AWAITING_DECISION,
@@ -151,6 +152,7 @@ __all__ = [
     "ResolutionState",
     "Role",
     "RollEntry",
+    "SessionState",
     "ShareOrder",
     "ShareType",
     "Transfer",

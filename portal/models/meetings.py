@@ -61,6 +61,24 @@ transitions(
 )
 
 
+class SessionState(State):
+    """Whether the meeting is sitting: the chair starts the session and ends it once."""
+
+    PENDING = "pending", "Not in session", "neutral"
+    IN_SESSION = "in_session", "In session", "success"
+    ENDED = "ended", "Session ended", "neutral"
+
+
+transitions(
+    SessionState,
+    "session",
+    {
+        SessionState.PENDING: (SessionState.IN_SESSION,),
+        SessionState.IN_SESSION: (SessionState.ENDED,),
+    },
+)
+
+
 class ResolutionKind(Labelled):
     ORDINARY = "ordinary", "Ordinary resolution"  # more For than Against
     SPECIAL = "special", "Special resolution"  # the special majority (settings)
@@ -128,11 +146,22 @@ class Meeting(Base):
     voting_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     minutes_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The meeting in session, run by the chair (services.meetings.session).
+    session_state: Mapped[SessionState] = mapped_column(
+        enum_column(SessionState, "session_state"), default=SessionState.PENDING
+    )
+    in_session_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    session_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    current_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_items.id", ondelete="SET NULL", use_alter=True)
+    )
 
     member_class: Mapped[MemberClass | None] = relationship()
+    current_item: Mapped[AgendaItem | None] = relationship(foreign_keys=[current_item_id])
     created_by: Mapped[User | None] = relationship()
     agenda: Mapped[list[AgendaItem]] = relationship(
         back_populates="meeting",
+        foreign_keys="AgendaItem.meeting_id",
         order_by=lambda: [AgendaItem.position, AgendaItem.id],
         cascade="all, delete-orphan",
     )
@@ -166,7 +195,7 @@ class AgendaItem(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
 
-    meeting: Mapped[Meeting] = relationship(back_populates="agenda")
+    meeting: Mapped[Meeting] = relationship(back_populates="agenda", foreign_keys=[meeting_id])
     document: Mapped[Document | None] = relationship()
 
 
@@ -247,6 +276,10 @@ class Resolution(Base):
     votes_for: Mapped[int | None] = mapped_column()
     votes_against: Mapped[int | None] = mapped_column()
     abstentions: Mapped[int | None] = mapped_column()
+    # The agenda item it was put to the vote under, when voted on in session.
+    agenda_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_items.id", ondelete="SET NULL")
+    )
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -20,6 +20,7 @@ from ..services.meetings import (
     proposals,
     proxies,
     results,
+    session,
 )
 from .access import current_member, found
 from .documents import version_download
@@ -76,10 +77,16 @@ def _meeting_page(
 ) -> Response:
     db = get_db()
     member = current_member()
+    now = session.live(db, meeting, member) if session.followed(db, meeting) else None
+    in_session = {item.resolution.id for item in now.ballots} if now else set()
     page = render_template(
         "meetings/meeting.html",
         meeting=meeting,
-        items=overview.ballot(db, meeting, member),
+        now=now,
+        # A resolution voted on in session is shown once, in the session's part of the page.
+        items=[
+            i for i in overview.ballot(db, meeting, member) if i.resolution.id not in in_session
+        ],
         proxy=member and proxies.member_proxies(db, meeting, member),
         texts={r.id: markup.render_markdown(r.text) for r in meeting.resolutions},
         turnouts=overview.meeting_turnout(db, meeting),
@@ -174,6 +181,46 @@ def turnout(meeting_id: int) -> Response:
         turnouts=turnouts,
         live=live,
         class_names=results.class_names(get_db()),
+    )
+
+
+@bp.get("/<int:meeting_id>/live")
+def live(meeting_id: int) -> Response:
+    """Polled by members following the meeting: where the session is ("now: <item>").
+
+    The ballots of the votes taken in session are not in this answer, so a poll never
+    replaces a ballot a member is about to cast: when the version the page last saw
+    (``seen``) differs from the current one, an ``HX-Trigger`` event tells the ballots'
+    part of the page to fetch itself again (``live_ballots``). Once the session has ended
+    the answer stops the polling (286). Without htmx: the meeting's page, which shows the same.
+    """
+    meeting = _load_current(meeting_id)
+    if not htmx.is_htmx():
+        return htmx.redirect(url_for("meetings.meeting", meeting_id=meeting.id, _anchor="live"))
+    now = session.live(get_db(), meeting, current_member(), ballots=False)
+    response = htmx.partial(
+        "meetings/_live_now.html",
+        status=200 if now.polling else STOP_POLLING,
+        meeting=meeting,
+        now=now,
+    )
+    if request.args.get("seen", "")[:200] != now.key:
+        response.headers["HX-Trigger"] = "live-ballots"
+    return response
+
+
+@bp.get("/<int:meeting_id>/live/ballots")
+def live_ballots(meeting_id: int) -> Response:
+    """The ballot of each resolution put to the vote in session, for the signed-in member."""
+    meeting = _load_current(meeting_id)
+    if not htmx.is_htmx():
+        return htmx.redirect(url_for("meetings.meeting", meeting_id=meeting.id, _anchor="live"))
+    now = session.live(get_db(), meeting, current_member())
+    return htmx.partial(
+        "meetings/_live_ballots.html",
+        meeting=meeting,
+        now=now,
+        texts={i.resolution.id: markup.render_markdown(i.resolution.text) for i in now.ballots},
     )
 
 

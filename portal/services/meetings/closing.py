@@ -29,6 +29,7 @@ from ...models import (
     Resolution,
     ResolutionKind,
     ResolutionState,
+    SessionState,
     User,
 )
 from .. import transitions
@@ -220,7 +221,8 @@ def close_if_due(db: Session, meeting: Meeting) -> list[Resolution]:
     """Close and count the meeting's resolutions whose closing time has passed, then the
     meeting's voting once none is left open. The resolutions it closed.
 
-    Run in a write transaction of its own by the pages that find the meeting due (its
+    Not the meeting's voting while it is in session. Run in a write transaction of its
+    own by the pages that find the meeting due (its
     ballot, turnout, results, the staff page), so a vote closes on the next request after
     its time as well as by ``close-due-votes``. Another request may have closed one since
     it was found due: each is re-read under its closing lock and left if closed already.
@@ -235,6 +237,10 @@ def close_if_due(db: Session, meeting: Meeting) -> list[Resolution]:
             close_resolution(db, resolution, actor=None)
             closed.append(resolution)
     lock_row(db, meeting)
+    # While the meeting sits, the chair may still put resolutions to the vote
+    # (services.meetings.session): its voting closes when the session ends.
+    if meeting.session_state is SessionState.IN_SESSION:
+        return closed
     if meeting.state is MeetingState.VOTING_OPEN and not any(
         r.state is ResolutionState.OPEN for r in meeting.resolutions
     ):

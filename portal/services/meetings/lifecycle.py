@@ -478,17 +478,44 @@ def open_voting(db: Session, meeting: Meeting, *, actor: User) -> list[Resolutio
     drafts = [r for r in meeting.resolutions if r.state is ResolutionState.DRAFT]
     if not drafts:
         raise InvalidState("This meeting has no resolution to vote on.")
+    clock = coop.clock(db)
+    window = timedelta(days=coop.settings(db).voting_window_days)
+    for resolution in drafts:
+        resolution.opens_at = resolution.opens_at or clock.now()
+        resolution.closes_at = resolution.closes_at or clock.end_of_day(
+            clock.day_of(resolution.opens_at) + window
+        )
+    _open_resolutions(db, meeting, drafts, actor=actor)
+    return drafts
+
+
+def open_resolution_for(
+    db: Session, resolution: Resolution, duration: timedelta, *, actor: User
+) -> Resolution:
+    """Open voting on one draft resolution from now for ``duration`` (a vote taken in the
+    meeting); the meeting's voting opens with it when it is not open yet. The same open
+    path as :func:`open_voting`: the roll frozen, the counting rules fixed from the settings.
+    """
+    meeting = resolution.meeting
+    transitions.require(resolution.state, ResolutionState.OPEN, doing="opened for voting")
+    if meeting.state is not MeetingState.VOTING_OPEN:
+        transitions.require(meeting.state, MeetingState.VOTING_OPEN, doing="opened for voting")
+    now = coop.clock(db).now()
+    resolution.opens_at, resolution.closes_at = now, now + duration
+    _open_resolutions(db, meeting, [resolution], actor=actor)
+    return resolution
+
+
+def _open_resolutions(
+    db: Session, meeting: Meeting, resolutions: list[Resolution], *, actor: User
+) -> None:
+    """Freeze the roll if it is not yet, open each draft (its window set) with its counting
+    rules fixed now, and the meeting's voting with them when it is not open yet."""
     roll.freeze_roll(db, meeting, actor=actor)
     # Members on the roll admitted since the notice went out get it now.
     notices.add_roll_recipients(db, meeting)
     settings = coop.settings(db)
-    clock = coop.clock(db)
-    now = clock.now()
-    for resolution in drafts:
-        resolution.opens_at = resolution.opens_at or now
-        resolution.closes_at = resolution.closes_at or clock.end_of_day(
-            clock.day_of(resolution.opens_at) + timedelta(days=settings.voting_window_days)
-        )
+    for resolution in resolutions:
         if resolution.closes_at <= resolution.opens_at:
             raise InvalidState(
                 f"Resolution {resolution.number} would close before it opens; "
@@ -506,16 +533,17 @@ def open_voting(db: Session, meeting: Meeting, *, actor: User) -> list[Resolutio
             stamp="opened_at",
             summary=f"Voting opened on resolution {resolution.number}",
         )
-    transitions.move(
-        db,
-        meeting,
-        MeetingState.VOTING_OPEN,
-        actor=actor,
-        doing="opened for voting",
-        stamp="voting_opened_at",
-        summary=f"Voting opened on {len(drafts)} resolutions",
-    )
-    return drafts
+    if meeting.state is not MeetingState.VOTING_OPEN:
+        numbers = ", ".join(str(r.number) for r in resolutions)
+        transitions.move(
+            db,
+            meeting,
+            MeetingState.VOTING_OPEN,
+            actor=actor,
+            doing="opened for voting",
+            stamp="voting_opened_at",
+            summary=f"Voting opened on {len(resolutions)} resolutions ({numbers})",
+        )
 
 
 def withdraw_resolution(db: Session, resolution: Resolution, *, actor: User) -> None:

@@ -14,7 +14,7 @@ from ...db import get_db, transaction
 from ...errors import PortalError
 from ...models import Meeting, MeetingKind, ResolutionKind, VotingMode
 from ...services.documents import library
-from ...services.meetings import closing, lifecycle, notices, overview
+from ...services.meetings import closing, lifecycle, notices, overview, session
 from ...services.register import classes
 from ..access import found, get_or_404
 from ..downloads import streamed_csv
@@ -226,6 +226,106 @@ def cancel(meeting_id: int) -> Response:
         return f"“{meeting.title}” cancelled."
 
     return _act(meeting_id, "cancel", cancel_)
+
+
+def _live_page(
+    meeting: Meeting,
+    *,
+    message: str | None = None,
+    error: PortalError | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """The chair's page for the meeting in session; for htmx, its panel alone."""
+    drafts, taken = session.chair_view(meeting)
+    return htmx.render(
+        "staff/meetings/live.html",
+        "staff/meetings/_live_panel.html",
+        status=status,
+        meeting=meeting,
+        refusal=session.start_refusal(get_db(), meeting),
+        next_item=session.next_item(meeting),
+        drafts=drafts,
+        taken=taken,
+        minutes=session.VOTE_MINUTES,
+        message=message,
+        error=error,
+        values=values or {},
+    )
+
+
+@bp.get("/meetings/<int:meeting_id>/live")
+def live(meeting_id: int) -> Response:
+    """The chair's page: start the session, move through the agenda, put a resolution to
+    a short vote and close it, end the session (a vote past its time is closed first)."""
+    return _live_page(closed_if_due(get_or_404(Meeting, meeting_id)))
+
+
+def _chair(meeting_id: int, action: Callable[[Any, Meeting, dict[str, str]], str]) -> Response:
+    """Run one of the chair's actions in its transaction: the panel with its message for
+    htmx, else a 303 back to the page; a refusal answers the page or panel with why."""
+    meeting = get_or_404(Meeting, meeting_id)
+    values = _form_values()
+    try:
+        with transaction() as db:
+            message = action(db, meeting, values)
+    except PortalError as exc:
+        return _live_page(
+            get_or_404(Meeting, meeting_id), error=exc, values=values, status=exc.status
+        )
+    if htmx.is_htmx():
+        return _live_page(get_or_404(Meeting, meeting_id), message=message)
+    return htmx.flash_and_redirect(message, url_for("staff.meetings.live", meeting_id=meeting_id))
+
+
+@bp.post("/meetings/<int:meeting_id>/live/start")
+def start_session(meeting_id: int) -> Response:
+    def start(db: Any, meeting: Meeting, values: dict[str, str]) -> str:
+        session.start_session(db, meeting, actor=current_user)
+        return "The meeting is in session."
+
+    return _chair(meeting_id, start)
+
+
+@bp.post("/meetings/<int:meeting_id>/live/item")
+def take_item(meeting_id: int) -> Response:
+    def take(db: Any, meeting: Meeting, values: dict[str, str]) -> str:
+        item = session.take_item(
+            db, meeting, session.read_item(meeting, values.get("item")), actor=current_user
+        )
+        return f"Now: {item.title}."
+
+    return _chair(meeting_id, take)
+
+
+@bp.post("/meetings/<int:meeting_id>/live/resolutions/<int:resolution_id>/open")
+def open_in_session(meeting_id: int, resolution_id: int) -> Response:
+    def open_(db: Any, meeting: Meeting, values: dict[str, str]) -> str:
+        resolution = found(overview.meeting_resolution(db, meeting, resolution_id))
+        session.open_vote(db, meeting, resolution, values.get("minutes"), actor=current_user)
+        closes = coop.clock(db).local(resolution.closes_at)
+        return f"Voting on resolution {resolution.number} is open until {closes:%H:%M}."
+
+    return _chair(meeting_id, open_)
+
+
+@bp.post("/meetings/<int:meeting_id>/live/resolutions/<int:resolution_id>/close")
+def close_in_session(meeting_id: int, resolution_id: int) -> Response:
+    def close(db: Any, meeting: Meeting, values: dict[str, str]) -> str:
+        resolution = found(overview.meeting_resolution(db, meeting, resolution_id))
+        session.close_vote(db, meeting, resolution, actor=current_user)
+        return f"Voting on resolution {resolution.number} closed: {resolution.result.label}."
+
+    return _chair(meeting_id, close)
+
+
+@bp.post("/meetings/<int:meeting_id>/live/end")
+def end_session(meeting_id: int) -> Response:
+    def end(db: Any, meeting: Meeting, values: dict[str, str]) -> str:
+        session.end_session(db, meeting, actor=current_user)
+        return "The meeting's session has ended."
+
+    return _chair(meeting_id, end)
 
 
 @bp.get("/meetings/<int:meeting_id>/roll.csv")
