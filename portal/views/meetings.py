@@ -21,7 +21,7 @@ from ..services.meetings import (
     proxies,
     results,
 )
-from .access import current_member, found
+from .access import current_member, found, safe_next
 from .documents import version_download
 from .downloads import streamed_csv
 from .paging import cursor
@@ -224,10 +224,12 @@ def _proxy_page(meeting: Meeting, *, error: str | None = None, status: int = 200
     """The member's proxy for the meeting (form, or the one standing) and those they hold."""
     db = get_db()
     member = current_member()
+    standing = member and proxies.standing_proxy(db, meeting, member)
     page = render_template(
         "meetings/proxy.html",
         meeting=meeting,
-        standing=member and proxies.standing_proxy(db, meeting, member),
+        standing=standing,
+        cast=proxies.cast_by(db, standing),
         resolutions=(member and proxies.votable_resolutions(db, meeting, member)) or [],
         held=(member and proxies.held_proxies(db, meeting, member)) or [],
         deadline=proxies.deadline(db, meeting),
@@ -286,14 +288,42 @@ def revoke_proxy(meeting_id: int, appointment_id: int) -> Response:
     )
 
 
+def _back(meeting: Meeting) -> str:
+    """Where a holder's plain form post returns: the page it came from (``next``, a path
+    on this site), else the proxy page."""
+    return safe_next(
+        request.form.get("next"), url_for("meetings.proxy", meeting_id=meeting.id)
+    ).split("#")[0]
+
+
 def _held_partial(
-    meeting: Meeting, appointment: ProxyAppointment, *, error: str | None = None, status: int = 200
+    meeting: Meeting,
+    appointment: ProxyAppointment,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    cast: ballots.Vote | None = None,
 ) -> Response:
+    """The held proxy's partial; ``cast`` is the vote just recorded, shown with its
+    receipt as the service answered it (a secret choice is shown only then)."""
     member = current_member()
     held = [] if member is None else proxies.held_proxies(get_db(), meeting, member)
-    this = next((h for h in held if h.appointment.id == appointment.id), None)
+    this = found(next((h for h in held if h.appointment.id == appointment.id), None))
+    if cast is not None:
+        this = replace(
+            this,
+            items=tuple(
+                replace(i, vote=cast) if i.resolution.id == cast.resolution_id else i
+                for i in this.items
+            ),
+        )
     return htmx.partial(
-        "meetings/_held_proxy.html", status=status, meeting=meeting, held=found(this), error=error
+        "meetings/_held_proxy.html",
+        status=status,
+        meeting=meeting,
+        held=this,
+        error=error,
+        back=_back(meeting),
     )
 
 
@@ -317,7 +347,7 @@ def answer_proxy(meeting_id: int, appointment_id: int) -> Response:
         return _held_partial(meeting, appointment)
     return htmx.flash_and_redirect(
         "You accepted the proxy." if accept else "You declined the proxy.",
-        url_for("meetings.proxy", meeting_id=meeting.id),
+        f"{_back(meeting)}#proxy-{appointment.id}",
     )
 
 
@@ -330,7 +360,7 @@ def cast_proxy(meeting_id: int, appointment_id: int, resolution_id: int) -> Resp
     resolution = found(overview.meeting_resolution(get_db(), meeting, resolution_id))
     try:
         with transaction() as db:
-            proxies.cast_proxy(
+            vote = proxies.cast_proxy(
                 db,
                 appointment,
                 resolution,
@@ -343,8 +373,9 @@ def cast_proxy(meeting_id: int, appointment_id: int, resolution_id: int) -> Resp
             return _held_partial(meeting, appointment, error=exc.message, status=exc.status)
         return _proxy_page(meeting, error=exc.message, status=exc.status)
     if htmx.is_htmx():
-        return _held_partial(meeting, appointment)
+        return _held_partial(meeting, appointment, cast=vote)
     return htmx.flash_and_redirect(
-        f"The proxy's vote on resolution {resolution.number} is recorded.",
-        url_for("meetings.proxy", meeting_id=meeting.id, _anchor=f"proxy-{appointment.id}"),
+        f"The proxy's vote on resolution {resolution.number} is recorded: {vote.choice.label}, "
+        f"receipt {vote.receipt}.",
+        f"{_back(meeting)}#proxy-{appointment.id}",
     )

@@ -437,6 +437,10 @@ class HeldResolution:
     resolution: Resolution
     direction: ProxyDirection
     cast: bool
+    # The choice cast, where it may be shown: an open resolution's (to the holder and the
+    # grantor); a secret one's only in the holder's receipt as they cast it (``vote``).
+    choice: Choice | None = None
+    vote: ballots.Vote | None = None
 
 
 @dataclass(frozen=True)
@@ -466,23 +470,49 @@ def held_proxies(db: Session, meeting: Meeting, holder: Member) -> list[HeldProx
     ).all()
     if not appointments:
         return []
-    cast = set(
-        db.execute(
-            select(Participation.resolution_id, Participation.proxy_id).where(
-                Participation.proxy_id.in_([a.id for a in appointments])
-            )
-        ).all()
-    )
+    cast = cast_choices(db, [a.id for a in appointments])
     return [
         HeldProxy(
             a,
             tuple(
-                HeldResolution(d.resolution, d, (d.resolution_id, a.id) in cast)
+                HeldResolution(
+                    d.resolution,
+                    d,
+                    (d.resolution_id, a.id) in cast,
+                    cast.get((d.resolution_id, a.id)),
+                )
                 for d in sorted(a.directions, key=lambda d: d.resolution.number)
             ),
         )
         for a in appointments
     ]
+
+
+def cast_by(db: Session, appointment: ProxyAppointment | None) -> dict[int, Choice | None]:
+    """What ``appointment`` cast on each resolution, for its grantor: the choice on an open
+    resolution, None on a secret one or one not cast."""
+    if appointment is None:
+        return {}
+    return {
+        resolution_id: choice
+        for (resolution_id, _), choice in cast_choices(db, [appointment.id]).items()
+    }
+
+
+def cast_choices(
+    db: Session, appointment_ids: Iterable[int]
+) -> dict[tuple[int, int], Choice | None]:
+    """The votes the proxies cast, by (resolution id, appointment id), in one statement:
+    the choice on an open resolution, None on a secret one (its participation holds no
+    choice, so a secret proxy vote is shown only as cast)."""
+    return {
+        (resolution_id, proxy_id): choice
+        for resolution_id, proxy_id, choice in db.execute(
+            select(Participation.resolution_id, Participation.proxy_id, Participation.choice).where(
+                Participation.proxy_id.in_(list(appointment_ids))
+            )
+        )
+    }
 
 
 @dataclass(frozen=True)
