@@ -3,12 +3,16 @@ the printed proxy form, staff recording a received form; and three fixes around 
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
-from portal.models import ProposalCall
+from portal import coop as coop_module
+from portal.models import Meeting, ProposalCall
+from portal.services.meetings import proxies
 
 from . import test_member_motions, test_proxy_views
 from .factories import HTMX, is_partial, reading
@@ -113,3 +117,47 @@ def test_the_holders_secret_choice_shows_only_in_their_receipt(
     )
     grantor = sign_in(ann.email).get(f"/meetings/{meeting.id}/proxy").get_data(as_text=True)
     assert "the holder decides · cast" not in grantor
+
+
+# -- the printed proxy form ----------------------------------------------------------------
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(
+        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages
+    )
+
+
+def test_the_printed_proxy_form_names_the_member_meeting_resolutions_and_deadline(
+    app, sign_in, ann, meeting
+):
+    client = sign_in(ann.email)
+    assert f'href="/meetings/{meeting.id}/proxy/form.pdf"' in client.get(
+        f"/meetings/{meeting.id}/proxy"
+    ).get_data(as_text=True)
+    response = client.get(f"/meetings/{meeting.id}/proxy/form.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = pdf_text(response.data)
+    with reading(app) as db:
+        settings = coop_module.settings(db)
+        due = coop_module.clock(db).local(proxies.deadline(db, db.get(Meeting, meeting.id)))
+        name, address, mail_to = settings.legal_name, settings.address, settings.contact_email
+    assert name in text and "Proxy form" in text and "Annual general meeting" in text
+    assert f"I, Ann Listener, member no. {ann.number}, appoint as my proxy" in text
+    assert "the chair of the meeting" in text
+    assert "1. Approve the minutes" in text and "2. Elect the board (secret ballot)" in text
+    assert "FOR AGAINST ABSTAIN HOLDER DECIDES" in text.upper()
+    assert f"arrives by {due:%A %-d %B %Y, %H:%M}" in text and "48 hours before" in text
+    assert "Signature" in text and "Date" in text
+    assert " ".join(address.split()) in text and mail_to in text
+
+
+def test_the_proxy_form_is_refused_to_a_member_off_the_roll(sign_in, meeting, make_member):
+    late = make_member(email="late@example.org", classes=["listener"])  # after the notice
+    response = sign_in(late.email).get(f"/meetings/{meeting.id}/proxy/form.pdf")
+    assert response.status_code == 403
+
+
+def test_staff_get_no_proxy_form(staff, meeting):
+    assert staff.get(f"/meetings/{meeting.id}/proxy/form.pdf").status_code == 403

@@ -7,10 +7,10 @@ from dataclasses import replace
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import htmx, markup
+from .. import coop, htmx, markup, pdf
 from ..db import get_db, transaction, write_session
 from ..errors import NotAllowed, PortalError
-from ..models import Meeting, MeetingState, ProxyAppointment, Resolution
+from ..models import Choice, Meeting, MeetingState, ProxyAppointment, Resolution
 from ..services.meetings import (
     ballots,
     closing,
@@ -23,7 +23,7 @@ from ..services.meetings import (
 )
 from .access import current_member, found, safe_next
 from .documents import version_download
-from .downloads import streamed_csv
+from .downloads import attachment, streamed_csv
 from .paging import cursor
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
@@ -243,6 +243,21 @@ def _proxy_page(meeting: Meeting, *, error: str | None = None, status: int = 200
 def proxy(meeting_id: int) -> Response:
     """Appoint, change or revoke a proxy; accept, decline and cast the proxies one holds."""
     return _proxy_page(_load_current(meeting_id))
+
+
+@bp.get("/<int:meeting_id>/proxy/form.pdf")
+def proxy_form_pdf(meeting_id: int) -> Response:
+    """The member's printed proxy form, to sign and send (403 off the roll, 409 once
+    voting has closed)."""
+    meeting = _load(meeting_id)
+    member = current_member()
+    if member is None:
+        raise NotAllowed("Only members on the voter roll appoint a proxy.")
+    form = proxies.proxy_form(get_db(), meeting, member)
+    document = pdf.render_pdf("proxy_form.html", coop=coop.settings(), form=form, choices=Choice)
+    return attachment(
+        document, f"proxy-form-{meeting.id}-{member.number}.pdf", mimetype="application/pdf"
+    )
 
 
 @bp.post("/<int:meeting_id>/proxy")

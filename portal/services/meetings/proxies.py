@@ -558,3 +558,33 @@ def appoint_from_form(
     return appoint_proxy(
         db, meeting, grantor, holder=holder, kind=kind, directions=directions, actor=actor
     )
+
+
+@dataclass(frozen=True)
+class ProxyForm:
+    """What the printed proxy form says: the meeting, the member, the resolutions their
+    proxy may vote on, and the deadline in the co-op's zone."""
+
+    meeting: Meeting
+    member: Member
+    resolutions: list[Resolution]
+    deadline: datetime
+    deadline_hours: int
+
+
+def proxy_form(db: Session, meeting: Meeting, member: Member) -> ProxyForm:
+    """The member's printed proxy form for ``meeting``: refused (403) for a member not on
+    its roll, who has no vote to hand on; the deadline is
+    ``CoopSettings.proxy_deadline_hours`` before the start, shown in the co-op's zone."""
+    _require_roll_open(meeting)
+    if not roll.on_roll(db, meeting, member):
+        raise NotAllowed(
+            "You are not on this meeting's voter roll, so you have no vote to hand to a proxy."
+        )
+    return ProxyForm(
+        meeting=meeting,
+        member=member,
+        resolutions=votable_resolutions(db, meeting, member),
+        deadline=coop.clock(db).local(deadline(db, meeting)),
+        deadline_hours=coop.settings(db).proxy_deadline_hours,
+    )
