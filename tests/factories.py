@@ -492,20 +492,21 @@ class Factories:
         self,
         meeting: MeetingRef,
         grantor: MemberRef,
-        holder: MemberRef,
+        holder: MemberRef | None,
         *choices: str | None,
         accept: bool = False,
     ) -> int:
         """``grantor`` appoints ``holder`` as their proxy: directed, voting ``choices`` on
         the meeting's resolutions in order (None: the holder decides), or discretionary
-        without choices; accepted by the holder if ``accept``. The appointment's id."""
+        without choices; accepted by the holder if ``accept``; ``holder`` None: the chair. The
+        appointment's id."""
         with self.session() as db:
             member = grantor.load(db)
             appointment = proxies.appoint_proxy(
                 db,
                 db.get(Meeting, meeting.id),
                 member,
-                holder=holder.load(db),
+                holder=holder.load(db) if holder else None,
                 kind=ProxyKind.DIRECTED if choices else ProxyKind.DISCRETIONARY,
                 directions={
                     resolution_id: Choice(choice) if choice else None

@@ -65,6 +65,7 @@ from .proxies import (
     ProxyAppointment,
     ProxyDirection,
     ProxyKind,
+    ProxySource,
     ProxyState,
 )
 from .settings import BANK_FIELDS, CoopSettings, PaymentForm, VotingMode
@@ -137,6 +138,7 @@ __all__ = [
     "ProxyAppointment",
     "ProxyDirection",
     "ProxyKind",
+    "ProxySource",
     "ProxyState",
     "QuestionKind",
     "RateLimitCount",

@@ -46,6 +46,7 @@ from ...models import (
     ProxyAppointment,
     ProxyDirection,
     ProxyKind,
+    ProxySource,
     ProxyState,
     Resolution,
     ResolutionState,
@@ -194,9 +195,11 @@ def appoint_proxy(
     kind: ProxyKind,
     directions: Mapping[int, Choice | None],
     actor: User,
+    source: ProxySource = ProxySource.ONLINE,
 ) -> ProxyAppointment:
     """Appoint ``holder`` (None: the chair) as the grantor's proxy for ``meeting``, or
-    change the proxy that stands (it is revoked and this one takes its place).
+    change the proxy that stands (it is revoked and this one takes its place). ``source``
+    PAPER: staff (``actor``) record a signed form the member sent, under the same rules.
 
     Refused after the deadline (``CoopSettings.proxy_deadline_hours``), for a grantor or
     holder not on the roll, to oneself, or over the holder's cap
@@ -235,6 +238,8 @@ def appoint_proxy(
         kind=kind,
         state=ProxyState.ACCEPTED if holder is None else ProxyState.APPOINTED,
         accepted_at=utcnow() if holder is None else None,
+        source=source,
+        recorded_by_id=actor.id if source is ProxySource.PAPER else None,
         directions=[
             ProxyDirection(resolution_id=r.id, choice=directions[r.id]) for r in resolutions
         ],
@@ -242,13 +247,16 @@ def appoint_proxy(
     db.add(appointment)
     db.flush()
     db.refresh(appointment, attribute_names=["holder", "grantor", "meeting"])
+    paper = source is ProxySource.PAPER
     audit.record(
         db,
         actor=actor,
-        action="proxy.changed" if old is not None else "proxy.appointed",
+        action="proxy.recorded_paper"
+        if paper
+        else ("proxy.changed" if old is not None else "proxy.appointed"),
         target=appointment,
         summary=f"Member no. {grantor.number} appointed {appointment.holder_name} as their "
-        f"{kind.label.lower()} proxy",
+        f"{kind.label.lower()} proxy" + (" on a paper form recorded by staff" if paper else ""),
     )
     _mail_both(db, appointment, "proxy_appointed")
     return appointment
@@ -536,6 +544,19 @@ def member_proxies(db: Session, meeting: Meeting, member: Member) -> MemberProxi
     )
 
 
+def read_holder(db: Session, value: object) -> Member | None:
+    """The proxy named by the form's ``holder`` field: a member number, or ``chair``
+    (None: the chair of the meeting)."""
+    raw = str(value or "").strip().lstrip("#")
+    if raw.lower() == CHAIR:
+        return None
+    number = read_whole(raw, "The member number of the proxy", low=1, high=10**9, field="holder")
+    holder = db.scalar(select(Member).where(Member.number == number))
+    if holder is None:
+        raise InvalidInput(f"No member has the number {number}.", field="holder")
+    return holder
+
+
 def appoint_from_form(
     db: Session, meeting: Meeting, grantor: Member, values: Mapping[str, str], *, actor: User
 ) -> ProxyAppointment:
@@ -544,15 +565,7 @@ def appoint_from_form(
     kind = read_choice(
         ProxyKind, values.get("kind"), "Choose directed or discretionary.", field="kind"
     )
-    raw = str(values.get("holder", "") or "").strip().lstrip("#")
-    holder: Member | None = None
-    if raw != CHAIR:
-        number = read_whole(
-            raw, "The member number of your proxy", low=1, high=10**9, field="holder"
-        )
-        holder = db.scalar(select(Member).where(Member.number == number))
-        if holder is None:
-            raise InvalidInput(f"No member has the number {number}.", field="holder")
+    holder = read_holder(db, values.get("holder"))
     resolutions = votable_resolutions(db, meeting, grantor)
     directions = read_directions(resolutions, kind, values)
     return appoint_proxy(
