@@ -48,6 +48,7 @@ from portal.models import (
     MeetingKind,
     Member,
     OrderState,
+    ProxyAppointment,
     ProxyKind,
     Resolution,
     ResolutionKind,
@@ -521,6 +522,21 @@ class Factories:
                 proxies.answer_proxy(db, appointment, held, accept=True, actor=held.user)
             db.flush()
             return appointment.id
+
+    def cast_proxy(
+        self, appointment_id: int, resolution_id: int, holder: MemberRef, choice: str | None
+    ) -> None:
+        """``holder`` casts the proxy's vote on the resolution: ``choice``, or as directed."""
+        with self.session() as db:
+            held = holder.load(db)
+            proxies.cast_proxy(
+                db,
+                db.get(ProxyAppointment, appointment_id),
+                db.get(Resolution, resolution_id),
+                choice,
+                holder=held,
+                actor=held.user,
+            )
 
     def close_meeting(self, meeting: MeetingRef) -> None:
         """Staff close voting on the meeting, counting every resolution."""

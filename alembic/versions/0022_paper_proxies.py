@@ -55,9 +55,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("proxy_appointments", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("ck_proxy_appointments_paper_recorded"), type_="check"
-        )
+        batch_op.drop_constraint(op.f("ck_proxy_appointments_paper_recorded"), type_="check")
+        batch_op.drop_constraint(op.f("ck_proxy_appointments_proxy_source"), type_="check")
         batch_op.drop_constraint(
             batch_op.f("fk_proxy_appointments_recorded_by_id_users"), type_="foreignkey"
         )
