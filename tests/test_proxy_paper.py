@@ -358,3 +358,14 @@ def test_a_name_matching_several_members_asks_for_the_number(staff, meeting, mak
 def test_members_cannot_record_paper_forms(sign_in, ann, meeting):
     response = record(sign_in(ann.email), meeting, member=str(ann.number), holder="chair")
     assert response.status_code == 403
+
+
+def test_a_grantor_who_voted_before_appointing_the_chair_is_shown_as_voted(
+    staff, factories, ann, meeting
+):
+    factories.vote(meeting, ann, "for")
+    appointment_id = factories.proxy(meeting, ann, None, "against", "for")
+    page = staff.get(f"/staff/meetings/{meeting.id}/proxies").get_data(as_text=True)
+    card = page.split(f'id="chair-proxy-{appointment_id}"')[1].split("</article>")[0]
+    first = card.split("<li>")[1]
+    assert "the member voted themselves" in first and "Cast Against" not in first

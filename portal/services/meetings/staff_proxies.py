@@ -71,6 +71,8 @@ class ChairItem:
     # The direction and the choice cast, on an open resolution only; None on a secret one.
     shown_direction: Choice | None
     shown_choice: Choice | None
+    # The grantor voted on it themselves (before or after appointing): the proxy does not.
+    voted_themselves: bool = False
 
     @property
     def chair_decides(self) -> bool:
@@ -81,8 +83,10 @@ class ChairItem:
         """The chair can cast it here, one by one: not revoked by the grantor's own vote,
         the resolution open, and either the chair's to decide (and changeable) or an open
         resolution's direction not yet cast."""
-        if self.direction.revoked_at is not None or self.resolution.state is not (
-            ResolutionState.OPEN
+        if (
+            self.voted_themselves
+            or self.direction.revoked_at is not None
+            or self.resolution.state is not ResolutionState.OPEN
         ):
             return False
         if self.chair_decides:
@@ -129,7 +133,7 @@ def chair_proxies(
 ) -> ChairPage:
     """A page of the proxies appointed to the chair (by appointment, after ``after``),
     each with what the chair may see of it (see the module's docstring), and each secret
-    resolution's directed proxies still to cast. Four statements a page, however long."""
+    resolution's directed proxies still to cast. A few statements a page, however long."""
     query = (
         _chair_query(meeting)
         .options(
@@ -145,6 +149,15 @@ def chair_proxies(
     more = len(appointments) > per_page
     appointments = appointments[:per_page]
     cast = proxies.cast_choices(db, [a.id for a in appointments])
+    own = set(
+        db.execute(
+            select(Participation.resolution_id, Participation.member_id).where(
+                Participation.member_id.in_([a.grantor_id for a in appointments]),
+                Participation.resolution_id.in_([r.id for r in meeting.resolutions]),
+                Participation.proxy_id.is_(None),
+            )
+        ).all()
+    )
     rows = []
     for a in appointments:
         items = []
@@ -158,6 +171,7 @@ def chair_proxies(
                     key in cast,
                     None if secret else d.choice,
                     None if secret else cast.get(key),
+                    (d.resolution_id, a.grantor_id) in own,
                 )
             )
         rows.append(ChairRow(a, tuple(items)))
