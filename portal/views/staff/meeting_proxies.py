@@ -10,7 +10,7 @@ from flask_login import current_user
 from ... import htmx
 from ...db import get_db, transaction
 from ...errors import PortalError
-from ...models import Meeting, ProxyAppointment, ProxyKind
+from ...models import Meeting, ProxyAppointment
 from ...services.meetings import overview, proxies, staff_proxies
 from ..access import found, get_or_404
 from ..meetings import closed_if_due
@@ -104,7 +104,6 @@ def _form(
         "staff/meetings/proxy_new.html",
         meeting=meeting,
         resolutions=staff_proxies.form_resolutions(meeting),
-        kinds=list(ProxyKind),
         deadline=proxies.deadline(get_db(), meeting),
         values=values or {},
         error=error,
