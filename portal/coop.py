@@ -114,6 +114,11 @@ class Clock:
         """The first instant after ``day`` in the co-op's zone, in UTC: ``day`` is before it."""
         return self.start_of_day(day + timedelta(days=1))
 
+    def last_day_before(self, end: datetime) -> date:
+        """The last day wholly before ``end``, the first instant of a day (the inverse of
+        :meth:`end_of_day`): a window "until 20 May, 00:00" runs through 19 May."""
+        return self.day_of(end - timedelta(microseconds=1))
+
     def clear_days_between(self, sent: datetime, meeting: datetime) -> int:
         """The clear days of notice between sending a notice and the meeting.
 

@@ -41,6 +41,14 @@ def local_time(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
     return coop.local(value).strftime(fmt)
 
 
+def last_day(value: datetime | None, fmt: str = "%-d %B %Y") -> str:
+    """The last day of a window that ends at ``value``, the first instant of the next day
+    in the co-op's zone (``Clock.end_of_day``): shown and entered as the day it runs through."""
+    if value is None:
+        return ""
+    return coop.clock().last_day_before(value).strftime(fmt)
+
+
 def days_since(instant: datetime | None) -> int:
     """Whole days from ``instant`` to today, in the co-op's dates (0 on the same day)."""
     if instant is None:
@@ -72,6 +80,7 @@ def htmx_script() -> dict[str, Any]:
 def init_app(app: Flask) -> None:
     """Register the filters and globals."""
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["last_day"] = last_day
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["full_stop"] = full_stop
     app.jinja_env.globals["htmx_script"] = htmx_script

@@ -48,6 +48,7 @@ from portal.models import (
     MeetingKind,
     Member,
     OrderState,
+    ProxyAppointment,
     ProxyKind,
     Resolution,
     ResolutionKind,
@@ -492,20 +493,21 @@ class Factories:
         self,
         meeting: MeetingRef,
         grantor: MemberRef,
-        holder: MemberRef,
+        holder: MemberRef | None,
         *choices: str | None,
         accept: bool = False,
     ) -> int:
         """``grantor`` appoints ``holder`` as their proxy: directed, voting ``choices`` on
         the meeting's resolutions in order (None: the holder decides), or discretionary
-        without choices; accepted by the holder if ``accept``. The appointment's id."""
+        without choices; accepted by the holder if ``accept``; ``holder`` None: the chair. The
+        appointment's id."""
         with self.session() as db:
             member = grantor.load(db)
             appointment = proxies.appoint_proxy(
                 db,
                 db.get(Meeting, meeting.id),
                 member,
-                holder=holder.load(db),
+                holder=holder.load(db) if holder else None,
                 kind=ProxyKind.DIRECTED if choices else ProxyKind.DISCRETIONARY,
                 directions={
                     resolution_id: Choice(choice) if choice else None
@@ -520,6 +522,21 @@ class Factories:
                 proxies.answer_proxy(db, appointment, held, accept=True, actor=held.user)
             db.flush()
             return appointment.id
+
+    def cast_proxy(
+        self, appointment_id: int, resolution_id: int, holder: MemberRef, choice: str | None
+    ) -> None:
+        """``holder`` casts the proxy's vote on the resolution: ``choice``, or as directed."""
+        with self.session() as db:
+            held = holder.load(db)
+            proxies.cast_proxy(
+                db,
+                db.get(ProxyAppointment, appointment_id),
+                db.get(Resolution, resolution_id),
+                choice,
+                holder=held,
+                actor=held.user,
+            )
 
     def close_meeting(self, meeting: MeetingRef) -> None:
         """Staff close voting on the meeting, counting every resolution."""

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from portal.models import Meeting, ProxyAppointment, Resolution
+from portal.models import Meeting
 from portal.services.meetings import minutes, proxies
 
 from . import test_proxy_views
@@ -30,19 +30,6 @@ def cat(make_member):
 @pytest.fixture
 def meeting(ann, hal, cat, make_meeting):
     return make_meeting(resolutions=({"title": "Approve the minutes"}, {"title": "Set the fee"}))
-
-
-def cast(factories, appointment_id, resolution_id, holder, choice=None):
-    with factories.session() as db:
-        held = holder.load(db)
-        proxies.cast_proxy(
-            db,
-            db.get(ProxyAppointment, appointment_id),
-            db.get(Resolution, resolution_id),
-            choice,
-            holder=held,
-            actor=held.user,
-        )
 
 
 # -- the ballot page ----------------------------------------------------------------------
@@ -119,7 +106,7 @@ def test_the_grantors_ballot_says_a_vote_was_cast_by_their_proxy(
 ):
     first, _ = meeting.resolution_ids
     appointment_id = factories.proxy(meeting, ann, hal, "against", None, accept=True)
-    cast(factories, appointment_id, first, hal)
+    factories.cast_proxy(appointment_id, first, hal, None)
     page = sign_in(ann.email).get(f"/meetings/{meeting.id}").get_data(as_text=True)
     assert page.count("Your vote, cast by your proxy") == 1
 
@@ -165,7 +152,7 @@ def counted(factories, ann, hal, cat, meeting):
     voted themselves on both."""
     first, _ = meeting.resolution_ids
     appointment_id = factories.proxy(meeting, ann, hal, "for", "against", accept=True)
-    cast(factories, appointment_id, first, hal)
+    factories.cast_proxy(appointment_id, first, hal, None)
     factories.vote(meeting, hal, "for", "for")
     factories.vote(meeting, cat, "against", "for")
     factories.close_meeting(meeting)

@@ -66,6 +66,7 @@ from .proxies import (
     ProxyAppointment,
     ProxyDirection,
     ProxyKind,
+    ProxySource,
     ProxyState,
 )
 from .settings import BANK_FIELDS, CoopSettings, PaymentForm, VotingMode
@@ -138,6 +139,7 @@ __all__ = [
     "ProxyAppointment",
     "ProxyDirection",
     "ProxyKind",
+    "ProxySource",
     "ProxyState",
     "QuestionKind",
     "RateLimitCount",

@@ -29,6 +29,11 @@ class ProxyKind(Labelled):
     DISCRETIONARY = "discretionary", "Discretionary"  # the holder decides every vote
 
 
+class ProxySource(Labelled):
+    ONLINE = "online", "Online"  # the member appointed it on the proxy page
+    PAPER = "paper", "Paper form"  # staff recorded a signed form the member sent
+
+
 class ProxyState(State):
     APPOINTED = "appointed", "Awaiting the holder", "info"
     ACCEPTED = "accepted", "Accepted", "success"
@@ -60,6 +65,8 @@ class ProxyAppointment(Base):
     __table_args__ = (
         CheckConstraint("(holder_id IS NULL) = to_chair", name="holder_or_chair"),
         CheckConstraint("holder_id IS NULL OR holder_id <> grantor_id", name="not_to_self"),
+        # A paper form names the staff member who recorded it.
+        CheckConstraint("(source = 'paper') = (recorded_by_id IS NOT NULL)", name="paper_recorded"),
         Index(
             "uq_proxy_appointments_standing",
             "meeting_id",
@@ -85,6 +92,10 @@ class ProxyAppointment(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source: Mapped[ProxySource] = mapped_column(
+        enum_column(ProxySource, "proxy_source"), default=ProxySource.ONLINE
+    )
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     meeting: Mapped[Meeting] = relationship()
     grantor: Mapped[Member] = relationship(foreign_keys=[grantor_id])

@@ -7,10 +7,10 @@ from dataclasses import replace
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import htmx, markup
+from .. import coop, htmx, markup, pdf
 from ..db import get_db, transaction, write_session
 from ..errors import NotAllowed, PortalError
-from ..models import Meeting, MeetingState, ProxyAppointment, Resolution
+from ..models import Choice, Meeting, MeetingState, ProxyAppointment, Resolution
 from ..services.meetings import (
     ballots,
     closing,
@@ -22,9 +22,9 @@ from ..services.meetings import (
     results,
     session,
 )
-from .access import current_member, found
+from .access import current_member, found, safe_next
 from .documents import version_download
-from .downloads import streamed_csv
+from .downloads import attachment, streamed_csv
 from .paging import cursor
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
@@ -271,10 +271,12 @@ def _proxy_page(meeting: Meeting, *, error: str | None = None, status: int = 200
     """The member's proxy for the meeting (form, or the one standing) and those they hold."""
     db = get_db()
     member = current_member()
+    standing = member and proxies.standing_proxy(db, meeting, member)
     page = render_template(
         "meetings/proxy.html",
         meeting=meeting,
-        standing=member and proxies.standing_proxy(db, meeting, member),
+        standing=standing,
+        cast=proxies.cast_by(db, standing),
         resolutions=(member and proxies.votable_resolutions(db, meeting, member)) or [],
         held=(member and proxies.held_proxies(db, meeting, member)) or [],
         deadline=proxies.deadline(db, meeting),
@@ -288,6 +290,21 @@ def _proxy_page(meeting: Meeting, *, error: str | None = None, status: int = 200
 def proxy(meeting_id: int) -> Response:
     """Appoint, change or revoke a proxy; accept, decline and cast the proxies one holds."""
     return _proxy_page(_load_current(meeting_id))
+
+
+@bp.get("/<int:meeting_id>/proxy/form.pdf")
+def proxy_form_pdf(meeting_id: int) -> Response:
+    """The member's printed proxy form, to sign and send (403 off the roll, 409 once
+    voting has closed)."""
+    meeting = _load(meeting_id)
+    member = current_member()
+    if member is None:
+        raise NotAllowed("Only members on the voter roll appoint a proxy.")
+    form = proxies.proxy_form(get_db(), meeting, member)
+    document = pdf.render_pdf("proxy_form.html", coop=coop.settings(), form=form, choices=Choice)
+    return attachment(
+        document, f"proxy-form-{meeting.id}-{member.number}.pdf", mimetype="application/pdf"
+    )
 
 
 @bp.post("/<int:meeting_id>/proxy")
@@ -333,14 +350,42 @@ def revoke_proxy(meeting_id: int, appointment_id: int) -> Response:
     )
 
 
+def _back(meeting: Meeting) -> str:
+    """Where a holder's plain form post returns: the page it came from (``next``, a path
+    on this site), else the proxy page."""
+    return safe_next(
+        request.form.get("next"), url_for("meetings.proxy", meeting_id=meeting.id)
+    ).split("#")[0]
+
+
 def _held_partial(
-    meeting: Meeting, appointment: ProxyAppointment, *, error: str | None = None, status: int = 200
+    meeting: Meeting,
+    appointment: ProxyAppointment,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    cast: ballots.Vote | None = None,
 ) -> Response:
+    """The held proxy's partial; ``cast`` is the vote just recorded, shown with its
+    receipt as the service answered it (a secret choice is shown only then)."""
     member = current_member()
     held = [] if member is None else proxies.held_proxies(get_db(), meeting, member)
-    this = next((h for h in held if h.appointment.id == appointment.id), None)
+    this = found(next((h for h in held if h.appointment.id == appointment.id), None))
+    if cast is not None:
+        this = replace(
+            this,
+            items=tuple(
+                replace(i, vote=cast) if i.resolution.id == cast.resolution_id else i
+                for i in this.items
+            ),
+        )
     return htmx.partial(
-        "meetings/_held_proxy.html", status=status, meeting=meeting, held=found(this), error=error
+        "meetings/_held_proxy.html",
+        status=status,
+        meeting=meeting,
+        held=this,
+        error=error,
+        back=_back(meeting),
     )
 
 
@@ -364,7 +409,7 @@ def answer_proxy(meeting_id: int, appointment_id: int) -> Response:
         return _held_partial(meeting, appointment)
     return htmx.flash_and_redirect(
         "You accepted the proxy." if accept else "You declined the proxy.",
-        url_for("meetings.proxy", meeting_id=meeting.id),
+        f"{_back(meeting)}#proxy-{appointment.id}",
     )
 
 
@@ -377,7 +422,7 @@ def cast_proxy(meeting_id: int, appointment_id: int, resolution_id: int) -> Resp
     resolution = found(overview.meeting_resolution(get_db(), meeting, resolution_id))
     try:
         with transaction() as db:
-            proxies.cast_proxy(
+            vote = proxies.cast_proxy(
                 db,
                 appointment,
                 resolution,
@@ -390,8 +435,9 @@ def cast_proxy(meeting_id: int, appointment_id: int, resolution_id: int) -> Resp
             return _held_partial(meeting, appointment, error=exc.message, status=exc.status)
         return _proxy_page(meeting, error=exc.message, status=exc.status)
     if htmx.is_htmx():
-        return _held_partial(meeting, appointment)
+        return _held_partial(meeting, appointment, cast=vote)
     return htmx.flash_and_redirect(
-        f"The proxy's vote on resolution {resolution.number} is recorded.",
-        url_for("meetings.proxy", meeting_id=meeting.id, _anchor=f"proxy-{appointment.id}"),
+        f"The proxy's vote on resolution {resolution.number} is recorded: {vote.choice.label}, "
+        f"receipt {vote.receipt}.",
+        f"{_back(meeting)}#proxy-{appointment.id}",
     )

@@ -46,6 +46,7 @@ from ...models import (
     ProxyAppointment,
     ProxyDirection,
     ProxyKind,
+    ProxySource,
     ProxyState,
     Resolution,
     ResolutionState,
@@ -194,9 +195,11 @@ def appoint_proxy(
     kind: ProxyKind,
     directions: Mapping[int, Choice | None],
     actor: User,
+    source: ProxySource = ProxySource.ONLINE,
 ) -> ProxyAppointment:
     """Appoint ``holder`` (None: the chair) as the grantor's proxy for ``meeting``, or
-    change the proxy that stands (it is revoked and this one takes its place).
+    change the proxy that stands (it is revoked and this one takes its place). ``source``
+    PAPER: staff (``actor``) record a signed form the member sent, under the same rules.
 
     Refused after the deadline (``CoopSettings.proxy_deadline_hours``), for a grantor or
     holder not on the roll, to oneself, or over the holder's cap
@@ -235,6 +238,8 @@ def appoint_proxy(
         kind=kind,
         state=ProxyState.ACCEPTED if holder is None else ProxyState.APPOINTED,
         accepted_at=utcnow() if holder is None else None,
+        source=source,
+        recorded_by_id=actor.id if source is ProxySource.PAPER else None,
         directions=[
             ProxyDirection(resolution_id=r.id, choice=directions[r.id]) for r in resolutions
         ],
@@ -242,13 +247,16 @@ def appoint_proxy(
     db.add(appointment)
     db.flush()
     db.refresh(appointment, attribute_names=["holder", "grantor", "meeting"])
+    paper = source is ProxySource.PAPER
     audit.record(
         db,
         actor=actor,
-        action="proxy.changed" if old is not None else "proxy.appointed",
+        action="proxy.recorded_paper"
+        if paper
+        else ("proxy.changed" if old is not None else "proxy.appointed"),
         target=appointment,
         summary=f"Member no. {grantor.number} appointed {appointment.holder_name} as their "
-        f"{kind.label.lower()} proxy",
+        f"{kind.label.lower()} proxy" + (" on a paper form recorded by staff" if paper else ""),
     )
     _mail_both(db, appointment, "proxy_appointed")
     return appointment
@@ -437,6 +445,10 @@ class HeldResolution:
     resolution: Resolution
     direction: ProxyDirection
     cast: bool
+    # The choice cast, where it may be shown: an open resolution's (to the holder and the
+    # grantor); a secret one's only in the holder's receipt as they cast it (``vote``).
+    choice: Choice | None = None
+    vote: ballots.Vote | None = None
 
 
 @dataclass(frozen=True)
@@ -466,23 +478,49 @@ def held_proxies(db: Session, meeting: Meeting, holder: Member) -> list[HeldProx
     ).all()
     if not appointments:
         return []
-    cast = set(
-        db.execute(
-            select(Participation.resolution_id, Participation.proxy_id).where(
-                Participation.proxy_id.in_([a.id for a in appointments])
-            )
-        ).all()
-    )
+    cast = cast_choices(db, [a.id for a in appointments])
     return [
         HeldProxy(
             a,
             tuple(
-                HeldResolution(d.resolution, d, (d.resolution_id, a.id) in cast)
+                HeldResolution(
+                    d.resolution,
+                    d,
+                    (d.resolution_id, a.id) in cast,
+                    cast.get((d.resolution_id, a.id)),
+                )
                 for d in sorted(a.directions, key=lambda d: d.resolution.number)
             ),
         )
         for a in appointments
     ]
+
+
+def cast_by(db: Session, appointment: ProxyAppointment | None) -> dict[int, Choice | None]:
+    """What ``appointment`` cast on each resolution, for its grantor: the choice on an open
+    resolution, None on a secret one or one not cast."""
+    if appointment is None:
+        return {}
+    return {
+        resolution_id: choice
+        for (resolution_id, _), choice in cast_choices(db, [appointment.id]).items()
+    }
+
+
+def cast_choices(
+    db: Session, appointment_ids: Iterable[int]
+) -> dict[tuple[int, int], Choice | None]:
+    """The votes the proxies cast, by (resolution id, appointment id), in one statement:
+    the choice on an open resolution, None on a secret one (its participation holds no
+    choice, so a secret proxy vote is shown only as cast)."""
+    return {
+        (resolution_id, proxy_id): choice
+        for resolution_id, proxy_id, choice in db.execute(
+            select(Participation.resolution_id, Participation.proxy_id, Participation.choice).where(
+                Participation.proxy_id.in_(list(appointment_ids))
+            )
+        )
+    }
 
 
 @dataclass(frozen=True)
@@ -506,6 +544,19 @@ def member_proxies(db: Session, meeting: Meeting, member: Member) -> MemberProxi
     )
 
 
+def read_holder(db: Session, value: object) -> Member | None:
+    """The proxy named by the form's ``holder`` field: a member number, or ``chair``
+    (None: the chair of the meeting)."""
+    raw = str(value or "").strip().lstrip("#")
+    if raw.lower() == CHAIR:
+        return None
+    number = read_whole(raw, "The member number of the proxy", low=1, high=10**9, field="holder")
+    holder = db.scalar(select(Member).where(Member.number == number))
+    if holder is None:
+        raise InvalidInput(f"No member has the number {number}.", field="holder")
+    return holder
+
+
 def appoint_from_form(
     db: Session, meeting: Meeting, grantor: Member, values: Mapping[str, str], *, actor: User
 ) -> ProxyAppointment:
@@ -514,17 +565,39 @@ def appoint_from_form(
     kind = read_choice(
         ProxyKind, values.get("kind"), "Choose directed or discretionary.", field="kind"
     )
-    raw = str(values.get("holder", "") or "").strip().lstrip("#")
-    holder: Member | None = None
-    if raw != CHAIR:
-        number = read_whole(
-            raw, "The member number of your proxy", low=1, high=10**9, field="holder"
-        )
-        holder = db.scalar(select(Member).where(Member.number == number))
-        if holder is None:
-            raise InvalidInput(f"No member has the number {number}.", field="holder")
+    holder = read_holder(db, values.get("holder"))
     resolutions = votable_resolutions(db, meeting, grantor)
     directions = read_directions(resolutions, kind, values)
     return appoint_proxy(
         db, meeting, grantor, holder=holder, kind=kind, directions=directions, actor=actor
+    )
+
+
+@dataclass(frozen=True)
+class ProxyForm:
+    """What the printed proxy form says: the meeting, the member, the resolutions their
+    proxy may vote on, and the deadline in the co-op's zone."""
+
+    meeting: Meeting
+    member: Member
+    resolutions: list[Resolution]
+    deadline: datetime
+    deadline_hours: int
+
+
+def proxy_form(db: Session, meeting: Meeting, member: Member) -> ProxyForm:
+    """The member's printed proxy form for ``meeting``: refused (403) for a member not on
+    its roll, who has no vote to hand on; the deadline is
+    ``CoopSettings.proxy_deadline_hours`` before the start, shown in the co-op's zone."""
+    _require_roll_open(meeting)
+    if not roll.on_roll(db, meeting, member):
+        raise NotAllowed(
+            "You are not on this meeting's voter roll, so you have no vote to hand to a proxy."
+        )
+    return ProxyForm(
+        meeting=meeting,
+        member=member,
+        resolutions=votable_resolutions(db, meeting, member),
+        deadline=coop.clock(db).local(deadline(db, meeting)),
+        deadline_hours=coop.settings(db).proxy_deadline_hours,
     )

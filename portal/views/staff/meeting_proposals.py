@@ -13,6 +13,7 @@ from ...errors import PortalError
 from ...models import Meeting, ResolutionKind
 from ...services.meetings import lifecycle, proposals
 from ...services.register import classes
+from ...templating import last_day
 from ..access import found, get_or_404
 
 bp = Blueprint("meeting_proposals", __name__)
@@ -71,7 +72,10 @@ def set_call(meeting_id: int) -> Response:
     except PortalError as exc:
         meeting = get_or_404(Meeting, meeting_id)
         return _page(meeting, form="call", error=exc, values=values, status=exc.status)
-    return _done(meeting_id, f"The call for resolutions is set; it closes {call.closes_at:%-d %B}.")
+    return _done(
+        meeting_id,
+        f"The call for resolutions is set; it runs to the end of {last_day(call.closes_at)}.",
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/proposals/<int:proposal_id>/accept")

@@ -188,3 +188,44 @@ def meeting_results_with_proxy_votes(site: Site) -> Any:
     site.make.proxy(meeting, site.member, holder, "for", "against", "for", accept=True)
     site.make.close_meeting(meeting)
     return site.goto(f"/meetings/{meeting.id}/results")
+
+
+def _chair_holding(site: Site) -> Any:
+    """A meeting at which the chair holds two proxies: one directed (a secret direction
+    among them), one where the chair decides."""
+    ann = site.make.member(classes=["listener"], name="Ann Grantor")
+    bob = site.make.member(classes=["listener"], name="Bob Grantor")
+    meeting = _meeting(site)
+    site.make.proxy(meeting, ann, None, "for", None, "against")
+    site.make.proxy(meeting, bob, None)
+    return meeting
+
+
+@state("staff", "admin")
+def staff_chair_proxies(site: Site) -> Any:
+    """The chair's proxies: counts by state, each grantor's card, a secret resolution's
+    directed proxies cast together."""
+    return site.goto(f"/staff/meetings/{_chair_holding(site).id}/proxies")
+
+
+@state("staff")
+def staff_paper_proxy_form(site: Site) -> Any:
+    return site.goto(f"/staff/meetings/{_meeting(site).id}/proxies/new")
+
+
+@state("staff")
+def staff_paper_proxy_refused(site: Site) -> Any:
+    """A paper form naming no member: the form again with why."""
+    site.goto(f"/staff/meetings/{_meeting(site).id}/proxies/new")
+    site.page.get_by_label("Their proxy: a member number, or chair").fill("chair")
+    return site.submit("Record the form", status=422)
+
+
+@state("member")
+def meeting_proxy_page_after_a_holder_decided(site: Site) -> Any:
+    """The grantor's proxy page once the holder cast a vote the grantor left to them."""
+    holder = site.make.member(classes=["listener"], name="Hal Holder")
+    meeting = _meeting(site)
+    appointment = site.make.proxy(meeting, site.member, holder, None, None, None, accept=True)
+    site.make.cast_proxy(appointment, meeting.resolution_ids[0], holder, "against")
+    return site.goto(f"/meetings/{meeting.id}/proxy")
