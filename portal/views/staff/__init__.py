@@ -18,6 +18,7 @@ from . import (
     meeting_minutes,
     meeting_notices,
     meeting_proposals,
+    meeting_room,
     meetings,
     members,
     orders,
@@ -57,6 +58,7 @@ for area in (
     meeting_minutes,
     meeting_notices,
     meeting_proposals,
+    meeting_room,
     requisitions,
     settings,
 ):
