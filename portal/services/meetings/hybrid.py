@@ -338,6 +338,8 @@ def enter_hands(
     }
     for class_id, hands in counts.items():
         row = stored.get(class_id)
+        if row is None and not hands.total:
+            continue  # no hands in a class never counted: no row
         if row is None:
             row = HandCount(resolution_id=resolution.id, class_id=class_id)
             db.add(row)
