@@ -439,7 +439,7 @@ def seal_ballots(db: Session, resolution: Resolution) -> int:
         db.expire_all()
         return erased.rowcount
     rows = db.execute(
-        select(Ballot.class_id, Ballot.choice, Ballot.receipt).where(
+        select(Ballot.class_id, Ballot.choice, Ballot.receipt, Ballot.channel).where(
             Ballot.resolution_id == resolution.id
         )
     ).all()
@@ -453,8 +453,9 @@ def seal_ballots(db: Session, resolution: Resolution) -> int:
                 "choice": choice,
                 "receipt": receipt,
                 "voter_tag": None,
+                "channel": channel,  # the count per channel survives sealing
             }
-            for class_id, choice, receipt in rows
+            for class_id, choice, receipt, channel in rows
         ),
         key=lambda row: row["id"],
     )
