@@ -271,8 +271,10 @@ def cast_vote(
 
     Refused (and nothing written) before voting opens, after it closes, for a member not
     on the roll, or on another class's resolution (``InvalidState`` 409, ``NotAllowed``
-    403). A vote that loses a race with the member's own concurrent vote is applied after
-    it, so one participation and (when secret) one ballot remain.
+    403), and once staff entered the member's paper ballot (409, naming when and how:
+    ``services.meetings.hybrid``). A vote that loses a race with the member's own
+    concurrent vote is applied after it, so one participation and (when secret) one
+    ballot remain.
 
     ``proxy_id``: the vote is cast by the holder of the member's proxy (checked by
     ``services.meetings.proxies.cast_proxy``); refused once the member voted themselves.
