@@ -10,6 +10,7 @@ from .accounts import (
     User,
     UserSession,
 )
+from .attendance import Attendance, HandCount
 from .audit import AuditEvent
 from .base import Base, UTCDateTime, utcnow
 from .documents import (
@@ -84,7 +85,7 @@ from .shares import (
     Withdrawal,
     WithdrawalState,
 )
-from .voting import Ballot, Choice, Participation
+from .voting import PAPER_CHANNELS, Ballot, Channel, Choice, Participation
 
 __all__ = [
     "AWAITING_DECISION",
@@ -93,6 +94,7 @@ __all__ = [
     "LIVE_PROXY_STATES",
     "OPEN_APPLICATION_STATES",
     "OPEN_WITHDRAWAL_STATES",
+    "PAPER_CHANNELS",
     "AccountMail",
     "AccountMailKind",
     "AdmissionRule",
@@ -100,11 +102,13 @@ __all__ = [
     "Application",
     "ApplicationQuestion",
     "ApplicationState",
+    "Attendance",
     "AuditEvent",
     "Ballot",
     "Base",
     "Certificate",
     "CertificateState",
+    "Channel",
     "Choice",
     "ClassMembership",
     "Consent",
@@ -115,6 +119,7 @@ __all__ = [
     "DocumentCategory",
     "DocumentPDF",
     "DocumentVersion",
+    "HandCount",
     "LedgerEntry",
     "LedgerKind",
     "LoginFailure",

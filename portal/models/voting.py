@@ -28,6 +28,19 @@ class Choice(Labelled):
     ABSTAIN = "abstain", "Abstain", "neutral"
 
 
+class Channel(Labelled):
+    """How a vote reached the count. A vote by proxy is an online one whose participation
+    names the proxy (``proxy_id``); a show of hands is counted on ``HandCount``, not here."""
+
+    ONLINE = "online", "Online", "info"
+    IN_ROOM = "in_room", "In the room", "neutral"
+    POSTAL = "postal", "By post", "neutral"
+
+
+# The ways staff enter a member's paper ballot (services.meetings.hybrid).
+PAPER_CHANNELS = (Channel.IN_ROOM, Channel.POSTAL)
+
+
 class Participation(Base):
     """A member took part in a resolution's vote: one row per member and resolution.
 
@@ -39,8 +52,11 @@ class Participation(Base):
     __table_args__ = (
         UniqueConstraint("resolution_id", "member_id", name="uq_participations_member"),
         UniqueConstraint("resolution_id", "receipt", name="uq_participations_receipt"),
-        # Turnout and the count per class read from the index alone (services.meetings.closing).
-        Index("ix_participations_counts", "resolution_id", "class_id", "choice"),
+        # Turnout and the count per class and channel read from the index alone
+        # (services.meetings.closing).
+        Index(
+            "ix_participations_counts", "resolution_id", "class_id", "channel", "choice", "proxy_id"
+        ),
         CheckConstraint("(choice IS NULL) = (receipt IS NULL)", name="choice_with_receipt"),
     )
 
@@ -53,6 +69,10 @@ class Participation(Base):
     receipt: Mapped[str | None] = mapped_column(String(20))
     # The proxy the vote came through (models.proxies); None: the member voted themselves.
     proxy_id: Mapped[int | None] = mapped_column(ForeignKey("proxy_appointments.id"), index=True)
+    # Online (or by proxy), or a paper ballot staff entered from the room or the post.
+    channel: Mapped[Channel] = mapped_column(
+        enum_column(Channel, "channel"), default=Channel.ONLINE, server_default="online"
+    )
 
     resolution: Mapped[Resolution] = relationship()
     member: Mapped[Member] = relationship()
@@ -72,7 +92,7 @@ class Ballot(Base):
     __table_args__ = (
         UniqueConstraint("resolution_id", "receipt", name="uq_ballots_receipt"),
         UniqueConstraint("resolution_id", "voter_tag", name="uq_ballots_voter_tag"),
-        Index("ix_ballots_counts", "resolution_id", "class_id", "choice"),  # the count
+        Index("ix_ballots_counts", "resolution_id", "class_id", "channel", "choice"),  # the count
         {"sqlite_with_rowid": False},
     )
 
@@ -82,3 +102,8 @@ class Ballot(Base):
     choice: Mapped[Choice] = mapped_column(enum_column(Choice, "choice"))
     receipt: Mapped[str] = mapped_column(String(20))
     voter_tag: Mapped[str | None] = mapped_column(String(64))
+    # How it was cast, so the count per channel survives sealing. It names no one: a
+    # channel only narrows a ballot to the members who voted that way in its class.
+    channel: Mapped[Channel] = mapped_column(
+        enum_column(Channel, "channel"), default=Channel.ONLINE, server_default="online"
+    )

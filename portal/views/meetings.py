@@ -234,6 +234,7 @@ def results_page(meeting_id: int) -> str:
         "meetings/results.html",
         meeting=meeting,
         outcomes=outcomes,
+        channel_names=results.CHANNEL_NAMES,
         receipts={o.resolution.id: results.published_receipts(db, o.resolution) for o in outcomes},
     )
 

@@ -43,6 +43,7 @@ from ...errors import InvalidState, NotAllowed
 from ...models import (
     LIVE_PROXY_STATES,
     Ballot,
+    Channel,
     Choice,
     Member,
     Participation,
@@ -95,7 +96,7 @@ class Vote:
     by_proxy: bool = False  # cast by the member's proxy, not the member
 
 
-def _lock_for_voting(db: Session, resolution: Resolution) -> None:
+def lock_for_voting(db: Session, resolution: Resolution) -> None:
     """Hold the resolution against closing while this vote is written, and re-read it.
 
     Voters share the lock (PostgreSQL ``FOR SHARE``), so they do not wait for each other;
@@ -108,9 +109,8 @@ def _lock_for_voting(db: Session, resolution: Resolution) -> None:
     db.refresh(resolution, attribute_names=["state", "opens_at", "closes_at"])
 
 
-def check_can_vote(db: Session, resolution: Resolution, member: Member) -> int:
-    """Refuse a vote outside the voting window or by someone not on its roll; the class
-    the member votes in otherwise. Times are the co-op's clock (``coop.clock``)."""
+def check_voting_open(db: Session, resolution: Resolution) -> None:
+    """Refuse a vote outside the resolution's voting window (the co-op's clock)."""
     now = coop.clock(db).now()
     number = resolution.number
     if resolution.state is ResolutionState.DRAFT or (
@@ -123,6 +123,13 @@ def check_can_vote(db: Session, resolution: Resolution, member: Member) -> int:
         raise InvalidState(f"Resolution {number} was withdrawn; there is nothing to vote on.")
     if not resolution.accepts_votes_at(now):
         raise InvalidState(f"Voting on resolution {number} has closed; your vote was not counted.")
+
+
+def check_can_vote(db: Session, resolution: Resolution, member: Member) -> int:
+    """Refuse a vote outside the voting window or by someone not on its roll; the class
+    the member votes in otherwise. Times are the co-op's clock (``coop.clock``)."""
+    check_voting_open(db, resolution)
+    number = resolution.number
     entry = roll.voter_entry(db, resolution, member)
     if entry is None:
         if resolution.kind is ResolutionKind.CLASS and roll.on_roll(db, resolution.meeting, member):
@@ -151,9 +158,11 @@ def add_vote(
     choice: Choice,
     *,
     proxy_id: int | None = None,
+    channel: Channel = Channel.ONLINE,
 ) -> str:
     """Write the member's first vote (their participation, and their ballot when secret)
-    without any check; the receipt. ``proxy_id`` names the proxy it came through."""
+    without any check; the receipt. ``proxy_id`` names the proxy it came through,
+    ``channel`` how it reached the count (a paper ballot staff entered)."""
     receipt = new_receipt()
     db.add(
         Participation(
@@ -163,6 +172,7 @@ def add_vote(
             choice=None if resolution.secret else choice,
             receipt=None if resolution.secret else receipt,
             proxy_id=proxy_id,
+            channel=channel,
         )
     )
     if resolution.secret:
@@ -174,9 +184,37 @@ def add_vote(
                 choice=choice,
                 receipt=receipt,
                 voter_tag=voter_tag(resolution.id, member.id),
+                channel=channel,
             )
         )
     return receipt
+
+
+def how_voted(db: Session, member: Member, participation: Participation) -> str:
+    """When and how the member voted, in words: "Ada Okafor voted online on 3 June 2026
+    at 14:02" (the co-op's time zone, ``CoopSettings.timezone``)."""
+    if participation.proxy_id is not None:
+        how = "by proxy"
+    elif participation.channel is Channel.IN_ROOM:
+        how = "on paper in the room"
+    elif participation.channel is Channel.POSTAL:
+        how = "by post"
+    else:
+        how = "online"
+    at = coop.clock(db).local(participation.cast_at)
+    return f"{member.name} voted {how} on {at:%-d %B %Y} at {at:%H:%M}"
+
+
+def _refuse_after_paper(
+    db: Session, resolution: Resolution, member: Member, participation: Participation | None
+) -> None:
+    """A member whose paper ballot staff entered cannot also vote online (issue 14 §2: a
+    member votes once; the later entry is refused, naming the earlier one)."""
+    if participation is not None and participation.channel is not Channel.ONLINE:
+        raise InvalidState(
+            f"{how_voted(db, member, participation)}, so no other vote on resolution "
+            f"{resolution.number} can be counted for them."
+        )
 
 
 def _check_proxy_vote(
@@ -191,7 +229,7 @@ def _check_proxy_vote(
         )
 
 
-def _revoke_proxy_for(db: Session, resolution: Resolution, member: Member) -> None:
+def revoke_proxy_for(db: Session, resolution: Resolution, member: Member) -> None:
     """The member votes themselves: their standing proxy no longer votes on this
     resolution (its direction is marked revoked, with an audit event)."""
     standing = select(ProxyAppointment.id).where(
@@ -233,8 +271,10 @@ def cast_vote(
 
     Refused (and nothing written) before voting opens, after it closes, for a member not
     on the roll, or on another class's resolution (``InvalidState`` 409, ``NotAllowed``
-    403). A vote that loses a race with the member's own concurrent vote is applied after
-    it, so one participation and (when secret) one ballot remain.
+    403), and once staff entered the member's paper ballot (409, naming when and how:
+    ``services.meetings.hybrid``). A vote that loses a race with the member's own
+    concurrent vote is applied after it, so one participation and (when secret) one
+    ballot remain.
 
     ``proxy_id``: the vote is cast by the holder of the member's proxy (checked by
     ``services.meetings.proxies.cast_proxy``); refused once the member voted themselves.
@@ -242,13 +282,14 @@ def cast_vote(
     proxy cast.
     """
     choice = read_choice(Choice, choice, "Choose For, Against or Abstain.", field="choice")
-    _lock_for_voting(db, resolution)
+    lock_for_voting(db, resolution)
     class_id = check_can_vote(db, resolution, member)
     participation = _participation(db, resolution, member)
+    _refuse_after_paper(db, resolution, member, participation)
     if proxy_id is not None:
         _check_proxy_vote(resolution, member, participation, proxy_id)
     else:
-        _revoke_proxy_for(db, resolution, member)
+        revoke_proxy_for(db, resolution, member)
     if participation is None:
         try:
             with db.begin_nested():
@@ -258,6 +299,7 @@ def cast_vote(
             participation = _participation(db, resolution, member)
             if participation is None:
                 raise
+            _refuse_after_paper(db, resolution, member, participation)
             if proxy_id is not None:
                 _check_proxy_vote(resolution, member, participation, proxy_id)
         else:
@@ -399,7 +441,7 @@ def seal_ballots(db: Session, resolution: Resolution) -> int:
         db.expire_all()
         return erased.rowcount
     rows = db.execute(
-        select(Ballot.class_id, Ballot.choice, Ballot.receipt).where(
+        select(Ballot.class_id, Ballot.choice, Ballot.receipt, Ballot.channel).where(
             Ballot.resolution_id == resolution.id
         )
     ).all()
@@ -413,8 +455,9 @@ def seal_ballots(db: Session, resolution: Resolution) -> int:
                 "choice": choice,
                 "receipt": receipt,
                 "voter_tag": None,
+                "channel": channel,  # the count per channel survives sealing
             }
-            for class_id, choice, receipt in rows
+            for class_id, choice, receipt, channel in rows
         ),
         key=lambda row: row["id"],
     )

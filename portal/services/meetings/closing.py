@@ -22,7 +22,9 @@ from ...db import lock_row
 from ...errors import InvalidState
 from ...models import (
     Ballot,
+    Channel,
     Choice,
+    HandCount,
     Meeting,
     MeetingState,
     Participation,
@@ -35,35 +37,45 @@ from ...models import (
 from .. import transitions
 from . import proxies, roll
 from .ballots import seal_ballots
-from .tally import ClassCount, Rules, Tally, assess_quorum, tally_resolution
+from .tally import ChannelCount, ClassCount, Rules, Tally, assess_quorum, tally_resolution
 
 
-def votes_by_class(db: Session, resolution: Resolution) -> dict[int, dict[Choice, int]]:
-    """How many chose what, by class: from the ballots when secret, else the participations."""
+def votes_by_channel(db: Session, resolution: Resolution) -> dict[int, list[ChannelCount]]:
+    """How many chose what, by class and channel: from the ballots when secret, else the
+    participations (both grouped along their count index), and the tellers' hands."""
     source = Ballot if resolution.secret else Participation
     rows = db.execute(
-        select(source.class_id, source.choice, func.count())
+        select(source.class_id, source.channel, source.choice, func.count())
         .where(source.resolution_id == resolution.id, source.choice.is_not(None))
-        .group_by(source.class_id, source.choice)
+        .group_by(source.class_id, source.channel, source.choice)
     )
-    counts: dict[int, dict[Choice, int]] = defaultdict(dict)
-    for class_id, choice, n in rows:
-        counts[class_id][choice] = n
+    votes: dict[int, dict[Channel, dict[Choice, int]]] = defaultdict(lambda: defaultdict(dict))
+    for class_id, channel, choice, n in rows:
+        votes[class_id][channel][choice] = n
+    counts: dict[int, list[ChannelCount]] = defaultdict(list)
+    for class_id, channels in votes.items():
+        counts[class_id] += [
+            ChannelCount(
+                channel.value,
+                votes_for=n.get(Choice.FOR, 0),
+                against=n.get(Choice.AGAINST, 0),
+                abstain=n.get(Choice.ABSTAIN, 0),
+            )
+            for channel, n in channels.items()
+        ]
+    for hands in db.scalars(select(HandCount).where(HandCount.resolution_id == resolution.id)):
+        counts[hands.class_id].append(
+            ChannelCount("hands", hands.votes_for, hands.against, hands.abstain)
+        )
     return counts
 
 
 def class_counts(db: Session, resolution: Resolution) -> list[ClassCount]:
-    """Each class on the resolution's roll with its weight (as frozen) and its votes."""
-    votes = votes_by_class(db, resolution)
+    """Each class on the resolution's roll with its weight (as frozen) and its votes,
+    merged from every channel (online and by proxy, in the room, by post, show of hands)."""
+    votes = votes_by_channel(db, resolution)
     return [
-        ClassCount(
-            code=c.code,
-            roll=c.members,
-            weight=c.weight,
-            votes_for=votes[c.class_id].get(Choice.FOR, 0),
-            against=votes[c.class_id].get(Choice.AGAINST, 0),
-            abstain=votes[c.class_id].get(Choice.ABSTAIN, 0),
-        )
+        ClassCount.merged(c.code, c.members, c.weight, votes[c.class_id])
         for c in roll.class_rolls(db, resolution)
     ]
 
@@ -80,6 +92,7 @@ class Turnout:
     """Who has voted so far, by class against the roll, and whether quorum is reached.
 
     Counts only: it never reads a choice, so it is safe to show live for a secret ballot.
+    Every channel counts: online, by proxy, on paper, and the hands the tellers counted.
     """
 
     classes: tuple[ClassCount, ...]  # turnout held in ``abstain``: choices are not read
@@ -120,6 +133,14 @@ def turnouts_of(db: Session, resolutions: Sequence[Resolution]) -> dict[int, Tur
         .group_by(Participation.resolution_id, Participation.class_id)
     ):
         voted[resolution_id][class_id] = n
+    for resolution_id, class_id, n in db.execute(
+        select(
+            HandCount.resolution_id,
+            HandCount.class_id,
+            HandCount.votes_for + HandCount.against + HandCount.abstain,
+        ).where(HandCount.resolution_id.in_([r.id for r in resolutions]))
+    ):
+        voted[resolution_id][class_id] = voted[resolution_id].get(class_id, 0) + n
     rolls: dict[int | None, list[roll.ClassRoll]] = {}  # by the class voting, None: all
     turnouts = {}
     for resolution in resolutions:
@@ -287,7 +308,7 @@ def check_votes(db: Session) -> VoteCheck:
             problems.append(f"{name}: closed but no count is stored")
             continue
         recount = count_resolution(db, resolution)
-        if recount.as_json() != resolution.tally:
+        if _comparable(recount.as_json(), resolution.tally) != resolution.tally:
             problems.append(f"{name}: the stored count differs from a recount of the votes")
         if (recount.votes_for, recount.against, recount.abstain) != (
             resolution.votes_for,
@@ -306,11 +327,21 @@ def check_votes(db: Session) -> VoteCheck:
     return VoteCheck(len(closed), problems)
 
 
-def _per_class(db: Session, source: type, resolution: Resolution) -> dict[int, int]:
-    return dict(
-        db.execute(
-            select(source.class_id, func.count())
+def _comparable(recount: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+    """The recount as a tally stored before channels were kept (issue 14) would read."""
+    if all("channels" in c for c in stored.get("classes", [])):
+        return recount
+    classes = [{k: v for k, v in c.items() if k != "channels"} for c in recount["classes"]]
+    return {**recount, "classes": classes}
+
+
+def _per_class(db: Session, source: type, resolution: Resolution) -> dict[tuple[int, str], int]:
+    """Votes per class and channel (a ballot for each participation, channel by channel)."""
+    return {
+        (class_id, channel): n
+        for class_id, channel, n in db.execute(
+            select(source.class_id, source.channel, func.count())
             .where(source.resolution_id == resolution.id)
-            .group_by(source.class_id)
-        ).all()
-    )
+            .group_by(source.class_id, source.channel)
+        )
+    }

@@ -40,6 +40,25 @@ def percent(share: Fraction | None) -> str:
     return f"{tenths // 10}.{tenths % 10} %"
 
 
+# How votes reached the count (issue 14 §2), in the order the results show them.
+CHANNEL_NAMES = ("Online", "By proxy", "In the room", "By post", "Show of hands")
+CHANNEL_PHRASES = ("online", "by proxy", "in the room", "by post", "by show of hands")
+
+
+def channel_votes(count: ClassCount, by_proxy: int) -> tuple[int, ...]:
+    """A class's votes by channel, in ``CHANNEL_NAMES`` order: online (less those by
+    proxy), by proxy, in the room, by post, show of hands. A count stored before channels
+    were kept (issue 13) came online."""
+    online = count.channel("online").turnout if count.channels else count.turnout
+    return (
+        online - by_proxy,
+        by_proxy,
+        count.channel("in_room").turnout,
+        count.channel("postal").turnout,
+        count.channel("hands").turnout,
+    )
+
+
 @dataclass(frozen=True)
 class ResultRow:
     """One line of a resolution's count: a class, or the total."""
@@ -48,6 +67,7 @@ class ResultRow:
     count: ClassCount
     weight: Fraction | None = None  # the class's rescaled weight, when weighted
     by_proxy: int = 0  # how many of its votes came by proxy
+    channels: tuple[int, ...] = (0, 0, 0, 0, 0)  # votes by channel, as CHANNEL_NAMES
 
     @property
     def share_for(self) -> str:
@@ -81,6 +101,21 @@ class Outcome:
         if votes == 1:
             return "The only vote came by proxy"
         return f"{by_proxy} of the {votes} votes came by proxy"
+
+    @property
+    def came_by(self) -> str:
+        """How the votes came, in words: "5 online, 1 by proxy, 2 by show of hands"."""
+        parts = [
+            f"{n} {phrase}"
+            for phrase, n in zip(CHANNEL_PHRASES, self.total.channels, strict=True)
+            if n
+        ]
+        return ", ".join(parts) if parts else "No votes"
+
+    @property
+    def hybrid(self) -> bool:
+        """Some vote came other than online or by proxy (the table by channel is shown)."""
+        return any(self.total.channels[2:])
 
     @property
     def weighted(self) -> bool:
@@ -145,7 +180,11 @@ def outcome_of(
     by_proxy = by_proxy or {}
     rows = [
         ResultRow(
-            class_names.get(c.code, c.code), c, tally.weights.get(c.code), by_proxy.get(c.code, 0)
+            class_names.get(c.code, c.code),
+            c,
+            tally.weights.get(c.code),
+            by_proxy.get(c.code, 0),
+            channel_votes(c, by_proxy.get(c.code, 0)),
         )
         for c in tally.classes
     ]
@@ -159,6 +198,9 @@ def outcome_of(
             abstain=tally.abstain,
         ),
         by_proxy=sum(by_proxy.values()),
+        channels=tuple(sum(column) for column in zip(*(r.channels for r in rows), strict=True))
+        if rows
+        else (0, 0, 0, 0, 0),
     )
     return Outcome(resolution, tally, rows, total, class_names)
 
@@ -261,6 +303,10 @@ RESULTS_CSV_COLUMNS = (
     "weight",
     "result",
     "by_proxy",
+    "online",
+    "in_room",
+    "by_post",
+    "show_of_hands",
 )
 
 
@@ -283,4 +329,5 @@ def results_csv_rows(db: Session, meeting: Meeting) -> Iterator[tuple[object, ..
                 row.weight_percent if row.weight is not None else "",
                 outcome.result.label if is_total else "",
                 row.by_proxy,
+                *(row.channels[:1] + row.channels[2:]),
             )

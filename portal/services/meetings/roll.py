@@ -167,7 +167,7 @@ class ClassRoll:
     members: int
 
 
-def _voters(resolution: Resolution) -> Any:
+def voters(resolution: Resolution) -> Any:
     """The roll entries that vote on ``resolution``: its class's, or the primary ones."""
     if resolution.kind is ResolutionKind.CLASS:
         return RollEntry.class_id == resolution.class_id
@@ -193,7 +193,7 @@ def _class_rolls(db: Session, meeting_id: int, voters: Any) -> list[ClassRoll]:
 
 def class_rolls(db: Session, resolution: Resolution) -> list[ClassRoll]:
     """The classes voting on ``resolution`` with the size of each one's roll."""
-    return _class_rolls(db, resolution.meeting_id, _voters(resolution))
+    return _class_rolls(db, resolution.meeting_id, voters(resolution))
 
 
 def roll_counts(db: Session, meeting: Meeting) -> list[ClassRoll]:
@@ -207,7 +207,7 @@ def voter_entry(db: Session, resolution: Resolution, member: Member) -> RollEntr
         select(RollEntry).where(
             RollEntry.meeting_id == resolution.meeting_id,
             RollEntry.member_id == member.id,
-            _voters(resolution),
+            voters(resolution),
         )
     )
 

@@ -21,6 +21,11 @@ opens and stored with the result, so a later change of settings never changes a 
   others are rescaled to 100.
 
 Abstentions never count towards a majority. Everything is exact (fractions, no floats).
+
+**Channels** (issue 14 §2): a class's votes may have come online (a proxy's among them),
+on paper in the room, by post, or as a show of hands the tellers counted. They are counted
+alike; :attr:`ClassCount.channels` keeps each channel's part, stored with the tally, so the
+results can show them and ``check-votes`` recounts them.
 """
 
 from __future__ import annotations
@@ -106,9 +111,32 @@ class Rules:
         )
 
 
+# The channels a class's votes are kept under, in the order they are shown: the values of
+# ``models.Channel`` and a show of hands (``models.HandCount``).
+CHANNELS = ("online", "in_room", "postal", "hands")
+
+
+@dataclass(frozen=True)
+class ChannelCount:
+    """The votes one class cast through one channel."""
+
+    channel: str  # one of CHANNELS
+    votes_for: int = 0
+    against: int = 0
+    abstain: int = 0
+
+    @property
+    def turnout(self) -> int:
+        return self.votes_for + self.against + self.abstain
+
+    def as_json(self) -> dict[str, int]:
+        return {"for": self.votes_for, "against": self.against, "abstain": self.abstain}
+
+
 @dataclass(frozen=True)
 class ClassCount:
-    """One class's part in a vote: its roll, its weight and its votes."""
+    """One class's part in a vote: its roll, its weight and its votes (and, when known,
+    the channels they came through: their sums are the votes)."""
 
     code: str
     roll: int
@@ -116,6 +144,29 @@ class ClassCount:
     votes_for: int = 0
     against: int = 0
     abstain: int = 0
+    channels: tuple[ChannelCount, ...] = ()
+
+    @classmethod
+    def merged(
+        cls, code: str, roll: int, weight: int, channels: Iterable[ChannelCount]
+    ) -> ClassCount:
+        """A class's count as the sum of its channels' (those with a vote, in order)."""
+        kept = tuple(
+            sorted((c for c in channels if c.turnout), key=lambda c: CHANNELS.index(c.channel))
+        )
+        return cls(
+            code,
+            roll=roll,
+            weight=weight,
+            votes_for=sum(c.votes_for for c in kept),
+            against=sum(c.against for c in kept),
+            abstain=sum(c.abstain for c in kept),
+            channels=kept,
+        )
+
+    def channel(self, name: str) -> ChannelCount:
+        """This class's votes through channel ``name`` (none: zeros)."""
+        return next((c for c in self.channels if c.channel == name), ChannelCount(name))
 
     @property
     def turnout(self) -> int:
@@ -224,6 +275,7 @@ class Tally:
                     "for": c.votes_for,
                     "against": c.against,
                     "abstain": c.abstain,
+                    "channels": {ch.channel: ch.as_json() for ch in c.channels},
                 }
                 for c in self.classes
             ],
@@ -248,6 +300,10 @@ class Tally:
                     votes_for=c["for"],
                     against=c["against"],
                     abstain=c["abstain"],
+                    channels=tuple(
+                        ChannelCount(name, n["for"], n["against"], n["abstain"])
+                        for name, n in c.get("channels", {}).items()
+                    ),
                 )
                 for c in data["classes"]
             ),

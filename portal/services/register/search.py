@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ...models import (
@@ -16,6 +16,19 @@ from ...models import (
 )
 from ..inputs import DIGITS
 from ..pagination import Page, paginate
+
+
+def name_or_number(text: str) -> list[ColumnElement[bool]]:
+    """Conditions a member matches ``text`` by (any one): a part of their name, or their
+    number (``#12`` or ``12``). None for blank text."""
+    needle = text.strip().lower()
+    if not needle:
+        return []
+    conditions = [func.lower(Member.name).contains(needle, autoescape=True)]
+    number = needle.removeprefix("#")
+    if DIGITS.fullmatch(number):  # at most 18 digits: always a database integer
+        conditions.append(Member.number == int(number))
+    return conditions
 
 
 def search(
@@ -36,16 +49,13 @@ def search(
             selectinload(Member.class_memberships).joinedload(ClassMembership.member_class),
         )
     )
-    needle = text.strip().lower()
-    if needle:
-        conditions = [
-            func.lower(Member.name).contains(needle, autoescape=True),
-            func.lower(User.email).contains(needle, autoescape=True),
-        ]
-        number = needle.removeprefix("#")
-        if DIGITS.fullmatch(number):  # at most 18 digits: always a database integer
-            conditions.append(Member.number == int(number))
-        query = query.where(or_(*conditions))
+    if text.strip():
+        query = query.where(
+            or_(
+                *name_or_number(text),
+                func.lower(User.email).contains(text.strip().lower(), autoescape=True),
+            )
+        )
     if class_code:
         query = query.where(
             Member.class_memberships.any(

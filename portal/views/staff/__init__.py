@@ -19,6 +19,7 @@ from . import (
     meeting_notices,
     meeting_proposals,
     meeting_proxies,
+    meeting_room,
     meetings,
     members,
     orders,
@@ -59,6 +60,7 @@ for area in (
     meeting_notices,
     meeting_proposals,
     meeting_proxies,
+    meeting_room,
     requisitions,
     settings,
 ):

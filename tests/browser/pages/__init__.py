@@ -21,7 +21,7 @@ A crawl is a role signed in on its own live server: ``"anonymous"``, ``"member"`
 from __future__ import annotations
 
 # The areas' pages register themselves with @state when imported.
-from . import accounts, live, meetings, membership, motions, shares, staff  # noqa: F401
+from . import accounts, hybrid, live, meetings, membership, motions, shares, staff  # noqa: F401
 from .crawl import CRAWL_CONFIG, CRAWLS, Site, Visited, crawl_pages, role_of, visits_for
 from .documents import stock_library
 
