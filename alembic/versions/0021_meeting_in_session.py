@@ -2,7 +2,7 @@
 item each resolution voted on in session was put under.
 
 Revision ID: 0021
-Revises: 0019 (written on main at 0019; follows 0020 once that is merged)
+Revises: 0020
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -2,11 +2,8 @@
 a signed paper form, and which staff member recorded it.
 
 Revision ID: 0022
-Revises: 0019 (to be rewired to 0021 at merge)
+Revises: 0021
 Create Date: 2026-12-06
-
-Written against 0019, main's head when this branch began, so that it runs here; 0020 and
-0021 come from other branches: at merge down_revision becomes "0021".
 """
 
 from __future__ import annotations
@@ -16,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0019"  # → "0021" at merge
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
