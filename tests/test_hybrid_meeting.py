@@ -148,6 +148,19 @@ def test_a_paper_ballot_is_counted_with_its_channel_and_audited(app, staff, meet
     assert "Ada Okafor" in page and "By post" in page
 
 
+def test_an_in_room_paper_ballot_marks_the_member_present_and_a_postal_one_does_not(
+    app, staff, meeting, ada, cal
+):
+    assert paper(staff, meeting, ada, "for", "in_room").status_code == 303
+    assert paper(staff, meeting, cal, "for", "postal").status_code == 303
+    with reading(app) as db:
+        assert list(db.scalars(select(Attendance.member_id))) == [ada.id]
+    assert _actions(app).count("meeting.attended") == 1
+    # already present: a second in-room ballot adds no attendance and no audit event
+    assert paper(staff, meeting, ada, "for", "in_room", index=1).status_code == 303
+    assert count(app, Attendance) == 1 and _actions(app).count("meeting.attended") == 1
+
+
 def test_paper_after_an_online_vote_is_refused_naming_when_and_how(
     app, staff, meeting, ada, factories
 ):

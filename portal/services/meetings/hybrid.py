@@ -8,6 +8,7 @@ and paper ballots from the room or the post, each merged with the online vote.
   Each class's hands are at most its members present who have not voted on the
   resolution online, by proxy or on paper; entering them again replaces them.
 * **Paper ballots**: one at a time, against a member on the roll, in the room or by post.
+  A ballot cast in the room also marks the member present (a postal one does not).
   A member votes once: a paper ballot for a member who voted is refused, naming when and
   how they did; an online vote after a paper ballot is refused the same way
   (``ballots.cast_vote``). A paper ballot revokes the member's proxy for the resolution,
@@ -89,6 +90,12 @@ def mark_present(db: Session, meeting: Meeting, member: Member, *, actor: User) 
     entry = _primary_entry(db, meeting, member)
     if entry is None:
         raise _not_on_roll(meeting, member)
+    return _record_presence(db, meeting, member, entry, actor=actor)
+
+
+def _record_presence(
+    db: Session, meeting: Meeting, member: Member, entry: RollEntry, *, actor: User, why: str = ""
+) -> bool:
     if _attendance(db, meeting, member) is not None:
         return False
     db.add(
@@ -105,7 +112,7 @@ def mark_present(db: Session, meeting: Meeting, member: Member, *, actor: User) 
         actor=actor,
         action="meeting.attended",
         target=meeting,
-        summary=f"Member no. {member.number} marked present",
+        summary=f"Member no. {member.number} marked present{why}",
     )
     return True
 
@@ -421,6 +428,12 @@ def enter_paper_ballot(
             f"{ballots.how_voted(db, member, earlier)}: a member votes once, so this paper "
             "ballot was not counted."
         )
+    if channel is Channel.IN_ROOM:  # a ballot handed in in the room: the member is there
+        primary = _primary_entry(db, resolution.meeting, member)
+        if primary is not None:
+            _record_presence(
+                db, resolution.meeting, member, primary, actor=actor, why=" (paper ballot)"
+            )
     ballots.revoke_proxy_for(db, resolution, member)
     receipt = ballots.add_vote(db, resolution, member, entry.class_id, choice, channel=channel)
     db.flush()  # a concurrent entry for the same member fails here, as a whole
