@@ -104,6 +104,19 @@ def test_staff_find_a_member_on_the_roll_and_mark_them_present(app, staff, meeti
     assert "meeting.attended" in [a for a in _actions(app)]
 
 
+@pytest.mark.parametrize(
+    ("state", "linked"),
+    [("draft", False), ("noticed", True), ("voting_open", True), ("voting_closed", False)],
+)
+def test_the_meeting_page_links_attendance_whenever_it_can_be_recorded(
+    staff, make_meeting, ada, state, linked
+):
+    meeting = make_meeting(state=state)
+    page = staff.get(f"/staff/meetings/{meeting.id}").get_data(as_text=True)
+    link = f'<li><a href="/staff/meetings/{meeting.id}/attendance">Attendance in the room</a></li>'
+    assert (link in page) is linked
+
+
 def test_the_roll_is_paged_by_member_number(app, staff, meeting, ada, ben, cal, factories):
     with factories.session() as db:
         first = hybrid.search_roll(db, db.get(Meeting, meeting.id), "", per_page=2)

@@ -57,8 +57,14 @@ HAND_LIMIT = 1_000_000  # more hands than any roll: a typo, said as such
 # -- attendance --------------------------------------------------------------------------------
 
 
+def attendance_open(meeting: Meeting) -> bool:
+    """Whether staff can record attendance: the roll is frozen and the meeting is noticed
+    or voting is open."""
+    return meeting.state in ATTENDANCE_STATES and meeting.roll_frozen_at is not None
+
+
 def _require_attendance_open(meeting: Meeting) -> None:
-    if meeting.state not in ATTENDANCE_STATES or meeting.roll_frozen_at is None:
+    if not attendance_open(meeting):
         raise InvalidState(
             "Attendance is recorded once the meeting's voter roll is frozen and until voting "
             f"closes; this meeting is {meeting.state.label.lower()}"

@@ -14,7 +14,7 @@ from ...db import get_db, transaction
 from ...errors import PortalError
 from ...models import Meeting, MeetingKind, ResolutionKind, VotingMode
 from ...services.documents import library
-from ...services.meetings import closing, lifecycle, notices, overview, session
+from ...services.meetings import closing, hybrid, lifecycle, notices, overview, session
 from ...services.register import classes
 from ..access import found, get_or_404
 from ..downloads import streamed_csv
@@ -84,6 +84,7 @@ def _meeting_page(
         "staff/meetings/meeting.html",
         meeting=meeting,
         roll=overview.roll_counts(db, meeting),
+        attendance_open=hybrid.attendance_open(meeting),
         notice=lifecycle.notice_period(db, meeting),
         progress=notices.mailing_progress(db, meeting),
         classes=classes.list_classes(db),
