@@ -312,6 +312,15 @@ def test_staff_record_a_paper_form_with_its_source_recorder_and_audit(
         assert event is not None and "paper form" in event.summary
 
 
+def test_a_paper_form_naming_no_proxy_makes_the_chair_the_proxy(app, staff, ann, meeting):
+    form = said(staff.get(f"/staff/meetings/{meeting.id}/proxies/new"))
+    assert "Left blank on the form, the chair is their proxy" in form
+    assert record(staff, meeting, member=str(ann.number), holder="  ").status_code == 303
+    with reading(app) as db:
+        made = db.scalar(select(ProxyAppointment))
+        assert made.grantor_id == ann.id and made.to_chair and made.holder_id is None
+
+
 def test_a_paper_form_after_the_deadline_is_refused(app, staff, sign_in, ann, hal, meeting):
     with reading(app) as db:
         deadline = proxies.deadline(db, db.get(Meeting, meeting.id))

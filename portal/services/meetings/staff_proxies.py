@@ -295,15 +295,18 @@ def record_paper_proxy(
     db: Session, meeting: Meeting, values: Mapping[str, str], *, actor: User
 ) -> ProxyAppointment:
     """Record a signed paper proxy form: ``member`` (number or name), ``holder`` (a member
-    number or ``chair``), ``kind``, and a ``direction-<id>`` per resolution. The rules
-    are the online ones (``proxies.appoint_proxy``: deadline ``proxy_deadline_hours``,
-    the roll, the cap ``proxies_per_holder``); a member with a proxy standing is refused,
-    not replaced, since the form may be older than the proxy they made since."""
+    number, ``chair``, or blank for the chair, as the printed form says), ``kind``, and a
+    ``direction-<id>`` per resolution. The rules are the online ones
+    (``proxies.appoint_proxy``: deadline ``proxy_deadline_hours``, the roll, the cap
+    ``proxies_per_holder``); a member with a proxy standing is refused, not replaced, since
+    the form may be older than the proxy they made since."""
     grantor = find_grantor(db, meeting, values.get("member", ""))
     kind = read_choice(
         ProxyKind, values.get("kind"), "Choose directed or discretionary.", field="kind"
     )
-    holder = proxies.read_holder(db, values.get("holder"))
+    # The printed form says "if you name no one, the chair is your proxy": blank is the chair.
+    named = str(values.get("holder") or "").strip()
+    holder = proxies.read_holder(db, named) if named else None
     standing = proxies.standing_proxy(db, meeting, grantor)
     if standing is not None:
         raise InvalidState(
