@@ -170,9 +170,9 @@ def test_notice_is_refused_while_the_call_is_open_naming_when_it_closes(app, sta
     open_call(staff, draft, app, closes=5)
     response = staff.post(f"/staff/meetings/{draft.id}/notice")
     assert response.status_code == 409
-    closes = _today(app) + timedelta(days=6)  # the first instant after its last day
+    last_day = _today(app) + timedelta(days=5)
     page = response.get_data(as_text=True)
-    assert f"is open until {closes:%-d %B %Y}, 00:00" in page
+    assert f"is open until the end of {last_day:%-d %B %Y}. " in page and "00:00" not in page
     assert count(app, AuditEvent, AuditEvent.action == "meeting.noticed") == 0
     with time_machine.travel(timedelta(days=6)):
         staff = sign_in("staff@example.org")  # a fresh session, days later

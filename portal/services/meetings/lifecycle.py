@@ -401,10 +401,11 @@ def _require_call_closed(db: Session, meeting: Meeting, now: datetime) -> None:
     call = db.get(ProposalCall, meeting.id)
     if call is None or call.closes_at <= now:
         return
-    closes = coop.clock(db).local(call.closes_at)
+    last_day = coop.clock(db).last_day_before(call.closes_at)
     when = "is open" if call.opens_at <= now else "has not opened yet; it runs"
     raise InvalidState(
-        f"The call for resolutions on this meeting {when} until {closes:%-d %B %Y, %H:%M}. "
+        f"The call for resolutions on this meeting {when} until the end of "
+        f"{last_day:%-d %B %Y}. "
         "Send the notice once it has closed, so the resolutions members propose are on it."
     )
 
