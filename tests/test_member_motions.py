@@ -105,6 +105,22 @@ def test_a_member_proposes_and_another_seconds(app, staff, draft, ann, bob, sign
     assert proposal.state is ProposalState.SECONDED and proposal.seconder_id == bob.id
 
 
+def test_a_proposals_paragraphs_stay_paragraphs_sanitised_for_member_and_staff(
+    app, staff, draft, ann, sign_in
+):
+    open_call(staff, draft, app)
+    ann_client = sign_in(ann.email)
+    text = "WHEREAS artists wait too long;\n\nRESOLVED that they are paid <b>within 30 days</b>."
+    assert propose(ann_client, draft, text=text).status_code == 303
+    for client, url in (
+        (ann_client, f"/meetings/{draft.id}/proposals"),
+        (staff, f"/staff/meetings/{draft.id}/proposals"),
+    ):
+        page = client.get(url).get_data(as_text=True)
+        assert "<p>WHEREAS artists wait too long;</p>\n<p>RESOLVED that they are paid" in page
+        assert "<b>within" not in page  # raw HTML is never rendered
+
+
 def test_proposing_while_the_call_is_closed_is_refused(app, staff, draft, ann, sign_in):
     open_call(staff, draft, app, opens=2, closes=5)
     response = propose(sign_in(ann.email), draft)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import coop, htmx
+from .. import coop, htmx, markup
 from ..db import get_db, transaction
 from ..errors import PortalError
 from ..models import Meeting
@@ -38,6 +38,7 @@ def _page(
 ) -> Response:
     db = get_db()
     call = proposals.call_for(db, meeting)
+    items = proposals.meeting_proposals(db, meeting)
     page = render_template(
         "meetings/proposals.html",
         meeting=meeting,
@@ -45,7 +46,8 @@ def _page(
         call_open=call is not None
         and meeting.state in proposals.CALL_STATES
         and call.is_open_at(coop.clock(db).now()),
-        items=proposals.meeting_proposals(db, meeting),
+        items=items,
+        texts={p.id: markup.render_markdown(p.text) for p in items},
         member=current_member(),
         values=values or {},
         error=error,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_login import current_user
 
-from ... import htmx
+from ... import htmx, markup
 from ...db import get_db, transaction
 from ...errors import PortalError
 from ...models import Meeting, ResolutionKind
@@ -34,12 +34,14 @@ def _page(
     """The call's page; ``form`` names the form ``error`` belongs to ("call" or a
     proposal's id)."""
     db = get_db()
+    items = proposals.meeting_proposals(db, meeting)
     page = render_template(
         "staff/meetings/proposals.html",
         meeting=meeting,
         call=proposals.call_for(db, meeting),
         notice=lifecycle.notice_period(db, meeting),
-        items=proposals.meeting_proposals(db, meeting),
+        items=items,
+        texts={p.id: markup.render_markdown(p.text) for p in items},
         resolution_kinds=list(ResolutionKind),
         classes=classes.list_classes(db),
         form=form,
