@@ -97,3 +97,45 @@ def test_the_holder_casts_without_javascript_and_comes_back_to_the_ballot(
         page.get_by_role("button", name="Cast For as directed").click()
     assert re.search(rf"/meetings/{meeting.id}#proxy-\d+$", page.url), page.url
     expect(page.locator("#messages")).to_contain_text("is recorded: For")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_held_proxys_button_rows_stand_apart_from_the_next_item(
+    new_page: Callable[..., Any],
+    live_server: LiveServer,
+    people: tuple[Any, Any],
+    make_member: Any,
+    make_meeting: Any,
+    factories: Any,
+    width: int,
+) -> None:
+    ann, hal = people
+    cy = make_member(name="Cy Listener", email="cy@example.org", classes=["listener"])
+    meeting = make_meeting(resolutions=RESOLUTIONS)  # Ann, Hal and Cy on its roll
+    factories.proxy(meeting, ann, hal, None, None, accept=True)  # buttons on each resolution
+    factories.proxy(meeting, cy, hal, "for", "against")  # to accept or decline
+    page = new_page(viewport={"width": width, "height": 900})
+    sign_in(page, live_server, "hal@example.org")
+    page.goto(live_server.link(f"/meetings/{meeting.id}/proxy"))
+    gaps = page.evaluate(
+        """() => [...document.querySelectorAll('.held-proxy')].map(card => {
+          const gap = (upper, lower) =>
+            lower.getBoundingClientRect().top - upper.getBoundingClientRect().bottom;
+          const form = card.querySelector(':scope > form');
+          const list = card.querySelector('.held-directions');
+          const items = [...list.children];
+          return {
+            answer: form ? gap(form, list) : null,
+            rows: items.slice(1).map((li, i) => {
+              const above = items[i].querySelector('form');
+              return above ? gap(above, li) : null;
+            }).filter(g => g !== null),
+          };
+        })"""
+    )
+    rows = [gap for card in gaps for gap in card["rows"]]
+    answers = [card["answer"] for card in gaps if card["answer"] is not None]
+    assert rows and answers, gaps
+    # --space-4 (1rem): a row of buttons stands apart from the next resolution, and
+    # Accept / Decline from the list under them
+    assert all(gap >= 16 for gap in rows + answers), gaps
