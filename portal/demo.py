@@ -451,10 +451,12 @@ def _run_meeting(
     proxies appointed, voting opened, the voters' votes cast, and, once past, voting closed
     and counted at its closing time as ``close-due-votes`` would."""
     held_on = _held_on(story, preset)
+    # Members' resolutions are voted on in the same window as the board's.
+    closes_at = max((r.closes_at for r in meeting.resolutions if r.closes_at), default=None)
     with story.on(held_on - timedelta(days=23)):
         for proposal in proposals.meeting_proposals(db, meeting):
             kind = ResolutionKind.ORDINARY  # as the proposal asks; staff may say otherwise
-            proposals.accept_proposal(db, proposal, kind=kind, actor=staff)
+            proposals.accept_proposal(db, proposal, kind=kind, closes_at=closes_at, actor=staff)
     with story.on(held_on - timedelta(days=22), time(9)):
         lifecycle.send_notice(db, meeting, actor=staff)
     appointed = _appoint_proxies(db, story, preset, meeting, held_on)

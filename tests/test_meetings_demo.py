@@ -205,6 +205,10 @@ def test_the_2026_agm_has_a_members_resolution_proposed_seconded_and_accepted(se
         resolution = agm.resolutions[-1]
         assert proposal.resolution_id == resolution.id and resolution.number == 6
         assert resolution.state is ResolutionState.OPEN
+        # voted on in the same window as the board's resolutions
+        assert {(r.opens_at, r.closes_at) for r in agm.resolutions} == {
+            (resolution.opens_at, resolution.closes_at)
+        }
         notice = notices.notice_document(db, agm).versions[-1].body
         assert "Proposed by Aisling Brennan and seconded by Tadhg O'Sullivan" in notice
         # The call for resolutions closed before the notice went out.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -240,10 +240,12 @@ def accept_proposal(
     *,
     kind: ResolutionKind,
     member_class: MemberClass | None = None,
+    closes_at: datetime | None = None,
     actor: User,
 ) -> MemberProposal:
     """Put a seconded proposal on the agenda as a draft resolution with the next number
-    (``lifecycle.add_resolution``, which checks the meeting's agenda may still change)."""
+    (``lifecycle.add_resolution``, which checks the meeting's agenda may still change);
+    ``closes_at`` as there (None: the voting window from when voting opens)."""
     transitions.require(proposal.state, ProposalState.ACCEPTED, doing="accepted")
     resolution = lifecycle.add_resolution(
         db,
@@ -252,6 +254,7 @@ def accept_proposal(
         text=proposal.text,
         kind=kind,
         member_class=member_class,
+        closes_at=closes_at,
         actor=actor,
     )
     proposal.resolution_id = resolution.id
