@@ -9,6 +9,7 @@ and a sandboxing CSP, so a browser never renders one as a page of this site (DES
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import re
@@ -93,6 +94,101 @@ def accept_pdf(upload: FileStorage | None, *, root: Path, max_bytes: int) -> Sto
     return StoredFile(sha256=sha256, size=len(data), file_name=file_name, preview=preview)
 
 
+# Photos (a candidate's, say): the image types accepted, by the magic bytes that open them.
+IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+IMAGE_SUFFIXES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
+DEFAULT_MAX_IMAGE_BYTES = 2 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """An accepted image: its hash (and file name on disk), size and checked type."""
+
+    sha256: str
+    size: int
+    content_type: str
+
+
+def image_type(data: bytes) -> str | None:
+    """The image type the bytes open with (PNG, JPEG, WebP), or None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def accept_image(upload: FileStorage | None, *, root: Path, max_bytes: int) -> StoredImage:
+    """Check an uploaded photo and store it under ``root`` by its SHA-256, or raise InvalidInput.
+
+    The name's suffix, the declared type and the magic bytes must all say the same image
+    type (PNG, JPEG or WebP), the file must be no larger than ``max_bytes``, and Pillow
+    must read it whole as that type: a script or a PDF renamed ``.png`` is refused.
+    """
+    if upload is None or not upload.filename:
+        raise _refuse("Choose a photo to upload.", field="photo")
+    suffix = Path(file_names.safe_file_name(upload.filename)).suffix.lower()
+    claimed = IMAGE_SUFFIXES.get(suffix)
+    if claimed is None:
+        raise _refuse("The photo must be a PNG, JPEG or WebP image.", field="photo")
+    data = _read_capped(upload.stream, max_bytes)
+    if not data:
+        raise _refuse("The photo is empty (0 bytes). Choose it again.", field="photo")
+    if len(data) > max_bytes:
+        raise _refuse(
+            f"The photo is larger than the limit of {_human_size(max_bytes)}.", field="photo"
+        )
+    found = image_type(data)
+    declared = (upload.mimetype or "").lower()
+    if found is None or found != claimed or declared not in ("", found, "application/octet-stream"):
+        raise _refuse(
+            "The file is not the image its name says: upload a PNG, JPEG or WebP photo.",
+            field="photo",
+        )
+    _check_image(data, IMAGE_TYPES[found])
+    sha256 = hashlib.sha256(data).hexdigest()
+    _store(root, sha256, data)
+    return StoredImage(sha256=sha256, size=len(data), content_type=found)
+
+
+def _check_image(data: bytes, pillow_format: str) -> None:
+    """Pillow reads the image whole, as the type its magic bytes say, within a pixel budget."""
+    from PIL import Image  # Pillow comes with WeasyPrint; loaded only when a photo is sent
+
+    try:
+        with Image.open(io.BytesIO(data), formats=[pillow_format]) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise _refuse("The photo has too many pixels; send a smaller one.", field="photo")
+            image.verify()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        log.info("uploaded photo refused: %s", exc)
+        raise _refuse(
+            "The photo cannot be read as an image; export it again.", field="photo"
+        ) from exc
+
+
+def send_image(root: Path, sha256: str, content_type: str) -> Response:
+    """A response with a stored image as the type it was checked as, never sniffed, and
+    sandboxed should a browser open it as a page."""
+    if content_type not in IMAGE_TYPES:
+        raise ValueError(f"not an accepted image type: {content_type!r}")
+    response = Response(open_upload(root, sha256), mimetype=content_type)
+    headers = response.headers
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Content-Security-Policy"] = "sandbox"
+    headers["Cache-Control"] = "private, max-age=3600"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
 def _preview(data: bytes) -> str:
     """The text preview, read within its budget; a PDF over the budget is refused."""
     try:
@@ -148,8 +244,8 @@ def send_upload(root: Path, sha256: str, file_name: str, *, public: bool = False
     return response
 
 
-def _refuse(message: str) -> InvalidInput:
-    return InvalidInput(message, field="file")
+def _refuse(message: str, *, field: str = "file") -> InvalidInput:
+    return InvalidInput(message, field=field)
 
 
 def _read_capped(stream: IO[bytes], max_bytes: int) -> bytes:
