@@ -132,7 +132,7 @@ def record_director(
         raise InvalidInput("The term must end after it starts.", field="term_ends_on")
     if not standing.is_member_on(db, member, term_started_on, member_class):
         raise NotAllowed(
-            f"Member {member.number} is not a {member_class.name.lower()} member on "
+            f"Member {member.number} is not in the {member_class.name} class on "
             f"{term_started_on:%-d %B %Y}; a director sits for a class they belong to."
         )
     if sitting_count(db, member_class, term_started_on) >= member_class.board_seats:

@@ -220,7 +220,7 @@ def _require_class_member(
     member_class = election.member_class
     if member is None or not standing.is_member_on(db, member, coop.today(db), member_class):
         raise NotAllowed(
-            f"{who} must be a {member_class.name.lower()} member on the register: "
+            f"{who} must be a member of the {member_class.name} class on the register: "
             f"these are the {member_class.name} class's seats."
         )
     return member
@@ -431,6 +431,7 @@ def reject_candidate(db: Session, candidate: Candidate, reason: str, *, actor: U
     reason = read_text(reason, "Reason", max_length=REASON_MAX, field="reason")
     if candidate.election.state not in NOMINATING_STATES:
         raise InvalidState("The candidate list is confirmed; it no longer changes.")
+    number = candidate.member.number  # loaded before the row changes (autoflush)
     candidate.reject_reason = reason
     candidate.decided_by_id = actor.id
     transitions.move(
@@ -440,7 +441,7 @@ def reject_candidate(db: Session, candidate: Candidate, reason: str, *, actor: U
         actor=actor,
         doing="rejected",
         stamp="decided_at",
-        summary=f"Candidate rejected: member {candidate.member.number}: {reason}",
+        summary=f"Candidate rejected: member {number}: {reason}",
     )
     return candidate
 
