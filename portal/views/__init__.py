@@ -8,7 +8,9 @@ from werkzeug.routing import IntegerConverter
 
 from . import (
     auth,
+    board,
     documents,
+    elections,
     me,
     meetings,
     membership,
@@ -42,6 +44,8 @@ def register_blueprints(app: Flask) -> None:
         withdrawals,
         meetings,
         proposals,
+        elections,
+        board,
         requisitions,
         staff,
     ):

@@ -74,6 +74,14 @@ def read_election(values: Mapping[str, str]) -> ElectionInput:
     return ElectionInput(read["seats"], read["opens_on"], read["closes_on"])
 
 
+def read_class(db: Session, code: object) -> MemberClass:
+    """The class an election is for, by its code, or 422."""
+    member_class = db.scalar(select(MemberClass).where(MemberClass.code == str(code or "")))
+    if member_class is None:
+        raise InvalidInput("Choose the class whose directors are elected.", field="class_code")
+    return member_class
+
+
 def _check_setting(
     db: Session, meeting: Meeting, member_class: MemberClass, given: ElectionInput
 ) -> None:

@@ -1,0 +1,21 @@
+"""The board of directors: who sits for each class, and until when (issue 15 §1)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user, login_required
+
+from ..db import get_db
+from ..services.elections import board
+from .access import current_member
+
+bp = Blueprint("board", __name__, url_prefix="/board")
+
+
+@bp.get("")
+@login_required
+def board_page() -> str:
+    """The current directors by class, with their terms and the seats each class has."""
+    if current_member() is None and not current_user.is_staff:
+        abort(403)
+    return render_template("board/board.html", classes=board.current_board(get_db()))
