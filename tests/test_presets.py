@@ -29,8 +29,10 @@ from portal.db import database, write_session
 from portal.models import (
     Application,
     Certificate,
+    ClassMembership,
     MeetingKind,
     Member,
+    MemberClass,
     MemberStatus,
     PaymentForm,
     ResolutionKind,
@@ -41,6 +43,7 @@ from portal.money import SYMBOLS
 from portal.pdf import render_certificate
 from portal.presets import PRESETS, Preset
 from portal.services.accounts import users
+from portal.services.elections import nominations
 from portal.services.meetings import closing, lifecycle, minutes, proposals, requisitions
 from portal.services.membership import review
 from portal.services.shares import payments
@@ -64,6 +67,8 @@ NOT_CRAWLED = {
     # without htmx they lead back to that page, which shows the same).
     "meetings.live",
     "meetings.live_ballots",
+    # A candidate's photo: an image shown by <img> on the nominations page, never linked.
+    "elections.photo",
 }
 MOST_PER_ROUTE = 2  # URLs opened per route and role: every kind of page, in seconds
 HREF = re.compile(r'href="(/[^"#]*)')
@@ -277,6 +282,22 @@ def hold_meetings(app: Flask, preset: Preset) -> None:
         member = db.scalar(select(Member).where(Member.status == MemberStatus.ACTIVE).limit(1))
         motion = proposals.ProposalInput("Publish the accounts monthly", "RESOLVED …", "Openness.")
         proposals.submit_proposal(db, called, member, motion, actor=staff)
+        # A board election on it, taking nominations: a member of a class with seats stands.
+        stands = db.execute(
+            select(Member, MemberClass)
+            .join(ClassMembership, ClassMembership.member_id == Member.id)
+            .join(MemberClass, MemberClass.id == ClassMembership.class_id)
+            .where(Member.status == MemberStatus.ACTIVE, MemberClass.board_seats > 0)
+            .limit(1)
+        ).first()
+        if stands is not None:
+            candidate, seats = stands
+            window = nominations.ElectionInput(1, today, today + timedelta(days=2))
+            election = nominations.create_election(db, called, seats, window, actor=staff)
+            nominations.open_nominations(db, election, actor=staff)
+            nominations.nominate(
+                db, election, candidate, candidate, statement="I will stand.", actor=staff
+            )
         demand = requisitions.RequisitionInput(MeetingKind.EGM, None, "Discuss the fee.", "")
         requisitions.start_requisition(db, member, demand, actor=staff)
 

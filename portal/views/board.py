@@ -6,7 +6,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from ..db import get_db
-from ..services.elections import board
+from ..services.elections import board, nominations
 from .access import current_member
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -15,7 +15,13 @@ bp = Blueprint("board", __name__, url_prefix="/board")
 @bp.get("")
 @login_required
 def board_page() -> str:
-    """The current directors by class, with their terms and the seats each class has."""
+    """The current directors by class, with their terms and the seats each class has, and
+    the elections taking nominations now."""
     if current_member() is None and not current_user.is_staff:
         abort(403)
-    return render_template("board/board.html", classes=board.current_board(get_db()))
+    db = get_db()
+    return render_template(
+        "board/board.html",
+        classes=board.current_board(db),
+        nominating=nominations.elections_taking_nominations(db),
+    )

@@ -520,6 +520,23 @@ def visible_election(db: Session, meeting_id: int, election_id: int) -> Election
     )
 
 
+def elections_taking_nominations(db: Session) -> list[Election]:
+    """The elections whose nominations are open now, soonest closing first."""
+    now = coop.clock(db).now()
+    return list(
+        db.scalars(
+            select(Election)
+            .options(joinedload(Election.meeting), joinedload(Election.member_class))
+            .where(
+                Election.state == ElectionState.NOMINATIONS_OPEN,
+                Election.nominations_open_at <= now,
+                Election.nominations_close_at > now,
+            )
+            .order_by(Election.nominations_close_at, Election.id)
+        )
+    )
+
+
 def election_candidates(db: Session, election: Election) -> list[Candidate]:
     """Every nomination of the election in the order they came, with the members named."""
     return list(
