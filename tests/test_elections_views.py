@@ -229,3 +229,24 @@ def test_the_nominations_page_answers_htmx_too(app, sign_in, people, open_electi
     response = sign_in(people["Ada"].email).htmx_get(nominations_url(open_election))
     assert response.status_code == 200
     assert "HX-Request" in response.headers.get("Vary", "")
+
+
+def test_a_nominee_declines_and_no_one_else_can(app, sign_in, people, open_election):
+    ada, bea = sign_in(people["Ada"].email), sign_in(people["Bea"].email)
+    ada.post(nominations_url(open_election), data={"member_number": str(people["Bea"].number)})
+    with reading(app) as db:
+        candidate_id = db.scalar(select(Candidate.id))
+    url = f"{nominations_url(open_election)}/{candidate_id}/withdraw"
+    assert ada.post(url).status_code == 403
+    assert bea.post(url).status_code == 303
+    with reading(app) as db:
+        assert db.get(Candidate, candidate_id).state is CandidateState.WITHDRAWN
+
+
+def test_staff_change_the_seats_while_nominations_are_open(app, staff, open_election):
+    today = _today(app)
+    url = f"/staff/meetings/{open_election.meeting_id}/elections/{open_election.id}"
+    data = {"opens_on": today.isoformat(), "closes_on": (today + timedelta(days=3)).isoformat()}
+    assert staff.post(url, data={**data, "seats": "1"}).status_code == 303
+    assert the_election(app).seats == 1
+    assert staff.post(url, data={**data, "seats": "0"}).status_code == 422

@@ -4,6 +4,8 @@ second one, while an election's nominations are open (issue 15 §2; the rules in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
@@ -166,34 +168,49 @@ def accept(meeting_id: int, election_id: int, candidate_id: int) -> Response:
     return _done(election, "You accepted the nomination. It now needs a seconder.", candidate_id)
 
 
-@bp.post("/<int:meeting_id>/elections/<int:election_id>/nominations/<int:candidate_id>/second")
-def second(meeting_id: int, election_id: int, candidate_id: int) -> Response:
-    """Second an accepted nomination (403 for one's own, or from another class)."""
+def _answer(
+    meeting_id: int,
+    election_id: int,
+    candidate_id: int,
+    answer: Callable[..., object],
+    message: str,
+) -> Response:
+    """Run a member's button on a nomination (second, withdraw) in a transaction: 303 with
+    ``message``, or the page again with the refusal on that nomination."""
     election = _load(meeting_id, election_id)
     candidate = _candidate(election, candidate_id)
     try:
         with transaction() as db:
-            nominations.second_nomination(db, candidate, current_member(), actor=current_user)
+            answer(db, candidate, current_member(), actor=current_user)
     except PortalError as exc:
         return _page(
             _load(meeting_id, election_id), error=exc, form=str(candidate_id), status=exc.status
         )
-    return _done(election, "You seconded the nomination.", candidate_id)
+    return _done(election, message, candidate_id)
+
+
+@bp.post("/<int:meeting_id>/elections/<int:election_id>/nominations/<int:candidate_id>/second")
+def second(meeting_id: int, election_id: int, candidate_id: int) -> Response:
+    """Second an accepted nomination (403 for one's own, or from another class)."""
+    return _answer(
+        meeting_id,
+        election_id,
+        candidate_id,
+        nominations.second_nomination,
+        "You seconded the nomination.",
+    )
 
 
 @bp.post("/<int:meeting_id>/elections/<int:election_id>/nominations/<int:candidate_id>/withdraw")
 def withdraw(meeting_id: int, election_id: int, candidate_id: int) -> Response:
     """The nominee declines or stands down."""
-    election = _load(meeting_id, election_id)
-    candidate = _candidate(election, candidate_id)
-    try:
-        with transaction() as db:
-            nominations.withdraw_nomination(db, candidate, current_member(), actor=current_user)
-    except PortalError as exc:
-        return _page(
-            _load(meeting_id, election_id), error=exc, form=str(candidate_id), status=exc.status
-        )
-    return _done(election, "Your nomination is withdrawn.")
+    return _answer(
+        meeting_id,
+        election_id,
+        candidate_id,
+        nominations.withdraw_nomination,
+        "Your nomination is withdrawn.",
+    )
 
 
 @bp.get("/<int:meeting_id>/elections/<int:election_id>/candidates/<int:candidate_id>/photo")
