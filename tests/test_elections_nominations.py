@@ -6,11 +6,11 @@ Each rule named by a test; the services are called directly, the pages as plain 
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 from werkzeug.datastructures import FileStorage
 
 from portal import coop as coop_module
@@ -24,6 +24,7 @@ from portal.models import (
     ElectionState,
     Meeting,
     MemberClass,
+    RankedBallot,
 )
 from portal.services.elections import board, nominations
 
@@ -415,3 +416,30 @@ def test_terms_ending_at_an_agm(db, agm, artists, reviewer):
     )
     assert board.terms_ending_at(db, agm) == [ending]
     assert board.terms_ending_at(db, agm, find_class(db, "listener")) == []
+
+
+# -- the ranked ballot's secrecy, as the schema holds it ------------------------------------
+
+
+def test_a_ranked_ballot_has_no_column_or_join_path_to_a_member():
+    table = RankedBallot.__table__
+    assert {fk.column.table.name for fk in table.foreign_keys} == {"elections"}
+    assert not any("member" in c.name or "participation" in c.name for c in table.columns)
+    assert not any(c.type.python_type is datetime for c in table.columns)
+    assert not any(
+        fk.column.table.name == "ranked_ballots"
+        for other in RankedBallot.metadata.tables.values()
+        for fk in other.foreign_keys
+    )
+    assert inspect(RankedBallot).primary_key[0].type.python_type is str  # random, not a sequence
+
+
+def test_ranked_ballots_keep_no_rowid_on_sqlite(db):
+    if db.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL rewrites sealed ballots under new ids instead")
+    sql = db.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'ranked_ballots'"))
+    assert "WITHOUT ROWID" in sql
+
+
+def test_a_ranked_ballot_reads_its_ranking_first_preference_first():
+    assert RankedBallot(ranking="12,7,9").candidate_ids == [12, 7, 9]
