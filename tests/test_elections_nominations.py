@@ -443,3 +443,21 @@ def test_ranked_ballots_keep_no_rowid_on_sqlite(db):
 
 def test_a_ranked_ballot_reads_its_ranking_first_preference_first():
     assert RankedBallot(ranking="12,7,9").candidate_ids == [12, 7, 9]
+
+
+def test_seats_held_past_the_meeting_are_not_up_for_election(db, agm, artists, reviewer):
+    artist = find_class(db, "artist")  # three seats
+    today = coop_module.today(db)
+    agm_day = coop_module.clock(db).day_of(agm.starts_at)
+    for name in ("Bea", "Cy"):
+        board.record_director(
+            db,
+            member(db, artists[name]),
+            artist,
+            today,
+            agm_day + timedelta(days=365),
+            actor=reviewer,
+        )
+    with pytest.raises(InvalidInput, match="at most 1 can be elected"):
+        nominations.create_election(db, agm, artist, window(db, seats=2), actor=reviewer)
+    assert nominations.create_election(db, agm, artist, window(db, seats=1), actor=reviewer)

@@ -72,6 +72,22 @@ def sitting_count(db: Session, member_class: MemberClass, day: date) -> int:
     )
 
 
+def continuing_count(db: Session, member_class: MemberClass, meeting: Meeting) -> int:
+    """How many directors of ``member_class`` sit through the meeting: their terms run
+    past its day, so their seats are not up at it."""
+    day = coop.clock(db).day_of(meeting.starts_at)
+    return (
+        db.scalar(
+            select(func.count(Director.id)).where(
+                Director.class_id == member_class.id,
+                Director.term_started_on <= day,
+                Director.term_ends_on > day,
+            )
+        )
+        or 0
+    )
+
+
 def terms_ending_at(
     db: Session, meeting: Meeting, member_class: MemberClass | None = None
 ) -> list[Director]:

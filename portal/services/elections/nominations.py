@@ -1,7 +1,8 @@
 """Elections on a meeting and their nominations (issue 15 §1, §2).
 
 Staff put an election of each class with seats up on a meeting while its agenda is drawn
-up (``MeetingState.DRAFT``): how many seats (1 to the class's ``board_seats``) and a
+up (``MeetingState.DRAFT``): how many seats (1 to the class's ``board_seats``, less the
+seats of directors whose terms run past the meeting, ``board.continuing_count``) and a
 nominations window that ends before the notice must go out
 (``CoopSettings.notice_days`` clear days before the start), so the confirmed list is
 published with the notice.
@@ -46,6 +47,7 @@ from ...uploads import StoredImage
 from .. import audit, transitions
 from ..inputs import read_all, read_date, read_text, read_whole
 from ..meetings import standing
+from . import board
 
 STATEMENT_MAX = 3000  # characters of Markdown: a short statement, about a page
 REASON_MAX = 2000
@@ -100,6 +102,14 @@ def _check_setting(
         raise InvalidInput(
             f"The {member_class.name} class has {member_class.board_seats} board seat(s); "
             f"no more than that can be elected.",
+            field="seats",
+        )
+    continuing = board.continuing_count(db, member_class, meeting)
+    if given.seats > member_class.board_seats - continuing:
+        raise InvalidInput(
+            f"{continuing} of the {member_class.name} class's {member_class.board_seats} board "
+            f"seat(s) are held by directors whose terms run past this meeting; at most "
+            f"{max(member_class.board_seats - continuing, 0)} can be elected.",
             field="seats",
         )
     clock = coop.clock(db)
