@@ -8,9 +8,9 @@ nominations window that ends before the notice must go out
 published with the notice.
 
 While nominations are open a member of the class (on the register today,
-``meetings.standing``) nominates themselves, or another member of the class, who must
-accept; the nominee gives a short statement (Markdown, sanitised as documents are:
-``markup.render_markdown``) and may add a photo (``uploads.accept_image``); another
+``meetings.standing``) nominates themselves, or another member of the class, who is
+mailed and must accept; the nominee gives a short statement (Markdown, sanitised as
+documents are: ``markup.render_markdown``) and may add a photo (``uploads.accept_image``); another
 member of the class, neither the nominee nor the nominator, seconds. When nominations
 close staff confirm each seconded candidate or reject one with a reason, then confirm the
 list: nominations never accepted or seconded lapse then. Each action is one audit event.
@@ -26,7 +26,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from ... import coop, markup
+from ... import coop, mail, markup
 from ...errors import InvalidInput, InvalidState, NotAllowed
 from ...models import (
     NOMINATING_STATES,
@@ -51,6 +51,8 @@ from . import board
 
 STATEMENT_MAX = 3000  # characters of Markdown: a short statement, about a page
 REASON_MAX = 2000
+# Why a nomination not accepted or seconded in time is left off the list (not mailed).
+LAPSED_REASON = "Not accepted and seconded before nominations closed."
 
 # Elections are set, and their windows moved, while the meeting's agenda is drawn up.
 SETTING_STATES = (MeetingState.DRAFT,)
@@ -316,6 +318,8 @@ def nominate(
         summary=f"Member {nominee.number} nominated for {election.member_class.name} by "
         f"member {nominator.number}" + (" (self)" if is_self else ""),
     )
+    if not is_self and nominee.user is not None and nominee.user.email:
+        mail.queue(db, "nomination_received", to=nominee.user.email, candidate=candidate)
     return candidate
 
 
@@ -444,8 +448,11 @@ def confirm_candidate(db: Session, candidate: Candidate, *, actor: User) -> Cand
     return candidate
 
 
-def reject_candidate(db: Session, candidate: Candidate, reason: str, *, actor: User) -> Candidate:
-    """Reject a nomination with a reason, before the list is confirmed."""
+def reject_candidate(
+    db: Session, candidate: Candidate, reason: str, *, actor: User, notify: bool = True
+) -> Candidate:
+    """Reject a nomination with a reason, before the list is confirmed; the nominee is
+    mailed the reason unless ``notify`` is false (a nomination lapsing at confirmation)."""
     reason = read_text(reason, "Reason", max_length=REASON_MAX, field="reason")
     if candidate.election.state not in NOMINATING_STATES:
         raise InvalidState("The candidate list is confirmed; it no longer changes.")
@@ -461,10 +468,10 @@ def reject_candidate(db: Session, candidate: Candidate, reason: str, *, actor: U
         stamp="decided_at",
         summary=f"Candidate rejected: member {number}: {reason}",
     )
+    user = candidate.member.user
+    if notify and user is not None and user.email:
+        mail.queue(db, "nomination_rejected", to=user.email, candidate=candidate, reason=reason)
     return candidate
-
-
-LAPSED_REASON = "Not accepted and seconded before nominations closed."
 
 
 def confirm_candidate_list(db: Session, election: Election, *, actor: User) -> Election:
@@ -481,7 +488,7 @@ def confirm_candidate_list(db: Session, election: Election, *, actor: User) -> E
         raise InvalidState("No candidate is confirmed; reopen nominations or cancel the election.")
     for candidate in candidates:
         if candidate.state in (CandidateState.NOMINATED, CandidateState.ACCEPTED):
-            reject_candidate(db, candidate, LAPSED_REASON, actor=actor)
+            reject_candidate(db, candidate, LAPSED_REASON, actor=actor, notify=False)
     transitions.move(
         db,
         election,
