@@ -162,7 +162,7 @@ class Election(Base):
         back_populates="election", order_by="Candidate.id"
     )
 
-    def nominations_open_at_instant(self, instant: datetime) -> bool:
+    def takes_nominations_at(self, instant: datetime) -> bool:
         """Nominations are open and ``instant`` is inside the window."""
         return (
             self.state is ElectionState.NOMINATIONS_OPEN

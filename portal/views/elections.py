@@ -55,7 +55,7 @@ def _page(
         meeting=election.meeting,
         candidates=candidates,
         statements={c.id: nominations.statement_html(c) for c in candidates},
-        window_open=election.nominations_open_at_instant(coop.clock(db).now()),
+        window_open=election.takes_nominations_at(coop.clock(db).now()),
         member=current_member(),
         statement_max=nominations.STATEMENT_MAX,
         values=values or {},

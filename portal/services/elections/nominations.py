@@ -229,7 +229,7 @@ def close_nominations(db: Session, election: Election, *, actor: User) -> Electi
 
 
 def _require_window(db: Session, election: Election, doing: str) -> None:
-    if not election.nominations_open_at_instant(coop.clock(db).now()):
+    if not election.takes_nominations_at(coop.clock(db).now()):
         raise InvalidState(f"Nominations for this election are not open; {doing}.")
 
 
