@@ -8,7 +8,8 @@ To cover a new page, add it here and both checks pick it up:
 * a page that answers an error status: add ``path: status`` to ``ERROR_PAGES[crawl]``;
 * a page that needs setup (a token from a mail, a form sent with errors, an htmx state):
   write a function decorated with ``@state("member", ...)`` in the module of its area
-  (``accounts``, ``membership``, ``shares``, ``documents``, ``meetings``, ``staff``). It gets a
+  (``accounts``, ``membership``, ``shares``, ``documents``, ``meetings``, ``elections``,
+  ``staff``). It gets a
   :class:`Site` and either returns the document response to check (``site.goto(path)`` or
   the response of a form it submitted) or returns ``None`` after changing the page in
   place (an htmx swap), in which case the live DOM is checked.
@@ -21,7 +22,17 @@ A crawl is a role signed in on its own live server: ``"anonymous"``, ``"member"`
 from __future__ import annotations
 
 # The areas' pages register themselves with @state when imported.
-from . import accounts, hybrid, live, meetings, membership, motions, shares, staff  # noqa: F401
+from . import (  # noqa: F401
+    accounts,
+    elections,
+    hybrid,
+    live,
+    meetings,
+    membership,
+    motions,
+    shares,
+    staff,
+)
 from .crawl import CRAWL_CONFIG, CRAWLS, Site, Visited, crawl_pages, role_of, visits_for
 from .documents import stock_library
 

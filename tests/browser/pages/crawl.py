@@ -55,6 +55,7 @@ MEMBER = [
     "/documents",
     "/documents/handbook",
     "/meetings",
+    "/board",
 ]
 STAFF = [
     *MEMBER,

@@ -1,0 +1,90 @@
+"""Board elections: the board, an election taking nominations (one candidate seconded with
+a photo and statement, one awaiting the crawl's member's second, one nomination the crawl's
+member must accept), and the staff's elections pages."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from typing import Any
+
+from PIL import Image
+from werkzeug.datastructures import FileStorage
+
+import portal.coop
+from portal import uploads
+from portal.models import Meeting, Member
+from portal.services.elections import nominations
+
+from .crawl import Site, state
+
+
+def _photo() -> uploads.StoredImage:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (91, 60, 196)).save(buffer, format="PNG")
+    upload = FileStorage(io.BytesIO(buffer.getvalue()), "photo.png", content_type="image/png")
+    return uploads.accept_image(
+        upload, root=uploads.uploads_root(), max_bytes=uploads.DEFAULT_MAX_IMAGE_BYTES
+    )
+
+
+def _election(site: Site) -> tuple[int, int]:
+    """A draft AGM with an election of artist directors taking nominations."""
+    meeting_ref = site.make.meeting(state="draft", days=60, resolutions=())
+    ann = site.make.member(classes=["artist"], name="Ann Candidate")
+    bob = site.make.member(classes=["artist"], name="Bob Seconder")
+    with site.make.session() as db:
+        actor = site.make._reviewer(db)
+        today = portal.coop.today(db)
+        meeting = db.get(Meeting, meeting_ref.id)
+        artist = nominations.read_class(db, "artist")
+        election = nominations.create_election(
+            db,
+            meeting,
+            artist,
+            nominations.ElectionInput(2, today, today + timedelta(days=5)),
+            actor=actor,
+        )
+        nominations.open_nominations(db, election, actor=actor)
+        first, second = db.get(Member, ann.id), db.get(Member, bob.id)
+        seconded = nominations.nominate(
+            db,
+            election,
+            first,
+            first,
+            statement="I release on the co-op. I will push for **fair pay per stream**:\n\n"
+            "- quarterly statements\n- an artists' fund",
+            photo=_photo(),
+            actor=actor,
+        )
+        nominations.second_nomination(db, seconded, second, actor=actor)
+        nominations.nominate(
+            db, election, second, second, statement="Ten years of touring.", actor=actor
+        )
+        if site.member is not None:
+            nominations.nominate(db, election, first, db.get(Member, site.member.id), actor=actor)
+        return meeting.id, election.id
+
+
+@state("member", "staff")
+def election_nominations(site: Site) -> Any:
+    meeting_id, election_id = _election(site)
+    return site.goto(f"/meetings/{meeting_id}/elections/{election_id}/nominations")
+
+
+@state("staff", "admin")
+def staff_meeting_elections(site: Site) -> Any:
+    meeting_id, _ = _election(site)
+    return site.goto(f"/staff/meetings/{meeting_id}/elections")
+
+
+@state("staff", "admin")
+def staff_election(site: Site) -> Any:
+    meeting_id, election_id = _election(site)
+    return site.goto(f"/staff/meetings/{meeting_id}/elections/{election_id}")
+
+
+@state("member")
+def board_with_nominations_open(site: Site) -> Any:
+    _election(site)
+    return site.goto("/board")
