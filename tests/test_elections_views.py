@@ -269,3 +269,14 @@ def test_the_nominee_is_mailed_and_so_is_a_rejected_candidate(
     staff.post(f"{base}/candidates/{candidate_id}/reject", data={"reason": "Not eligible."})
     (rejected,) = about_the_board(outbox, people["Bea"].email, "Your nomination")
     assert "Not eligible." in rejected.text
+
+
+@pytest.mark.parametrize("number", ["999", "x", "-1", "１"])
+def test_nominating_an_unknown_member_number_answers_422(
+    app, sign_in, people, open_election, number
+):
+    ada = sign_in(people["Ada"].email)
+    response = ada.post(nominations_url(open_election), data={"member_number": number})
+    assert response.status_code == 422
+    assert 'name="member_number"' in response.get_data(as_text=True)
+    assert count(app, Candidate) == 0

@@ -107,7 +107,7 @@ def nominate(meeting_id: int, election_id: int) -> Response:
         with transaction() as db:
             member = current_member()
             nominee = (
-                nominations.find_nominee(db, election, values["member_number"])
+                nominations.find_nominee(db, values["member_number"])
                 if values.get("member_number", "").strip()
                 else member
             )

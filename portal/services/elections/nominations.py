@@ -256,7 +256,7 @@ def statement_html(candidate: Candidate) -> Markup:
     return markup.render_markdown(candidate.statement)
 
 
-def find_nominee(db: Session, election: Election, number_text: object) -> Member:
+def find_nominee(db: Session, number_text: object) -> Member:
     """The member a nominator names by member number, or 422."""
     number = read_whole(number_text, "Member number", low=1, high=10**9, field="member_number")
     member = db.scalar(select(Member).where(Member.number == number))
