@@ -25,14 +25,22 @@ has the full comparison). We read STVPoll 0.5.6 and PyRankVote 2.0.6, their code
 
 * Quota: ``valid ballots // (seats + 1) + 1`` (Droop). A ballot ranking no candidate is
   empty: counted and reported, never in the quota.
-* Each round, every continuing candidate with at least the quota is elected and their
-  surpluses are passed on one after another, largest first; a ballot passes at
-  ``its value * surplus / the candidate's votes``, cut (never rounded up) to five decimal
-  places as the Scottish rules say ("any remainder being ignored": the Scottish Local
-  Government Elections Order 2007, SSI 2007/42, sched. 1). The count runs in its own
+* Each round, every continuing candidate with at least the quota is elected, and each
+  one's surplus passes on from all their ballots (weighted inclusive Gregory): a ballot
+  passes at ``its value * surplus / the candidate's votes``, cut (never rounded up) to five
+  decimal places, "any remainder being ignored" as the Scottish rules say (the Scottish
+  Local Government Elections Order 2007, SSI 2007/42, sched. 1). The count runs in its own
   ``decimal`` context with ``ROUND_DOWN`` for this (STVPoll alone rounds half-even), so no
   round's total can exceed the ballots.
-  Otherwise the candidate with fewest votes is excluded and their ballots pass on at their
+* A surplus passes to continuing candidates only, never to another candidate elected in
+  the same round, as in the Scottish rules: STVPoll's ``transfer_all``. (Its default,
+  ``transfer_serial``, passes a surplus on to a candidate elected alongside; on the GPUS
+  2005 election in tests/services/test_stv_count.py its stage values part from the
+  Scottish-rules reference count, while ``transfer_all``'s match it to the last digit.)
+  Where the Scottish rules pass the surpluses of one stage one at a time, a candidate who
+  reaches the quota on the first is skipped by the second; here such a candidate may
+  still receive from the second, and is elected next round with that surplus to pass on.
+* Otherwise the candidate with fewest votes is excluded and their ballots pass on at their
   value. When no more candidates continue than seats are left, they are all elected.
 * A seat count of one is therefore instant-runoff: the quota is a majority of the valid
   ballots, and the last candidate standing wins.
@@ -65,7 +73,7 @@ from typing import Any
 from stvpoll.quotas import droop_quota
 from stvpoll.scottish_stv import calculate_scottish_stv
 from stvpoll.tiebreak_strategies import TiebreakHistory, TiebreakRandom
-from stvpoll.transfer_strategies import transfer_serial
+from stvpoll.transfer_strategies import transfer_all
 from stvpoll.types import CandidateStatus, SelectionMethod
 
 from ...models.states import Labelled
@@ -275,7 +283,7 @@ def count_stv(
     exhausted_by_transfer: list[Decimal] = []
 
     def transfer(**arguments: Any) -> Any:
-        moved, exhausted, votes = transfer_serial(**arguments)
+        moved, exhausted, votes = transfer_all(**arguments)
         exhausted_by_transfer.append(exhausted)
         return moved, exhausted, votes
 
