@@ -173,6 +173,33 @@ def test_droop_513_scottish_reference():
     ]
 
 
+def test_droop_weak_defeat_scottish_reference_breaks_the_tie_by_the_earlier_stage():
+    # scotland/weak-defeat.blt: 5 candidates, 2 seats, 15 ballots. After A is excluded
+    # B and C both hold 3; at the stage before, B had 2 and C 3, so B is excluded.
+    a, b, c, d, e = 1, 2, 3, 4, 5
+    ballots = ballots_of((1, [a, b]), (2, [b]), (3, [c]), (4, [d]), (5, [e]))
+    for seed in ("x", "y", "z"):
+        count = count_stv(range(1, 6), ballots, 2, seed=seed)
+        assert count.quota == 6
+        assert count.excluded == (a, b, c)
+        assert count.rounds[1].decision is Decision.EARLIER_ROUND
+        assert set(count.elected) == {d, e}
+        assert stages(count)[-1] == ({d: 4, e: 5}, 6)
+
+
+def test_droop_weak_surplus_scottish_reference():
+    # scotland/weak-surplus.blt: 6 candidates, 4 seats, 35 ballots. A and B reach the
+    # quota of 8; A's surplus of 2 takes C to 8. E and F tie at 3 at every stage, so the
+    # lot decides; the other's 3 votes go to D, who is elected.
+    a, b, c, d, e, f = 1, 2, 3, 4, 5, 6
+    ballots = ballots_of((10, [a, c]), (8, [b]), (6, [c]), (5, [d]), (3, [e, d]), (3, [f, d]))
+    count = count_stv(range(1, 7), ballots, 4, seed="weak")
+    assert count.quota == 8
+    assert count.elected[:2] == (a, b) and set(count.elected) == {a, b, c, d}
+    assert count.rounds[1].votes == {c: 8, d: 5, e: 3, f: 3}
+    assert count.drawn_by_lot
+
+
 # SC.blt: the GPUS Steering Committee election of 2005-07-24, 94 ballots, 13 candidates,
 # 4 seats. One line a ballot, preferences in order (Droop's candidate numbers):
 # 1 Budd Dickinson, 2 Kirit Mookerjee, 3 Tom Sevigny, 4 Pat LaMarche, 5 Michael Piacsek,
