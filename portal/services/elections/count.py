@@ -12,12 +12,13 @@ has the full comparison). We read STVPoll 0.5.6 and PyRankVote 2.0.6, their code
   whole number above valid ballots ÷ (seats + 1)), surpluses by the weighted inclusive
   Gregory method (every ballot of an elected candidate passes on at surplus ÷ votes of its
   value), one exclusion per round, and ties broken by pluggable strategies (earlier rounds,
-  then lot). Its tests include the 2017 City of Edinburgh council wards, counted under the
-  Scottish rules, against the declared winners. It is maintained (0.5.x for Python
+  then lot). Its repository's tests count the 2017 City of Edinburgh council wards and
+  check the declared winners. It is maintained (0.5.x for Python
   3.10 to 3.13) and GPL-3.0-or-later, which an AGPL-3.0-or-later portal may use.
 * PyRankVote (MIT) counts in floats compared within 0.001, passes an elected candidate's
   surplus on as an equal share per ballot whatever each ballot was worth (not Gregory),
-  takes votes ÷ (seats + 1) as its quota, excludes several candidates at once, breaks ties
+  takes ballots ÷ (seats + 1) as its quota (no +1, no rounding: Hagenbach-Bischoff),
+  excludes several candidates at once, breaks ties
   by second choices and then by Python's unseeded ``random`` (inside a comparison, so not
   even a consistent order), and keeps no transfers. Not reproducible, so not for a vote.
 
@@ -46,14 +47,19 @@ has the full comparison). We read STVPoll 0.5.6 and PyRankVote 2.0.6, their code
   ballots, and the last candidate standing wins.
 * **Ties** (to exclude the fewest, or to order candidates who reach the quota together):
   first the totals of the previous rounds, the most recent round first and back to the
-  first preferences (STVPoll's ``TiebreakHistory``); the candidate with fewer (for
-  exclusion) or more (for election) votes in the latest round where they differed. Then
+  first preferences (STVPoll's ``TiebreakHistory``): going back a round at a time, only
+  those with the fewest (for exclusion) or most (for election) votes stay tied, until one
+  is left. (Droop's Scottish-rules reference "weak-defeat" is decided so too.) Then
   **by lot from the seed**: a string published before the count. The lot order ranks the
   candidates by ``SHA-256("<seed>:<candidate id>")`` as hexadecimal, lowest first (see
   :func:`lot_order`): anyone can recompute it. In a tie to be excluded, the tied candidate
   latest in that order goes; in a tie to be elected first, the earliest. (STVPoll's
   ``TiebreakRandom`` is given this order with ``shuffle=False``, so it draws nothing
   itself.) The same ballots and seed give the same count, round for round.
+
+A round here may elect several candidates and pass on all their surpluses, where the
+Scottish rules take a stage for each surplus: the count has fewer rounds than their
+stages, and its totals are those of the stages after each round's transfers.
 
 Votes are ``Decimal`` (exact); in JSON they are strings, so a stored count reads back
 equal.
