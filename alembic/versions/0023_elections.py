@@ -47,6 +47,8 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
+        sa.Column("voting_opens_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("voting_closes_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("tie_break_seed", sa.String(length=64), nullable=True),
         sa.Column("seed_published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("result_json", sa.JSON(), nullable=True),
@@ -71,6 +73,10 @@ def upgrade() -> None:
             name=op.f("ck_elections_seed_before_count"),
         ),
         sa.CheckConstraint("seats >= 1", name=op.f("ck_elections_seats_positive")),
+        sa.CheckConstraint(
+            "voting_closes_at IS NULL OR voting_closes_at > voting_opens_at",
+            name=op.f("ck_elections_voting_window_order"),
+        ),
         sa.ForeignKeyConstraint(
             ["class_id"], ["member_classes.id"], name=op.f("fk_elections_class_id_member_classes")
         ),
@@ -291,9 +297,44 @@ def upgrade() -> None:
         sa.UniqueConstraint("election_id", "voter_tag", name="uq_ranked_ballots_voter_tag"),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        "proxy_rankings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("appointment_id", sa.Integer(), nullable=False),
+        sa.Column("election_id", sa.Integer(), nullable=False),
+        sa.Column("ranking", sa.String(length=2000), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["appointment_id"],
+            ["proxy_appointments.id"],
+            name=op.f("fk_proxy_rankings_appointment_id_proxy_appointments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["election_id"],
+            ["elections.id"],
+            name=op.f("fk_proxy_rankings_election_id_elections"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_proxy_rankings")),
+        sa.UniqueConstraint("appointment_id", "election_id", name="uq_proxy_rankings_election"),
+    )
+    with op.batch_alter_table("proxy_rankings", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_proxy_rankings_election_id"), ["election_id"], unique=False
+        )
+    with op.batch_alter_table("coop_settings", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("director_term_years", sa.Integer(), server_default="3", nullable=False)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("coop_settings", schema=None) as batch_op:
+        batch_op.drop_column("director_term_years")
+    with op.batch_alter_table("proxy_rankings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_proxy_rankings_election_id"))
+    op.drop_table("proxy_rankings")
     op.drop_table("ranked_ballots")
     with op.batch_alter_table("election_participations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_election_participations_proxy_id"))

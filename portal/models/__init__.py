@@ -31,6 +31,7 @@ from .elections import (
     Election,
     ElectionParticipation,
     ElectionState,
+    ProxyRanking,
     RankedBallot,
 )
 from .meetings import (
@@ -163,6 +164,7 @@ __all__ = [
     "ProxyAppointment",
     "ProxyDirection",
     "ProxyKind",
+    "ProxyRanking",
     "ProxySource",
     "ProxyState",
     "QuestionKind",

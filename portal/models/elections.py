@@ -39,6 +39,7 @@ from .accounts import User
 from .base import Base, UTCDateTime, enum_column, utcnow
 from .meetings import Meeting
 from .membership import Member, MemberClass
+from .proxies import ProxyAppointment
 from .states import State, transitions
 from .voting import Channel
 
@@ -126,6 +127,10 @@ class Election(Base):
         CheckConstraint(
             "result_json IS NULL OR tie_break_seed IS NOT NULL", name="seed_before_count"
         ),
+        CheckConstraint(
+            "voting_closes_at IS NULL OR voting_closes_at > voting_opens_at",
+            name="voting_window_order",
+        ),
         # What the member pages list: the elections open for nominations, soonest first.
         Index("ix_elections_state", "state", "nominations_close_at"),
     )
@@ -141,6 +146,9 @@ class Election(Base):
     state: Mapped[ElectionState] = mapped_column(
         enum_column(ElectionState, "election_state"), default=ElectionState.DRAFT
     )
+    # The ranked ballot's window (UTC), set when voting opens with the meeting's.
+    voting_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voting_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     tie_break_seed: Mapped[str | None] = mapped_column(String(64))
     seed_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Every round: votes per candidate, elected / excluded, transfers (the count adapter).
@@ -316,3 +324,32 @@ class RankedBallot(Base):
     def candidate_ids(self) -> list[int]:
         """The ranking as candidate ids, first preference first."""
         return [int(part) for part in self.ranking.split(",")]
+
+
+class ProxyRanking(Base):
+    """What a proxy does in one election: ``ranking`` (candidate ids, first preference
+    first, comma-separated, as :class:`RankedBallot`) as the grantor directed, or None when
+    the holder ranks (every election of a discretionary proxy). ``revoked_at`` is set when
+    the grantor ranked the candidates themselves."""
+
+    __tablename__ = "proxy_rankings"
+    __table_args__ = (
+        UniqueConstraint("appointment_id", "election_id", name="uq_proxy_rankings_election"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        ForeignKey("proxy_appointments.id", ondelete="CASCADE")
+    )
+    election_id: Mapped[int] = mapped_column(
+        ForeignKey("elections.id", ondelete="CASCADE"), index=True
+    )
+    ranking: Mapped[str | None] = mapped_column(String(2000))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    appointment: Mapped[ProxyAppointment] = relationship()
+    election: Mapped[Election] = relationship()
+
+    @property
+    def holder_decides(self) -> bool:
+        return self.ranking is None

@@ -96,6 +96,8 @@ class CoopSettings(Base):
     requisition_percent: Mapped[int] = mapped_column(default=10, server_default="10")
     requisition_signing_days: Mapped[int] = mapped_column(default=28, server_default="28")
     requisition_call_days: Mapped[int] = mapped_column(default=21, server_default="21")
+    # A director elected at an AGM sits until the AGM this many years later (rule 30).
+    director_term_years: Mapped[int] = mapped_column(default=3, server_default="3")
     first_signatory_title: Mapped[str] = mapped_column(String(60), default="Secretary")
     second_signatory_title: Mapped[str] = mapped_column(String(60), default="Director")
     first_signatory_name: Mapped[str] = mapped_column(String(120), default="")

@@ -267,6 +267,11 @@ SETTING_FIELDS: dict[str, SettingField] = {
         "From the day it reaches its threshold.",
         lambda v: read_whole(v, "Days to call the meeting", low=1, high=180),
     ),
+    "director_term_years": SettingField(
+        "Board: years in a director's term",
+        "An elected director sits from the meeting's day until the meeting this many years later.",
+        lambda v: read_whole(v, "Years in a term", low=1, high=10),
+    ),
     "first_signatory_title": SettingField(
         "First signatory on certificates",
         "",
