@@ -18,6 +18,7 @@ from .pdf import pdf_support, render_certificate
 from .presets import PRESETS
 from .services.accounts import users
 from .services.documents import renditions
+from .services.elections import voting
 from .services.meetings import closing, notices, requisitions
 from .services.shares import ledger
 
@@ -146,7 +147,10 @@ def close_due_votes_command() -> None:
     with write_session() as db:
         closed = closing.close_due_votes(db)
         names = [f"meeting {r.meeting_id}, resolution {r.number}: {r.result.label}" for r in closed]
+        counted = voting.close_due_elections(db)
+        elections = [f"meeting {e.meeting_id}, {voting.title(e)}" for e in counted]
     _echo_done(names, each="Closed", noun="resolution", done="closed and counted")
+    _echo_done(elections, each="Counted", noun="election", done="closed and counted")
 
 
 @click.command("lapse-requisitions")
@@ -162,11 +166,15 @@ def lapse_requisitions_command() -> None:
 @click.command("check-votes")
 @with_appcontext
 def check_votes_command() -> None:
-    """Recount every closed resolution from its votes; exit 1 on any difference."""
+    """Recount every closed resolution and counted election from its votes; exit 1 on any
+    difference."""
     with database().session(write=False) as db:
-        result = closing.check_votes(db)
-    _exit_on_problems(result.problems)
-    click.echo(f"Every stored count matches a recount of the votes: {result.checked} resolutions.")
+        resolutions, elections = voting.check_votes(db)
+    _exit_on_problems(resolutions.problems + elections.problems)
+    click.echo(
+        "Every stored count matches a recount of the votes: "
+        f"{resolutions.checked} resolutions, {elections.checked} elections."
+    )
 
 
 @click.command("send-notices")

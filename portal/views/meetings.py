@@ -11,9 +11,9 @@ from .. import coop, htmx, markup, pdf
 from ..db import get_db, transaction, write_session
 from ..errors import NotAllowed, PortalError
 from ..models import Choice, Meeting, MeetingState, ProxyAppointment, Resolution
+from ..services.elections import voting
 from ..services.meetings import (
     ballots,
-    closing,
     minutes,
     notices,
     overview,
@@ -52,9 +52,9 @@ def closed_if_due(meeting: Meeting) -> Meeting:
     and only when something is due (one small read otherwise); the request's session then
     starts afresh, to read the meeting as closed.
     """
-    if closing.is_due(get_db(), meeting):
+    if voting.is_due(get_db(), meeting):
         with write_session() as db:
-            closing.close_if_due(db, db.get(Meeting, meeting.id))
+            voting.close_if_due(db, db.get(Meeting, meeting.id))
         get_db().rollback()  # its snapshot and the meeting it loaded are from before
     return meeting
 

@@ -60,22 +60,10 @@ def current_board(db: Session, day: date | None = None) -> list[ClassBoard]:
     ]
 
 
-def sitting_count(db: Session, member_class: MemberClass, day: date) -> int:
-    """How many directors sit for ``member_class`` on ``day``."""
-    return (
-        db.scalar(
-            select(func.count(Director.id)).where(
-                Director.class_id == member_class.id, _sitting(day)
-            )
-        )
-        or 0
-    )
-
-
-def continuing_count(db: Session, member_class: MemberClass, meeting: Meeting) -> int:
-    """How many directors of ``member_class`` sit through the meeting: their terms run
-    past its day, so their seats are not up at it."""
-    day = coop.clock(db).day_of(meeting.starts_at)
+def _seats_taken(db: Session, member_class: MemberClass, day: date) -> int:
+    """Seats of ``member_class`` taken for a term starting on ``day``: by the directors
+    sitting then whose terms run past it (a term ending on an AGM's day hands its seat to
+    the director elected at that AGM, whose term starts that day)."""
     return (
         db.scalar(
             select(func.count(Director.id)).where(
@@ -86,6 +74,12 @@ def continuing_count(db: Session, member_class: MemberClass, meeting: Meeting) -
         )
         or 0
     )
+
+
+def continuing_count(db: Session, member_class: MemberClass, meeting: Meeting) -> int:
+    """How many directors of ``member_class`` sit through the meeting: their terms run
+    past its day, so their seats are not up at it."""
+    return _seats_taken(db, member_class, coop.clock(db).day_of(meeting.starts_at))
 
 
 def terms_ending_at(
@@ -151,7 +145,7 @@ def record_director(
             f"Member {member.number} is not in the {member_class.name} class on "
             f"{term_started_on:%-d %B %Y}; a director sits for a class they belong to."
         )
-    if sitting_count(db, member_class, term_started_on) >= member_class.board_seats:
+    if _seats_taken(db, member_class, term_started_on) >= member_class.board_seats:
         raise InvalidInput(
             f"The {member_class.name} class has {member_class.board_seats} board seat(s), "
             f"all taken on {term_started_on:%-d %B %Y}.",

@@ -4,8 +4,9 @@ Once voting has closed (``MeetingState.VOTING_CLOSED``) staff draft the minutes 
 Markdown. The draft starts from what the portal knows: attendance and turnout per class
 (the frozen roll and the participations, counted in the database), the quorum, and each
 resolution's number, title, text and declared result as stored when voting closed
-(``results.Outcome``: never recounted), with headings for the discussion. Staff name the
-chair and write the rest.
+(``results.Outcome``: never recounted), each board election counted at it (read from
+the stored count, ``Election.result_json``), with headings for the discussion. Staff name
+the chair and write the rest.
 
 The minutes open with particulars composed from the meeting and the chair field (the
 kind of meeting, its date and time in the co-op's zone, ``CoopSettings.timezone``, its
@@ -24,15 +25,18 @@ from datetime import date, datetime
 from fractions import Fraction
 
 from sqlalchemy import case, exists, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ... import coop
 from ...db import lock_row
 from ...errors import InvalidInput, InvalidState
 from ...models import (
+    Candidate,
     Document,
     DocumentCategory,
     DocumentVersion,
+    Election,
+    ElectionState,
     Meeting,
     MeetingMinutes,
     MeetingState,
@@ -229,15 +233,77 @@ def _resolutions(meeting: Meeting, outcomes: dict[int, Outcome]) -> list[str]:
     return lines
 
 
+def counted_elections(db: Session, meeting: Meeting) -> list[Election]:
+    """The meeting's board elections with a stored count, in the classes' order."""
+    return list(
+        db.scalars(
+            select(Election)
+            .join(MemberClass, MemberClass.id == Election.class_id)
+            .options(joinedload(Election.member_class))
+            .where(
+                Election.meeting_id == meeting.id,
+                Election.state.in_((ElectionState.COUNTED, ElectionState.DECLARED)),
+                Election.result_json.is_not(None),
+            )
+            .order_by(MemberClass.position, MemberClass.id)
+        )
+    )
+
+
+def _elections(db: Session, meeting: Meeting) -> list[str]:
+    """Each counted election: the class, seats, who was elected, the quota and the valid
+    ballots, as stored when it closed (``Election.result_json``, the STV count's record)."""
+    elections = counted_elections(db, meeting)
+    if not elections:
+        return []
+    lines = ["## Board elections", ""]
+    for election in elections:
+        result = election.result_json or {}
+        elected_ids = list(result.get("elected", []))
+        names = _candidate_names(db, elected_ids)
+        seats = election.seats
+        candidates = len(result.get("candidates", []))
+        empty = result.get("empty_ballots", 0)
+        how = "by secret ballot, " if election.secret else ""
+        lines += [
+            f"### {election.member_class.name} directors",
+            "",
+            f"{seats} seat{'' if seats == 1 else 's'}, {candidates} candidate"
+            f"{'' if candidates == 1 else 's'}; {how}counted by the single transferable vote: "
+            f"quota {result.get('quota')}, {result.get('ballots')} valid ballots"
+            f"{f', {empty} empty' if empty else ''}.",
+            "",
+        ]
+        elected = ", ".join(names[c] for c in elected_ids) or "No one"
+        declared = election.state is ElectionState.DECLARED
+        lines += [
+            f"**Elected:** {_cell(elected)}"
+            f" ({'declared' if declared else 'counted, to be declared'}).",
+            "",
+        ]
+    return lines
+
+
+def _candidate_names(db: Session, candidate_ids: list[int]) -> dict[int, str]:
+    candidates = db.scalars(
+        select(Candidate)
+        .options(joinedload(Candidate.member))
+        .where(Candidate.id.in_(candidate_ids))
+    )
+    return {c.id: c.member.name for c in candidates}
+
+
 def prefilled_body(db: Session, meeting: Meeting) -> str:
     """The Markdown a new draft starts from: attendance and turnout per class, quorum, the
-    agenda with space for the discussion, and each resolution with its declared result."""
+    agenda with space for the discussion, each resolution with its declared result, and
+    each counted board election."""
     outcomes = meeting_outcomes(db, meeting)
     lines = [
         *_present(meeting, attendance(db, meeting)),
         *_quorum(outcomes),
         *_agenda(meeting),
         *_resolutions(meeting, {o.resolution.id: o for o in outcomes}),
+        *_elections(db, meeting),
         "## Close",
         "",
         CLOSING,

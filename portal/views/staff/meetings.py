@@ -14,7 +14,8 @@ from ...db import get_db, transaction
 from ...errors import PortalError
 from ...models import Meeting, MeetingKind, ResolutionKind, VotingMode
 from ...services.documents import library
-from ...services.meetings import closing, hybrid, lifecycle, notices, overview, session
+from ...services.elections import voting
+from ...services.meetings import hybrid, lifecycle, notices, overview, session
 from ...services.register import classes
 from ..access import found, get_or_404
 from ..downloads import streamed_csv
@@ -204,7 +205,11 @@ def send_notice(meeting_id: int) -> Response:
 def open_voting(meeting_id: int) -> Response:
     def open_(db: Any, meeting: Meeting, values: dict[str, str]) -> str:
         opened = lifecycle.open_voting(db, meeting, actor=current_user)
-        return f"Voting is open on {len(opened)} resolution{'' if len(opened) == 1 else 's'}."
+        elections = voting.open_elections(db, meeting, actor=current_user)
+        said = f"Voting is open on {len(opened)} resolution{'' if len(opened) == 1 else 's'}"
+        if elections:
+            said += f" and in {len(elections)} election{'' if len(elections) == 1 else 's'}"
+        return said + "."
 
     return _act(meeting_id, "state", open_)
 
@@ -212,10 +217,11 @@ def open_voting(meeting_id: int) -> Response:
 @bp.post("/meetings/<int:meeting_id>/close")
 def close_voting(meeting_id: int) -> Response:
     def close(db: Any, meeting: Meeting, values: dict[str, str]) -> str:
-        tallies = closing.close_voting(db, meeting, actor=current_user)
-        return (
-            f"Voting closed; {len(tallies)} resolution{'' if len(tallies) == 1 else 's'} counted."
-        )
+        tallies, counts = voting.close_meeting_voting(db, meeting, actor=current_user)
+        said = f"Voting closed; {len(tallies)} resolution{'' if len(tallies) == 1 else 's'}"
+        if counts:
+            said += f" and {len(counts)} election{'' if len(counts) == 1 else 's'}"
+        return said + " counted."
 
     return _act(meeting_id, "state", close)
 
