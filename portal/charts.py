@@ -172,7 +172,7 @@ class BarSegment:
     """One part of a stacked bar: ``x`` and ``width`` are fractions of the plot's width."""
 
     key: str  # what it counts ("for", "against", ...): the stylesheet colours it
-    value: int
+    value: float
     x: float
     width: float
 
@@ -190,7 +190,7 @@ class Bar:
     """A labelled bar: its label sits at ``label_y``, the bar from ``y`` (pixels)."""
 
     label: str
-    total: int
+    total: float
     label_y: float
     y: float
     segments: list[BarSegment]
@@ -226,3 +226,48 @@ def stacked_bars(
                 x += width
         bars.append(Bar(label, total, top + 13, top + label_height, segments))
     return BarChart(max(len(rows) * row_height - gap, 1), bar_height, bars)
+
+
+@dataclass(frozen=True)
+class ScaledBarChart:
+    """Bars on one scale: ``mark_x`` (a fraction of the width) marks a threshold across."""
+
+    height: int
+    bar_height: int
+    bars: list[Bar]
+    mark_x: float | None
+
+    @property
+    def mark_percent(self) -> str:
+        return f"{(self.mark_x or 0) * 100:.2f}%"
+
+
+def scaled_bars(
+    rows: Sequence[tuple[str, Sequence[tuple[str, float]]]],
+    *,
+    ceiling: float,
+    mark: float | None = None,
+    bar_height: int = 20,
+) -> ScaledBarChart:
+    """Horizontal bars, one per row, each part drawn to one scale from 0 to ``ceiling``
+    (the full width), with ``mark`` (a value, e.g. a quota) placed on the same scale.
+
+    ``rows`` are (label, [(key, value), ...]) as for :func:`stacked_bars`; unlike those
+    bars, these compare as amounts, not shares.
+    """
+    label_height, gap = 18, 14
+    row_height = label_height + bar_height + gap
+    scale = ceiling if ceiling > 0 else 1.0
+    bars = []
+    for index, (label, parts) in enumerate(rows):
+        top = index * row_height
+        segments, x = [], 0.0
+        for key, value in parts:
+            if value > 0:
+                width = min(value / scale, 1.0 - x)
+                segments.append(BarSegment(key, value, x, width))
+                x += width
+        total = sum(value for _, value in parts)
+        bars.append(Bar(label, total, top + 13, top + label_height, segments))
+    mark_x = None if mark is None else min(max(mark / scale, 0.0), 1.0)
+    return ScaledBarChart(max(len(rows) * row_height - gap, 1), bar_height, bars, mark_x)

@@ -43,6 +43,8 @@ from portal.services.meetings import ballots as meeting_ballots
 from portal.services.meetings import closing, lifecycle, minutes
 
 from .factories import REVIEWER, reading
+from .test_document_pdf import page_texts
+from .test_meeting_minutes import confirm
 
 ARTISTS = ("Ada", "Bea", "Cy", "Dee", "Eve", "Fay")
 
@@ -548,3 +550,135 @@ def test_the_minutes_draft_gives_each_counted_election(db, counted):
     assert f"quota {stored.quota}" in body and "6 valid ballots" in body
     for name in names_of(db, counted, stored.elected):
         assert f"{name} Artist" in body
+
+
+# -- the results page -----------------------------------------------------------------------
+
+
+def page_url(meeting_id, election_id):
+    return f"/meetings/{meeting_id}/elections/{election_id}"
+
+
+@pytest.fixture
+def open_election(app, agm, artists):
+    """Voting open in a secret election of two artist seats; three rankings cast."""
+    with writing(app) as db:
+        election = stage(db, agm.id, artists, standing=("Bea", "Cy", "Dee"))
+        open_voting(db, agm.id)
+        for voter, ranking in (("Ada", ("Bea", "Cy")), ("Eve", ("Cy",)), ("Fay", ("Bea",))):
+            rank(db, election, artists[voter], *ranking)
+        return election.id
+
+
+def test_before_the_count_the_page_shows_the_state_candidates_and_seed_and_no_tally(
+    app, sign_in, agm, artists, open_election
+):
+    page = sign_in("lee@example.org").get(page_url(agm.id, open_election))
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    with reading(app) as db:
+        seed = db.get(Election, open_election).tie_break_seed
+    assert seed in text and "Voting open" in text
+    for name in ("Bea Artist", "Cy Artist", "Dee Artist"):
+        assert name in text
+    assert "Not counted yet" in text
+    assert "Round 1" not in text and "Quota" not in text and "<svg" not in text
+
+
+def test_the_counted_page_gives_the_elected_quota_rounds_and_an_svg_with_a_text_alternative(
+    app, staff, sign_in, agm, artists, open_election
+):
+    response = staff.post(
+        f"/staff/meetings/{agm.id}/elections/{open_election}/count", data={"confirm": "yes"}
+    )
+    assert response.status_code == 303
+    with reading(app) as db:
+        stored = count.Count.from_json(db.get(Election, open_election).result_json)
+    text = sign_in("ada@example.org").get(page_url(agm.id, open_election)).get_data(as_text=True)
+    assert "Counted, to be declared" in text
+    assert f"<dd>{stored.quota} (Droop" in text and "<dd>3</dd>" in text
+    for n in range(1, len(stored.rounds) + 1):
+        assert f"Round {n}</th>" in text
+    svg = text.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
+    desc = svg.split("<desc", 1)[1].split("</desc>", 1)[0]
+    assert "3 valid ballots" in desc and "first preferences" in desc
+    assert 'class="table-wrap" tabindex="0" role="region"' in text
+
+
+def test_counting_without_the_tick_is_refused_with_422_and_counts_nothing(
+    app, staff, agm, open_election
+):
+    response = staff.post(f"/staff/meetings/{agm.id}/elections/{open_election}/count")
+    assert response.status_code == 422
+    assert "Tick the box to confirm" in response.get_data(as_text=True)
+    with reading(app) as db:
+        assert db.get(Election, open_election).state is ElectionState.VOTING_OPEN
+
+
+def test_staff_declare_from_the_election_page_and_the_page_says_elected(
+    app, staff, sign_in, agm, open_election
+):
+    url = f"/staff/meetings/{agm.id}/elections/{open_election}"
+    assert staff.post(f"{url}/declare").status_code == 409  # not counted yet
+    staff.post(f"{url}/count", data={"confirm": "yes"})
+    page = staff.get(url).get_data(as_text=True)
+    assert "Declare the result" in page and page_url(agm.id, open_election) in page
+    assert staff.post(f"{url}/declare").status_code == 303
+    assert staff.post(f"{url}/count", data={"confirm": "yes"}).status_code == 409
+    with reading(app) as db:
+        assert len(db.scalars(select(Director)).all()) == 2
+    text = sign_in("lee@example.org").get(page_url(agm.id, open_election)).get_data(as_text=True)
+    assert '<h2 id="elected-heading">Elected</h2>' in text
+
+
+def test_a_member_not_on_the_roll_gets_403_and_a_stranger_is_sent_to_sign_in(
+    app, client, make_member, make_user, sign_in, agm, open_election
+):
+    make_member(name="Late Joiner", email="late@example.org", classes=["artist"])
+    assert sign_in("late@example.org").get(page_url(agm.id, open_election)).status_code == 403
+    make_user(email="someone@example.org", name="Some One")
+    assert sign_in("someone@example.org").get(page_url(agm.id, open_election)).status_code == 403
+    assert client.get(page_url(agm.id, open_election)).status_code in (302, 303)
+
+
+def test_the_results_page_of_another_meeting_or_a_draft_election_is_404(
+    app, staff, agm, artists, open_election, make_meeting
+):
+    other = make_meeting(state="draft", days=50, resolutions=())
+    assert staff.get(page_url(other.id, open_election)).status_code == 404
+    assert staff.get(page_url(agm.id, open_election + 99)).status_code == 404
+
+
+def test_the_page_counts_an_election_past_its_time_when_read(app, sign_in, agm, open_election):
+    with reading(app) as db:
+        closes_at = db.get(Election, open_election).voting_closes_at
+    with time_machine.travel(closes_at + timedelta(minutes=1), tick=False):
+        text = (
+            sign_in("ada@example.org").get(page_url(agm.id, open_election)).get_data(as_text=True)
+        )
+    assert "Counted, to be declared" in text
+    with reading(app) as db:
+        assert db.get(Election, open_election).state is ElectionState.COUNTED
+
+
+def test_the_meeting_results_page_links_its_elections(app, sign_in, agm, open_election):
+    text = sign_in("ada@example.org").get(f"/meetings/{agm.id}/results").get_data(as_text=True)
+    assert page_url(agm.id, open_election) in text
+
+
+@pytest.mark.pdf
+def test_the_published_minutes_pdf_gives_the_election_result(
+    app, staff, sign_in, agm, open_election
+):
+    assert staff.post(f"/staff/meetings/{agm.id}/close").status_code == 303
+    assert confirm(staff, agm).status_code == 303
+    response = sign_in("ada@example.org").get(f"/meetings/{agm.id}/minutes.pdf")
+    assert response.status_code == 200
+    text = " ".join(" ".join(page_texts(response.data)).split())
+    with reading(app) as db:
+        stored = count.Count.from_json(db.get(Election, open_election).result_json)
+        names = [db.get(Candidate, c).member.name for c in stored.elected]
+    assert "board elections artist directors 2 seats, 3 candidates" in text.lower()
+    assert f"quota {stored.quota}, 3 valid ballots" in text
+    assert f"Elected: {', '.join(names)} (counted, to be declared)" in text

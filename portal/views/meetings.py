@@ -11,6 +11,7 @@ from .. import coop, htmx, markup, pdf
 from ..db import get_db, transaction, write_session
 from ..errors import NotAllowed, PortalError
 from ..models import Choice, Meeting, MeetingState, ProxyAppointment, Resolution
+from ..services.elections import results as election_results
 from ..services.elections import voting
 from ..services.meetings import (
     ballots,
@@ -236,6 +237,7 @@ def results_page(meeting_id: int) -> str:
         outcomes=outcomes,
         channel_names=results.CHANNEL_NAMES,
         receipts={o.resolution.id: results.published_receipts(db, o.resolution) for o in outcomes},
+        elections=election_results.voted_elections(db, meeting),
     )
 
 

@@ -11,9 +11,10 @@ from flask_login import current_user
 
 from ... import htmx
 from ...db import get_db, transaction
-from ...errors import PortalError
+from ...errors import InvalidInput, PortalError
 from ...models import Election, Meeting
-from ...services.elections import board, nominations
+from ...services.elections import board, nominations, voting
+from ...services.inputs import read_flag
 from ...services.meetings import lifecycle
 from ...services.register import classes
 from ..access import found, get_or_404
@@ -242,4 +243,37 @@ def reject_candidate(meeting_id: int, election_id: int, candidate_id: int) -> Re
             db, c, v.get("reason", ""), actor=current_user
         ),
         "The nomination is rejected.",
+    )
+
+
+def _count_now(db: object, election: Election, values: dict[str, str]) -> object:
+    if not read_flag(values.get("confirm")):
+        raise InvalidInput(
+            "Tick the box to confirm: voting closes now and the rankings are counted.",
+            field="confirm",
+        )
+    return voting.close_election(db, election, actor=current_user)
+
+
+@bp.post("/meetings/<int:meeting_id>/elections/<int:election_id>/count")
+def count_now(meeting_id: int, election_id: int) -> Response:
+    """Close voting in the election now and count it (confirmed by a tick; 409 once counted)."""
+    return _act(
+        meeting_id,
+        election_id,
+        "count",
+        _count_now,
+        "Voting is closed and the election counted: check the result, then declare it.",
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/elections/<int:election_id>/declare")
+def declare(meeting_id: int, election_id: int) -> Response:
+    """Declare the counted result: the elected join the board (409 unless counted)."""
+    return _act(
+        meeting_id,
+        election_id,
+        "count",
+        lambda db, e, v: voting.declare(db, e, actor=current_user),
+        "The result is declared; the elected directors are on the board.",
     )
