@@ -27,6 +27,11 @@ def votes_text(votes: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def votes_short(votes: Decimal) -> str:
+    """Votes to two decimal places (the chart's labels; the table has them exactly)."""
+    return votes_text(votes.quantize(Decimal("0.01")))
+
+
 @dataclass(frozen=True)
 class CandidateLine:
     """A candidate through the count: votes in each round while continuing (None after
@@ -42,11 +47,11 @@ class CandidateLine:
 
     @property
     def first_votes(self) -> str:
-        return votes_text(self.first)
+        return votes_short(self.first)
 
     @property
     def best_votes(self) -> str:
-        return votes_text(self.best)
+        return votes_short(self.best)
 
     @property
     def outcome(self) -> str:
@@ -110,8 +115,8 @@ class ElectionResult:
         ]
         for line in self.candidates:
             parts.append(
-                f"{line.name}: {votes_text(line.first)} first preferences, "
-                f"at most {votes_text(line.best)}; {line.outcome.lower()}."
+                f"{line.name}: {line.first_votes} first preferences, "
+                f"at most {line.best_votes}; {line.outcome.lower()}."
             )
         return " ".join(parts)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 # The areas' pages register themselves with @state when imported.
 from . import (  # noqa: F401
     accounts,
+    election_results,
     elections,
     hybrid,
     live,
