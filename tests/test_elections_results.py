@@ -87,21 +87,26 @@ def writing(app):
         yield db
 
 
-def stage(db, meeting_id, members, *, standing, seats=2, code="artist", secret=True):
-    """An election of ``seats`` ``code`` directors on the draft meeting, ``standing`` (names)
-    self-nominated, seconded by the first member who does not stand, and confirmed."""
+def nominating(db, meeting_id, *, seats=2, code="artist"):
+    """An election of ``seats`` ``code`` directors on the draft meeting, taking nominations."""
     staff = _staff(db)
     today = coop_module.today(db)
-    meeting = db.get(Meeting, meeting_id)
     election = nominations.create_election(
         db,
-        meeting,
+        db.get(Meeting, meeting_id),
         find_class(db, code),
         nominations.ElectionInput(seats, today, today + timedelta(days=5)),
         actor=staff,
     )
+    return nominations.open_nominations(db, election, actor=staff)
+
+
+def stage(db, meeting_id, members, *, standing, seats=2, code="artist", secret=True):
+    """An election of ``seats`` ``code`` directors on the draft meeting, ``standing`` (names)
+    self-nominated, seconded by the first member who does not stand, and confirmed."""
+    staff = _staff(db)
+    election = nominating(db, meeting_id, seats=seats, code=code)
     election.secret = secret
-    nominations.open_nominations(db, election, actor=staff)
     seconder = next(ref for name, ref in members.items() if name not in standing).load(db)
     for name in standing:
         m = members[name].load(db)
@@ -193,16 +198,8 @@ def test_each_election_draws_its_own_seed(db, agm, artists, listeners):
 
 def test_voting_does_not_open_while_an_election_takes_nominations(db, agm, artists):
     staff = _staff(db)
-    today = coop_module.today(db)
     meeting = db.get(Meeting, agm.id)
-    election = nominations.create_election(
-        db,
-        meeting,
-        find_class(db, "artist"),
-        nominations.ElectionInput(2, today, today + timedelta(days=5)),
-        actor=staff,
-    )
-    nominations.open_nominations(db, election, actor=staff)
+    election = nominating(db, agm.id)
     lifecycle.send_notice(db, meeting, actor=staff, short_notice_reason="Test")
     lifecycle.open_voting(db, meeting, actor=staff)
     with pytest.raises(InvalidState, match="nominations open") as refused:
@@ -215,18 +212,10 @@ def test_staff_opening_voting_with_an_election_taking_nominations_get_409_and_no
     app, staff, agm, artists
 ):
     with writing(app) as db:
-        today = coop_module.today(db)
-        actor = _staff(db)
-        meeting = db.get(Meeting, agm.id)
-        election = nominations.create_election(
-            db,
-            meeting,
-            find_class(db, "artist"),
-            nominations.ElectionInput(2, today, today + timedelta(days=5)),
-            actor=actor,
+        nominating(db, agm.id)
+        lifecycle.send_notice(
+            db, db.get(Meeting, agm.id), actor=_staff(db), short_notice_reason="Test"
         )
-        nominations.open_nominations(db, election, actor=actor)
-        lifecycle.send_notice(db, meeting, actor=actor, short_notice_reason="Test")
     response = staff.post(f"/staff/meetings/{agm.id}/open")
     assert response.status_code == 409
     assert "Confirm its candidate list or cancel it" in response.get_data(as_text=True)

@@ -48,7 +48,7 @@ from .. import transitions
 from ..meetings import closing
 from ..meetings.ballots import new_ballot_id
 from ..meetings.tally import Tally
-from . import board
+from . import board, nominations
 from .count import Count, count_stv
 
 # What ``check-votes`` answers (resolutions and elections together).
@@ -58,17 +58,6 @@ VoteCheck = closing.VoteCheck
 def title(election: Election) -> str:
     """The election in words: "the election of Artist directors"."""
     return f"the election of {election.member_class.name} directors"
-
-
-def _meeting_elections(db: Session, meeting: Meeting) -> list[Election]:
-    return list(
-        db.scalars(
-            select(Election)
-            .options(joinedload(Election.member_class))
-            .where(Election.meeting_id == meeting.id)
-            .order_by(Election.id)
-        )
-    )
 
 
 # -- opening ----------------------------------------------------------------------------------
@@ -96,7 +85,7 @@ def open_elections(db: Session, meeting: Meeting, *, actor: User) -> list[Electi
     the meeting's voting window, with its tie-break seed drawn and published now. Refused
     (409) while an election of the meeting is still taking nominations. The elections opened.
     """
-    elections = _meeting_elections(db, meeting)
+    elections = nominations.meeting_elections(db, meeting)
     nominating = [e for e in elections if e.state in NOMINATING_STATES]
     if nominating:
         names = "; ".join(f"{title(e)} is {e.state.label.lower()}" for e in nominating)
@@ -301,7 +290,7 @@ def close_if_due(db: Session, meeting: Meeting) -> Closed:
     once none is open: ``closing.close_if_due``), then its elections past theirs."""
     now = coop.clock(db).now()
     resolutions = closing.close_if_due(db, meeting)
-    return Closed(resolutions, _close_due(db, _meeting_elections(db, meeting), now))
+    return Closed(resolutions, _close_due(db, nominations.meeting_elections(db, meeting), now))
 
 
 def close_due_elections(db: Session) -> list[Election]:
@@ -319,7 +308,7 @@ def close_meeting_voting(
     tallies = closing.close_voting(db, meeting, actor=actor)
     counts = [
         close_election(db, election, actor=actor)
-        for election in _meeting_elections(db, meeting)
+        for election in nominations.meeting_elections(db, meeting)
         if election.state is ElectionState.VOTING_OPEN
     ]
     return tallies, counts
