@@ -225,6 +225,22 @@ def close_nominations(db: Session, election: Election, *, actor: User) -> Electi
     return election
 
 
+def cancel_election(db: Session, election: Election, reason: str, *, actor: User) -> Election:
+    """Cancel an election before voting opens (no candidates, say, or seats filled another
+    way); the reason is recorded in the audit log. Its nominations stay as they were."""
+    why = read_text(reason, "The reason", max_length=REASON_MAX, field="reason")
+    transitions.move(
+        db,
+        election,
+        ElectionState.CANCELLED,
+        actor=actor,
+        doing="cancelled",
+        stamp="cancelled_at",
+        summary=f"Election of {election.member_class.name} directors cancelled: {why}",
+    )
+    return election
+
+
 # -- nominating, accepting, seconding ----------------------------------------------------------
 
 

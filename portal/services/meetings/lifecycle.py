@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from ... import coop
 from ...errors import InvalidInput, InvalidState
 from ...models import (
+    NOMINATING_STATES,
     AgendaItem,
     Document,
+    Election,
     Meeting,
     MeetingKind,
     MeetingState,
@@ -410,6 +412,23 @@ def _require_call_closed(db: Session, meeting: Meeting, now: datetime) -> None:
     )
 
 
+def _require_elections_listed(db: Session, meeting: Meeting) -> None:
+    """409 while an election of the meeting still takes or awaits nominations: its
+    confirmed candidates are printed on the notice (issue 15 §2)."""
+    waiting = db.scalars(
+        select(Election)
+        .where(Election.meeting_id == meeting.id, Election.state.in_(NOMINATING_STATES))
+        .order_by(Election.id)
+    ).first()
+    if waiting is None:
+        return
+    raise InvalidState(
+        f"The election of {waiting.member_class.name} directors is "
+        f"{waiting.state.label.lower()}: confirm its candidates, or cancel it, before sending "
+        "the notice, so the candidates are on it."
+    )
+
+
 def send_notice(
     db: Session, meeting: Meeting, *, actor: User, short_notice_reason: str = ""
 ) -> Meeting:
@@ -417,9 +436,10 @@ def send_notice(
     clear days remain before it (neither the day of sending nor the meeting's day counts,
     ``coop.Clock.clear_days_between``, in the co-op's zone, ``CoopSettings.timezone``),
     unless staff give a reason for short notice, which is recorded (and printed on the
-    notice). Freezes the roll once its record date has come, publishes the notice and
-    queues its mailing to every member (``notices.prepare_notice``: mailed once this
-    transaction commits).
+    notice). Refused while the call for resolutions is open or an election of the meeting
+    has no confirmed candidate list (staff confirm it or cancel the election). Freezes the
+    roll once its record date has come, publishes the notice and queues its mailing to
+    every member (``notices.prepare_notice``: mailed once this transaction commits).
     """
     transitions.require(meeting.state, MeetingState.NOTICED, doing="noticed")
     clock = coop.clock(db)
@@ -429,6 +449,7 @@ def send_notice(
     if not meeting.agenda:
         raise InvalidState("Give the meeting an agenda before sending its notice.")
     _require_call_closed(db, meeting, now)
+    _require_elections_listed(db, meeting)
     period = notice_period(db, meeting)
     needed, clear_days = period.needed, period.clear_days
     reason = read_text(
