@@ -141,9 +141,7 @@ def record_director_in_office(db: Session, given: DirectorInput, *, actor: User)
     """Record a director already in office, as staff give them (``/staff/board``): the
     member by number and the class by code (422 when unknown), then :func:`record_director`."""
     member_class = db.scalar(
-        select(MemberClass).where(
-            MemberClass.code == given.class_code, MemberClass.board_seats > 0
-        )
+        select(MemberClass).where(MemberClass.code == given.class_code, MemberClass.board_seats > 0)
     )
     if member_class is None:
         raise InvalidInput("Choose a class with board seats.", field="class_code")

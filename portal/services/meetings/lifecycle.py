@@ -398,6 +398,29 @@ def notice_period(db: Session, meeting: Meeting) -> NoticePeriod:
     )
 
 
+def check_window_before_notice(
+    db: Session, meeting: Meeting, opens_on: date, closes_on: date, *, subject: str, them: str
+) -> None:
+    """A window of days members act in before the meeting (a call for resolutions, an
+    election's nominations): it closes on or after it opens, not in the past, and before
+    the last day to send notice in time (``CoopSettings.notice_days`` clear days before the
+    meeting, in the co-op's zone), so what it brings is on the notice. ``subject`` names
+    the window in the messages ("The call", "Nominations"), ``them`` its pronoun."""
+    clock = coop.clock(db)
+    opens = "it opens" if them == "it" else "they open"
+    if closes_on < opens_on:
+        raise InvalidInput(f"{subject} must close on or after the day {opens}.", field="closes_on")
+    if closes_on < clock.today():
+        raise InvalidInput(f"{subject} must close today or later.", field="closes_on")
+    notice_by = clock.last_day_to_send(meeting.starts_at, coop.settings(db).notice_days)
+    if closes_on >= notice_by:
+        raise InvalidInput(
+            f"{subject} must close before the notice goes out: the last day to send it is "
+            f"{notice_by:%-d %B %Y}, so close {them} by the day before.",
+            field="closes_on",
+        )
+
+
 def _require_call_closed(db: Session, meeting: Meeting, now: datetime) -> None:
     """409 while the meeting's call for resolutions is open, or still to open."""
     call = db.get(ProposalCall, meeting.id)
