@@ -12,7 +12,6 @@ from portal.db import write_session
 from portal.models import (
     Candidate,
     CandidateState,
-    Election,
     ElectionState,
     Meeting,
     Member,
@@ -100,10 +99,3 @@ def test_the_demo_agm_has_its_elections_with_confirmed_candidates_and_the_board(
         as_text=True
     )
     assert "Rory Doherty" in staff.get("/staff/board").get_data(as_text=True)
-
-
-def test_a_demo_without_elections_seeds_none(app):
-    with app.test_request_context("/"), write_session(app) as db:
-        assert demo.seed(db, app.config, preset="stocksy", render=fake_certificate)
-    with reading(app) as db:
-        assert db.scalar(select(Election.id)) is None
