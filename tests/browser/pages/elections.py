@@ -91,7 +91,7 @@ def board_with_nominations_open(site: Site) -> Any:
 
 
 @state("staff", "admin")
-def staff_board(site: Site) -> Any:
+def staff_board_with_directors(site: Site) -> Any:
     """The staff board page with two artist directors recorded, one term ending soon."""
     ann = site.make.member(classes=["artist"], name="Ann Director")
     bob = site.make.member(classes=["artist"], name="Bob Director")
