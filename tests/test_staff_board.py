@@ -141,7 +141,7 @@ def test_a_member_of_another_class_does_not_sit_for_it(app, staff, artists, make
     lee = make_member(name="Lee Listener", email="lee@example.org", classes=["listener"])
     day = today(app)
     response = staff.post("/staff/board", data=form(lee, day, day + timedelta(days=90)))
-    assert response.status_code == 403
+    assert response.status_code == 422
     assert "not in the Artist class" in response.get_data(as_text=True)
     assert directors(app) == []
 

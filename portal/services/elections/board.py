@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ... import coop
-from ...errors import InvalidInput, InvalidState, NotAllowed
+from ...errors import InvalidInput, InvalidState
 from ...models import Director, Election, Meeting, Member, MemberClass, User
 from .. import audit
 from ..inputs import read_all, read_date, read_text, read_whole
@@ -188,9 +188,10 @@ def record_director(
             field="member_number",
         )
     if not standing.is_member_on(db, member, term_started_on, member_class):
-        raise NotAllowed(
+        raise InvalidInput(
             f"Member {member.number} is not in the {member_class.name} class on "
-            f"{term_started_on:%-d %B %Y}; a director sits for a class they belong to."
+            f"{term_started_on:%-d %B %Y}; a director sits for a class they belong to.",
+            field="member_number",
         )
     if sitting_count(db, member_class, term_started_on) >= member_class.board_seats:
         raise InvalidInput(
