@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from . import coop
 from .models import (
     Choice,
+    Election,
     Meeting,
     MeetingKind,
     MemberStatus,
@@ -35,6 +36,7 @@ from .presets import PRESETS, Demo, DemoPerson, MeetingPreset, Preset
 from .services import settings
 from .services.accounts import users
 from .services.documents import publishing
+from .services.elections import board, nominations
 from .services.meetings import (
     ballots,
     closing,
@@ -253,9 +255,10 @@ def seed(
         past = sorted((m for m in demo.meetings if m.held_on), key=lambda m: m.held_on or today)
         for meeting in past:
             _hold_meeting(db, story, meeting, staff)
-        # Coming meetings with a call for resolutions were drafted some weeks ahead.
+        # Coming meetings with a call for resolutions or elections were drafted some weeks
+        # ahead.
         coming = [
-            (m, _draft_meeting(db, story, m, staff) if m.proposals else None)
+            (m, _draft_meeting(db, story, m, staff) if _drafted_early(m) else None)
             for m in demo.meetings
             if m.held_on is None
         ]
@@ -394,12 +397,18 @@ def _hold_meeting(db: Session, story: _Story, preset: MeetingPreset, staff: User
     return _run_meeting(db, story, preset, _draft_meeting(db, story, preset, staff), staff)
 
 
+def _drafted_early(preset: MeetingPreset) -> bool:
+    """A meeting taking members' proposals or nominations is drafted 50 days ahead."""
+    return bool(preset.proposals or preset.elections)
+
+
 def _draft_meeting(db: Session, story: _Story, preset: MeetingPreset, staff: User) -> Meeting:
-    """The meeting created with the board's resolutions; with members' proposals, 50 days
-    ahead with a call for resolutions, in which they are proposed and seconded."""
+    """The meeting created with the board's resolutions; with members' proposals or board
+    elections, 50 days ahead with a call for resolutions, in which they are proposed and
+    seconded, and the elections' nominations (``_demo_elections``)."""
     held_on = _held_on(story, preset)
     starts_at = story.instant(held_on, time(11))
-    drafted_on = held_on - timedelta(days=50 if preset.proposals else 22)
+    drafted_on = held_on - timedelta(days=50 if _drafted_early(preset) else 22)
     with story.on(drafted_on, time(9)):
         given = lifecycle.MeetingInput(
             kind=MeetingKind.AGM,
@@ -437,7 +446,90 @@ def _draft_meeting(db: Session, story: _Story, preset: MeetingPreset, staff: Use
         with story.on(drafted_on + timedelta(days=6 + n)):
             seconder = _member(db, proposal.seconder)
             proposals.second_proposal(db, made, seconder, actor=seconder.user)
+    _demo_elections(db, story, preset, meeting, staff, drafted_on)
     return meeting
+
+
+def _years_after(day: date, years: int) -> date:
+    """The same day ``years`` later (28 February for a 29th with no leap year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def _demo_elections(
+    db: Session,
+    story: _Story,
+    preset: MeetingPreset,
+    meeting: Meeting,
+    staff: User,
+    drafted_on: date,
+) -> list[Election]:
+    """The meeting's board elections, up to their confirmed candidate lists (issue 15).
+
+    The day the meeting is drafted, staff record the board in office (``preset.directors``)
+    and put each election on the meeting, nominations open until 30 days before it. Each
+    candidate is nominated a day after the last (another member's nominee accepts the
+    next day with their statement) and seconded nine days after their nomination; the day
+    after nominations close staff confirm every candidate and the list, so the notice
+    prints it. Voting on the elections opens with the meeting's, after this.
+    """
+    held_on = _held_on(story, preset)
+    with story.on(drafted_on, time(9, 30)):
+        for spec in preset.directors:
+            board.record_director(
+                db,
+                _member(db, spec.email),
+                classes.find_class(db, spec.class_code),
+                spec.started_on,
+                _years_after(held_on, spec.years_past_meeting),
+                actor=staff,
+            )
+        elections = []
+        for election_spec in preset.elections:
+            window = nominations.ElectionInput(
+                election_spec.seats, drafted_on, held_on - timedelta(days=30)
+            )
+            election = nominations.create_election(
+                db, meeting, classes.find_class(db, election_spec.class_code), window, actor=staff
+            )
+            elections.append(nominations.open_nominations(db, election, actor=staff))
+    made = []
+    specs = [
+        (election, candidate)
+        for election, spec in zip(elections, preset.elections, strict=True)
+        for candidate in spec.candidates
+    ]
+    for n, (election, spec) in enumerate(specs):
+        nominee = _member(db, spec.email)
+        with story.on(drafted_on + timedelta(days=1 + n)):
+            if not spec.nominator:
+                candidate = nominations.nominate(
+                    db, election, nominee, nominee, statement=spec.statement, actor=nominee.user
+                )
+            else:
+                nominator = _member(db, spec.nominator)
+                candidate = nominations.nominate(
+                    db, election, nominator, nominee, actor=nominator.user
+                )
+        if spec.nominator:
+            with story.on(drafted_on + timedelta(days=2 + n)):
+                nominations.accept_nomination(
+                    db, candidate, nominee, statement=spec.statement, actor=nominee.user
+                )
+        made.append((candidate, spec))
+    for n, (candidate, spec) in enumerate(made):
+        with story.on(drafted_on + timedelta(days=10 + n)):
+            seconder = _member(db, spec.seconder)
+            nominations.second_nomination(db, candidate, seconder, actor=seconder.user)
+    with story.on(held_on - timedelta(days=29)):
+        for election in elections:
+            nominations.close_nominations(db, election, actor=staff)
+            for candidate in nominations.standing_candidates(db, election):
+                nominations.confirm_candidate(db, candidate, actor=staff)
+            nominations.confirm_candidate_list(db, election, actor=staff)
+    return elections
 
 
 def _held_on(story: _Story, preset: MeetingPreset) -> date:

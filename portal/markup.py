@@ -96,3 +96,27 @@ def _numbered(names: list[str]) -> list[str]:
         seen[name] += 1
         numbered.append(name if total[name] == 1 else f"{name} ({seen[name]})")
     return numbered
+
+
+_LINK = re.compile(r'<a href="([^"]*)"[^>]*>(.*?)</a>', re.S)
+_BLOCK_END = re.compile(r"</(?:p|h[1-6]|ul|ol|blockquote|pre|table)>|<hr\s*/?>")
+_LINE_END = re.compile(r"</(?:li|tr)>|<br\s*/?>")
+_BLANK_RUNS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+
+
+def render_plain(source: str) -> str:
+    """Markdown source as plain text for a text e-mail: rendered and sanitised as
+    :func:`render_markdown`, then its tags dropped (a link keeps its address in brackets,
+    list items start with a dash, blocks are separated by a blank line)."""
+    html = str(render_markdown(source)).replace(">\n", ">")  # the renderer's own line ends
+    html = _LINK.sub(
+        lambda found: (
+            found[2] if TAG.sub("", found[2]) == unescape(found[1]) else f"{found[2]} ({found[1]})"
+        ),
+        html,
+    )
+    html = html.replace("<li>", "- ")
+    html = _LINE_END.sub("\n", _BLOCK_END.sub("\n\n", html))
+    text = unescape(TAG.sub("", html))
+    lines = "\n".join(line.strip() for line in text.splitlines())
+    return _BLANK_RUNS.sub("\n\n", lines).strip()

@@ -380,7 +380,7 @@ def test_the_board_shows_directors_sitting_today_by_class(db, artists, reviewer)
 
 def test_a_director_sits_for_a_class_they_belong_to(db, artists, listener, reviewer):
     today = coop_module.today(db)
-    with pytest.raises(NotAllowed, match="is not in the Artist class"):
+    with pytest.raises(InvalidInput, match="is not in the Artist class"):
         board.record_director(
             db,
             member(db, listener),

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from portal.markup import render_markdown, without_title
+from portal.markup import render_markdown, render_plain, without_title
 
 
 @pytest.mark.parametrize(
@@ -70,3 +70,14 @@ def test_a_heading_cannot_break_out_of_a_tables_name():
 def test_a_first_heading_repeating_the_title_is_left_out():
     assert without_title("# The Rules\n\nText", "The  rules") == "\nText"
     assert without_title("# Other\n\nText", "The Rules").startswith("# Other")
+
+
+def test_plain_text_keeps_the_words_and_link_addresses_and_drops_the_markup():
+    text = render_plain(
+        "# Why\n\nI will **publish** [the rates](https://rates.example/q).\n\n"
+        "- fair pay\n- open books\n\n<b>bold</b>"
+    )
+    assert text == (
+        "Why\n\nI will publish the rates (https://rates.example/q).\n\n"
+        "- fair pay\n- open books\n\n<b>bold</b>"
+    )

@@ -9,9 +9,12 @@ from datetime import date
 
 from ..models import AdmissionRule, PaymentForm, QuestionKind, ResolutionKind, Role
 from .spec import (
+    CandidatePreset,
     ClassPreset,
     Demo,
     DemoPerson,
+    DirectorPreset,
+    ElectionPreset,
     ExtraApplicant,
     ExtraMember,
     MeetingPreset,
@@ -298,6 +301,94 @@ AGM_2026 = MeetingPreset(
             "member4@reverb.example", "worker@reverb.example", directions="FAFFFF", accepted=False
         ),
     ),
+    # The board when the portal took over its record: the founding board (3 March 2025),
+    # with Méabh and Rory returned unopposed at the 2025 AGM. Pádraig's, Orla's and
+    # Ciara's terms end at this AGM: one listener seat and two artist seats are up.
+    directors=(
+        DirectorPreset("chair@reverb.example", "listener", date(2025, 3, 3)),
+        DirectorPreset("member10@reverb.example", "listener", date(2025, 9, 27), 2),
+        DirectorPreset("member3@reverb.example", "artist", date(2025, 3, 3)),
+        DirectorPreset("member12@reverb.example", "artist", date(2025, 3, 3)),
+        DirectorPreset("member11@reverb.example", "artist", date(2025, 9, 27), 2),
+        DirectorPreset("member4@reverb.example", "worker", date(2025, 3, 3), 1),
+        DirectorPreset("member9@reverb.example", "worker", date(2025, 3, 3), 1),
+    ),
+    # Two artist seats from five candidates, one listener seat from three. Orla and
+    # Pádraig stand again; Ciara stands down. Tadhg (the artist demo member) nominated
+    # Seán and seconded Aoibheann, and ranks the artist candidates when voting opens.
+    elections=(
+        ElectionPreset(
+            "artist",
+            2,
+            (
+                CandidatePreset(
+                    "member3@reverb.example",
+                    "I have sat on the board since Reverb was founded, and I want to finish "
+                    "what we started: **publishing every quarter what each play pays**.\n\n"
+                    "I record and tour with a folk trio from Waterford, and I know what a "
+                    "late royalty statement does to a month.",
+                    seconder="member12@reverb.example",
+                ),
+                CandidatePreset(
+                    "member13@reverb.example",
+                    "I run a small label in Limerick with nine artists on Reverb. On the "
+                    "board I would push for:\n\n"
+                    "- payments within 30 days of the end of each month;\n"
+                    "- a fund for artists' first releases, paid from the surplus.",
+                    seconder="member11@reverb.example",
+                    nominator="artist@reverb.example",
+                ),
+                CandidatePreset(
+                    "member14@reverb.example",
+                    "Electronic producer, Dublin. I would bring the artists who are not on "
+                    "Reverb yet: most of my scene still thinks a co-operative is a hobby. "
+                    "I would hold open calls for artist members every quarter.",
+                    seconder="artist@reverb.example",
+                ),
+                CandidatePreset(
+                    "member15@reverb.example",
+                    "Session drummer and sound engineer for twenty years. I want the board "
+                    "to count the session players whose names are not on the release, and "
+                    "to pay them their share of each play.",
+                    seconder="worker@reverb.example",
+                    nominator="member12@reverb.example",
+                ),
+                CandidatePreset(
+                    "member16@reverb.example",
+                    "Singer-songwriter from Mayo. I would make the board's papers readable "
+                    "by every artist member, in plain words, *before* each board meeting.",
+                    seconder="member11@reverb.example",
+                ),
+            ),
+        ),
+        ElectionPreset(
+            "listener",
+            1,
+            (
+                CandidatePreset(
+                    "chair@reverb.example",
+                    "I have chaired the board since the founding. In a second term I want "
+                    "listener members to vote on the price of a subscription, and a "
+                    "hardship waiver that no one has to explain.",
+                    seconder="listener@reverb.example",
+                ),
+                CandidatePreset(
+                    "member1@reverb.example",
+                    "I proposed publishing the board's minutes to members. On the board I "
+                    "would see that it happens, and that listeners hear of decisions "
+                    "before they read of them in the press.",
+                    seconder="member10@reverb.example",
+                    nominator="listener@reverb.example",
+                ),
+                CandidatePreset(
+                    "member2@reverb.example",
+                    "A listener since the first week. I would ask the board to put a "
+                    "listener on every panel that decides what Reverb features.",
+                    seconder="member1@reverb.example",
+                ),
+            ),
+        ),
+    ),
 )
 MEETINGS = (AGM_2025, AGM_2026)
 
@@ -392,6 +483,14 @@ DEMO = Demo(
         ExtraMember("Lorcan Byrne", "artist", "Bray", "unpaid"),
         ExtraMember("Clíodhna Walsh", "worker", "Ennis", "unpaid"),
         ExtraMember("Fergal Dunne", "worker", "Dublin"),
+        # The board's listener and artists, and the artists standing at the 2026 AGM.
+        ExtraMember("Méabh Collins", "listener", "Letterkenny"),
+        ExtraMember("Rory Doherty", "artist", "Derry"),
+        ExtraMember("Ciara Lynch", "artist", "Cork"),
+        ExtraMember("Seán Kiernan", "artist", "Limerick"),
+        ExtraMember("Aoibheann Daly", "artist", "Dublin"),
+        ExtraMember("Dónal Hayes", "artist", "Galway"),
+        ExtraMember("Eilís Moran", "artist", "Castlebar"),
     ),
     # The support team taken on this year, who joined as workers after the 2026 AGM's
     # record date: with them the Worker class has 21 members, so a requisition of a
@@ -427,7 +526,7 @@ DEMO = Demo(
             "class to agree what to put to the Board.",
             resolutions="RESOLVED that the Worker class ask the Board to agree an on-call "
             "allowance with the worker members before 1 March 2027.",
-            signers=("member4@reverb.example", "member10@reverb.example"),
+            signers=("member4@reverb.example", "member17@reverb.example"),
             class_code="worker",
         ),
     ),

@@ -160,6 +160,43 @@ class RequisitionPreset:
 
 
 @dataclass(frozen=True)
+class CandidatePreset:
+    """A candidate in a demo election (issue 15): the member's ``email`` and ``statement``
+    (Markdown). ``nominator`` is "" for a self-nomination, else the e-mail of the member of
+    the class who nominated them (the nominee accepted the next day); ``seconder`` is the
+    e-mail of the member of the class who seconded. Staff confirmed every one."""
+
+    email: str
+    statement: str
+    seconder: str
+    nominator: str = ""
+
+
+@dataclass(frozen=True)
+class ElectionPreset:
+    """An election of a class's directors at a coming meeting: ``seats`` up (at most the
+    class's board seats less those of directors continuing past the meeting) and its
+    ``candidates``, in the order they were nominated."""
+
+    class_code: str
+    seats: int
+    candidates: tuple[CandidatePreset, ...]
+
+
+@dataclass(frozen=True)
+class DirectorPreset:
+    """A director in office before the portal kept the board record, recorded by staff when
+    the meeting is drafted: the member's ``email``, the class they sit for, the term's
+    first day, and how many years after the meeting's day it ends (0: at the meeting, so
+    the seat is up at it)."""
+
+    email: str
+    class_code: str
+    started_on: date
+    years_past_meeting: int = 0
+
+
+@dataclass(frozen=True)
 class MeetingPreset:
     """A general meeting of the demo's story, told through the app's services.
 
@@ -173,6 +210,11 @@ class MeetingPreset:
     resolutions until 30 days before; those proposals are made and seconded in it and
     accepted a week before notice. Its ``proxies`` are appointed after the notice, before
     the voters vote (a grantor who votes themselves revokes their proxy for that vote).
+
+    A coming meeting's ``directors`` (the board in office) are recorded when it is drafted,
+    and its ``elections`` take nominations from then until 30 days before it; their
+    candidate lists are confirmed before the notice, which prints them. Voting on them
+    opens with the meeting's (not seeded here).
     """
 
     title: str
@@ -188,6 +230,8 @@ class MeetingPreset:
     discussion: Mapping[str, str] = field(default_factory=dict)
     proposals: tuple[ProposalPreset, ...] = ()
     proxies: tuple[ProxyPreset, ...] = ()
+    directors: tuple[DirectorPreset, ...] = ()
+    elections: tuple[ElectionPreset, ...] = ()
 
     @property
     def all_resolutions(self) -> tuple[ResolutionPreset, ...]:

@@ -3,7 +3,8 @@
 A director sits from the first day of their term to its last (``Director.term_ends_on``,
 the day of the AGM their term runs to). A class never has more directors sitting on a day
 than its ``MemberClass.board_seats``; staff record directors in office (those elected
-before the portal), and a declared election records its winners (next session).
+before the portal, on ``/staff/board``), and a declared election records its winners.
+A director who resigns has their term ended early (:func:`end_term`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ... import coop
-from ...errors import InvalidInput, NotAllowed
+from ...errors import InvalidInput, InvalidState
 from ...models import Director, Election, Meeting, Member, MemberClass, User
 from .. import audit
-from ..inputs import read_all, read_date, read_whole
+from ..inputs import read_all, read_date, read_text, read_whole
 from ..meetings import standing
 
 
@@ -105,10 +106,12 @@ class DirectorInput:
     member_number: int
     term_started_on: date
     term_ends_on: date
+    class_code: str = ""
 
 
 def read_director(values: Mapping[str, str]) -> DirectorInput:
-    """The staff form: the member's number and the term's first and last days."""
+    """The staff form: the member's number, the class they sit for (its code) and the
+    term's first and last days."""
     read = read_all(
         member_number=lambda: read_whole(
             values.get("member_number"), "Member number", low=1, high=10**9, field="member_number"
@@ -120,7 +123,30 @@ def read_director(values: Mapping[str, str]) -> DirectorInput:
             values.get("term_ends_on"), "Term ends", field="term_ends_on"
         ),
     )
-    return DirectorInput(read["member_number"], read["term_started_on"], read["term_ends_on"])
+    return DirectorInput(
+        read["member_number"],
+        read["term_started_on"],
+        read["term_ends_on"],
+        str(values.get("class_code", ""))[:40],
+    )
+
+
+def record_director_in_office(db: Session, given: DirectorInput, *, actor: User) -> Director:
+    """Record a director already in office, as staff give them (``/staff/board``): the
+    member by number and the class by code (422 when unknown), then :func:`record_director`."""
+    member_class = db.scalar(
+        select(MemberClass).where(MemberClass.code == given.class_code, MemberClass.board_seats > 0)
+    )
+    if member_class is None:
+        raise InvalidInput("Choose a class with board seats.", field="class_code")
+    member = db.scalar(select(Member).where(Member.number == given.member_number))
+    if member is None:
+        raise InvalidInput(
+            f"There is no member number {given.member_number}.", field="member_number"
+        )
+    return record_director(
+        db, member, member_class, given.term_started_on, given.term_ends_on, actor=actor
+    )
 
 
 def record_director(
@@ -136,14 +162,30 @@ def record_director(
     """Record a director of ``member_class`` for a term (staff, or a declared election).
 
     Refused: a term that ends before it starts, a member not in the class on the term's
-    first day (``standing.is_member_on``), and a class whose seats are all taken that day.
+    first day (``standing.is_member_on``), a member already on the board for part of the
+    term, and a class whose seats are all taken that day.
     """
     if term_ends_on <= term_started_on:
         raise InvalidInput("The term must end after it starts.", field="term_ends_on")
+    overlapping = db.scalar(
+        select(Director).where(
+            Director.member_id == member.id,
+            Director.term_started_on <= term_ends_on,
+            Director.term_ends_on >= term_started_on,
+        )
+    )
+    if overlapping is not None:
+        raise InvalidInput(
+            f"Member {member.number} is on the board from "
+            f"{overlapping.term_started_on:%-d %B %Y} to {overlapping.term_ends_on:%-d %B %Y}; "
+            "a director holds one seat at a time.",
+            field="member_number",
+        )
     if not standing.is_member_on(db, member, term_started_on, member_class):
-        raise NotAllowed(
+        raise InvalidInput(
             f"Member {member.number} is not in the {member_class.name} class on "
-            f"{term_started_on:%-d %B %Y}; a director sits for a class they belong to."
+            f"{term_started_on:%-d %B %Y}; a director sits for a class they belong to.",
+            field="member_number",
         )
     if _seats_taken(db, member_class, term_started_on) >= member_class.board_seats:
         raise InvalidInput(
@@ -167,5 +209,35 @@ def record_director(
         target=director,
         summary=f"Member {member.number} director for {member_class.name} "
         f"{term_started_on} to {term_ends_on}",
+    )
+    return director
+
+
+def end_term(
+    db: Session, director: Director, last_day: date, *, actor: User, reason: str = ""
+) -> Director:
+    """End a director's term early (a resignation, say): ``last_day`` is their last day in
+    office, after the term started and before it would have ended; the seat is vacant from
+    the next day. The reason, if given, is recorded in the audit log."""
+    why = read_text(reason, "The reason", max_length=500, required=False, field="reason")
+    if director.term_ends_on < coop.today(db):
+        raise InvalidState("This term has already ended.")
+    if not director.term_started_on < last_day < director.term_ends_on:
+        raise InvalidInput(
+            f"The last day in office must fall after the term started "
+            f"({director.term_started_on:%-d %B %Y}) and before it would end "
+            f"({director.term_ends_on:%-d %B %Y}).",
+            field="last_day",
+        )
+    was = director.term_ends_on
+    director.term_ends_on = last_day
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="director.term_ended",
+        target=director,
+        summary=f"Member {director.member.number}'s term for {director.member_class.name} "
+        f"ended on {last_day} (was {was})" + (f": {why}" if why else ""),
     )
     return director

@@ -46,7 +46,7 @@ from ...models import (
 from ...uploads import StoredImage
 from .. import audit, transitions
 from ..inputs import read_all, read_date, read_text, read_whole
-from ..meetings import standing
+from ..meetings import lifecycle, standing
 from . import board
 
 STATEMENT_MAX = 3000  # characters of Markdown: a short statement, about a page
@@ -114,20 +114,9 @@ def _check_setting(
             f"{max(member_class.board_seats - continuing, 0)} can be elected.",
             field="seats",
         )
-    clock = coop.clock(db)
-    if given.closes_on < given.opens_on:
-        raise InvalidInput(
-            "Nominations must close on or after the day they open.", field="closes_on"
-        )
-    if given.closes_on < clock.today():
-        raise InvalidInput("Nominations must close today or later.", field="closes_on")
-    notice_by = clock.last_day_to_send(meeting.starts_at, coop.settings(db).notice_days)
-    if given.closes_on >= notice_by:
-        raise InvalidInput(
-            f"Nominations must close before the notice goes out: the last day to send it is "
-            f"{notice_by:%-d %B %Y}, so close them by the day before.",
-            field="closes_on",
-        )
+    lifecycle.check_window_before_notice(
+        db, meeting, given.opens_on, given.closes_on, subject="Nominations", them="them"
+    )
 
 
 def create_election(
@@ -221,6 +210,22 @@ def close_nominations(db: Session, election: Election, *, actor: User) -> Electi
         doing="closed for nominations",
         stamp="nominations_closed_at",
         summary=f"Nominations closed: {election.member_class.name}",
+    )
+    return election
+
+
+def cancel_election(db: Session, election: Election, reason: str, *, actor: User) -> Election:
+    """Cancel an election before voting opens (no candidates, say, or seats filled another
+    way); the reason is recorded in the audit log. Its nominations stay as they were."""
+    why = read_text(reason, "The reason", max_length=REASON_MAX, field="reason")
+    transitions.move(
+        db,
+        election,
+        ElectionState.CANCELLED,
+        actor=actor,
+        doing="cancelled",
+        stamp="cancelled_at",
+        summary=f"Election of {election.member_class.name} directors cancelled: {why}",
     )
     return election
 

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from ... import coop
 from ...errors import InvalidInput, InvalidState
 from ...models import (
+    NOMINATING_STATES,
     AgendaItem,
     Document,
+    Election,
     Meeting,
     MeetingKind,
     MeetingState,
@@ -396,6 +398,29 @@ def notice_period(db: Session, meeting: Meeting) -> NoticePeriod:
     )
 
 
+def check_window_before_notice(
+    db: Session, meeting: Meeting, opens_on: date, closes_on: date, *, subject: str, them: str
+) -> None:
+    """A window of days members act in before the meeting (a call for resolutions, an
+    election's nominations): it closes on or after it opens, not in the past, and before
+    the last day to send notice in time (``CoopSettings.notice_days`` clear days before the
+    meeting, in the co-op's zone), so what it brings is on the notice. ``subject`` names
+    the window in the messages ("The call", "Nominations"), ``them`` its pronoun."""
+    clock = coop.clock(db)
+    opens = "it opens" if them == "it" else "they open"
+    if closes_on < opens_on:
+        raise InvalidInput(f"{subject} must close on or after the day {opens}.", field="closes_on")
+    if closes_on < clock.today():
+        raise InvalidInput(f"{subject} must close today or later.", field="closes_on")
+    notice_by = clock.last_day_to_send(meeting.starts_at, coop.settings(db).notice_days)
+    if closes_on >= notice_by:
+        raise InvalidInput(
+            f"{subject} must close before the notice goes out: the last day to send it is "
+            f"{notice_by:%-d %B %Y}, so close {them} by the day before.",
+            field="closes_on",
+        )
+
+
 def _require_call_closed(db: Session, meeting: Meeting, now: datetime) -> None:
     """409 while the meeting's call for resolutions is open, or still to open."""
     call = db.get(ProposalCall, meeting.id)
@@ -410,6 +435,23 @@ def _require_call_closed(db: Session, meeting: Meeting, now: datetime) -> None:
     )
 
 
+def _require_elections_listed(db: Session, meeting: Meeting) -> None:
+    """409 while an election of the meeting still takes or awaits nominations: its
+    confirmed candidates are printed on the notice (issue 15 §2)."""
+    waiting = db.scalars(
+        select(Election)
+        .where(Election.meeting_id == meeting.id, Election.state.in_(NOMINATING_STATES))
+        .order_by(Election.id)
+    ).first()
+    if waiting is None:
+        return
+    raise InvalidState(
+        f"The election of {waiting.member_class.name} directors is "
+        f"{waiting.state.label.lower()}: confirm its candidates, or cancel it, before sending "
+        "the notice, so the candidates are on it."
+    )
+
+
 def send_notice(
     db: Session, meeting: Meeting, *, actor: User, short_notice_reason: str = ""
 ) -> Meeting:
@@ -417,9 +459,10 @@ def send_notice(
     clear days remain before it (neither the day of sending nor the meeting's day counts,
     ``coop.Clock.clear_days_between``, in the co-op's zone, ``CoopSettings.timezone``),
     unless staff give a reason for short notice, which is recorded (and printed on the
-    notice). Freezes the roll once its record date has come, publishes the notice and
-    queues its mailing to every member (``notices.prepare_notice``: mailed once this
-    transaction commits).
+    notice). Refused while the call for resolutions is open or an election of the meeting
+    has no confirmed candidate list (staff confirm it or cancel the election). Freezes the
+    roll once its record date has come, publishes the notice and queues its mailing to
+    every member (``notices.prepare_notice``: mailed once this transaction commits).
     """
     transitions.require(meeting.state, MeetingState.NOTICED, doing="noticed")
     clock = coop.clock(db)
@@ -429,6 +472,7 @@ def send_notice(
     if not meeting.agenda:
         raise InvalidState("Give the meeting an agenda before sending its notice.")
     _require_call_closed(db, meeting, now)
+    _require_elections_listed(db, meeting)
     period = notice_period(db, meeting)
     needed, clear_days = period.needed, period.clear_days
     reason = read_text(

@@ -36,18 +36,23 @@ from typing import Any
 from sqlalchemy import exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from ... import coop, mail, tasks
+from ... import coop, mail, markup, tasks
 from ...db import write_session
 from ...errors import InvalidState
 from ...links import public_url
 from ...models import (
+    Candidate,
+    CandidateState,
     ClassMembership,
     DeliveryState,
     Document,
     DocumentCategory,
+    Election,
+    ElectionState,
     Meeting,
     MeetingState,
     Member,
+    MemberClass,
     MemberStatus,
     NoticeDelivery,
     NoticeMailing,
@@ -180,8 +185,10 @@ def _plain(text: str) -> str:
 
 def notice_markdown(db: Session, meeting: Meeting) -> str:
     """The notice as Markdown: when and where, the agenda with its papers, the resolutions
-    with their kind and text, and the reason for short notice when one was given
-    (``Meeting.short_notice_reason``, below ``CoopSettings.notice_days``)."""
+    with their kind and text, the board elections with their confirmed candidates (each
+    statement quoted, sanitised when the document is shown), and the reason for short
+    notice when one was given (``Meeting.short_notice_reason``, below
+    ``CoopSettings.notice_days``)."""
     settings = coop.settings(db)
     starts = coop.clock(db).local(meeting.starts_at)
     kind = meeting.kind.label.lower()
@@ -232,7 +239,96 @@ def notice_markdown(db: Session, meeting: Meeting) -> str:
                 resolution.text.strip(),
                 "",
             ]
+    lines += _elections_markdown(notice_elections(db, meeting))
     return "\n".join(lines).strip() + "\n"
+
+
+@dataclass(frozen=True)
+class NoticeElection:
+    """An election on the notice: its class, seats and confirmed candidates (by name)."""
+
+    election: Election
+    candidates: list[Candidate]
+
+    @property
+    def seats(self) -> int:
+        return self.election.seats
+
+
+def notice_elections(db: Session, meeting: Meeting) -> list[NoticeElection]:
+    """The meeting's elections with a confirmed candidate list, in the classes' order, each
+    with its confirmed candidates by name (issue 15 §2: the list goes out with the notice)."""
+    elections = db.scalars(
+        select(Election)
+        .join(MemberClass, MemberClass.id == Election.class_id)
+        .where(
+            Election.meeting_id == meeting.id,
+            Election.state.not_in(
+                (
+                    ElectionState.DRAFT,
+                    ElectionState.NOMINATIONS_OPEN,
+                    ElectionState.NOMINATIONS_CLOSED,
+                    ElectionState.CANCELLED,
+                )
+            ),
+        )
+        .order_by(MemberClass.position, MemberClass.id)
+    ).all()
+    return [
+        NoticeElection(
+            election,
+            sorted(
+                (c for c in election.candidates if c.state is CandidateState.CONFIRMED),
+                key=lambda c: (c.member.name.casefold(), c.id),
+            ),
+        )
+        for election in elections
+    ]
+
+
+def candidate_movers(candidate: Candidate) -> str:
+    """ "Nominated by Ann Byrne, seconded by Cy Dunne" / "Nominated themselves, …"."""
+    words = (
+        "Nominated themselves"
+        if candidate.self_nominated
+        else f"Nominated by {candidate.nominated_by.name}"
+    )
+    if candidate.seconded_by is not None:
+        words += f", seconded by {candidate.seconded_by.name}"
+    return words
+
+
+def statement_text(candidate: Candidate) -> str:
+    """The candidate's statement as plain text for the mail (``markup.render_plain``)."""
+    return markup.render_plain(candidate.statement)
+
+
+def _elections_markdown(elections: list[NoticeElection]) -> list[str]:
+    """The elections' section: per class its seats and each confirmed candidate, with who
+    nominated and seconded them and their statement quoted (a blockquote keeps the
+    statement's own headings and lists inside it)."""
+    if not elections:
+        return []
+    lines = ["", "## Board elections", ""]
+    for item in elections:
+        election = item.election
+        seats = f"{election.seats} seat{'' if election.seats == 1 else 's'}"
+        lines += [
+            f"### {_plain(election.member_class.name)} directors: {seats}",
+            "",
+            f"{len(item.candidates)} confirmed candidate"
+            f"{'' if len(item.candidates) == 1 else 's'}; members of the "
+            f"{_plain(election.member_class.name)} class rank them when voting opens.",
+            "",
+        ]
+        for candidate in item.candidates:
+            lines += [f"#### {_plain(candidate.member.name)}", ""]
+            lines += [f"*{_plain(candidate_movers(candidate))}, members.*", ""]
+            statement = candidate.statement.strip()
+            if statement:
+                lines += [f"> {line}".rstrip() for line in statement.splitlines()]
+                lines.append("")
+    return lines
 
 
 def _meeting_link(meeting: Meeting) -> str:
@@ -427,6 +523,9 @@ def _mail_context(db: Session, meeting: Meeting) -> dict[str, Any]:
         "starts": coop.clock(db).local(meeting.starts_at),
         "agenda": list(meeting.agenda),
         "resolutions": _resolutions(meeting),
+        "elections": notice_elections(db, meeting),
+        "candidate_movers": candidate_movers,
+        "statement_text": statement_text,
         "notice_document": document,
         "notice_days": coop.settings(db).notice_days,
     }

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from ... import coop, mail
-from ...errors import InvalidInput, InvalidState, NotAllowed
+from ...errors import InvalidState, NotAllowed
 from ...models import (
     Meeting,
     MeetingState,
@@ -77,18 +77,10 @@ def set_call(db: Session, meeting: Meeting, given: CallInput, *, actor: User) ->
             f"This meeting is {meeting.state.label.lower()}; a call for resolutions is set "
             "before the notice goes out."
         )
+    lifecycle.check_window_before_notice(
+        db, meeting, given.opens_on, given.closes_on, subject="The call", them="it"
+    )
     clock = coop.clock(db)
-    if given.closes_on < given.opens_on:
-        raise InvalidInput("The call must close on or after the day it opens.", field="closes_on")
-    if given.closes_on < clock.today():
-        raise InvalidInput("The call must close today or later.", field="closes_on")
-    notice_by = clock.last_day_to_send(meeting.starts_at, coop.settings(db).notice_days)
-    if given.closes_on >= notice_by:
-        raise InvalidInput(
-            f"The call must close before the notice goes out: the last day to send it is "
-            f"{notice_by:%-d %B %Y}, so close the call by the day before.",
-            field="closes_on",
-        )
     call = call_for(db, meeting)
     if call is None:
         call = ProposalCall(meeting_id=meeting.id)

@@ -1,4 +1,7 @@
-"""A person's data rights: everything held about them, and anonymising a former member."""
+"""A person's data rights: everything held about them, and anonymising a former member.
+
+Board elections (issue 15) are read from the models: this area sits beside meetings,
+below the elections services."""
 
 from __future__ import annotations
 
@@ -13,7 +16,10 @@ from ...errors import InvalidState
 from ...models import (
     Application,
     AuditEvent,
+    Candidate,
     Consent,
+    Director,
+    Election,
     Member,
     MemberStatus,
     MemberStatusChange,
@@ -28,6 +34,65 @@ from ..register import members, profile
 
 def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
+
+
+def _election_name(election: Election) -> str:
+    return f"{election.member_class.name} directors, {election.meeting.title}"
+
+
+def _board_data(db: Session, member: Member) -> dict[str, Any]:
+    """The member's candidacies (statement, photo's checksum and type), the nominations
+    they made or seconded, and their terms on the board."""
+    candidacies = db.scalars(
+        select(Candidate).where(Candidate.member_id == member.id).order_by(Candidate.id)
+    ).all()
+    backed = db.scalars(
+        select(Candidate)
+        .where(
+            Candidate.member_id != member.id,
+            (Candidate.nominated_by_id == member.id) | (Candidate.seconded_by_id == member.id),
+        )
+        .order_by(Candidate.id)
+    ).all()
+    terms = db.scalars(
+        select(Director).where(Director.member_id == member.id).order_by(Director.term_started_on)
+    ).all()
+    return {
+        "candidacies": [
+            {
+                "election": _election_name(c.election),
+                "class": c.election.member_class.name,
+                "state": c.state.label,
+                "self_nominated": c.self_nominated,
+                "nominated_at": _iso(c.nominated_at),
+                "accepted_at": _iso(c.accepted_at),
+                "statement": c.statement,
+                "photo_sha256": c.photo_sha256,
+                "photo_type": c.photo_type,
+                "reject_reason": c.reject_reason,
+                "withdrawn_at": _iso(c.withdrawn_at),
+            }
+            for c in candidacies
+        ],
+        "nominations_backed": [
+            {
+                "election": _election_name(c.election),
+                "class": c.election.member_class.name,
+                "as": "nominator" if c.nominated_by_id == member.id else "seconder",
+                "nominee_number": c.member.number,
+            }
+            for c in backed
+        ],
+        "director_terms": [
+            {
+                "class": d.member_class.name,
+                "term_started_on": _iso(d.term_started_on),
+                "term_ends_on": _iso(d.term_ends_on),
+                "elected": d.election_id is not None,
+            }
+            for d in terms
+        ],
+    }
 
 
 def export_data(db: Session, user: User) -> dict[str, Any]:
@@ -113,6 +178,7 @@ def export_data(db: Session, user: User) -> dict[str, Any]:
                 }
                 for r in db.scalars(select(Resignation).where(Resignation.member_id == member.id))
             ],
+            **_board_data(db, member),
         }
     return data
 
@@ -122,6 +188,8 @@ def anonymise(db: Session, member: Member, *, actor: User) -> Member:
 
     The register's statutory fields (name, address, number, dates, classes) are kept
     until ``CoopSettings.retention_years`` after ceasing; after that they are removed too.
+    A candidate's statement and photo are removed at once (the candidacy and its outcome,
+    and any term on the board, stay in the record).
     """
     retention_years = coop.settings(db).retention_years
     if member.status is not MemberStatus.CEASED or member.ceased_on is None:
@@ -157,6 +225,9 @@ def anonymise(db: Session, member: Member, *, actor: User) -> Member:
         member.town = member.country = ""
     for resignation in db.scalars(select(Resignation).where(Resignation.member_id == member.id)):
         resignation.reason = ""
+    for candidate in db.scalars(select(Candidate).where(Candidate.member_id == member.id)):
+        candidate.statement = ""
+        candidate.photo_sha256 = candidate.photo_type = None
     member.news_opt_in = False
     member.name_on_verify = False
     member.anonymised_at = utcnow()

@@ -13,6 +13,7 @@ from ...extensions import login_manager
 from . import (
     applications,
     audit,
+    board,
     dashboard,
     documents,
     meeting_elections,
@@ -58,6 +59,7 @@ for area in (
     documents,
     meetings,
     meeting_elections,
+    board,
     meeting_minutes,
     meeting_notices,
     meeting_proposals,

@@ -62,7 +62,7 @@ def _election_page(
     status: int = 200,
 ) -> Response:
     """The election's page; ``form`` names the form ``error`` belongs to ("election",
-    "list" or a candidate's id)."""
+    "cancel", "list" or a candidate's id)."""
     db = get_db()
     candidates = nominations.election_candidates(db, election)
     page = render_template(
@@ -177,6 +177,20 @@ def close_nominations(meeting_id: int, election_id: int) -> Response:
         "election",
         lambda db, e, v: nominations.close_nominations(db, e, actor=current_user),
         "Nominations are closed: confirm or reject each seconded candidate.",
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/elections/<int:election_id>/cancel")
+def cancel(meeting_id: int, election_id: int) -> Response:
+    """Cancel the election, with a reason (before voting opens)."""
+    return _act(
+        meeting_id,
+        election_id,
+        "cancel",
+        lambda db, e, v: nominations.cancel_election(
+            db, e, v.get("reason", ""), actor=current_user
+        ),
+        "The election is cancelled.",
     )
 
 

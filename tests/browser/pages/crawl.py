@@ -79,6 +79,7 @@ STAFF = [
     "/staff/documents",
     "/staff/documents/rules",
     "/staff/meetings",
+    "/staff/board",
 ]
 ADMIN = [
     *STAFF,

@@ -14,7 +14,7 @@ from werkzeug.datastructures import FileStorage
 import portal.coop
 from portal import uploads
 from portal.models import Meeting, Member
-from portal.services.elections import nominations
+from portal.services.elections import board, nominations
 
 from .crawl import Site, state
 
@@ -88,3 +88,24 @@ def staff_election(site: Site) -> Any:
 def board_with_nominations_open(site: Site) -> Any:
     _election(site)
     return site.goto("/board")
+
+
+@state("staff", "admin")
+def staff_board_with_directors(site: Site) -> Any:
+    """The staff board page with two artist directors recorded, one term ending soon."""
+    ann = site.make.member(classes=["artist"], name="Ann Director")
+    bob = site.make.member(classes=["artist"], name="Bob Director")
+    with site.make.session() as db:
+        actor = site.make._reviewer(db)
+        today = portal.coop.today(db)
+        artist = nominations.read_class(db, "artist")
+        for ref, years in ((ann, 1), (bob, 3)):
+            board.record_director(
+                db,
+                db.get(Member, ref.id),
+                artist,
+                today,
+                today + timedelta(days=365 * years),
+                actor=actor,
+            )
+    return site.goto("/staff/board")
