@@ -36,10 +36,11 @@ from .presets import PRESETS, Demo, DemoPerson, MeetingPreset, Preset
 from .services import settings
 from .services.accounts import users
 from .services.documents import publishing
+from .services.elections import ballots as election_ballots
 from .services.elections import board, nominations
+from .services.elections import voting as election_voting
 from .services.meetings import (
     ballots,
-    closing,
     lifecycle,
     minutes,
     proposals,
@@ -554,6 +555,7 @@ def _run_meeting(
     appointed = _appoint_proxies(db, story, preset, meeting, held_on)
     with story.on(held_on - timedelta(days=8)):
         lifecycle.open_voting(db, meeting, actor=staff)
+        elections = election_voting.open_elections(db, meeting, actor=staff)
     specs = preset.all_resolutions
     with story.on(held_on - timedelta(days=7), time(20)):
         for n, email in enumerate(preset.voters):
@@ -563,6 +565,7 @@ def _run_meeting(
                     ballots.cast_vote(
                         db, resolution, voter, CHOICES[spec.votes[n]], actor=voter.user
                     )
+        _cast_rankings(db, preset, elections)
     with story.on(held_on - timedelta(days=7), time(21)):
         for appointment, spec in zip(appointed, preset.proxies, strict=True):
             holder = appointment.holder
@@ -579,13 +582,24 @@ def _run_meeting(
     if preset.held_on is not None:
         closes_at = max(r.closes_at for r in meeting.resolutions if r.closes_at is not None)
         with told_at(closes_at + timedelta(minutes=1)):
-            closing.close_if_due(db, meeting)
+            election_voting.close_if_due(db, meeting)
         # The secretary writes up the minutes three weeks later, from the meeting's own
         # figures (as the staff page pre-fills them), and publishes them to members.
         with story.on(held_on + timedelta(days=21), time(10)):
             body = _minutes_body(minutes.prefilled_body(db, meeting), preset.discussion)
             minutes.publish_minutes(db, meeting, chair=preset.chair, body=body, actor=staff)
     return meeting
+
+
+def _cast_rankings(db: Session, preset: MeetingPreset, elections: list[Election]) -> None:
+    """Each election's demo rankings (``ElectionPreset.rankings``), cast by the voters."""
+    for election, spec in zip(elections, preset.elections, strict=True):
+        # Nominated in the preset's order, a day apart.
+        candidates = nominations.election_candidates(db, election)
+        for email, order in spec.rankings:
+            voter = _member(db, email)
+            ranking = [candidates[int(place) - 1].id for place in order.split()]
+            election_ballots.cast_ranking(db, election, voter, ranking, actor=voter.user)
 
 
 def _appoint_proxies(

@@ -360,6 +360,16 @@ AGM_2026 = MeetingPreset(
                     seconder="member11@reverb.example",
                 ),
             ),
+            # Tadhg (artist@) has not ranked yet: the demo's artist can.
+            rankings=(
+                ("member3@reverb.example", "1 3"),
+                ("member11@reverb.example", "2 1 5"),
+                ("member12@reverb.example", "3 1"),
+                ("member13@reverb.example", "2 4"),
+                ("member14@reverb.example", "3 2 1"),
+                ("member15@reverb.example", "4 1"),
+                ("member16@reverb.example", "5 3 2"),
+            ),
         ),
         ElectionPreset(
             "listener",
@@ -386,6 +396,12 @@ AGM_2026 = MeetingPreset(
                     "listener on every panel that decides what Reverb features.",
                     seconder="member1@reverb.example",
                 ),
+            ),
+            # Sinéad (listener@) ranks for herself and, by his proxy, for Darragh.
+            rankings=(
+                ("chair@reverb.example", "1"),
+                ("member1@reverb.example", "2 1"),
+                ("member10@reverb.example", "1 2 3"),
             ),
         ),
     ),

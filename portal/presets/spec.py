@@ -181,6 +181,9 @@ class ElectionPreset:
     class_code: str
     seats: int
     candidates: tuple[CandidatePreset, ...]
+    # Rankings cast when voting opens: (voter's e-mail, the candidates' places in
+    # ``candidates`` from 1, first preference first, e.g. "3 1").
+    rankings: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
