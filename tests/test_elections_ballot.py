@@ -11,25 +11,24 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, inspect, select
 
+from portal.db import write_session
 from portal.errors import InvalidInput, InvalidState, NotAllowed
 from portal.models import (
     AuditEvent,
-    Candidate,
     CandidateState,
     Election,
     ElectionParticipation,
     ElectionState,
     Meeting,
-    ProxyAppointment,
     ProxyKind,
     ProxyRanking,
     RankedBallot,
 )
-from portal.services.elections import ballots, proxy_rankings
+from portal.services.elections import ballots
 from portal.services.meetings import ballots as resolution_ballots
 from portal.services.meetings import proxies
 
-from .factories import count, is_page, is_partial
+from .factories import count, is_page, is_partial, reading
 from .ranked_elections import open_election
 
 
@@ -84,7 +83,7 @@ def nothing_written(db, election):
 
 def test_a_member_ranks_candidates_on_a_secret_ballot(db, election, people):
     dee = member(db, people, "Dee")
-    ada, bea, cy = candidate_ids(election)
+    ada, bea, _ = candidate_ids(election)
     vote = cast(db, election, dee, [bea, ada])
     assert vote.ranking == (bea, ada) and vote.secret and len(vote.receipt) == 14
     participation = db.scalar(select(ElectionParticipation))
@@ -409,3 +408,167 @@ def test_a_directed_proxy_without_a_ranking_for_the_election_does_not_rank(
             db, appointment, election, candidate_ids(election), holder=eve, actor=eve.user
         )
     nothing_written(db, election)
+
+
+# -- the pages --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def voters(coop, make_member):
+    """The same people, committed, for the pages (no test session)."""
+    made = {
+        name: make_member(
+            name=f"{name} Artist", email=f"{name.lower()}@example.org", classes=["artist"]
+        )
+        for name in ("Ada", "Bea", "Cy", "Dee", "Eve")
+    }
+    made["Lee"] = make_member(name="Lee Listener", email="lee@example.org", classes=["listener"])
+    return made
+
+
+@pytest.fixture
+def site(app, voters, make_meeting):
+    """A meeting whose artist election's voting is open: its URL and candidates' ids."""
+    meeting = make_meeting()
+    with app.test_request_context("/"), write_session(app) as db:
+        election = open_election(
+            db, meeting.id, "artist", [voters[n].id for n in ("Ada", "Bea", "Cy")]
+        )
+        ids = [c.id for c in election.candidates]
+        url = f"/meetings/{meeting.id}/elections/{election.id}/ballot"
+        return {"url": url, "ids": ids, "election_id": election.id, "meeting_id": meeting.id}
+
+
+def ranks(ids, *values):
+    return {f"rank-{cid}": value for cid, value in zip(ids, values, strict=True)}
+
+
+def participations(app):
+    return count(app, ElectionParticipation) + count(app, RankedBallot)
+
+
+def test_the_ballot_page_lists_the_candidates_with_rank_selects(site, sign_in):
+    dee = sign_in("dee@example.org")
+    page = dee.get(site["url"])
+    assert page.status_code == 200 and is_page(page)
+    text = page.get_data(as_text=True)
+    assert "Rank 1, 2, 3… as many as you wish; leave the rest unranked" in text
+    for cid in site["ids"]:
+        assert f'name="rank-{cid}"' in text
+    assert '<details class="ranked-statement">' in text
+    partial = dee.get(site["url"], headers={"HX-Request": "true"})
+    assert is_partial(partial) and 'id="ballot-own"' in partial.get_data(as_text=True)
+
+
+def test_a_plain_ranking_is_recorded_with_a_303_and_shows_the_receipt(app, site, sign_in):
+    dee = sign_in("dee@example.org")
+    ada, bea, _ = site["ids"]
+    response = dee.post(site["url"], data=ranks(site["ids"], "2", "1", ""))
+    assert response.status_code == 303 and response.location.endswith("#ballot-own")
+    page = dee.get(site["url"]).get_data(as_text=True)
+    assert "Your ranking is recorded. Your receipt is" in page
+    assert "Change my ranking" in page
+    assert count(app, RankedBallot, RankedBallot.ranking == f"{bea},{ada}") == 1
+
+
+def test_an_htmx_ranking_answers_the_partial_and_a_change_keeps_the_receipt(app, site, sign_in):
+    dee = sign_in("dee@example.org")
+    hx = {"HX-Request": "true"}
+    first = dee.post(site["url"], data=ranks(site["ids"], "1", "2", "3"), headers=hx)
+    assert first.status_code == 200 and is_partial(first)
+    with reading(app) as db:
+        receipt = db.scalar(select(RankedBallot.receipt))
+    assert receipt in first.get_data(as_text=True)
+    second = dee.post(site["url"], data=ranks(site["ids"], "", "1", ""), headers=hx)
+    assert receipt in second.get_data(as_text=True)
+    assert count(app, ElectionParticipation) == 1 and count(app, RankedBallot) == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (("1", "1", ""), "You gave rank 1 to both Ada Artist and Bea Artist"),
+        (("1", "3", ""), "Rank 2 is missing"),
+        (("", "", ""), "Rank at least one"),
+        (("9", "", ""), "a rank from 1 to 3"),
+    ],
+)
+@pytest.mark.parametrize("htmx_request", [False, True])
+def test_bad_ranks_answer_422_keeping_the_choices(
+    app, site, sign_in, values, message, htmx_request
+):
+    dee = sign_in("dee@example.org")
+    headers = {"HX-Request": "true"} if htmx_request else {}
+    response = dee.post(site["url"], data=ranks(site["ids"], *values), headers=headers)
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert message in text
+    assert is_partial(response) if htmx_request else is_page(response)
+    if values[1]:
+        assert f'<option value="{values[1]}" selected>' in text  # the choice is kept
+    assert participations(app) == 0
+
+
+def test_a_member_of_another_class_is_refused_with_403(app, site, sign_in):
+    lee = sign_in("lee@example.org")
+    response = lee.post(site["url"], data=ranks(site["ids"], "1", "", ""))
+    assert response.status_code == 403
+    assert "Only members whose voting class is the Artist class" in response.get_data(as_text=True)
+    assert participations(app) == 0
+    assert "Only members whose voting class" in lee.get(site["url"]).get_data(as_text=True)
+
+
+def test_ranking_after_close_is_refused_with_409(app, site, sign_in):
+    with app.test_request_context("/"), write_session(app) as db:
+        election = db.get(Election, site["election_id"])
+        election.voting_closes_at = election.voting_opens_at + timedelta(minutes=1)
+    dee = sign_in("dee@example.org")
+    response = dee.post(site["url"], data=ranks(site["ids"], "1", "", ""))
+    assert response.status_code == 409
+    assert "has closed; your ranking was not counted" in response.get_data(as_text=True)
+    assert participations(app) == 0
+
+
+def test_a_ranking_without_the_csrf_token_is_refused(app, site, sign_in):
+    dee = sign_in("dee@example.org")
+    response = dee.post(site["url"], data=ranks(site["ids"], "1", "", ""), csrf=False)
+    assert response.status_code == 400
+    assert participations(app) == 0
+
+
+def test_an_election_not_yet_confirmed_has_no_ballot(app, voters, make_meeting, sign_in):
+    meeting = make_meeting()
+    with app.test_request_context("/"), write_session(app) as db:
+        election = open_election(
+            db, meeting.id, "artist", [voters["Ada"].id], state=ElectionState.NOMINATIONS_OPEN
+        )
+        url = f"/meetings/{meeting.id}/elections/{election.id}/ballot"
+    assert sign_in("dee@example.org").get(url).status_code == 404
+
+
+def test_a_holder_ranks_for_their_grantor_on_the_page(app, site, voters, sign_in):
+    with app.test_request_context("/"), write_session(app) as db:
+        dee, eve = voters["Dee"].load(db), voters["Eve"].load(db)
+        appointment = appoint(db, db.get(Meeting, site["meeting_id"]), dee, eve)
+        appointment_id = appointment.id
+    eve_client = sign_in("eve@example.org")
+    page = eve_client.get(site["url"]).get_data(as_text=True)
+    assert "Rankings you hold" in page and "For Dee Artist" in page
+    url = f"{site['url']}/proxy/{appointment_id}"
+    response = eve_client.post(
+        url, data=ranks(site["ids"], "", "", "1"), headers={"HX-Request": "true"}
+    )
+    assert (
+        response.status_code == 200
+        and "The ranking for Dee Artist is recorded" in response.get_data(as_text=True)
+    )
+    with reading(app) as db:
+        participation = db.scalar(select(ElectionParticipation))
+        assert (
+            participation.member_id == voters["Dee"].id and participation.proxy_id == appointment_id
+        )
+    # Someone who does not hold it finds nothing there.
+    assert (
+        sign_in("ada@example.org").post(url, data=ranks(site["ids"], "1", "", "")).status_code
+        == 404
+    )
