@@ -20,6 +20,8 @@ from portal.models import (
     ElectionParticipation,
     ElectionState,
     Meeting,
+    Member,
+    ProxyAppointment,
     ProxyKind,
     ProxyRanking,
     RankedBallot,
@@ -572,3 +574,69 @@ def test_a_holder_ranks_for_their_grantor_on_the_page(app, site, voters, sign_in
         sign_in("ada@example.org").post(url, data=ranks(site["ids"], "1", "", "")).status_code
         == 404
     )
+
+
+def test_the_meeting_page_shows_the_open_ballot_and_the_dashboard_awaits_a_ranking(
+    app, site, sign_in
+):
+    dee = sign_in("dee@example.org")
+    meeting_page = dee.get(f"/meetings/{site['meeting_id']}").get_data(as_text=True)
+    assert "Board elections" in meeting_page and 'id="ballot-own"' in meeting_page
+    assert "Board elections — 1 ballot awaits your ranking." in dee.get("/me").get_data(
+        as_text=True
+    )
+    dee.post(site["url"], data=ranks(site["ids"], "1", "", ""))
+    assert "awaits your ranking" not in dee.get("/me").get_data(as_text=True)
+    lee = sign_in("lee@example.org")  # a listener: no artist ballot awaits them
+    assert "awaits your ranking" not in lee.get("/me").get_data(as_text=True)
+
+
+def test_a_directed_proxy_carries_a_ranking_from_the_proxy_page(app, site, sign_in):
+    dee = sign_in("dee@example.org")
+    url = f"/meetings/{site['meeting_id']}/proxy"
+    page = dee.get(url).get_data(as_text=True)
+    prefix = f"election-{site['election_id']}-rank-"
+    assert f'name="{prefix}{site["ids"][0]}"' in page
+    ada, _, cy = site["ids"]
+    with reading(app) as db:
+        eve = db.scalar(select(Member.number).where(Member.name == "Eve Artist"))
+        resolution = db.get(Meeting, site["meeting_id"]).resolutions[0]
+    form = {
+        "holder": str(eve),
+        "kind": "directed",
+        f"direction-{resolution.id}": "holder",
+        f"{prefix}{cy}": "1",
+        f"{prefix}{ada}": "2",
+    }
+    assert dee.post(url, data=form).status_code == 303
+    with reading(app) as db:
+        row = db.scalar(select(ProxyRanking))
+        assert row.ranking == f"{cy},{ada}" and row.revoked_at is None
+    assert "ranked as you directed" in dee.get(url).get_data(as_text=True)
+
+
+def test_a_gap_in_a_proxy_ranking_is_refused_and_no_proxy_appointed(app, site, sign_in):
+    dee = sign_in("dee@example.org")
+    url = f"/meetings/{site['meeting_id']}/proxy"
+    with reading(app) as db:
+        eve = db.scalar(select(Member.number).where(Member.name == "Eve Artist"))
+        resolution = db.get(Meeting, site["meeting_id"]).resolutions[0]
+    prefix = f"election-{site['election_id']}-rank-"
+    form = {
+        "holder": str(eve),
+        "kind": "directed",
+        f"direction-{resolution.id}": "holder",
+        f"{prefix}{site['ids'][0]}": "2",
+    }
+    response = dee.post(url, data=form)
+    assert response.status_code == 422 and "Rank 1 is missing" in response.get_data(as_text=True)
+    assert count(app, ProxyAppointment) == 0 and count(app, ProxyRanking) == 0
+
+
+def test_a_discretionary_proxy_stores_no_rankings(app, site, sign_in):
+    dee = sign_in("dee@example.org")
+    with reading(app) as db:
+        eve = db.scalar(select(Member.number).where(Member.name == "Eve Artist"))
+    url = f"/meetings/{site['meeting_id']}/proxy"
+    assert dee.post(url, data={"holder": str(eve), "kind": "discretionary"}).status_code == 303
+    assert count(app, ProxyAppointment) == 1 and count(app, ProxyRanking) == 0

@@ -43,10 +43,6 @@ def _form_values() -> dict[str, str]:
     }
 
 
-def _statements(ballot: ballots.RankingBallot) -> dict[int, object]:
-    return {c.id: nominations.statement_html(c) for c in ballot.candidates}
-
-
 def _page(
     election: Election,
     *,
@@ -66,7 +62,6 @@ def _page(
         meeting=election.meeting,
         own=own,
         held=ballots.held_ballots(db, election, member),
-        statements=_statements(own),
         refused=refused,
         error=error,
         values=_form_values() if error else None,
@@ -83,7 +78,6 @@ def _partial(ballot: ballots.RankingBallot, *, status: int = 200, **context: obj
         status=status,
         meeting=ballot.election.meeting,
         ballot=ballot,
-        statements=_statements(ballot),
         **context,
     )
 

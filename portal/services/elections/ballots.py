@@ -27,7 +27,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
+from markupsafe import Markup
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
@@ -42,6 +44,7 @@ from ...models import (
     Election,
     ElectionParticipation,
     ElectionState,
+    Meeting,
     Member,
     ProxyAppointment,
     ProxyKind,
@@ -55,6 +58,7 @@ from ...models import (
 from .. import audit
 from ..meetings import roll
 from ..meetings.ballots import keyed_tag, new_ballot_id, new_receipt
+from .nominations import meeting_elections, statement_html
 
 TAG_PURPOSE = "portal.elections.voter-tag"  # never the resolutions' purpose: its own key
 RANK_FIELD = "rank-"  # the form's field for a candidate: rank-<candidate id>
@@ -700,6 +704,11 @@ class RankingBallot:
     def open(self) -> bool:
         return self.refusal is None
 
+    @cached_property
+    def statements(self) -> dict[int, Markup]:
+        """Each candidate's statement as sanitised HTML, by candidate id."""
+        return {c.id: statement_html(c) for c in self.candidates}
+
     @property
     def ranks(self) -> dict[str, str]:
         """The rank each candidate has in the ranking cast, as the form's values."""
@@ -804,3 +813,26 @@ def awaiting_rankings(db: Session, member: Member) -> int:
         )
         or 0
     )
+
+
+@dataclass(frozen=True)
+class ElectionCard:
+    """A board election on the member's meeting page, with their ballot while voting is
+    open (None otherwise)."""
+
+    election: Election
+    ballot: RankingBallot | None
+
+
+def meeting_cards(db: Session, meeting: Meeting, member: Member | None) -> list[ElectionCard]:
+    """The meeting's elections members may see (not draft or cancelled), classes' order."""
+    return [
+        ElectionCard(
+            election,
+            ballot_for(db, election, member)
+            if election.state is ElectionState.VOTING_OPEN
+            else None,
+        )
+        for election in meeting_elections(db, meeting)
+        if election.state not in (ElectionState.DRAFT, ElectionState.CANCELLED)
+    ]
