@@ -39,8 +39,8 @@ def rows(db, model, *where):
 
 
 @pytest.fixture
-def people(db, coop, make_member):
-    """Five artists (Ada, Bea and Cy stand) and a listener, Lee, who stands for listeners."""
+def voters(coop, make_member):
+    """Five artists (Ada, Bea and Cy stand) and a listener, Lee: committed, for the pages."""
     made = {
         name: make_member(
             name=f"{name} Artist", email=f"{name.lower()}@example.org", classes=["artist"]
@@ -49,6 +49,13 @@ def people(db, coop, make_member):
     }
     made["Lee"] = make_member(name="Lee Listener", email="lee@example.org", classes=["listener"])
     return made
+
+
+@pytest.fixture
+def people(db, voters):
+    """Five artists (Ada, Bea and Cy stand) and a listener, Lee, who stands for listeners;
+    in the test's session."""
+    return voters
 
 
 @pytest.fixture
@@ -413,19 +420,6 @@ def test_a_directed_proxy_without_a_ranking_for_the_election_does_not_rank(
 
 
 # -- the pages --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def voters(coop, make_member):
-    """The same people, committed, for the pages (no test session)."""
-    made = {
-        name: make_member(
-            name=f"{name} Artist", email=f"{name.lower()}@example.org", classes=["artist"]
-        )
-        for name in ("Ada", "Bea", "Cy", "Dee", "Eve")
-    }
-    made["Lee"] = make_member(name="Lee Listener", email="lee@example.org", classes=["listener"])
-    return made
 
 
 @pytest.fixture

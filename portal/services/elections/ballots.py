@@ -273,26 +273,26 @@ def _read_rank(value: object, candidate: Candidate, count: int, field: str) -> i
 # -- casting ----------------------------------------------------------------------------------
 
 
-def _participation(db: Session, election: Election, member: Member) -> ElectionParticipation | None:
-    return db.scalar(
-        select(ElectionParticipation)
-        .where(
-            ElectionParticipation.election_id == election.id,
-            ElectionParticipation.member_id == member.id,
-        )
-        .with_for_update()
+def _participation(
+    db: Session, election: Election, member: Member, *, lock: bool = True
+) -> ElectionParticipation | None:
+    """The member's participation in ``election``, locked to change it (``lock``)."""
+    query = select(ElectionParticipation).where(
+        ElectionParticipation.election_id == election.id,
+        ElectionParticipation.member_id == member.id,
     )
+    return db.scalar(query.with_for_update() if lock else query)
 
 
-def _own_ballot(db: Session, election: Election, member: Member) -> RankedBallot | None:
-    return db.scalar(
-        select(RankedBallot)
-        .where(
-            RankedBallot.election_id == election.id,
-            RankedBallot.voter_tag == voter_tag(election.id, member.id),
-        )
-        .with_for_update()
+def _own_ballot(
+    db: Session, election: Election, member: Member, *, lock: bool = True
+) -> RankedBallot | None:
+    """The member's secret ranked ballot, found by its voter tag while voting is open."""
+    query = select(RankedBallot).where(
+        RankedBallot.election_id == election.id,
+        RankedBallot.voter_tag == voter_tag(election.id, member.id),
     )
+    return db.scalar(query.with_for_update() if lock else query)
 
 
 def add_ranking(
@@ -589,12 +589,7 @@ def cast_directed_rankings(db: Session, election: Election) -> int:
 def ranking_of(db: Session, election: Election, member: Member) -> RankedVote | None:
     """The member's ranking as it stands, if they ranked (for a secret election, while
     voting is open: once sealed the ballot names no one, even by tag)."""
-    participation = db.scalar(
-        select(ElectionParticipation).where(
-            ElectionParticipation.election_id == election.id,
-            ElectionParticipation.member_id == member.id,
-        )
-    )
+    participation = _participation(db, election, member, lock=False)
     if participation is None:
         return None
     by_proxy = participation.proxy_id is not None
@@ -603,12 +598,7 @@ def ranking_of(db: Session, election: Election, member: Member) -> RankedVote | 
             return None
         ranking, receipt = participation.ranking, participation.receipt
     else:
-        ballot = db.scalar(
-            select(RankedBallot).where(
-                RankedBallot.election_id == election.id,
-                RankedBallot.voter_tag == voter_tag(election.id, member.id),
-            )
-        )
+        ballot = _own_ballot(db, election, member, lock=False)
         if ballot is None:
             return None
         ranking, receipt = ballot.ranking, ballot.receipt
@@ -617,15 +607,7 @@ def ranking_of(db: Session, election: Election, member: Member) -> RankedVote | 
 
 def has_ranked(db: Session, election: Election, member: Member) -> bool:
     """The member took part in the election (their ranking is another matter)."""
-    return (
-        db.scalar(
-            select(ElectionParticipation.id).where(
-                ElectionParticipation.election_id == election.id,
-                ElectionParticipation.member_id == member.id,
-            )
-        )
-        is not None
-    )
+    return _participation(db, election, member, lock=False) is not None
 
 
 def rankings_for_count(db: Session, election: Election) -> list[list[int]]:
@@ -759,13 +741,7 @@ def held_ballots(db: Session, election: Election, holder: Member | None) -> list
         grantor = appointment.grantor
         if voter_entry(db, election, grantor) is None:
             continue
-        participation = db.scalar(
-            select(ElectionParticipation).where(
-                ElectionParticipation.election_id == election.id,
-                ElectionParticipation.member_id == grantor.id,
-            )
-        )
-
+        participation = _participation(db, election, grantor, lock=False)
         refusal = None
         try:
             check_ranking_open(db, election)
