@@ -634,3 +634,14 @@ def test_a_discretionary_proxy_stores_no_rankings(app, site, sign_in):
     url = f"/meetings/{site['meeting_id']}/proxy"
     assert dee.post(url, data={"holder": str(eve), "kind": "discretionary"}).status_code == 303
     assert count(app, ProxyAppointment) == 1 and count(app, ProxyRanking) == 0
+
+
+def test_a_plain_ranking_from_the_meeting_page_returns_there(app, site, sign_in):
+    dee = sign_in("dee@example.org")
+    meeting_url = f"/meetings/{site['meeting_id']}"
+    assert f'name="next" value="{meeting_url}"' in dee.get(meeting_url).get_data(as_text=True)
+    data = {**ranks(site["ids"], "1", "", ""), "next": meeting_url}
+    response = dee.post(site["url"], data=data)
+    assert response.status_code == 303 and response.location == f"{meeting_url}#ballot-own"
+    elsewhere = dee.post(site["url"], data={**data, "next": "//evil.example/"})
+    assert elsewhere.location == f"{site['url']}#ballot-own"  # never off the site

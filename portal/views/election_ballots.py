@@ -13,7 +13,7 @@ from ..db import get_db, transaction
 from ..errors import NotAllowed, PortalError
 from ..models import Election, ElectionState, ProxyAppointment
 from ..services.elections import ballots, nominations
-from .access import current_member, found
+from .access import current_member, found, safe_next
 
 bp = Blueprint("election_ballots", __name__, url_prefix="/meetings")
 
@@ -73,6 +73,7 @@ def _partial(ballot: ballots.RankingBallot, *, status: int = 200, **context: obj
     context.setdefault("error", None)
     context.setdefault("message", None)
     context.setdefault("values", None)
+    context.setdefault("back", request.form.get("next") and safe_next(request.form["next"]))
     return htmx.partial(
         "elections/_ranked_ballot.html",
         status=status,
@@ -111,15 +112,12 @@ def _answer(
     if htmx.is_htmx():
         return _partial(replace(ballot, vote=cast), message=message)
     anchor = "ballot-own" if ballot.appointment is None else f"ballot-proxy-{key}"
-    return htmx.flash_and_redirect(
-        message,
-        url_for(
-            "election_ballots.ballot",
-            meeting_id=election.meeting_id,
-            election_id=election.id,
-            _anchor=anchor,
-        ),
+    page = url_for(
+        "election_ballots.ballot", meeting_id=election.meeting_id, election_id=election.id
     )
+    # Back where the form was (the meeting's page shows the ballot too), else its page.
+    back = safe_next(request.form.get("next"), page).split("#")[0]
+    return htmx.flash_and_redirect(message, f"{back}#{anchor}")
 
 
 @bp.post("/<int:meeting_id>/elections/<int:election_id>/ballot")
