@@ -645,3 +645,17 @@ def test_a_plain_ranking_from_the_meeting_page_returns_there(app, site, sign_in)
     assert response.status_code == 303 and response.location == f"{meeting_url}#ballot-own"
     elsewhere = dee.post(site["url"], data={**data, "next": "//evil.example/"})
     assert elsewhere.location == f"{site['url']}#ballot-own"  # never off the site
+
+
+def test_a_meeting_with_only_an_election_offers_a_proxy_its_ranking(
+    app, voters, make_meeting, sign_in
+):
+    meeting = make_meeting(state="noticed", resolutions=())
+    with app.test_request_context("/"), write_session(app) as db:
+        election = open_election(
+            db, meeting.id, "artist", [voters["Ada"].id], state=ElectionState.CANDIDATES_CONFIRMED
+        )
+        field = f"election-{election.id}-rank-{election.candidates[0].id}"
+    page = sign_in("dee@example.org").get(f"/meetings/{meeting.id}/proxy").get_data(as_text=True)
+    assert "Appoint a proxy" in page and f'name="{field}"' in page
+    assert "How a directed proxy votes" not in page  # no resolution to direct
