@@ -2,15 +2,13 @@
 onto the board, checked again by ``check-votes``; the results page and the minutes
 (issue 15 §4, §5).
 
-Rankings are written as the schema says (a participation, and for a secret election a
-ranked ballot with a random id and a voter tag) until the ranked ballot service
-(``services.elections.ballots``, another branch) is merged; the one test that casts
-through it is skipped until then.
+Most tests write rankings as the schema says (a participation, and for a secret election a
+ranked ballot with a random id and a voter tag), so the count is tested apart from the
+ranked ballot service; those that cast go through ``services.elections.ballots``.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import secrets
 import threading
 from contextlib import contextmanager
@@ -38,7 +36,7 @@ from portal.models import (
     ResolutionState,
     User,
 )
-from portal.services.elections import count, nominations, voting
+from portal.services.elections import ballots, count, nominations, voting
 from portal.services.meetings import ballots as meeting_ballots
 from portal.services.meetings import closing, lifecycle, minutes
 
@@ -409,13 +407,7 @@ def test_staff_closing_the_meetings_voting_counts_its_open_elections(app, staff,
         assert db.get(Meeting, agm.id).state is MeetingState.VOTING_CLOSED
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("portal.services.elections.ballots") is None,
-    reason="the ranked ballot service is on another branch until merged",
-)
 def test_a_ranking_after_close_is_refused_with_409(db, counted, artists):
-    from portal.services.elections import ballots
-
     ada = artists["Ada"].load(db)
     with pytest.raises(InvalidState) as refused:
         ballots.cast_ranking(db, counted, ada, voting.standing_ids(db, counted)[:1])

@@ -21,6 +21,7 @@ import pytest
 from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from portal import coop as portal_coop
@@ -30,6 +31,7 @@ from portal.models import (
     Application,
     Certificate,
     ClassMembership,
+    Meeting,
     MeetingKind,
     Member,
     MemberClass,
@@ -50,6 +52,7 @@ from portal.services.shares import payments
 
 from .conftest import CSRFClient
 from .factories import fake_certificate
+from .ranked_elections import open_election
 
 FAKE_PDF = b"%PDF-1.7 certificate "  # what fake_certificate writes
 NEWCOMER = {"email": "newcomer@example.org", "password": "lantern-quarry-mosaic-77"}
@@ -238,6 +241,20 @@ def join_and_pay(app: Flask, preset: Preset) -> tuple[CSRFClient, Certificate]:
     return client, certificate
 
 
+def ranked_election(db: Session, meeting: Meeting) -> None:
+    """An election on ``meeting`` whose ranked voting is open: a member of a class with
+    board seats stands (the ballot page is linked from the meeting's page)."""
+    stands = db.execute(
+        select(Member.id, MemberClass.code)
+        .join(ClassMembership, ClassMembership.member_id == Member.id)
+        .join(MemberClass, MemberClass.id == ClassMembership.class_id)
+        .where(Member.status == MemberStatus.ACTIVE, MemberClass.board_seats > 0)
+        .limit(1)
+    ).first()
+    if stands is not None:
+        open_election(db, meeting.id, stands.code, [stands.id])
+
+
 def hold_meetings(app: Flask, preset: Preset) -> None:
     """Two AGMs in the co-op's own words: one with voting open, one closed with its results
     and minutes."""
@@ -263,6 +280,8 @@ def hold_meetings(app: Flask, preset: Preset) -> None:
             )
             lifecycle.send_notice(db, meeting, actor=staff, short_notice_reason="A test")
             lifecycle.open_voting(db, meeting, actor=staff)
+            if not close:  # a board election whose ranked ballot is open
+                ranked_election(db, meeting)
             if close:
                 closing.close_voting(db, meeting, actor=staff)
                 body = minutes.prefilled_body(db, meeting)

@@ -11,8 +11,9 @@ from .. import coop, htmx, markup, pdf
 from ..db import get_db, transaction, write_session
 from ..errors import NotAllowed, PortalError
 from ..models import Choice, Meeting, MeetingState, ProxyAppointment, Resolution
+from ..services.elections import ballots as election_ballots
+from ..services.elections import proxy_rankings, voting
 from ..services.elections import results as election_results
-from ..services.elections import voting
 from ..services.meetings import (
     ballots,
     minutes,
@@ -95,6 +96,7 @@ def _meeting_page(
         class_names=results.class_names(db),
         refused=refused or {},
         notice_document=notices.notice_document(db, meeting),
+        elections=election_ballots.meeting_cards(db, meeting, member),
     )
     return Response(page, status)
 
@@ -281,6 +283,8 @@ def _proxy_page(meeting: Meeting, *, error: str | None = None, status: int = 200
         standing=standing,
         cast=proxies.cast_by(db, standing),
         resolutions=(member and proxies.votable_resolutions(db, meeting, member)) or [],
+        elections=(member and proxy_rankings.directable_elections(db, meeting, member)) or [],
+        directed=proxy_rankings.rankings_of(db, standing),
         held=(member and proxies.held_proxies(db, meeting, member)) or [],
         deadline=proxies.deadline(db, meeting),
         form=request.form,
@@ -322,6 +326,7 @@ def appoint_proxy(meeting_id: int) -> Response:
             made = proxies.appoint_from_form(
                 db, db.get(Meeting, meeting.id), member, request.form, actor=current_user
             )
+            proxy_rankings.direct_from_form(db, made, request.form)
             holder = made.holder_name
     except PortalError as exc:
         return _proxy_page(meeting, error=exc.message, status=exc.status)

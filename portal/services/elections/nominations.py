@@ -68,6 +68,11 @@ class ElectionInput:
     closes_on: date
 
 
+def title(election: Election) -> str:
+    """The election in words: "the election of Artist directors"."""
+    return f"the election of {election.member_class.name} directors"
+
+
 def read_election(values: Mapping[str, str]) -> ElectionInput:
     """The staff form: seats and the nominations window's first and last days."""
     read = read_all(

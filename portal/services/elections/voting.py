@@ -25,7 +25,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ... import coop
@@ -46,18 +46,13 @@ from ...models import (
 )
 from .. import transitions
 from ..meetings import closing
-from ..meetings.ballots import new_ballot_id
 from ..meetings.tally import Tally
-from . import board, nominations
+from . import ballots, board, nominations
 from .count import Count, count_stv
+from .nominations import title
 
 # What ``check-votes`` answers (resolutions and elections together).
 VoteCheck = closing.VoteCheck
-
-
-def title(election: Election) -> str:
-    """The election in words: "the election of Artist directors"."""
-    return f"the election of {election.member_class.name} directors"
 
 
 # -- opening ----------------------------------------------------------------------------------
@@ -139,70 +134,6 @@ def standing_ids(db: Session, election: Election) -> list[int]:
     )
 
 
-def _split(ranking: str) -> list[int]:
-    return [int(part) for part in ranking.split(",") if part]
-
-
-# The three readers and writers below stand in for H1's ``ballots.rankings_for_count``,
-# ``ballots.seal_rankings`` and ``ballots.cast_directed_rankings`` until the branches are
-# merged; the lead folds them into those (see the i15b_results report).
-
-
-def _rankings_for_count(db: Session, election: Election) -> list[list[int]]:
-    """Every ranking cast: on the ranked ballots (secret) or the participations (open)."""
-    secret = db.scalars(
-        select(RankedBallot.ranking)
-        .where(RankedBallot.election_id == election.id)
-        .order_by(RankedBallot.id)
-    )
-    open_ = db.scalars(
-        select(ElectionParticipation.ranking)
-        .where(
-            ElectionParticipation.election_id == election.id,
-            ElectionParticipation.ranking.is_not(None),
-        )
-        .order_by(ElectionParticipation.id)
-    )
-    return [_split(ranking) for ranking in (*secret, *open_) if ranking is not None]
-
-
-def _seal_rankings(db: Session, election: Election) -> None:
-    """Erase the ranked ballots' voter tags; on PostgreSQL rewrite them under new random
-    ids (``meetings.ballots.seal_ballots`` says why)."""
-    if db.get_bind().dialect.name != "postgresql":
-        db.execute(
-            update(RankedBallot)
-            .where(RankedBallot.election_id == election.id)
-            .values(voter_tag=None)
-            .execution_options(synchronize_session=False)
-        )
-        db.expire_all()
-        return
-    rows = db.execute(
-        select(RankedBallot.ranking, RankedBallot.receipt, RankedBallot.channel).where(
-            RankedBallot.election_id == election.id
-        )
-    ).all()
-    db.execute(delete(RankedBallot).where(RankedBallot.election_id == election.id))
-    sealed = sorted(
-        (
-            {
-                "id": new_ballot_id(),
-                "election_id": election.id,
-                "ranking": ranking,
-                "receipt": receipt,
-                "voter_tag": None,
-                "channel": channel,
-            }
-            for ranking, receipt, channel in rows
-        ),
-        key=lambda row: row["id"],
-    )
-    if sealed:
-        db.execute(insert(RankedBallot.__table__), sealed)
-    db.expire_all()
-
-
 def count_election(db: Session, election: Election) -> Count:
     """Count the election's rankings for its seats among its confirmed candidates, ties
     by lot from its published seed."""
@@ -210,7 +141,7 @@ def count_election(db: Session, election: Election) -> Count:
         raise InvalidState(f"Voting in {title(election)} never opened.")
     return count_stv(
         standing_ids(db, election),
-        _rankings_for_count(db, election),
+        ballots.rankings_for_count(db, election),
         election.seats,
         seed=election.tie_break_seed,
     )
@@ -223,6 +154,8 @@ def close_election(db: Session, election: Election, *, actor: User | None) -> Co
     """
     _lock_for_closing(db, election)
     transitions.require(election.state, ElectionState.COUNTED, doing="counted")
+    # Directed proxies' rankings go in before the count (the grantor did not rank).
+    ballots.cast_directed_rankings(db, election)
     name = title(election)
     count = count_election(db, election)
     election.result_json = count.as_json()
@@ -239,7 +172,7 @@ def close_election(db: Session, election: Election, *, actor: User | None) -> Co
         f"candidates, quota {count.quota}, {count.ballots} valid ballots",
     )
     if secret:
-        _seal_rankings(db, election)
+        ballots.seal_rankings(db, election)
     return count
 
 

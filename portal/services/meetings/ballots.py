@@ -75,13 +75,17 @@ def new_ballot_id() -> str:
     return secrets.token_hex(16)
 
 
+def keyed_tag(purpose: str, subject_id: int, member_id: int) -> str:
+    """A member's tag on a secret ballot of ``subject_id``: an HMAC under a key derived from
+    the application's secret key for ``purpose`` (one key per kind of ballot), so only the
+    application can compute it."""
+    key = hmac.new(str(current_app.secret_key).encode(), purpose.encode(), hashlib.sha256).digest()
+    return hmac.new(key, f"{subject_id}:{member_id}".encode(), hashlib.sha256).hexdigest()
+
+
 def voter_tag(resolution_id: int, member_id: int) -> str:
-    """The member's tag on their secret ballot: an HMAC under a key derived from the
-    application's secret key, so only the application can compute it."""
-    key = hmac.new(
-        str(current_app.secret_key).encode(), b"portal.meetings.voter-tag", hashlib.sha256
-    ).digest()
-    return hmac.new(key, f"{resolution_id}:{member_id}".encode(), hashlib.sha256).hexdigest()
+    """The member's tag on their secret ballot on a resolution (:func:`keyed_tag`)."""
+    return keyed_tag("portal.meetings.voter-tag", resolution_id, member_id)
 
 
 @dataclass(frozen=True)

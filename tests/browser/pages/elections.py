@@ -16,7 +16,8 @@ from portal import uploads
 from portal.models import Meeting, Member
 from portal.services.elections import board, nominations
 
-from .crawl import Site, state
+from ...ranked_elections import open_election
+from .crawl import Site, state, wait_for_htmx
 
 
 def _photo() -> uploads.StoredImage:
@@ -109,3 +110,52 @@ def staff_board_with_directors(site: Site) -> Any:
                 actor=actor,
             )
     return site.goto("/staff/board")
+
+
+def _ranked_election(site: Site) -> tuple[int, int]:
+    """An AGM whose election of the crawl member's class is open for ranking: three
+    confirmed candidates (one with a photo and statement), the crawl's member on the roll."""
+    code = "artist"
+    if site.member is not None:
+        with site.make.session() as db:
+            primary = db.get(Member, site.member.id).primary_class
+            code = primary.code if primary is not None else code
+    names = ("Ann Candidate", "Bob Candidate", "Cat Candidate")
+    people = [site.make.member(classes=[code], name=name) for name in names]
+    meeting = site.make.meeting(resolutions=({"title": "Approve the accounts"},))
+    with site.make.session() as db:
+        election = open_election(db, meeting.id, code, [p.id for p in people], seats=2)
+        election.candidates[0].statement = (
+            "I release on the co-op. I will push for **fair pay per stream**:\n\n"
+            "- quarterly statements\n- an artists' fund"
+        )
+        photo = _photo()
+        election.candidates[0].photo_sha256, election.candidates[0].photo_type = (
+            photo.sha256,
+            photo.content_type,
+        )
+        return meeting.id, election.id
+
+
+@state("member", "staff")
+def ranked_ballot(site: Site) -> Any:
+    meeting_id, election_id = _ranked_election(site)
+    return site.goto(f"/meetings/{meeting_id}/elections/{election_id}/ballot")
+
+
+@state("member")
+def ranked_ballot_after_an_htmx_ranking(site: Site) -> None:
+    """The ballot with the receipt and "Change my ranking", swapped in by htmx."""
+    meeting_id, election_id = _ranked_election(site)
+    site.goto(f"/meetings/{meeting_id}/elections/{election_id}/ballot")
+    ballot = site.page.locator("#ballot-own")
+    ballot.get_by_label("Ann Candidate").select_option("1")
+    ballot.get_by_role("button", name="Cast my ranking").click()
+    wait_for_htmx(site.page)
+    site.page.locator("#ballot-own .ranked-vote").wait_for()
+
+
+@state("member")
+def meeting_with_a_board_election(site: Site) -> Any:
+    meeting_id, _ = _ranked_election(site)
+    return site.goto(f"/meetings/{meeting_id}")
