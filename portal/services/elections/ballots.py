@@ -488,7 +488,6 @@ def _change(
         receipt = participation.receipt or new_receipt()
         participation.receipt = receipt
     if changed:
-        participation.cast_at = utcnow()
         _audit(db, election, voter, ranking, actor=actor, changed=True, proxy_id=proxy_id)
     db.flush()
     return RankedVote(
