@@ -593,7 +593,9 @@ def _run_meeting(
 
 def _cast_rankings(db: Session, preset: MeetingPreset, elections: list[Election]) -> None:
     """Each election's demo rankings (``ElectionPreset.rankings``), cast by the voters."""
-    for election, spec in zip(elections, preset.elections, strict=True):
+    by_class = {election.member_class.code: election for election in elections}
+    for spec in preset.elections:
+        election = by_class[spec.class_code]
         # Nominated in the preset's order, a day apart.
         candidates = nominations.election_candidates(db, election)
         for email, order in spec.rankings:
