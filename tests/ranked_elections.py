@@ -52,6 +52,9 @@ def open_election(
         voting_closes_at=now + closes_in if state is ElectionState.VOTING_OPEN else None,
         confirmed_at=now - timedelta(days=14),
         voting_opened_at=now - timedelta(hours=1) if state is ElectionState.VOTING_OPEN else None,
+        # The seed open_elections draws and publishes when voting opens.
+        tie_break_seed="5eed" * 16 if state is ElectionState.VOTING_OPEN else None,
+        seed_published_at=now - timedelta(hours=1) if state is ElectionState.VOTING_OPEN else None,
     )
     db.add(election)
     db.flush()

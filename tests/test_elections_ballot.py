@@ -26,7 +26,7 @@ from portal.models import (
     ProxyRanking,
     RankedBallot,
 )
-from portal.services.elections import ballots
+from portal.services.elections import ballots, voting
 from portal.services.meetings import ballots as resolution_ballots
 from portal.services.meetings import proxies
 
@@ -404,6 +404,21 @@ def test_directed_rankings_are_cast_at_close(db, meeting, election, people):
     assert participation.proxy_id == directed.id
     assert sorted(ballots.rankings_for_count(db, election)) == [[ada], [cy, ada]]
     assert ballots.cast_directed_rankings(db, election) == 0  # once only
+    assert rows(db, AuditEvent, AuditEvent.action == "proxy.rankings_cast_at_close") == 1
+
+
+def test_closing_the_election_counts_a_directed_proxys_ranking(db, meeting, election, people):
+    dee, eve, ada_m = (member(db, people, n) for n in ("Dee", "Eve", "Ada"))
+    ada, bea, cy = candidate_ids(election)
+    directed = appoint(db, meeting, dee, eve, kind="directed")
+    db.add(ProxyRanking(appointment_id=directed.id, election_id=election.id, ranking=f"{cy},{bea}"))
+    db.flush()
+    cast(db, election, eve, [cy])
+    cast(db, election, ada_m, [ada])
+    # Without Dee's directed ranking Ada and Cy tie on one vote each; with it Cy is elected.
+    count = voting.close_election(db, election, actor=None)
+    assert count.ballots == 3 and list(count.elected) == [cy]
+    assert election.state is ElectionState.COUNTED
     assert rows(db, AuditEvent, AuditEvent.action == "proxy.rankings_cast_at_close") == 1
 
 

@@ -18,7 +18,7 @@ from portal.models import (
     User,
 )
 from portal.presets import RESONATE
-from portal.services.elections import board, nominations
+from portal.services.elections import ballots, board, nominations
 from portal.services.meetings import notices, roll
 
 from .factories import fake_certificate, reading
@@ -44,14 +44,18 @@ def agm(db):
     return db.scalar(select(Meeting).where(Meeting.title == AGM))
 
 
-def test_the_demo_agm_has_its_elections_with_confirmed_candidates_and_the_board(app, sign_in):
+def test_the_demo_agm_has_its_elections_candidates_rankings_and_board(app, sign_in):
     seeded = seeded_app(app)
     with reading(seeded) as db:
         meeting = agm(db)
         elections = {e.member_class.code: e for e in nominations.meeting_elections(db, meeting)}
         assert set(elections) == {"artist", "listener"}
         assert (elections["artist"].seats, elections["listener"].seats) == (2, 1)
-        assert all(e.state is ElectionState.CANDIDATES_CONFIRMED for e in elections.values())
+        # Voting opened with the meeting's; some members have ranked.
+        assert all(e.state is ElectionState.VOTING_OPEN for e in elections.values())
+        assert all(e.tie_break_seed and e.seed_published_at for e in elections.values())
+        ranked = {code: len(ballots.rankings_for_count(db, e)) for code, e in elections.items()}
+        assert ranked == {"artist": 7, "listener": 3}
         artists = nominations.standing_candidates(db, elections["artist"])
         listeners = nominations.standing_candidates(db, elections["listener"])
         assert (len(artists), len(listeners)) == (5, 3)
@@ -94,6 +98,9 @@ def test_the_demo_agm_has_its_elections_with_confirmed_candidates_and_the_board(
     page = artist.get(f"/meetings/{ids[0]}/elections/{ids[1]}/nominations")
     assert page.status_code == 200 and "Seán Kiernan" in page.get_data(as_text=True)
     assert "Orla Fitzgerald" in artist.get("/board").get_data(as_text=True)
+    # Tadhg has not ranked yet: his ballot is open, with no receipt.
+    ballot = artist.get(f"/meetings/{ids[0]}/elections/{ids[1]}/ballot").get_data(as_text=True)
+    assert "Seán Kiernan" in ballot and "<select" in ballot and "Your receipt" not in ballot
     staff = sign_in(STAFF.email, STAFF.password)
     assert "Aoibheann Daly" in staff.get(f"/staff/meetings/{ids[0]}/elections/{ids[1]}").get_data(
         as_text=True

@@ -194,11 +194,22 @@ def test_each_election_draws_its_own_seed(db, agm, artists, listeners):
     assert artist.tie_break_seed != listener.tie_break_seed
 
 
+def _noticed_while_nominating(db, meeting, election):
+    """The meeting noticed while its election still takes nominations: the notice refuses
+    that now (services.meetings.lifecycle), so this stands for a row left so by hand or by
+    an older version; opening the vote must still refuse it."""
+    taking = election.state
+    election.state = ElectionState.CANDIDATES_CONFIRMED
+    lifecycle.send_notice(db, meeting, actor=_staff(db), short_notice_reason="Test")
+    election.state = taking
+    db.flush()
+
+
 def test_voting_does_not_open_while_an_election_takes_nominations(db, agm, artists):
     staff = _staff(db)
     meeting = db.get(Meeting, agm.id)
     election = nominating(db, agm.id)
-    lifecycle.send_notice(db, meeting, actor=staff, short_notice_reason="Test")
+    _noticed_while_nominating(db, meeting, election)
     lifecycle.open_voting(db, meeting, actor=staff)
     with pytest.raises(InvalidState, match="nominations open") as refused:
         voting.open_elections(db, meeting, actor=staff)
@@ -210,10 +221,7 @@ def test_staff_opening_voting_with_an_election_taking_nominations_get_409_and_no
     app, staff, agm, artists
 ):
     with writing(app) as db:
-        nominating(db, agm.id)
-        lifecycle.send_notice(
-            db, db.get(Meeting, agm.id), actor=_staff(db), short_notice_reason="Test"
-        )
+        _noticed_while_nominating(db, db.get(Meeting, agm.id), nominating(db, agm.id))
     response = staff.post(f"/staff/meetings/{agm.id}/open")
     assert response.status_code == 409
     assert "Confirm its candidate list or cancel it" in response.get_data(as_text=True)
