@@ -30,7 +30,7 @@ from datetime import datetime
 from functools import cached_property
 
 from markupsafe import Markup
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -57,7 +57,7 @@ from ...models import (
 )
 from .. import audit
 from ..meetings import roll
-from ..meetings.ballots import keyed_tag, new_ballot_id, new_receipt
+from ..meetings.ballots import keyed_tag, new_ballot_id, new_receipt, seal_rows
 from .nominations import meeting_elections, statement_html, title
 
 TAG_PURPOSE = "portal.elections.voter-tag"  # never the resolutions' purpose: its own key
@@ -625,40 +625,9 @@ def rankings_for_count(db: Session, election: Election) -> list[list[int]]:
 
 def seal_rankings(db: Session, election: Election) -> None:
     """Erase the voter tags of the election's ranked ballots, so nothing joins a ranking
-    to a member any more; on PostgreSQL rewrite them under new random ids, in the order of
-    those ids (``meetings.ballots.seal_ballots`` says why)."""
-    if db.get_bind().dialect.name != "postgresql":
-        db.execute(
-            update(RankedBallot)
-            .where(RankedBallot.election_id == election.id)
-            .values(voter_tag=None)
-            .execution_options(synchronize_session=False)
-        )
-        db.expire_all()
-        return
-    rows = db.execute(
-        select(RankedBallot.ranking, RankedBallot.receipt, RankedBallot.channel).where(
-            RankedBallot.election_id == election.id
-        )
-    ).all()
-    db.execute(delete(RankedBallot).where(RankedBallot.election_id == election.id))
-    sealed = sorted(
-        (
-            {
-                "id": new_ballot_id(),
-                "election_id": election.id,
-                "ranking": ranking,
-                "receipt": receipt,
-                "voter_tag": None,
-                "channel": channel,
-            }
-            for ranking, receipt, channel in rows
-        ),
-        key=lambda row: row["id"],
-    )
-    if sealed:
-        db.execute(insert(RankedBallot.__table__), sealed)
-    db.expire_all()
+    to a member any more; on PostgreSQL rewritten under new random ids
+    (``meetings.ballots.seal_rows``)."""
+    seal_rows(db, RankedBallot, RankedBallot.election_id == election.id)
 
 
 # -- the ballot page --------------------------------------------------------------------------

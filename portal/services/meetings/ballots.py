@@ -34,7 +34,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,7 @@ from ...errors import InvalidState, NotAllowed
 from ...models import (
     LIVE_PROXY_STATES,
     Ballot,
+    Base,
     Channel,
     Choice,
     Member,
@@ -428,44 +429,38 @@ def has_voted(db: Session, resolution: Resolution, member: Member) -> bool:
 
 def seal_ballots(db: Session, resolution: Resolution) -> int:
     """Erase the voter tags of a secret resolution's ballots, so nothing joins a ballot to
-    a member any more. Returns the ballots sealed.
+    a member any more. Returns the ballots sealed (:func:`seal_rows` says how)."""
+    return seal_rows(db, Ballot, Ballot.resolution_id == resolution.id)
+
+
+def seal_rows(db: Session, model: type[Base], where: ColumnElement[bool]) -> int:
+    """Erase the voter tags of the secret ballots ``where`` picks from ``model`` (a table
+    with a random ``id`` and a ``voter_tag``: ``Ballot``, ``RankedBallot``). Returns how many.
 
     On SQLite the table has no rowid and its key is random, so erasing the tags is enough.
     A PostgreSQL heap keeps rows in the order they were written, each stamped with the
     transaction that wrote it (``xmin``), which a participation shares: there the ballots
-    are rewritten under new random ids, in the order of those ids, by this transaction.
+    are rewritten under new random ids, in the order of those ids, by this transaction,
+    every other column (the choice or ranking, the receipt, the channel) kept.
     """
     if db.get_bind().dialect.name != "postgresql":
         erased = db.execute(
-            update(Ballot)
-            .where(Ballot.resolution_id == resolution.id)
+            update(model)
+            .where(where)
             .values(voter_tag=None)
             .execution_options(synchronize_session=False)
         )
         db.expire_all()
         return erased.rowcount
-    rows = db.execute(
-        select(Ballot.class_id, Ballot.choice, Ballot.receipt, Ballot.channel).where(
-            Ballot.resolution_id == resolution.id
-        )
-    ).all()
-    db.execute(delete(Ballot).where(Ballot.resolution_id == resolution.id))
+    table = model.__table__
+    kept = [column for column in table.columns if column.name not in ("id", "voter_tag")]
+    rows = db.execute(select(*kept).where(where)).mappings().all()
+    db.execute(delete(model).where(where))
     sealed = sorted(
-        (
-            {
-                "id": new_ballot_id(),
-                "resolution_id": resolution.id,
-                "class_id": class_id,
-                "choice": choice,
-                "receipt": receipt,
-                "voter_tag": None,
-                "channel": channel,  # the count per channel survives sealing
-            }
-            for class_id, choice, receipt, channel in rows
-        ),
+        ({**row, "id": new_ballot_id(), "voter_tag": None} for row in rows),
         key=lambda row: row["id"],
     )
     if sealed:  # the table, not the ORM: 100,000 rows in one executemany
-        db.execute(insert(Ballot.__table__), sealed)
+        db.execute(insert(table), sealed)
     db.expire_all()
     return len(sealed)

@@ -404,7 +404,8 @@ def check_window_before_notice(
     """A window of days members act in before the meeting (a call for resolutions, an
     election's nominations): it closes on or after it opens, not in the past, and before
     the last day to send notice in time (``CoopSettings.notice_days`` clear days before the
-    meeting, in the co-op's zone), so what it brings is on the notice. ``subject`` names
+    meeting, in the co-op's zone ``CoopSettings.timezone``), so what it brings is on the
+    notice. ``subject`` names
     the window in the messages ("The call", "Nominations"), ``them`` its pronoun."""
     clock = coop.clock(db)
     opens = "it opens" if them == "it" else "they open"
