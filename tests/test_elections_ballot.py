@@ -600,6 +600,24 @@ def test_the_meeting_page_shows_the_open_ballot_and_the_dashboard_awaits_a_ranki
     assert "awaits your ranking" not in lee.get("/me").get_data(as_text=True)
 
 
+def test_the_meeting_page_puts_the_members_own_ballot_before_other_classes_elections(
+    app, site, voters, sign_in
+):
+    with app.test_request_context("/"), write_session(app) as db:
+        listeners = open_election(db, site["meeting_id"], "listener", [voters["Lee"].id])
+        listener_title = f'id="election-{listeners.id}-title"'
+    artist_title = f'id="election-{site["election_id"]}-title"'
+    url = f"/meetings/{site['meeting_id']}"
+    for email, other_title in (
+        ("dee@example.org", listener_title),
+        ("lee@example.org", artist_title),
+    ):
+        page = sign_in(email).get(url).get_data(as_text=True)
+        assert page.index('id="ballot-own"') < page.index(other_title), email
+        other_card = page[page.index(other_title) :]
+        assert ">The candidates</a>" in other_card and ">The ballot</a>" not in other_card
+
+
 def test_a_directed_proxy_carries_a_ranking_from_the_proxy_page(app, site, sign_in):
     dee = sign_in("dee@example.org")
     url = f"/meetings/{site['meeting_id']}/proxy"

@@ -764,8 +764,9 @@ class ElectionCard:
 
 
 def meeting_cards(db: Session, meeting: Meeting, member: Member | None) -> list[ElectionCard]:
-    """The meeting's elections members may see (not draft or cancelled), classes' order."""
-    return [
+    """The meeting's elections members may see (not draft or cancelled): first those the
+    member may rank in now, then the others, each in the classes' order."""
+    cards = [
         ElectionCard(
             election,
             ballot_for(db, election, member)
@@ -775,3 +776,4 @@ def meeting_cards(db: Session, meeting: Meeting, member: Member | None) -> list[
         for election in meeting_elections(db, meeting)
         if election.state not in (ElectionState.DRAFT, ElectionState.CANCELLED)
     ]
+    return sorted(cards, key=lambda card: not (card.ballot and card.ballot.open))
