@@ -12,7 +12,7 @@ from .. import htmx
 from ..db import get_db, transaction
 from ..errors import NotAllowed, PortalError
 from ..models import Election, ElectionState, ProxyAppointment
-from ..services.elections import ballots, nominations
+from ..services.elections import ballot_pages, ballots, nominations
 from .access import current_member, found, safe_next
 
 bp = Blueprint("election_ballots", __name__, url_prefix="/meetings")
@@ -55,13 +55,13 @@ def _page(
     ranks as sent."""
     db = get_db()
     member = current_member()
-    own = ballots.ballot_for(db, election, member)
+    own = ballot_pages.ballot_for(db, election, member)
     page = render_template(
         "elections/ballot.html",
         election=election,
         meeting=election.meeting,
         own=own,
-        held=ballots.held_ballots(db, election, member),
+        held=ballot_pages.held_ballots(db, election, member),
         refused=refused,
         error=error,
         values=_form_values() if error else None,
@@ -69,7 +69,9 @@ def _page(
     return Response(page, status)
 
 
-def _partial(ballot: ballots.RankingBallot, *, status: int = 200, **context: object) -> Response:
+def _partial(
+    ballot: ballot_pages.RankingBallot, *, status: int = 200, **context: object
+) -> Response:
     context.setdefault("error", None)
     context.setdefault("message", None)
     context.setdefault("values", None)
@@ -88,12 +90,12 @@ def ballot(meeting_id: int, election_id: int) -> Response:
     """The ranked ballot: the page, or for htmx the member's own ballot partial."""
     election = _load(meeting_id, election_id)
     if htmx.is_htmx():
-        return _partial(ballots.ballot_for(get_db(), election, current_member()))
+        return _partial(ballot_pages.ballot_for(get_db(), election, current_member()))
     return _page(election)
 
 
 def _answer(
-    ballot: ballots.RankingBallot,
+    ballot: ballot_pages.RankingBallot,
     cast: ballots.RankedVote | None,
     error: PortalError | None,
     *,
@@ -136,7 +138,7 @@ def rank(meeting_id: int, election_id: int) -> Response:
             cast = ballots.cast_ranking(db, voting, member, ranking, actor=current_user)
     except PortalError as exc:
         error = exc
-    ballot = ballots.ballot_for(get_db(), election, member)
+    ballot = ballot_pages.ballot_for(get_db(), election, member)
     return _answer(ballot, cast, error, what="Your ranking")
 
 
@@ -147,8 +149,8 @@ def rank_for(meeting_id: int, election_id: int, appointment_id: int) -> Response
     election = _load(meeting_id, election_id)
     member = current_member()
 
-    def held() -> ballots.RankingBallot:
-        mine = ballots.held_ballots(get_db(), election, member)
+    def held() -> ballot_pages.RankingBallot:
+        mine = ballot_pages.held_ballots(get_db(), election, member)
         return found(next((h for h in mine if h.appointment.id == appointment_id), None))
 
     grantor = held().appointment.grantor.name

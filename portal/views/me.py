@@ -15,7 +15,7 @@ from ..forms import EmptyForm
 from ..htmx import flash_and_redirect, redirect
 from ..services.accounts import sessions, users
 from ..services.documents import library
-from ..services.elections import ballots as election_ballots
+from ..services.elections import ballot_pages
 from ..services.meetings import overview as meetings
 from ..services.membership import applications, leaving, privacy
 from ..services.register import classes, members, profile
@@ -42,7 +42,7 @@ def dashboard() -> str:
         new_documents=library.new_since(db, current_user, current_user.previous_login_at),
         latest_documents=library.new_since(db, current_user, None, limit=3),
         awaiting_votes=meetings.awaiting_votes(db, member) if member else 0,
-        awaiting_rankings=election_ballots.awaiting_rankings(db, member) if member else 0,
+        awaiting_rankings=ballot_pages.awaiting_rankings(db, member) if member else 0,
         rules_change=library.rules_changed_since(db, member.admitted_on, coop.today())
         if member
         else None,

@@ -11,8 +11,7 @@ from .. import coop, htmx, markup, pdf
 from ..db import get_db, transaction, write_session
 from ..errors import NotAllowed, PortalError
 from ..models import Choice, Meeting, MeetingState, ProxyAppointment, Resolution
-from ..services.elections import ballots as election_ballots
-from ..services.elections import proxy_rankings, voting
+from ..services.elections import ballot_pages, proxy_rankings, voting
 from ..services.elections import results as election_results
 from ..services.meetings import (
     ballots,
@@ -96,7 +95,7 @@ def _meeting_page(
         class_names=results.class_names(db),
         refused=refused or {},
         notice_document=notices.notice_document(db, meeting),
-        elections=election_ballots.meeting_cards(db, meeting, member),
+        elections=ballot_pages.meeting_cards(db, meeting, member),
     )
     return Response(page, status)
 

@@ -24,13 +24,11 @@ that election (``ProxyRanking.revoked_at``) and their ranking replaces one the p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 
-from markupsafe import Markup
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -44,7 +42,6 @@ from ...models import (
     Election,
     ElectionParticipation,
     ElectionState,
-    Meeting,
     Member,
     ProxyAppointment,
     ProxyKind,
@@ -58,7 +55,7 @@ from ...models import (
 from .. import audit
 from ..meetings import roll
 from ..meetings.ballots import keyed_tag, new_ballot_id, new_receipt, seal_rows
-from .nominations import meeting_elections, statement_html, title
+from .nominations import title
 
 TAG_PURPOSE = "portal.elections.voter-tag"  # never the resolutions' purpose: its own key
 RANK_FIELD = "rank-"  # the form's field for a candidate: rank-<candidate id>
@@ -268,7 +265,7 @@ def _read_rank(value: object, candidate: Candidate, count: int, field: str) -> i
 # -- casting ----------------------------------------------------------------------------------
 
 
-def _participation(
+def participation_of(
     db: Session, election: Election, member: Member, *, lock: bool = True
 ) -> ElectionParticipation | None:
     """The member's participation in ``election``, locked to change it (``lock``)."""
@@ -373,7 +370,7 @@ def revoke_proxy_ranking(db: Session, election: Election, member: Member) -> Non
     )
 
 
-def _check_proxy(
+def check_proxy_may_rank(
     db: Session,
     election: Election,
     grantor: Member,
@@ -429,7 +426,7 @@ def cast_ranking(
     lock_for_ranking(db, election)
     check_can_rank(db, election, voter)
     ranking = check_ranking(db, election, ranking)
-    participation = _participation(db, election, voter)
+    participation = participation_of(db, election, voter)
     if participation is not None and participation.channel is not channel:
         raise InvalidState(
             f"Member no. {voter.number}'s ranking in {title(election)} was recorded "
@@ -437,7 +434,7 @@ def cast_ranking(
         )
     proxy_id = None if proxy is None else proxy.id
     if proxy is not None:
-        _check_proxy(db, election, voter, proxy, participation)
+        check_proxy_may_rank(db, election, voter, proxy, participation)
     else:
         revoke_proxy_ranking(db, election, voter)
     if participation is None:
@@ -448,11 +445,11 @@ def cast_ranking(
                 )
         except IntegrityError:
             # The voter's other request got there first: change that ranking instead.
-            participation = _participation(db, election, voter)
+            participation = participation_of(db, election, voter)
             if participation is None:
                 raise
             if proxy is not None:
-                _check_proxy(db, election, voter, proxy, participation)
+                check_proxy_may_rank(db, election, voter, proxy, participation)
         else:
             _audit(db, election, voter, ranking, actor=actor, changed=False, proxy_id=proxy_id)
             return RankedVote(election.id, ranking, receipt, election.secret, by_proxy=bool(proxy))
@@ -583,7 +580,7 @@ def cast_directed_rankings(db: Session, election: Election) -> int:
 def ranking_of(db: Session, election: Election, member: Member) -> RankedVote | None:
     """The member's ranking as it stands, if they ranked (for a secret election, while
     voting is open: once sealed the ballot names no one, even by tag)."""
-    participation = _participation(db, election, member, lock=False)
+    participation = participation_of(db, election, member, lock=False)
     if participation is None:
         return None
     by_proxy = participation.proxy_id is not None
@@ -601,7 +598,7 @@ def ranking_of(db: Session, election: Election, member: Member) -> RankedVote | 
 
 def has_ranked(db: Session, election: Election, member: Member) -> bool:
     """The member took part in the election (their ranking is another matter)."""
-    return _participation(db, election, member, lock=False) is not None
+    return participation_of(db, election, member, lock=False) is not None
 
 
 def rankings_for_count(db: Session, election: Election) -> list[list[int]]:
@@ -628,152 +625,3 @@ def seal_rankings(db: Session, election: Election) -> None:
     to a member any more; on PostgreSQL rewritten under new random ids
     (``meetings.ballots.seal_rows``)."""
     seal_rows(db, RankedBallot, RankedBallot.election_id == election.id)
-
-
-# -- the ballot page --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RankingBallot:
-    """One ranked ballot as a member sees it: the election, its candidates, the ranking
-    cast (if any), and why it cannot be cast now (None: it can). ``appointment``: a proxy
-    the member holds, ranking for its grantor."""
-
-    election: Election
-    candidates: list[Candidate]
-    vote: RankedVote | None
-    refusal: str | None
-    appointment: ProxyAppointment | None = None
-
-    @property
-    def open(self) -> bool:
-        return self.refusal is None
-
-    @cached_property
-    def statements(self) -> dict[int, Markup]:
-        """Each candidate's statement as sanitised HTML, by candidate id."""
-        return {c.id: statement_html(c) for c in self.candidates}
-
-    @property
-    def ranks(self) -> dict[str, str]:
-        """The rank each candidate has in the ranking cast, as the form's values."""
-        ranking = self.vote.ranking if self.vote else ()
-        return {f"{RANK_FIELD}{cid}": str(rank) for rank, cid in enumerate(ranking, start=1)}
-
-
-def _refusal(check: Callable[[], object]) -> str | None:
-    try:
-        check()
-    except (InvalidState, NotAllowed) as refused:
-        return refused.message
-    return None
-
-
-def ballot_for(db: Session, election: Election, member: Member | None) -> RankingBallot:
-    """``member``'s ranked ballot in ``election`` (None: staff, who only read it)."""
-    if member is None:
-        refusal = "Only members on the voter roll rank the candidates."
-        return RankingBallot(election, ballot_candidates(db, election), None, refusal)
-    return RankingBallot(
-        election,
-        ballot_candidates(db, election),
-        ranking_of(db, election, member),
-        _refusal(lambda: check_can_rank(db, election, member)),
-    )
-
-
-def held_ballots(db: Session, election: Election, holder: Member | None) -> list[RankingBallot]:
-    """A ballot for each grantor whose proxy ``holder`` holds and who ranks in
-    ``election``; refused where the holder does not decide (directed, ranked by the
-    grantor themselves, not accepted). A ranking is shown only as the proxy cast it."""
-    if holder is None:
-        return []
-    appointments = db.scalars(
-        select(ProxyAppointment)
-        .options(joinedload(ProxyAppointment.grantor))
-        .where(
-            ProxyAppointment.meeting_id == election.meeting_id,
-            ProxyAppointment.holder_id == holder.id,
-            ProxyAppointment.state.in_(LIVE_PROXY_STATES),
-        )
-        .order_by(ProxyAppointment.id)
-    ).all()
-    candidates = ballot_candidates(db, election)
-    held = []
-    for appointment in appointments:
-        grantor = appointment.grantor
-        if voter_entry(db, election, grantor) is None:
-            continue
-        participation = _participation(db, election, grantor, lock=False)
-        refusal = None
-        try:
-            check_ranking_open(db, election)
-            _check_proxy(db, election, grantor, appointment, participation)
-        except (InvalidState, NotAllowed) as refused:
-            refusal = refused.message
-        cast_here = participation is not None and participation.proxy_id == appointment.id
-        vote = ranking_of(db, election, grantor) if cast_here else None
-        held.append(RankingBallot(election, candidates, vote, refusal, appointment))
-    return held
-
-
-def awaiting_rankings(db: Session, member: Member) -> int:
-    """Elections whose voting is open now in which the member ranks and has not ranked."""
-    now = coop.clock(db).now()
-    ranked = (
-        select(ElectionParticipation.id)
-        .where(
-            ElectionParticipation.election_id == Election.id,
-            ElectionParticipation.member_id == member.id,
-        )
-        .exists()
-    )
-    on_roll = (
-        select(RollEntry.id)
-        .where(
-            RollEntry.meeting_id == Election.meeting_id,
-            RollEntry.member_id == member.id,
-            RollEntry.class_id == Election.class_id,
-            RollEntry.is_primary.is_(True),
-        )
-        .exists()
-    )
-    return (
-        db.scalar(
-            select(func.count())
-            .select_from(Election)
-            .where(
-                Election.state == ElectionState.VOTING_OPEN,
-                Election.voting_closes_at > now,
-                or_(Election.voting_opens_at.is_(None), Election.voting_opens_at <= now),
-                on_roll,
-                ~ranked,
-            )
-        )
-        or 0
-    )
-
-
-@dataclass(frozen=True)
-class ElectionCard:
-    """A board election on the member's meeting page, with their ballot while voting is
-    open (None otherwise)."""
-
-    election: Election
-    ballot: RankingBallot | None
-
-
-def meeting_cards(db: Session, meeting: Meeting, member: Member | None) -> list[ElectionCard]:
-    """The meeting's elections members may see (not draft or cancelled): first those the
-    member may rank in now, then the others, each in the classes' order."""
-    cards = [
-        ElectionCard(
-            election,
-            ballot_for(db, election, member)
-            if election.state is ElectionState.VOTING_OPEN
-            else None,
-        )
-        for election in meeting_elections(db, meeting)
-        if election.state not in (ElectionState.DRAFT, ElectionState.CANCELLED)
-    ]
-    return sorted(cards, key=lambda card: not (card.ballot and card.ballot.open))
