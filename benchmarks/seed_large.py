@@ -47,7 +47,9 @@ from __future__ import annotations
 
 import argparse
 import base64
+import enum
 import hashlib
+import json
 import os
 import random
 import sys
@@ -60,8 +62,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import JSON, Table, func, insert, select, text, update
+from sqlalchemy.engine import Connection, Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -207,17 +209,47 @@ def bulk(
         default = table.c[name].default
         arg = getattr(default, "arg", None)
         missing[name] = None if arg is None or callable(arg) else arg
+    copy = conn_engine.dialect.name == "postgresql"
+    if copy:  # COPY applies no Python-side default: give the columns' own
+        for column in table.c:
+            arg = getattr(column.default, "arg", None)
+            if column.name not in keys and arg is not None and not callable(arg):
+                missing[column.name] = arg
+        keys |= set(missing)
     for low in range(0, len(rows), BATCH):
         batch = [
             row if len(row) == len(keys) else {**missing, **row} for row in rows[low : low + BATCH]
         ]
         with conn_engine.begin() as conn:
-            conn.execute(insert(table), batch)
+            if copy:
+                _copy(conn, table, sorted(keys), batch)
+            else:
+                conn.execute(insert(table), batch)
     if stage is not None:
         stage.rows += len(rows)
     if report is not None:
         report.counts[table.name] += len(rows)
     return len(rows)
+
+
+def _copy(conn: Connection, table: Table, names: list[str], rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the rows through COPY, values as the columns' types store them (an enum's
+    value, JSON as text); the table's constraints are checked as for an INSERT."""
+    as_json = {name for name in names if isinstance(table.c[name].type, JSON)}
+    columns = ", ".join(f'"{name}"' for name in names)
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(
+                tuple(
+                    json.dumps(value)
+                    if name in as_json and value is not None
+                    else value.value
+                    if isinstance(value, enum.Enum)
+                    else value
+                    for name, value in ((name, row[name]) for name in names)
+                )
+            )
 
 
 # -- small deterministic helpers --------------------------------------------------------------
