@@ -40,7 +40,17 @@ the same arguments give the same co-op. At the end it runs ``check-register`` an
 ``check-votes`` (their service functions) and prints what they found; the exit status is
 1 if either found a problem.
 
-Each stage prints its time and rows per second. ``--members 2000`` is a quick smoke run.
+Each stage prints its time and rows per second. ``--members 2000`` is a quick smoke run
+(about 10 s on SQLite). ``tests/test_seed_large.py`` runs it at 300 members on the suite's
+database.
+
+Using the seeded co-op (``make bench`` and by hand): serve it from the same instance folder
+(``PORTAL_INSTANCE_PATH=instance-seed``; with ``DATABASE_URL`` for PostgreSQL) so the app
+has the secret key the open ballots' voter tags were made with. Staff sign in as the
+preset's staff (``RESONATE.demo.acting_staff``: its e-mail and password); members as
+``member<number>@seed.example`` with ``SEED_PASSWORD``. The AGM open for voting now (the
+meeting with state ``voting_open``) has a secret and two open resolutions and an election
+per class; the first 1 % of members (by number) have real certificate PDFs.
 """
 
 from __future__ import annotations
@@ -578,6 +588,7 @@ class Seeder:
         with self.report.stage("check-votes"):
             votes_ok = self.check_votes()
         out(f"Seeded in {self.report.total:.1f} s; {self.size()}")
+        out("Rows: " + ", ".join(f"{name} {n:,}" for name, n in self.table_counts().items()))
         return register_ok and votes_ok
 
     def found(self) -> None:
@@ -1268,7 +1279,7 @@ class Seeder:
             count = min(want, dice.randint(1, 15))
             at = created
             for number in range(1, count + 1):
-                at = dice.between(at, at + timedelta(days=120))
+                at = dice.between(at, min(at + timedelta(days=120), self.now - timedelta(hours=1)))
                 body = f"# {title}\n\n" + "\n\n".join(
                     f"## Section {s}\n\n" + " ".join(dice.sentence() for _ in range(6))
                     for s in range(1, dice.randint(3, 8))
@@ -1965,9 +1976,9 @@ class Seeder:
                             member_id=candidate.member_id,
                             class_id=election.class_id,
                             term_started_on=start,
-                            term_ends_on=voting.years_after(
-                                start, self.settings.director_term_years
-                            ),
+                            # to the next AGM, which elects to the seats again: the
+                            # board never holds more directors than its seats
+                            term_ends_on=voting.years_after(start, 1),
                             election_id=election.id,
                             recorded_at=election.declared_at,
                         )
@@ -2072,6 +2083,15 @@ class Seeder:
             f"{resolutions.checked} resolutions, {elections.checked} elections"
         )
         return not problems
+
+    def table_counts(self) -> dict[str, int]:
+        """Every table's rows (those the seed wrote to and the preset's), largest first."""
+        with self.engine.connect() as conn:
+            counts = {
+                table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in Base.metadata.sorted_tables
+            }
+        return dict(sorted(((k, v) for k, v in counts.items() if v), key=lambda kv: -kv[1]))
 
     def size(self) -> str:
         """The database's size on disk (SQLite) or as PostgreSQL counts it."""
