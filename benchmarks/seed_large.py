@@ -2122,7 +2122,7 @@ def seed(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--members", type=int, default=100_000, help="at least 1")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument(
         "--instance",
@@ -2132,6 +2132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=16, help="the random seed")
     args = parser.parse_args(argv)
+    if args.members < 1:
+        parser.error("--members must be at least 1")
     args.instance.mkdir(parents=True, exist_ok=True)
     config: dict[str, Any] = {"INSTANCE_PATH": str(args.instance.resolve())}
     if args.database_url:
