@@ -353,6 +353,7 @@ TOWNS = [
     "Derry",
 ]
 RECEIPT_ALPHABET = ballots.RECEIPT_ALPHABET
+ANSWERS = {"yes_no": "yes", "url": "https://music.example/seeded", "number": "12"}
 WORDS = [
     "the",
     "co-op",
@@ -637,7 +638,7 @@ class Seeder:
                         "key": q.key,
                         "label": q.label,
                         "kind": q.kind.value,
-                        "value": "yes" if q.kind.value == "yes_no" else "Seeded answer",
+                        "value": ANSWERS.get(q.kind.value, "Seeded answer"),
                     }
                     for q in c.questions
                 ]
