@@ -32,13 +32,13 @@ figure scales with N; the figures below are those of N = 100,000):
   ranked ballots; every closed resolution and election counted by the app's own count
   (``closing.count_resolution``, ``voting.count_election``) and stored.
 
-Rows go in with SQLAlchemy Core ``insert(table)`` executemany, ``BATCH`` rows per
-transaction, through the same tables, so every CHECK, foreign key and unique constraint
-holds; counters (member, certificate numbers, ledger sequence) are advanced to match and,
-on PostgreSQL, every id sequence too. Random choices come from ``random.Random(seed)``:
-the same arguments give the same co-op. At the end it runs ``check-register`` and
-``check-votes`` (their service functions) and prints what they found; the exit status is
-1 if either found a problem.
+Rows go in with SQLAlchemy Core ``insert(table)`` executemany (on PostgreSQL, ``COPY``),
+``BATCH`` rows per transaction, through the same tables, so every CHECK, foreign key and
+unique constraint holds; counters (member, certificate numbers, ledger sequence) are
+advanced to match and, on PostgreSQL, every id sequence too. Random choices come from
+``random.Random(seed)``: the same arguments give the same co-op. At the end it runs
+``check-register`` and ``check-votes`` (their service functions) and prints what they
+found; the exit status is 1 if either found a problem.
 
 Each stage prints its time and rows per second. ``--members 2000`` is a quick smoke run
 (about 10 s on SQLite). ``tests/test_seed_large.py`` runs it at 300 members on the suite's
@@ -266,135 +266,30 @@ def _copy(conn: Connection, table: Table, names: list[str], rows: list[dict[str,
 
 # -- small deterministic helpers --------------------------------------------------------------
 
-FIRST = [
-    "Aoife",
-    "Ciara",
-    "Niamh",
-    "Saoirse",
-    "Sinead",
-    "Orla",
-    "Roisin",
-    "Maeve",
-    "Clodagh",
-    "Grainne",
-    "Sean",
-    "Cian",
-    "Darragh",
-    "Eoin",
-    "Oisin",
-    "Padraig",
-    "Ronan",
-    "Tadhg",
-    "Fionn",
-    "Liam",
-    "Emma",
-    "Sofia",
-    "Lucas",
-    "Mateo",
-    "Amara",
-    "Yusuf",
-    "Mei",
-    "Hana",
-    "Kofi",
-    "Ines",
-    "Lars",
-    "Elif",
-    "Tomas",
-    "Marta",
-    "Nadia",
-    "Omar",
-    "Priya",
-    "Rafael",
-    "Sara",
-    "Zeynep",
-]
-LAST = [
-    "Murphy",
-    "Kelly",
-    "Byrne",
-    "Ryan",
-    "OBrien",
-    "Walsh",
-    "OConnor",
-    "McCarthy",
-    "Doyle",
-    "Gallagher",
-    "Lynch",
-    "Quinn",
-    "Kennedy",
-    "Brennan",
-    "Fitzgerald",
-    "Moran",
-    "Nolan",
-    "Dunne",
-    "Burke",
-    "Power",
-    "Novak",
-    "Silva",
-    "Rossi",
-    "Muller",
-    "Haddad",
-    "Okafor",
-    "Tanaka",
-    "Kowalski",
-    "Jensen",
-    "Garcia",
-]
-TOWNS = [
-    "Dublin",
-    "Cork",
-    "Galway",
-    "Limerick",
-    "Waterford",
-    "Kilkenny",
-    "Sligo",
-    "Athlone",
-    "Belfast",
-    "Derry",
-]
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+FIRST = _words(
+    "Aoife Ciara Niamh Saoirse Sinead Orla Roisin Maeve Clodagh Grainne Sean Cian Darragh "
+    "Eoin Oisin Padraig Ronan Tadhg Fionn Liam Emma Sofia Lucas Mateo Amara Yusuf Mei Hana "
+    "Kofi Ines Lars Elif Tomas Marta Nadia Omar Priya Rafael Sara Zeynep"
+)
+LAST = _words(
+    "Murphy Kelly Byrne Ryan OBrien Walsh OConnor McCarthy Doyle Gallagher Lynch Quinn "
+    "Kennedy Brennan Fitzgerald Moran Nolan Dunne Burke Power Novak Silva Rossi Muller Haddad "
+    "Okafor Tanaka Kowalski Jensen Garcia"
+)
+TOWNS = _words("Dublin Cork Galway Limerick Waterford Kilkenny Sligo Athlone Belfast Derry")
 RECEIPT_ALPHABET = ballots.RECEIPT_ALPHABET
 ANSWERS = {"yes_no": "yes", "url": "https://music.example/seeded", "number": "12"}
-WORDS = [
-    "the",
-    "co-op",
-    "members",
-    "board",
-    "artists",
-    "listeners",
-    "workers",
-    "streaming",
-    "royalties",
-    "share",
-    "capital",
-    "meeting",
-    "resolution",
-    "accounts",
-    "auditor",
-    "policy",
-    "rules",
-    "vote",
-    "class",
-    "annual",
-    "report",
-    "fair",
-    "play",
-    "platform",
-    "revenue",
-    "distribution",
-    "transparency",
-    "community",
-    "governance",
-    "proposal",
-    "budget",
-    "surplus",
-    "reserve",
-    "catalogue",
-    "licence",
-    "payment",
-    "quarterly",
-    "growth",
-    "review",
-]
+WORDS = _words(
+    "the co-op members board artists listeners workers streaming royalties share capital "
+    "meeting resolution accounts auditor policy rules vote class annual report fair play "
+    "platform revenue distribution transparency community governance proposal budget surplus "
+    "reserve catalogue licence payment quarterly growth review"
+)
 
 
 class Dice(random.Random):
