@@ -473,8 +473,8 @@ class Seeder:
             self.seed_shares(stage)
         with self.report.stage("documents") as stage:
             self.seed_documents(stage)
-        with self.report.stage("meetings and votes") as stage:
-            self.seed_meetings(stage)
+        with self.report.stage("meetings and votes") as stage, self.app.app_context():
+            self.seed_meetings(stage)  # the app's secret key makes the open ballots' tags
         with self.report.stage("counts stored") as stage:
             self.count_votes(stage)
         with self.report.stage("audit events") as stage:
@@ -2015,8 +2015,10 @@ def seed(
     """Seed ``app``'s empty (migrated) database with ``members`` members and the rest to
     scale; whether check-register and check-votes came out clean, and the report."""
     seeder = Seeder(app, members, seed=seed, out=out)
-    with app.app_context():
-        ok = seeder.run()
+    # No app context around the whole run: each stage opens and closes its own, so no
+    # session kept in it holds a read open (on SQLite that would stop every checkpoint and
+    # grow the WAL past the database itself).
+    ok = seeder.run()
     return ok, seeder.report
 
 
