@@ -511,7 +511,7 @@ class Seeder:
                     verified=True,
                 )
             staff = made[people.acting_staff.email]
-            demo._seed_documents(db, demo.DOCUMENTS / RESONATE.name, staff)
+            demo.seed_documents(db, demo.DOCUMENTS / RESONATE.name, staff)
             self.staff_ids = [u.id for u in made.values()]
             self.staff_id = staff.id
             stored = coop.settings(db)

@@ -169,7 +169,7 @@ def _table_rows(index: Path) -> list[list[str]]:
     ]
 
 
-def _seed_documents(db: Session, folder: Path, staff: User) -> None:
+def seed_documents(db: Session, folder: Path, staff: User) -> None:
     """The library from the preset's ``index.md``: its documents, then one row per version."""
     rows = _table_rows(folder / "index.md")
     about = {row[0]: (row[1], row[2]) for row in rows if len(row) == 3}
@@ -292,7 +292,7 @@ def _found(db: Session, chosen: Preset) -> User:
         for person in demo.people
     }
     staff = people[demo.acting_staff.email]
-    _seed_documents(db, DOCUMENTS / chosen.name, staff)  # first: applicants accept the rules
+    seed_documents(db, DOCUMENTS / chosen.name, staff)  # first: applicants accept the rules
     for person in demo.people:
         if person.classes:
             _join(db, demo, people[person.email], person.classes, staff, person.town)
