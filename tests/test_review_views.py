@@ -59,7 +59,7 @@ def test_the_queue_lists_the_applications_awaiting_a_decision(make_applicant, st
     assert f'id="application-{waiting.application_id}"' in html
     assert f'id="application-{asked.application_id}"' in html
     assert "Dora Draft" not in html and "Rex Rejected" not in html and "Una Unpaid" not in html
-    assert "Showing 1–2 of 2 applications" in html
+    assert "2 applications" in html
     assert f'id="application-{unpaid.application_id}"' not in html
     assert f'id="application-{draft.application_id}"' not in html
     assert f'id="application-{rejected.application_id}"' not in html
@@ -77,7 +77,7 @@ def test_the_queue_filters_by_class(make_applicant, staff):
     for get in (staff.get, staff.htmx_get):
         html = get("/staff/applications?class=artist").get_data(as_text=True)
         assert "Arty Artist" in html and "Wally Worker" not in html
-        assert "Showing 1–1 of 1 applications" in html
+        assert ">1 application</p>" in html
     page = staff.get("/staff/applications?class=worker").get_data(as_text=True)
     assert '<option value="worker" selected>' in page
 
@@ -109,7 +109,7 @@ def test_the_queue_lists_the_approved_applicants_yet_to_pay_and_how_long_they_wa
     assert '<option value="awaiting_share">Approved, share to pay</option>' in page
     for get in (staff.get, staff.htmx_get):
         html = get("/staff/applications?state=awaiting_share").get_data(as_text=True)
-        assert "Showing 1–3 of 3 applications" in html and "Wendy Waiting" not in html
+        assert "3 applications" in html and "Wendy Waiting" not in html
         for applicant, waited in ((slow, "3 days ago"), (late, "1 day ago"), (prompt, "today")):
             row = html.split(f'id="application-{applicant.application_id}"', 1)[1]
             row = row.split("</tbody>", 1)[0]
@@ -129,10 +129,11 @@ def test_the_queue_pages_keep_the_state_filter(make_applicant, staff):
         make_applicant(email=f"p{n}@example.org", code="worker")
     make_applicant(name="Rex Rejected", state="rejected")
     first = staff.get("/staff/applications?state=").get_data(as_text=True)
-    assert "Showing 1–25 of 29 applications" in first
+    assert "29 applications" in first and first.count('class="review-row"') == 25
     next_link = re.search(r'<a href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
     second = staff.htmx_get(next_link).get_data(as_text=True)
-    assert "Showing 26–29 of 29 applications" in second
+    assert "29 applications" in second and second.count('class="review-row"') == 4
+    assert "Rex Rejected" in second and 'rel="next"' not in second and 'rel="prev"' in second
 
 
 # --- Deciding ------------------------------------------------------------------------------
