@@ -4,7 +4,6 @@ test_outbox_views.py)."""
 from __future__ import annotations
 
 import re
-
 from datetime import timedelta
 
 from portal.db import database
