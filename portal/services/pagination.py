@@ -106,7 +106,8 @@ def keyset_page(
     """
     ident = key[-1]
     backwards = before is not None
-    cursor = db.execute(select(*key).where(ident == (before if backwards else after))).first()
+    named = before if backwards else after
+    cursor = None if named is None else db.execute(select(*key).where(ident == named)).first()
     row = tuple_(*key)
 
     def beyond(values: Any, *, towards_end: bool) -> Any:
