@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import groupby
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, union
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    func,
+    literal_column,
+    select,
+    type_coerce,
+    union,
+)
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ...models import (
@@ -119,11 +127,16 @@ REGISTER_COLUMNS = (
 )
 
 
-def register_rows(db: Session, *, batch: int = 1000) -> Iterator[tuple[Any, ...]]:
+def register_rows(db: Session, *, batch: int = 2000) -> Iterator[tuple[Any, ...]]:
     """The statutory register, one tuple per member by number, read from one server-side
     cursor (``batch`` rows at a time, constant memory): a row per member and class, joined
-    in SQL and gathered here, never an object per member."""
-    rows = db.execute(
+    in SQL and gathered here, never an object per member. Dates and the status are read as
+    the database holds them (ISO dates, the status's value) and written as they come."""
+    as_text = [
+        type_coerce(column, String)
+        for column in (Member.admitted_on, Member.ceased_on, Member.status)
+    ]
+    rows = db.connection().execute(
         select(
             Member.id,
             Member.number,
@@ -134,28 +147,41 @@ def register_rows(db: Session, *, batch: int = 1000) -> Iterator[tuple[Any, ...]
             Member.postcode,
             Member.country,
             User.email,
-            Member.admitted_on,
-            Member.ceased_on,
-            Member.status,
+            *as_text,
             MemberClass.name,
         )
-        .outerjoin(Member.user)
-        .outerjoin(Member.class_memberships)
-        .outerjoin(ClassMembership.member_class)
+        .select_from(Member)
+        .outerjoin(User, User.id == Member.user_id)
+        .outerjoin(ClassMembership, ClassMembership.member_id == Member.id)
+        .outerjoin(MemberClass, MemberClass.id == ClassMembership.class_id)
         .order_by(Member.number, ClassMembership.admitted_on, ClassMembership.id),
-        execution_options={"stream_results": True, "yield_per": batch},
+        execution_options={"stream_results": True, "max_row_buffer": batch},
     )
-    for _, group in groupby(rows, key=lambda row: row[0]):
-        first, *others = group
-        (_, number, name, *address, email, admitted_on, ceased_on, status, class_name) = first
-        classes = [class_name, *(row[-1] for row in others)] if class_name else []
-        yield (
-            number,
-            name,
-            ", ".join(part for part in address if part),
-            email or "",
-            "; ".join(classes),
-            admitted_on.isoformat(),
-            ceased_on.isoformat() if ceased_on else "",
-            status.value,
-        )
+    held = None  # the member being gathered: their row, and their classes
+    classes: list[str] = []
+    for row in rows:
+        if held is not None and row[0] == held[0]:
+            classes.append(row[12])
+            continue
+        if held is not None:
+            yield _register_row(held, classes)
+        held, classes = row, [row[12]] if row[12] is not None else []
+    if held is not None:
+        yield _register_row(held, classes)
+
+
+def _register_row(row: Any, classes: list[str]) -> tuple[Any, ...]:
+    _, number, name, line1, line2, town, postcode, country, email, admitted, ceased, status = row[
+        :12
+    ]
+    address = ", ".join(p for p in (line1, line2, town, postcode, country) if p)
+    return (
+        number,
+        name,
+        address,
+        email or "",
+        "; ".join(classes),
+        str(admitted),
+        str(ceased) if ceased else "",
+        status,
+    )
