@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from portal import create_app
 from portal.db import database
-from portal.models import AuditEvent, Member, Role, User
+from portal.models import AuditEvent, Member, User
 from portal.presets import RESONATE
 from tests.conftest import POSTGRES_URL, CSRFClient, base_config, fresh_database_url
 from tests.factories import sql_statements
@@ -116,3 +116,52 @@ def test_every_staff_list_runs_the_same_statements_at_10_and_at_1000_members(
     grown = {url: (small.get(url), n) for url, n in large.items() if n > small.get(url, n)}
     assert not grown, f"statements grew (10 members, 1,000 members): {grown}"
     assert all(n <= 16 for n in large.values()), large
+
+
+# The paginated pages, whose queries must each read an index of the big tables.
+PAGINATED = tuple(
+    page
+    for page in PAGES
+    if page.split("?")[0]
+    in {"/staff/members", "/staff/applications", "/staff/orders", "/staff/audit"}
+)
+BIG_TABLES = re.compile(r"Seq Scan on (share_ledger|members|share_orders|audit_events)\b")
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="EXPLAIN plans are PostgreSQL's (CI runs it)")
+def test_the_paginated_pages_never_read_a_big_table_whole_on_postgresql(
+    tmp_path: Path, migrated_template: str
+) -> None:
+    app = _seeded(migrated_template, tmp_path / "explained", 60)
+    client = app.test_client()
+    assert client.login(STAFF.email, STAFF.password).status_code == 303
+    facts = _facts(app)
+    engine = database(app).engine
+    run: list[tuple[str, str, object]] = []
+
+    def keep(_conn: object, _cursor: object, statement: str, parameters: object, *_: object):
+        if statement.lstrip().upper().startswith("SELECT"):
+            run.append((url, statement, parameters))
+
+    for page in PAGINATED:
+        url = page.format(**facts)
+        event.listen(engine, "before_cursor_execute", keep)
+        try:
+            response = client.get(url)
+            found = NEXT.search(response.get_data(as_text=True))
+            if found:  # a later page too: its cursor's conditions
+                client.get(found.group(1).replace("&amp;", "&"))
+        finally:
+            event.remove(engine, "before_cursor_execute", keep)
+    read = " ".join(statement for _, statement, _ in run)
+    assert all(f"FROM {table}" in read for table in ("members", "share_orders", "audit_events"))
+    scans = []
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text("SET LOCAL enable_seqscan = off"))
+        for url, statement, parameters in run:
+            plan = "\n".join(
+                row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters)
+            )
+            if BIG_TABLES.search(plan):
+                scans.append(f"{url}: {statement}\n{plan}")
+    assert not scans, "\n\n".join(scans)
