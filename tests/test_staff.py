@@ -109,3 +109,21 @@ def test_the_audit_log_is_paginated_and_keeps_the_filter_in_the_links(app, clien
     assert client.htmx_get(newer).get_data(as_text=True) == second
     shown = [re.findall(r"event (\d+)<", page) for page in (first, second, third)]
     assert sorted(int(n) for page in shown for n in page) == list(range(120))  # none twice
+
+
+def test_a_cursor_that_is_not_one_shows_the_first_page(app, client, make_user):
+    make_user(email="s@example.org", role="staff")
+    add_events(app, 60, action="bulk.event")
+    client.login("s@example.org")
+    first = client.htmx_get("/staff/audit?action=bulk.event").get_data(as_text=True)
+    for bad in ("abc", "-5", "99999999999999999999", "987654", ""):
+        for name in ("after", "before"):
+            for path in (
+                "/staff/audit?action=bulk.event&",
+                "/staff/members?",
+                "/staff/applications?",
+            ):
+                response = client.get(f"{path}{name}={bad}")
+                assert response.status_code == 200, (path, name, bad)
+        shown = client.htmx_get(f"/staff/audit?action=bulk.event&after={bad}")
+        assert shown.get_data(as_text=True) == first
