@@ -7,7 +7,7 @@ PostgreSQL the paginated pages' queries read an index, never a whole big table.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -62,14 +62,26 @@ def _work(seen: list[str]) -> int:
     return len(seen) - len(counts)
 
 
-def _seeded(template: str, instance: Path, members: int) -> Flask:
-    instance.mkdir()
-    app = create_app(base_config(instance, fresh_database_url(template, instance)))
-    app.test_client_class = CSRFClient
-    lines: list[str] = []
-    ok, _ = seed_large.seed(app, members, out=lines.append)
-    assert ok, "\n".join(lines)
-    return app
+@pytest.fixture
+def seeded(tmp_path: Path, migrated_template: str) -> Iterator[Callable[[int], Flask]]:
+    """Seed a co-op of N members (benchmarks/seed_large.py) on a database of its own (on
+    PostgreSQL the same database, emptied: one at a time); engines closed at the end."""
+    apps: list[Flask] = []
+
+    def seed(members: int) -> Flask:
+        instance = tmp_path / f"seeded-{members}"
+        instance.mkdir()
+        app = create_app(base_config(instance, fresh_database_url(migrated_template, instance)))
+        app.test_client_class = CSRFClient
+        apps.append(app)
+        lines: list[str] = []
+        ok, _ = seed_large.seed(app, members, out=lines.append)
+        assert ok, "\n".join(lines)
+        return app
+
+    yield seed
+    for app in apps:
+        database(app).engine.dispose()
 
 
 def _facts(app: Flask) -> dict[str, str]:
@@ -106,10 +118,12 @@ def _statements(app: Flask) -> Iterator[tuple[str, int]]:
 
 
 def test_every_staff_list_runs_the_same_statements_at_10_and_at_1000_members(
-    tmp_path: Path, migrated_template: str
+    seeded: Callable[[int], Flask],
 ) -> None:
-    small = dict(_statements(_seeded(migrated_template, tmp_path / "small", 10)))
-    large_app = _seeded(migrated_template, tmp_path / "large", 1000)
+    small_app = seeded(10)
+    small = dict(_statements(small_app))
+    database(small_app).engine.dispose()  # on PostgreSQL the next seed empties its tables
+    large_app = seeded(1000)
     with large_app.app_context(), database(large_app).session(write=False) as db:
         assert db.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc())) > 10_000
     large = dict(_statements(large_app))
@@ -130,9 +144,9 @@ BIG_TABLES = re.compile(r"Seq Scan on (share_ledger|members|share_orders|audit_e
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="EXPLAIN plans are PostgreSQL's (CI runs it)")
 def test_the_paginated_pages_never_read_a_big_table_whole_on_postgresql(
-    tmp_path: Path, migrated_template: str
+    seeded: Callable[[int], Flask],
 ) -> None:
-    app = _seeded(migrated_template, tmp_path / "explained", 60)
+    app = seeded(60)
     client = app.test_client()
     assert client.login(STAFF.email, STAFF.password).status_code == 303
     facts = _facts(app)
