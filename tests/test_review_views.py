@@ -10,6 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 from portal.models import Application, ApplicationState, Member, OrderState, ShareOrder
+from portal.services import pagination
 
 from .factories import (
     HTMX,
@@ -511,3 +512,14 @@ def test_a_signed_out_visitor_is_sent_to_sign_in_from_the_review_pages(
     assert plain.status_code == 303 and plain.headers["Location"].startswith("/login")
     htmx = send(url, headers=HTMX)
     assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].startswith("/login")
+
+
+def test_the_dashboard_says_more_than_the_bound_it_counted_to(make_applicant, staff, monkeypatch):
+    for n in range(3):
+        make_applicant(name=f"Wendy Waiting{n}", email=f"w{n}@example.org")
+    assert "<p>3 awaiting a decision." in staff.get("/staff").get_data(as_text=True)
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 2)  # a big co-op's queue, in small
+    page = staff.get("/staff").get_data(as_text=True)
+    assert "<p>More than 2 awaiting a decision." in page
+    queue = staff.get("/staff/applications").get_data(as_text=True)
+    assert "More than 2 applications" in queue
