@@ -76,13 +76,17 @@ def test_the_register_searches_by_name_email_and_number(make_member, staff):
 
     by_name = staff.get("/staff/members?q=byrne").get_data(as_text=True)
     assert rows_of(by_name) == ["Aoife Byrne", "Cara Byrne"]
-    by_email = staff.htmx_get("/staff/members?q=music.example")
+    by_email = staff.htmx_get("/staff/members?q=AOIFE@mus")
     assert is_partial(by_email)
     assert rows_of(by_email.get_data(as_text=True)) == ["Aoife Byrne"]
     by_number = staff.htmx_get(f"/staff/members?q=%23{aoife.number}").get_data(as_text=True)
     assert rows_of(by_number) == ["Aoife Byrne"]
     nobody = staff.htmx_get("/staff/members?q=zzz").get_data(as_text=True)
     assert "No members match." in nobody
+    # The start of a name or its later words, of an e-mail, never the middle of one.
+    assert rows_of(staff.get("/staff/members?q=aoi").get_data(as_text=True)) == ["Aoife Byrne"]
+    assert rows_of(staff.get("/staff/members?q=yrne").get_data(as_text=True)) == []
+    assert rows_of(staff.get("/staff/members?q=music.example").get_data(as_text=True)) == []
 
 
 def test_the_register_filters_by_class_and_status(app, make_member, staff, cease):
@@ -118,16 +122,18 @@ def test_the_register_is_paginated_and_keeps_the_filter_in_the_links(make_member
     for n in range(27):
         make_member(name=f"Member Person{n:02d}")
     first = staff.get("/staff/members").get_data(as_text=True)
-    assert "Showing 1–25 of 27 members" in first
-    assert len(rows_of(first)) == 25 and "Page 1 of 2" in first
+    assert "27 members" in first and len(rows_of(first)) == 25
+    next_link = re.search(r'<a href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
 
-    second = staff.htmx_get("/staff/members?page=2").get_data(as_text=True)
-    assert "Showing 26–27 of 27 members" in second
+    second = staff.htmx_get(next_link).get_data(as_text=True)
+    assert "27 members" in second
     assert rows_of(second) == ["Member Person25", "Member Person26"]
+    back = re.search(r'<a href="([^"]+)" rel="prev"', second).group(1).replace("&amp;", "&")
+    assert rows_of(staff.get(back).get_data(as_text=True)) == rows_of(first)
 
-    filtered = staff.get("/staff/members?q=person&class=artist").get_data(as_text=True)
+    filtered = staff.get("/staff/members?q=member&class=artist").get_data(as_text=True)
     next_link = re.search(r'<a href="([^"]+)" rel="next"', filtered).group(1)
-    assert "page=2" in next_link and "q=person" in next_link and "class=artist" in next_link
+    assert "after=" in next_link and "q=member" in next_link and "class=artist" in next_link
 
 
 # --- A member's page -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 from portal.models import Application, ApplicationState, Member, OrderState, ShareOrder
+from portal.services import pagination
 
 from .factories import (
     HTMX,
@@ -59,7 +60,7 @@ def test_the_queue_lists_the_applications_awaiting_a_decision(make_applicant, st
     assert f'id="application-{waiting.application_id}"' in html
     assert f'id="application-{asked.application_id}"' in html
     assert "Dora Draft" not in html and "Rex Rejected" not in html and "Una Unpaid" not in html
-    assert "Showing 1–2 of 2 applications" in html
+    assert "2 applications" in html
     assert f'id="application-{unpaid.application_id}"' not in html
     assert f'id="application-{draft.application_id}"' not in html
     assert f'id="application-{rejected.application_id}"' not in html
@@ -77,7 +78,7 @@ def test_the_queue_filters_by_class(make_applicant, staff):
     for get in (staff.get, staff.htmx_get):
         html = get("/staff/applications?class=artist").get_data(as_text=True)
         assert "Arty Artist" in html and "Wally Worker" not in html
-        assert "Showing 1–1 of 1 applications" in html
+        assert ">1 application</p>" in html
     page = staff.get("/staff/applications?class=worker").get_data(as_text=True)
     assert '<option value="worker" selected>' in page
 
@@ -109,7 +110,7 @@ def test_the_queue_lists_the_approved_applicants_yet_to_pay_and_how_long_they_wa
     assert '<option value="awaiting_share">Approved, share to pay</option>' in page
     for get in (staff.get, staff.htmx_get):
         html = get("/staff/applications?state=awaiting_share").get_data(as_text=True)
-        assert "Showing 1–3 of 3 applications" in html and "Wendy Waiting" not in html
+        assert "3 applications" in html and "Wendy Waiting" not in html
         for applicant, waited in ((slow, "3 days ago"), (late, "1 day ago"), (prompt, "today")):
             row = html.split(f'id="application-{applicant.application_id}"', 1)[1]
             row = row.split("</tbody>", 1)[0]
@@ -129,10 +130,11 @@ def test_the_queue_pages_keep_the_state_filter(make_applicant, staff):
         make_applicant(email=f"p{n}@example.org", code="worker")
     make_applicant(name="Rex Rejected", state="rejected")
     first = staff.get("/staff/applications?state=").get_data(as_text=True)
-    assert "Showing 1–25 of 29 applications" in first
+    assert "29 applications" in first and first.count('class="review-row"') == 25
     next_link = re.search(r'<a href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
     second = staff.htmx_get(next_link).get_data(as_text=True)
-    assert "Showing 26–29 of 29 applications" in second
+    assert "29 applications" in second and second.count('class="review-row"') == 4
+    assert "Rex Rejected" in second and 'rel="next"' not in second and 'rel="prev"' in second
 
 
 # --- Deciding ------------------------------------------------------------------------------
@@ -510,3 +512,14 @@ def test_a_signed_out_visitor_is_sent_to_sign_in_from_the_review_pages(
     assert plain.status_code == 303 and plain.headers["Location"].startswith("/login")
     htmx = send(url, headers=HTMX)
     assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].startswith("/login")
+
+
+def test_the_dashboard_says_more_than_the_bound_it_counted_to(make_applicant, staff, monkeypatch):
+    for n in range(3):
+        make_applicant(name=f"Wendy Waiting{n}", email=f"w{n}@example.org")
+    assert "<p>3 awaiting a decision." in staff.get("/staff").get_data(as_text=True)
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 2)  # a big co-op's queue, in small
+    page = staff.get("/staff").get_data(as_text=True)
+    assert "<p>More than 2 awaiting a decision." in page
+    queue = staff.get("/staff/applications").get_data(as_text=True)
+    assert "More than 2 applications" in queue

@@ -26,7 +26,9 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
     name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(enum_column(Role, "role"), default=Role.MEMBER)
+    role: Mapped[Role] = mapped_column(
+        enum_column(Role, "role"), default=Role.MEMBER, index=True
+    )  # the staff, found without reading every account
     # The office the co-op gives a staff member ("Secretary"), named instead of the role.
     title: Mapped[str | None] = mapped_column(String(60))
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

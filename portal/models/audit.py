@@ -15,7 +15,14 @@ class AuditEvent(Base):
     """Who did what to which object, when and from where."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_audit_events_object", "object_type", "object_id"),
+        # The staff log, newest first, paged by (at, id): whole, and by each of its filters.
+        Index("ix_audit_events_at_id", "at", "id"),
+        Index("ix_audit_events_action_at", "action", "at", "id"),
+        Index("ix_audit_events_type_at", "object_type", "at", "id"),
+        Index("ix_audit_events_actor_at", "actor_id", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

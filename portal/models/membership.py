@@ -197,6 +197,7 @@ class Member(Base):
     __tablename__ = "members"
     __table_args__ = (
         CheckConstraint("(status = 'ceased') = (ceased_on IS NOT NULL)", name="ceased_has_date"),
+        Index("ix_members_status_number", "status", "number"),  # the register's status filter
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -273,6 +274,8 @@ class Application(Base):
             postgresql_where=text(OPEN_APPLICATIONS_SQL),
         ),
         Index("ix_applications_state_class", "state", "class_id"),
+        Index("ix_applications_state_submitted", "state", "submitted_at", "id"),  # the queue
+        Index("ix_applications_submitted", "submitted_at", "id"),  # the queue, any state
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,15 +7,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from .. import coop
-from ..models import AuditEvent, Member, User
-from .inputs import read_each, read_optional_date
-from .pagination import Page, paginate
+from ..errors import InvalidInput
+from ..models import AuditEvent, Member, Role, User
+from .inputs import read_each, read_optional_date, read_whole
+from .pagination import KeyPage, keyset_page
 
-ACTOR_MAX = 254  # an e-mail address at most
+# Larger than any user's id; a larger one is read as no actor chosen.
+MAX_ID = 2**62
 
 
 def record(
@@ -55,7 +57,7 @@ class AuditFilter:
     """What the staff audit page can narrow the log by."""
 
     action: str = ""
-    actor: str = ""  # e-mail or name fragment
+    actor: int | None = None  # a staff user's id (the page offers the staff as choices)
     object_type: str = ""
     since: date | None = None
     until: date | None = None
@@ -64,8 +66,9 @@ class AuditFilter:
 def read_filter(args: Mapping[str, str]) -> tuple[AuditFilter, dict[str, str]]:
     """The filter a staff member asked for, and a message by each date it could not read.
 
-    An unreadable date is left out, so the log still shows; the rest is taken as given
-    (an action or object that never occurs matches nothing).
+    An unreadable date is left out, so the log still shows, and so is an actor that is not
+    a user's id; the rest is taken as given (an action or object that never occurs matches
+    nothing).
     """
     days, errors = read_each(
         since=lambda: read_optional_date(args.get("since"), "From"),
@@ -73,7 +76,7 @@ def read_filter(args: Mapping[str, str]) -> tuple[AuditFilter, dict[str, str]]:
     )
     flt = AuditFilter(
         action=args.get("action", ""),
-        actor=args.get("actor", "").strip()[:ACTOR_MAX],
+        actor=_user_id(args.get("actor", "")),
         object_type=args.get("object_type", ""),
         since=days.get("since"),
         until=days.get("until"),
@@ -81,10 +84,26 @@ def read_filter(args: Mapping[str, str]) -> tuple[AuditFilter, dict[str, str]]:
     return flt, errors
 
 
-def search_events(db: Session, flt: AuditFilter, *, page: int = 1, per_page: int = 50) -> Page:
-    """Audit events matching the filter, newest first, one page of them.
+def _user_id(raw: str) -> int | None:
+    try:
+        return read_whole(raw, "Actor", low=1, high=MAX_ID)
+    except InvalidInput:
+        return None
 
-    ``since`` and ``until`` are the co-op's dates (``CoopSettings.timezone``).
+
+def search_events(
+    db: Session,
+    flt: AuditFilter,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    per_page: int = 50,
+) -> KeyPage:
+    """Audit events matching the filter, newest first, one page of them, paged by key
+    (``at``, ``id``) from the event ``after`` (or up to ``before``).
+
+    ``since`` and ``until`` are the co-op's dates (``CoopSettings.timezone``). Each filter
+    has an index leading with it and ending in the page's key (``ix_audit_events_*``).
     """
     query = select(AuditEvent)
     if flt.action:
@@ -92,19 +111,21 @@ def search_events(db: Session, flt: AuditFilter, *, page: int = 1, per_page: int
     if flt.object_type:
         query = query.where(AuditEvent.object_type == flt.object_type)
     if flt.actor:
-        needle = f"%{flt.actor.lower()}%"
-        query = query.join(AuditEvent.actor).where(
-            or_(func.lower(User.email).like(needle), func.lower(User.name).like(needle))
-        )
+        query = query.where(AuditEvent.actor_id == flt.actor)
     clock = coop.clock(db)
     if flt.since:
         query = query.where(AuditEvent.at >= clock.start_of_day(flt.since))
     if flt.until:
         query = query.where(AuditEvent.at < clock.end_of_day(flt.until))
-    query = query.options(joinedload(AuditEvent.actor)).order_by(
-        AuditEvent.at.desc(), AuditEvent.id.desc()
+    return keyset_page(
+        db,
+        query.options(joinedload(AuditEvent.actor)),
+        (AuditEvent.at, AuditEvent.id),
+        after=after,
+        before=before,
+        per_page=per_page,
+        descending=True,
     )
-    return paginate(db, query, page=page, per_page=per_page)
 
 
 def trail_of(db: Session, member: Member, *, limit: int = 100) -> list[AuditEvent]:
@@ -126,11 +147,32 @@ def trail_of(db: Session, member: Member, *, limit: int = 100) -> list[AuditEven
 
 def action_names(db: Session) -> list[str]:
     """Every action that appears in the log, for the filter's choices."""
-    return list(db.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+    return _distinct(db, AuditEvent.action)
 
 
 def object_types(db: Session) -> list[str]:
     """Every kind of object that appears in the log, for the filter's choices."""
+    return _distinct(db, AuditEvent.object_type)
+
+
+def _distinct(db: Session, column: Any) -> list[str]:
+    """The distinct values of an indexed column of the log, in order, read by skipping
+    through its index: one probe per value (a hundred or so), not a read of every event as
+    ``SELECT DISTINCT`` makes on SQLite and PostgreSQL alike."""
+    first = select(func.min(column).label("value"))
+    found = first.cte("found", recursive=True)
+    following: Select[Any] = (
+        select(select(func.min(column)).where(column > found.c.value).scalar_subquery())
+        .select_from(found)
+        .where(found.c.value.is_not(None))
+    )
+    found = found.union_all(following)
+    return list(db.scalars(select(found.c.value).where(found.c.value.is_not(None))))
+
+
+def staff_actors(db: Session) -> list[User]:
+    """The staff and admins, by name: the actors the log can be narrowed to (members act
+    on their own records; their events are found by the object)."""
     return list(
-        db.scalars(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type))
+        db.scalars(select(User).where(User.role.in_((Role.STAFF, Role.ADMIN))).order_by(User.name))
     )

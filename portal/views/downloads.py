@@ -42,9 +42,10 @@ def streamed_csv(
         writer.writerow(header)
         for row in rows(db):
             writer.writerow([spreadsheet_safe(cell) for cell in row])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+            if buffer.tell() >= CHUNK:  # sent in pieces of a useful size, not row by row
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
         yield buffer.getvalue()
 
     response = Response(stream_with_context(lines()), mimetype="text/csv")
@@ -54,6 +55,8 @@ def streamed_csv(
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# About how much of a CSV is sent at a time (characters).
+CHUNK = 64 * 1024
 
 
 def spreadsheet_safe(cell: object) -> object:
@@ -62,6 +65,9 @@ def spreadsheet_safe(cell: object) -> object:
     Spreadsheets read full-width and other compatibility forms of ``=`` (U+FF1D) as the
     sign itself, so the first character is compared in its NFKC form.
     """
-    if isinstance(cell, str) and unicodedata.normalize("NFKC", cell[:1]) in FORMULA_STARTS:
-        return "'" + cell
-    return cell
+    if not isinstance(cell, str) or not cell:
+        return cell
+    first = cell[0]
+    if first >= "\x80":  # beyond ASCII (which is its own NFKC form): its compatibility form
+        first = unicodedata.normalize("NFKC", first)
+    return "'" + cell if first in FORMULA_STARTS else cell

@@ -84,7 +84,7 @@ def test_staff_filter_the_audit_log_without_reloading_the_page(
     expect(page).to_have_url(re.compile(r"/staff/audit\?action=user\.created"))
     expect(actions).to_have_text(["user.created", "user.created"])
     expect(page.locator("#audit-results .results-count")).to_have_text(
-        re.compile(r"Showing 1–2 of 2 events")
+        re.compile(r"^\s*2 events\s*$")
     )
     assert page.evaluate("window.__marker") == 1, "the page was reloaded, not swapped"
     # The form keeps its other fields: only the results region was replaced.

@@ -15,7 +15,7 @@ from ...services.inputs import DIGITS
 from ...services.membership import review
 from ...services.register import classes
 from ..access import found, safe_next
-from ..paging import page_number
+from ..paging import cursor
 
 bp = Blueprint("applications", __name__)
 
@@ -43,7 +43,8 @@ def queue() -> Response:
         db,
         state=filters["state"],
         class_code=filters["class"],
-        page=page_number(),
+        after=cursor("after"),
+        before=cursor("before"),
         per_page=PAGE_SIZE,
     )
     return htmx.render(

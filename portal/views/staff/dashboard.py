@@ -21,6 +21,6 @@ def index() -> str:
         "staff/dashboard/dashboard.html",
         recent=audit.search_events(db, audit.AuditFilter(), per_page=8),
         user_count=users.count_users(db),
-        pending=review.review_queue(db, state="open", per_page=1).total,
-        unpaid=review.review_queue(db, state=ApplicationState.AWAITING_SHARE, per_page=1).total,
+        pending=review.review_queue(db, state="open", per_page=1),
+        unpaid=review.review_queue(db, state=ApplicationState.AWAITING_SHARE, per_page=1),
     )

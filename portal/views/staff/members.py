@@ -15,7 +15,7 @@ from ...services.register import search as register_search
 from ...services.shares import holdings
 from ..access import found, get_or_404
 from ..downloads import streamed_csv
-from ..paging import page_number
+from ..paging import cursor, page_number
 
 bp = Blueprint("members", __name__)
 
@@ -24,7 +24,8 @@ PAGE_SIZE = 25
 
 @bp.get("/members")
 def search() -> Response:
-    """Members by name, e-mail or number, class and status; htmx swaps the results."""
+    """Members by number or the start of a name, surname or e-mail, class and status,
+    paged by number; htmx swaps the results."""
     db = get_db()
     filters = {
         "q": request.args.get("q", "")[:120],
@@ -38,7 +39,8 @@ def search() -> Response:
         text=filters["q"],
         class_code=filters["class"],
         status=filters["status"],
-        page=page_number(),
+        after=cursor("after"),
+        before=cursor("before"),
         per_page=PAGE_SIZE,
     )
     return htmx.render(
