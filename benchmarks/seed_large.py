@@ -143,6 +143,7 @@ from portal.presets import RESONATE
 from portal.services import settings as settings_service
 from portal.services.accounts import passwords, users
 from portal.services.counters import next_number
+from portal.services.documents.publishing import rendered_body
 from portal.services.elections import ballots as election_ballots
 from portal.services.elections import voting
 from portal.services.meetings import ballots, closing
@@ -1190,6 +1191,7 @@ class Seeder:
                         "number": number,
                         "format": VersionFormat.MARKDOWN,
                         "body": body,
+                        "body_html": rendered_body(title[:200], body),
                         "effective_on": self.zone_day(at),
                         "change_note": dice.sentence(6),
                         "published_at": at,
@@ -1822,6 +1824,7 @@ class Seeder:
                 "number": 1,
                 "format": VersionFormat.MARKDOWN,
                 "body": body,
+                "body_html": rendered_body(f"Minutes: {title}", body),
                 "effective_on": self.zone_day(at),
                 "change_note": "Minutes published",
                 "published_at": at,

@@ -12,7 +12,7 @@ from portal import pdf
 from portal.models import ApplicationState, Certificate, Member, ShareOrder
 from portal.services.shares import orders
 
-from .factories import HTMX, application_of, count, reading, today_iso
+from .factories import HTMX, application_of, count, reading, sql_statements, today_iso
 
 
 def admission_order_of(app, application_id):
@@ -66,6 +66,45 @@ def test_the_owner_downloads_the_stored_bytes(client, issued):
     assert "attachment" in first.headers["Content-Disposition"]
     assert first.data == b"%PDF-1.7 certificate 3"  # as the factory rendered it
     assert client.get("/certificates/3.pdf").data == first.data
+
+
+def test_a_certificate_downloads_in_one_query_with_its_pdf(app, client, issued):
+    client.login("owner@example.org")
+    client.get("/certificates/3.pdf")
+    with sql_statements(app) as seen:
+        assert client.get("/certificates/3.pdf").status_code == 200
+    reads = [s for s in seen if "certificates" in s]
+    assert len(reads) == 1
+    assert "certificates.pdf" in reads[0] and "members.user_id" in reads[0]
+
+
+def test_a_certificate_has_a_strong_etag_of_its_digest_and_is_kept_privately(app, client, issued):
+    client.login("owner@example.org")
+    response = client.get("/certificates/3.pdf")
+    with reading(app) as db:
+        digest = db.scalar(select(Certificate.sha256).where(Certificate.number == 3))
+    assert response.headers["ETag"] == f'"{digest}"'  # strong: no W/
+    assert response.headers["Cache-Control"] == "private, no-cache"
+
+
+def test_a_certificate_the_browser_has_already_is_not_sent_again(client, issued):
+    client.login("owner@example.org")
+    etag = client.get("/certificates/3.pdf").headers["ETag"]
+    again = client.get("/certificates/3.pdf", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.data == b""
+    assert again.headers["ETag"] == etag
+    assert again.headers["Cache-Control"] == "private, no-cache"
+    other = client.get("/certificates/1.pdf", headers={"If-None-Match": etag})
+    assert other.status_code == 200 and other.data.startswith(b"%PDF")
+
+
+def test_a_tag_does_not_open_another_members_certificate(client, issued):
+    client.login("owner@example.org")
+    etag = client.get("/certificates/3.pdf").headers["ETag"]
+    client.post("/logout")
+    client.login("other@example.org")
+    assert client.get("/certificates/3.pdf", headers={"If-None-Match": etag}).status_code == 404
 
 
 def test_another_member_cannot_reach_the_certificate(client, issued):

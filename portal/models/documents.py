@@ -98,6 +98,11 @@ class DocumentVersion(Base):
             "(format = 'pdf' AND body IS NULL AND file_sha256 IS NOT NULL)",
             name="body_or_file",
         ),
+        CheckConstraint(
+            "(format = 'markdown' AND body_html IS NOT NULL) OR "
+            "(format = 'pdf' AND body_html IS NULL)",
+            name="html_with_markdown",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,6 +110,9 @@ class DocumentVersion(Base):
     number: Mapped[int] = mapped_column()
     format: Mapped[VersionFormat] = mapped_column(enum_column(VersionFormat, "version_format"))
     body: Mapped[str | None] = mapped_column(Text)  # Markdown source
+    # The source rendered (services.documents.publishing.rendered_body) when the version
+    # is published, so a reader's page never renders it again.
+    body_html: Mapped[str | None] = mapped_column(Text)
     file_sha256: Mapped[str | None] = mapped_column(String(64))  # uploads/<sha[:2]>/<sha>
     file_size: Mapped[int | None] = mapped_column()
     file_name: Mapped[str | None] = mapped_column(String(200))  # as uploaded, for download

@@ -9,8 +9,9 @@ from datetime import timedelta
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 from limits import parse
+from markupsafe import Markup
 
-from .. import coop, htmx, markup, pdf, uploads
+from .. import coop, htmx, pdf, uploads
 from ..db import database, get_db
 from ..errors import TooManyAttempts
 from ..extensions import limiter
@@ -63,8 +64,9 @@ def _page(document: Document, version: DocumentVersion | None) -> str:
         version=version,
         current=library.current_version(document, today),
         upcoming=library.upcoming_version(document, today),
-        body=markup.render_markdown(markup.without_title(version.body, document.title))
-        if version is not None and version.format is VersionFormat.MARKDOWN
+        # Rendered and sanitised when the version was published (services.documents).
+        body=Markup(version.body_html)  # noqa: S704
+        if version is not None and version.body_html is not None
         else None,
         pdf_text=renditions.preview_of(get_db(), version.file_sha256) if version else None,
     )

@@ -7,7 +7,7 @@ import io
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from flask import Response, stream_with_context
+from flask import Response, request, stream_with_context
 from sqlalchemy.orm import Session
 
 from ..db import get_db
@@ -15,12 +15,27 @@ from ..file_names import content_disposition
 
 
 def attachment(
-    body: bytes | str, file_name: str, *, mimetype: str, public: bool = False
+    body: bytes | str,
+    file_name: str,
+    *,
+    mimetype: str,
+    public: bool = False,
+    digest: str | None = None,
 ) -> Response:
-    """``body`` downloaded as ``file_name``, never shown inline; private unless ``public``."""
+    """``body`` downloaded as ``file_name``, never shown inline; private unless ``public``.
+
+    A file that never changes gives its ``digest`` (its SHA-256): it becomes a strong
+    ``ETag``, the browser may keep the file (privately) but asks each time, and a request
+    that names the same tag is answered 304 without the bytes. Asking each time keeps the
+    check of who may read it on every use.
+    """
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = content_disposition(file_name)
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if digest is not None:
+        response.set_etag(digest)
+        response.headers["Cache-Control"] = "private, no-cache"
+        return response.make_conditional(request)
     # Public files (a public document's versions) may be cached briefly; others never.
     response.headers["Cache-Control"] = "public, max-age=3600" if public else "private, no-store"
     return response

@@ -39,8 +39,7 @@ def dashboard() -> str:
         applications=applications.applications_of(db, current_user),
         dues=payments.admission_dues(db, current_user),
         resignation=leaving.pending_resignation(db, member) if member else None,
-        new_documents=library.new_since(db, current_user, current_user.previous_login_at),
-        latest_documents=library.new_since(db, current_user, None, limit=3),
+        news=library.news_for(db, current_user, current_user.previous_login_at),
         awaiting_votes=meetings.awaiting_votes(db, member) if member else 0,
         awaiting_rankings=ballot_pages.awaiting_rankings(db, member) if member else 0,
         rules_change=library.rules_changed_since(db, member.admitted_on, coop.today())

@@ -17,7 +17,6 @@ from ..services.shares import (
     orders,
     payments,
     share_types,
-    withdrawals,
 )
 from .access import current_member, found, member_or_404
 from .downloads import attachment
@@ -41,17 +40,11 @@ def overview() -> str:
             summary=None,
             dues=payments.admission_dues(db, current_user),
         )
-    share_summary = holdings.summary(db, member)
     return render_template(
         "shares/overview.html",
         member=member,
-        summary=share_summary,
+        summary=holdings.summary(db, member),
         history=holdings.holding_history(db, member),
-        withdrawals=withdrawals.withdrawals_of(db, member),
-        can_withdraw=any(
-            withdrawals.withdrawable_quantity(db, member, h.share_type)
-            for h in share_summary.holdings
-        ),
     )
 
 
@@ -165,7 +158,10 @@ def certificate_pdf(number: int) -> Response:
     """The certificate's stored PDF, byte for byte as issued (owner or staff; others 404)."""
     certificate = found(holdings.certificate_for(get_db(), number, current_user))
     return attachment(
-        certificate.pdf, f"share-certificate-{certificate.number}.pdf", mimetype="application/pdf"
+        certificate.pdf,
+        f"share-certificate-{certificate.number}.pdf",
+        mimetype="application/pdf",
+        digest=certificate.sha256,
     )
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, exists, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from ... import coop
 from ...models import (
@@ -21,6 +22,7 @@ from ...models import (
     DocumentVersion,
     Member,
     MemberStatus,
+    Resolution,
     User,
     Visibility,
 )
@@ -38,12 +40,27 @@ def readable_by(db: Session, user: User | None) -> set[Visibility]:
     return {Visibility.PUBLIC, Visibility.MEMBERS} if is_member else {Visibility.PUBLIC}
 
 
-def _readable(db: Session, user: User | None) -> Select[tuple[Document]]:
+def _readable(
+    db: Session, user: User | None, versions: ORMOption | None = None
+) -> Select[tuple[Document]]:
+    """The documents ``user`` may read, their versions loaded by ``versions`` (all of each
+    version unless told)."""
     return (
         select(Document)
-        .options(selectinload(Document.versions))
+        .options(versions or selectinload(Document.versions))
         .where(Document.visibility.in_(readable_by(db, user)))
     )
+
+
+# The library lists versions by number and date: their text stays in the database.
+WITHOUT_TEXT = (
+    selectinload(Document.versions).defer(DocumentVersion.body).defer(DocumentVersion.body_html)
+)
+# A document's page shows who published each version and the resolution that approved it.
+WITH_PUBLISHERS = selectinload(Document.versions).options(
+    joinedload(DocumentVersion.published_by),
+    joinedload(DocumentVersion.approved_by_resolution).joinedload(Resolution.meeting),
+)
 
 
 def current_version(document: Document, today: date) -> DocumentVersion | None:
@@ -74,7 +91,7 @@ def search(
     category: DocumentCategory | None = None,
 ) -> list[LibraryEntry]:
     """The documents ``user`` may read, not archived, matching the search, by category."""
-    statement = _readable(db, user).where(Document.archived_at.is_(None))
+    statement = _readable(db, user, WITHOUT_TEXT).where(Document.archived_at.is_(None))
     if category is not None:
         statement = statement.where(Document.category == category)
     words = query.strip()[:100]
@@ -103,7 +120,7 @@ def _escape_like(text: str) -> str:
 def document_for(db: Session, slug: str, user: User | None) -> Document | None:
     """The document with this slug if ``user`` may read it (archived ones too: links in old
     minutes keep working); None otherwise, so that a hidden document looks like no document."""
-    return db.scalar(_readable(db, user).where(Document.slug == slug[:80]))
+    return db.scalar(_readable(db, user, WITH_PUBLISHERS).where(Document.slug == slug[:80]))
 
 
 def version_of(document: Document, number: int) -> DocumentVersion | None:
@@ -166,6 +183,7 @@ def new_since(
             Document.visibility.in_(readable_by(db, user)),
             Document.archived_at.is_(None),
         )
+        .options(defer(DocumentVersion.body), defer(DocumentVersion.body_html))
         .order_by(DocumentVersion.published_at.desc())
         .limit(limit)
     )
@@ -173,6 +191,25 @@ def new_since(
         statement = statement.where(DocumentVersion.published_at > since)
     today = coop.today(db)
     return [dated(d, v, today) for d, v in db.execute(statement)]
+
+
+@dataclass(frozen=True)
+class LibraryNews:
+    """What a member's dashboard shows of the library: the versions published since their
+    last visit, else the latest few."""
+
+    new: list[DatedVersion]
+    latest: list[DatedVersion]
+
+
+def news_for(
+    db: Session, user: User, since: datetime | None, *, new: int = 5, latest: int = 3
+) -> LibraryNews:
+    """The newest versions ``user`` may read, in one query: those published since ``since``
+    (at most ``new``; all of them when ``since`` is None) and the ``latest`` few."""
+    newest = new_since(db, user, None, limit=max(new, latest))
+    fresh = [d for d in newest if since is None or d.version.published_at > since]
+    return LibraryNews(fresh[:new], newest[:latest])
 
 
 def current_rulebook(db: Session, today: date) -> tuple[Document, DocumentVersion] | None:

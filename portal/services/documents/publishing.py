@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 from ... import coop
 from ...db import lock_row
 from ...errors import InvalidInput, InvalidState
+from ...markup import render_markdown, without_title
 from ...models import (
     Document,
     DocumentCategory,
@@ -314,6 +315,8 @@ def publish_version(
     sha256 = version.file_sha256
     if sha256 and preview is not None and renditions.preview_of(db, sha256) is None:
         renditions.keep_preview(db, sha256, preview())
+    if version.body is not None:
+        version.body_html = rendered_body(document.title, version.body)
     version.number = _next_number(document)
     version.published_at = utcnow()
     version.published_by_id = actor.id
@@ -328,6 +331,12 @@ def publish_version(
         f"{version.effective_on.isoformat()}: {version.change_note}",
     )
     return version
+
+
+def rendered_body(title: str, body: str) -> str:
+    """A Markdown version's text as the safe HTML its page shows, without a first heading
+    that repeats the document's title (which never changes): kept with the version."""
+    return str(render_markdown(without_title(body, title)))
 
 
 def _same(published: DocumentVersion, version: DocumentVersion) -> bool:

@@ -5,14 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session, joinedload, undefer
 
 from ...coop import clock
-from ...models import Certificate, Member, ShareOrder, ShareType, User, Withdrawal
+from ...models import (
+    LEDGER_SIGN,
+    OPEN_WITHDRAWAL_STATES,
+    Certificate,
+    LedgerEntry,
+    Member,
+    ShareOrder,
+    ShareType,
+    User,
+    Withdrawal,
+)
 from ..pagination import Page, paginate
-from . import ledger, share_register
-from .share_types import list_share_types
+from . import share_register
+from .withdrawals import withdrawable_of
 
 
 @dataclass(frozen=True)
@@ -27,18 +37,57 @@ class Holding:
 
 @dataclass(frozen=True)
 class ShareSummary:
+    """A member's own shares page: holdings, orders, certificates and withdrawals."""
+
     holdings: list[Holding]
     orders: list[ShareOrder]
     certificates: list[Certificate]
+    withdrawals: list[Withdrawal]
 
     @property
     def capital_minor(self) -> int:
         return sum(h.value_minor for h in self.holdings)
 
+    @property
+    def can_withdraw(self) -> bool:
+        """Whether some holding leaves shares to ask to withdraw, past open requests."""
+        return any(
+            withdrawable_of(h.share_type, held=h.quantity, pending=self._pending(h.share_type))
+            for h in self.holdings
+        )
+
+    def _pending(self, share_type: ShareType) -> int:
+        return sum(
+            w.quantity
+            for w in self.withdrawals
+            if w.share_type_id == share_type.id and w.state in OPEN_WITHDRAWAL_STATES
+        )
+
+
+def held_by(db: Session, member: Member) -> list[Holding]:
+    """What the member holds now, by share type in display order (types they hold none of
+    left out): one grouped query over the member's ledger rows."""
+    signed = case(
+        *(
+            (LedgerEntry.kind == kind, LedgerEntry.quantity * sign)
+            for kind, sign in LEDGER_SIGN.items()
+        ),
+        else_=0,
+    )
+    quantity = func.sum(signed)
+    rows = db.execute(
+        select(ShareType, quantity)
+        .join(LedgerEntry, LedgerEntry.share_type_id == ShareType.id)
+        .where(LedgerEntry.member_id == member.id)
+        .group_by(ShareType.id)
+        .having(quantity != 0)
+        .order_by(ShareType.position)
+    ).all()
+    return [Holding(share_type, held) for share_type, held in rows]
+
 
 def summary(db: Session, member: Member) -> ShareSummary:
-    """What the member holds now, what they ordered, and their certificates."""
-    held = [Holding(t, ledger.holding(db, member, t)) for t in list_share_types(db)]
+    """What the member holds now, what they ordered, their certificates and withdrawals."""
     orders = db.scalars(
         select(ShareOrder)
         .options(joinedload(ShareOrder.share_type))
@@ -51,7 +100,8 @@ def summary(db: Session, member: Member) -> ShareSummary:
         .where(Certificate.member_id == member.id)
         .order_by(Certificate.number.desc())
     ).all()
-    return ShareSummary([h for h in held if h.quantity], list(orders), list(certificates))
+    withdrawals = db.scalars(_member_withdrawals(member)).all()
+    return ShareSummary(held_by(db, member), list(orders), list(certificates), list(withdrawals))
 
 
 # How many of each kind a member's page lists before it links to them all.
@@ -122,9 +172,8 @@ def _recent(db: Session, query: Select[Any], limit: int) -> Recent:
 
 def member_record(db: Session, member: Member, *, limit: int = RECENT) -> MemberRecord:
     """The member's holdings and their newest orders, certificates and withdrawals."""
-    held = [Holding(t, ledger.holding(db, member, t)) for t in list_share_types(db)]
     return MemberRecord(
-        holdings=[h for h in held if h.quantity],
+        holdings=held_by(db, member),
         orders=_recent(db, _member_orders(member), limit),
         certificates=_recent(db, _member_certificates(member), limit),
         withdrawals=_recent(db, _member_withdrawals(member), limit),
@@ -150,17 +199,16 @@ def holding_history(db: Session, member: Member) -> share_register.CapitalHistor
 
 
 def certificate_for(db: Session, number: int, user: User) -> Certificate | None:
-    """The certificate with this number if ``user`` owns it or is staff; None otherwise."""
-    certificate = db.scalar(
-        select(Certificate)
-        .options(joinedload(Certificate.member))
-        .where(Certificate.number == number)
+    """The certificate with this number, its PDF loaded with it, if ``user`` owns it or is
+    staff; None otherwise. One query: who may read it is part of the question."""
+    statement = (
+        select(Certificate).options(undefer(Certificate.pdf)).where(Certificate.number == number)
     )
-    if certificate is None:
-        return None
-    if user.is_staff or certificate.member.user_id == user.id:
-        return certificate
-    return None
+    if not user.is_staff:
+        statement = statement.join(Member, Member.id == Certificate.member_id).where(
+            Member.user_id == user.id
+        )
+    return db.scalar(statement)
 
 
 def certificate_by_code(db: Session, code: str) -> Certificate | None:

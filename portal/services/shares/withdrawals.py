@@ -51,9 +51,19 @@ def withdrawable_quantity(db: Session, member: Member, share_type: ShareType) ->
     every step leaving some but fewer than the minimum), so nothing is offered in vain."""
     if not share_type.withdrawable:
         return 0
-    available = max(
-        0, ledger.holding(db, member, share_type) - pending_quantity(db, member, share_type)
+    return withdrawable_of(
+        share_type,
+        held=ledger.holding(db, member, share_type),
+        pending=pending_quantity(db, member, share_type),
     )
+
+
+def withdrawable_of(share_type: ShareType, *, held: int, pending: int) -> int:
+    """:func:`withdrawable_quantity` from what is held and already named in open
+    withdrawals, for a caller that has both at hand."""
+    if not share_type.withdrawable:
+        return 0
+    available = max(0, held - pending)
     one_step_leaves = available - share_type.step
     if available < share_type.step or (
         0 < one_step_leaves < share_type.min_quantity and available % share_type.step
