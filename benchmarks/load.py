@@ -49,7 +49,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -258,7 +258,8 @@ class Found:
     meeting: int | None = None
     resolution: int | None = None
     search: str = "smith"
-    notes: list[str] = field(default_factory=list)
+    today: str = ""
+    supporter_par: int | None = None
 
 
 def discover(env: dict[str, str], member_email: str) -> Found:
@@ -266,10 +267,10 @@ def discover(env: dict[str, str], member_email: str) -> Found:
     code = r"""
 import json, sys
 from sqlalchemy import select
-from portal import create_app
+from portal import coop, create_app
 from portal.db import write_session
 from portal.models import (Certificate, Document, Meeting, MeetingState, Member, Resolution,
-    ResolutionState, RollEntry, User)
+    ResolutionState, RollEntry, ShareType, User)
 email = sys.argv[1]
 app = create_app()
 out = {}
@@ -277,6 +278,9 @@ with write_session(app) as db:
     member = db.scalar(select(Member).join(User, Member.user_id == User.id)
                        .where(User.email == email))
     out["document"] = db.scalar(select(Document.slug).order_by(Document.id).limit(1))
+    out["today"] = coop.today(db).isoformat()
+    out["supporter_par"] = db.scalar(select(ShareType.par_value_minor)
+                                     .where(ShareType.code == "supporter"))
     if member is not None:
         out["certificate"] = db.scalar(select(Certificate.number)
             .where(Certificate.member_id == member.id).order_by(Certificate.number).limit(1))
@@ -309,6 +313,8 @@ print(json.dumps(out))
         meeting=data.get("meeting"),
         resolution=data.get("resolution"),
         search=data.get("surname") or "smith",
+        today=data["today"],
+        supporter_par=data.get("supporter_par"),
     )
     return found
 
@@ -727,23 +733,38 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def buy_and_pay(server: Server, browsers: dict[str, Browser], csrf: dict[str, str]) -> int:
-    """A member orders shares and staff record the payment: the issue renders a certificate.
-    Answers the number of certificates rendered (0 or 1)."""
+def buy_and_pay(
+    server: Server, browsers: dict[str, Browser], csrf: dict[str, str], found: Found
+) -> int:
+    """A member orders five supporter shares and staff record the payment: settling the
+    order issues a certificate, its PDF rendered in the worker. Answers 1 if it was."""
     member, staff = browsers["member"], browsers["staff"]
+    _, form = member.get("/shares/buy")
+    key = re.search(r'name="order_key" value="([^"]+)"', form)
     status, _, headers = member.request(
         "POST",
         "/shares/buy",
-        {"share_type": "supporter", "quantity": "5", "csrf_token": csrf["member"]},
+        {
+            "share_type": "supporter",
+            "quantity": "5",
+            "order_key": key.group(1) if key else "",
+            "csrf_token": csrf["member"],
+        },
     )
-    location = headers.get("Location", "")
-    order = re.search(r"/orders/(\d+)", location)
+    order = re.search(r"/orders/(\d+)", headers.get("Location", ""))
     if status != 303 or not order:
         return 0
     status, _, _ = staff.request(
         "POST",
         f"/staff/orders/{order.group(1)}/payment",
-        {"reference": f"BENCH-{order.group(1)}", "csrf_token": csrf["staff"]},
+        {
+            "amount": f"{5 * (found.supporter_par or 100) / 100:.2f}",
+            "paid_on": found.today,
+            "method": "bank_transfer",
+            "bank_reference": f"BENCH-{order.group(1)}",
+            "confirm": "yes",
+            "csrf_token": csrf["staff"],
+        },
     )
     return int(status == 303)
 
@@ -772,7 +793,7 @@ def memory(args: argparse.Namespace, coop: Coop, scratch: Path) -> list[str]:
                 samples.append(("mixed", i + 1, rss_kib(worker)))
         rendered = 0
         for i in range(args.renders):
-            rendered += buy_and_pay(server, browsers, csrf)
+            rendered += buy_and_pay(server, browsers, csrf, found)
             if (i + 1) % max(1, args.renders // 10) == 0:
                 samples.append(("certificates", rendered, rss_kib(worker)))
         begin = time.perf_counter()
