@@ -1,7 +1,7 @@
 """The load bench (issue 16 §2, §7): every page of the issue's table against a real server.
 
     .venv/bin/python benchmarks/load.py [--instance PATH] [--database-url URL]
-        [--duration 5] [--connections 4] [--label demo] [--results benchmarks/RESULTS.md]
+        [--duration 5] [--connections N] [--label demo] [--results benchmarks/RESULTS.md]
     .venv/bin/python benchmarks/load.py --memory [--requests 10000] [--renders 500] ...
 
 Starts ``gunicorn wsgi:app`` (2 sync workers, as the README deploys one machine) on a free
@@ -838,7 +838,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--member-password", help="their password")
     parser.add_argument("--duration", type=float, default=5, help="seconds of wrk per page")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--connections", type=int, default=4, help="wrk connections")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        help="wrk connections (default: one per worker, so latency is a request's own time, "
+        "not time queued behind another)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--slow-requests", type=int, default=20)
     parser.add_argument("--slow-budget", type=float, default=60, help="seconds, per slow page")
@@ -853,6 +858,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args(argv)
     args.duration = int(args.duration) if args.duration >= 1 else 1
+    args.connections = args.connections or args.workers
     return args
 
 
