@@ -604,10 +604,19 @@ def git_revision() -> str:
     return done.stdout.strip() or "?"
 
 
+def load_average() -> str:
+    """The machine's 1-minute load average (other work on it slows every figure)."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except (OSError, IndexError):
+        return "?"
+
+
 def header(coop: Coop, args: argparse.Namespace, extra: str) -> list[str]:
     return [
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; git {git_revision()}",
-        f"- machine: {machine()}",
+        f"- machine: {machine()}; load average {args.load_before} at the start, "
+        f"{load_average()} at the end",
         f"- database: {database_name(coop)}; co-op: {coop.size}"
         + (f" ({coop.instance})" if coop.size != "demo" else ""),
         f"- {extra}",
@@ -864,6 +873,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    args.load_before = load_average()
     if not args.memory and not shutil.which(args.wrk):
         print("wrk is not installed: apt-get install wrk (scripts/system-packages test)")
         return 2
