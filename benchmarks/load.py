@@ -623,16 +623,22 @@ def header(coop: Coop, args: argparse.Namespace, extra: str) -> list[str]:
     ]
 
 
+def number(value: float, places: int) -> str:
+    """``value`` to ``places`` decimals, or to two significant figures when that shows 0."""
+    shown = f"{value:.{places}f}"
+    return f"{value:.2g}" if value and float(shown) == 0 else shown
+
+
 def table(figures: list[Figure]) -> list[str]:
     lines = [
         "| page | status | requests | req/s | ÷ bare | p50 ms | p95 ms | p99 ms | how |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for f in figures:
-        ratio = "—" if f.ratio is None else f"{f.ratio:.2f}"
+        ratio = "—" if f.ratio is None else number(f.ratio, 2)
         lines.append(
             f"| {f.name} | {f.status}{' (' + str(f.errors) + ' errors)' if f.errors else ''} "
-            f"| {f.requests} | {f.rps:.1f} | {ratio} | {f.p50:.1f} | {f.p95:.1f} "
+            f"| {f.requests} | {number(f.rps, 1)} | {ratio} | {f.p50:.1f} | {f.p95:.1f} "
             f"| {f.p99:.1f} | {f.how} |"
         )
     return lines
