@@ -152,18 +152,19 @@ def environment(instance: Path, database_url: str | None, base: str) -> dict[str
     return env
 
 
-def flask(env: dict[str, str], *args: str) -> str:
+def python(env: dict[str, str], *args: str) -> str:
+    """Run this Python with ``args`` in the checkout, on the served co-op's environment
+    (its configuration and database, in a process of its own); its output, or exit."""
     done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "portal", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
     if done.returncode:
-        raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        raise SystemExit(f"{' '.join(args)[:80]} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
+
+
+def flask(env: dict[str, str], *args: str) -> str:
+    return python(env, "-m", "flask", "--app", "portal", *args)
 
 
 @dataclass
@@ -296,17 +297,7 @@ with write_session(app) as db:
             out["meeting"], out["resolution"] = row
 print(json.dumps(out))
 """
-    done = subprocess.run(
-        [sys.executable, "-c", code, member_email],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise SystemExit(f"could not read the co-op:\n{done.stderr}")
-    data = json.loads(done.stdout.strip().splitlines()[-1])
+    data = json.loads(python(env, "-c", code, member_email).strip().splitlines()[-1])
     found = Found(
         document=data.get("document"),
         certificate=data.get("certificate"),

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -34,13 +33,11 @@ from .test_voting_server import (
     HTMX,
     RECEIPT_RE,
     RECORDED_RE,
-    ROOT,
     Server,
     free_port,
-    server_environment,
+    gunicorn,
     stored_count,
     stored_open_votes,
-    wait_until_serving,
 )
 
 pytestmark = [
@@ -57,40 +54,15 @@ CLOSED = "has closed; your vote was not counted."
 
 
 @contextmanager
-def instance(app: Flask, folder: Path, name: str, **config: str) -> Iterator[Server]:
-    """One instance: ``gunicorn wsgi:app`` (one sync worker) on a port of its own, on the
-    app's database and secret key, with ``config`` as PORTAL_* settings."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = folder / f"{name}.log"
-    env = server_environment(app, base)
-    env.update({f"PORTAL_{key}": value for key, value in config.items()})
-    command = [sys.executable, "-m", "gunicorn", "--workers=1", f"--bind=127.0.0.1:{port}"]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [*command, "--graceful-timeout=5", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_serving(process, base, log)
-        yield Server(base, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-@contextmanager
 def two_instances(app: Flask, folder: Path, **config: str) -> Iterator[tuple[Server, Server]]:
     with ExitStack() as stack:
-        first = stack.enter_context(instance(app, folder, "a", **config))
-        second = stack.enter_context(instance(app, folder, "b", **config))
+        # One sync worker each: two processes that share nothing but the database.
+        first = stack.enter_context(
+            gunicorn(app, folder, workers=1, threads=1, name="a", config=config)
+        )
+        second = stack.enter_context(
+            gunicorn(app, folder, workers=1, threads=1, name="b", config=config)
+        )
         yield first, second
         assert first.errors() == [] and second.errors() == []
 
