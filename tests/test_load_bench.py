@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -94,3 +95,16 @@ def test_the_load_bench_measures_pages_against_the_bare_route(tmp_path):
         assert cells[1] == "200", rows[name]  # answered, not an error page or a redirect
         assert float(cells[3]) > 0 and 0 < float(cells[4]) < 1.5
     assert "Server log" not in text
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_bench_runs_the_load_bench_and_bench_micro_the_older_ones():
+    def plan(*args: str) -> str:
+        command = ["make", "-n", "-o", ".stamp-install-test", "-o", "static/vendor/htmx.min.js"]
+        return subprocess.run(
+            [*command, *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+
+    assert "benchmarks/load.py --instance /tmp/x" in plan("bench", "BENCH_ARGS=--instance /tmp/x")
+    assert "benchmarks/load.py --memory" in plan("bench-memory")
+    assert "benchmarks/bench_*.py" in plan("bench-micro")
