@@ -639,7 +639,7 @@ def write_section(path: Path, label: str, lines: list[str]) -> None:
     """Put the section ``## <label>`` into the results file, replacing one of that name."""
     heading = f"## {label}"
     text = path.read_text() if path.exists() else RESULTS_PREAMBLE
-    parts = re.split(r"(?m)^(?=## )", text)
+    parts = [part.rstrip() + "\n\n" for part in re.split(r"(?m)^(?=## )", text)]
     section = "\n".join([heading, "", *lines]) + "\n\n"
     kept = [p for p in parts if not p.startswith(heading + "\n")]
     if len(kept) == len(parts):
@@ -792,9 +792,13 @@ def memory(args: argparse.Namespace, coop: Coop, scratch: Path) -> list[str]:
         browsers, csrf = sign_in_both(server, coop)
         prepared = [(t, *request_headers(t, browsers, csrf)) for t in mixed]
         samples.append(("start", 0, rss_kib(worker)))
+        refused = 0  # answers other than the one expected (a page that failed, say)
         for i in range(args.requests):
             target, headers, form = prepared[i % len(prepared)]
-            Browser(server.host, server.port).request(target.method, target.path, form, headers)
+            answer = Browser(server.host, server.port).request(
+                target.method, target.path, form, headers
+            )
+            refused += answer[0] != target.expect
             if (i + 1) % args.sample_every == 0:
                 samples.append(("mixed", i + 1, rss_kib(worker)))
         rendered = 0
@@ -817,8 +821,9 @@ def memory(args: argparse.Namespace, coop: Coop, scratch: Path) -> list[str]:
         coop,
         args,
         f"gunicorn 1 sync worker (pid kept: {alive}); {args.requests} mixed requests over "
-        f"{len(prepared)} pages, {rendered} certificate renders (buy + record payment), "
-        f"a register export ({len(data) / 1e6:.1f} MB, {export_s:.1f} s, status {status})",
+        f"{len(prepared)} pages ({refused} not answered as expected), {rendered} certificate "
+        f"renders (buy + record payment), a register export ({len(data) / 1e3:,.0f} kB, "
+        f"{export_s:.1f} s, status {status})",
     )
     lines += [
         "",
