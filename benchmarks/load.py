@@ -622,15 +622,15 @@ def number(value: float, places: int) -> str:
 
 def table(figures: list[Figure]) -> list[str]:
     lines = [
-        "| page | status | requests | req/s | ÷ bare | p50 ms | p95 ms | p99 ms | how |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| page | status | requests | req/s | ÷ bare | p50 ms | p95 ms | p99 ms | how | kB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for f in figures:
         ratio = "—" if f.ratio is None else number(f.ratio, 2)
         lines.append(
             f"| {f.name} | {f.status}{' (' + str(f.errors) + ' errors)' if f.errors else ''} "
             f"| {f.requests} | {number(f.rps, 1)} | {ratio} | {f.p50:.1f} | {f.p95:.1f} "
-            f"| {f.p99:.1f} | {f.how} |"
+            f"| {f.p99:.1f} | {f.how} | {f.bytes / 1e3:,.1f} |"
         )
     return lines
 
