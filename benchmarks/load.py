@@ -733,8 +733,13 @@ def bench(args: argparse.Namespace, coop: Coop, scratch: Path) -> list[str]:
 
 
 def rss_kib(pid: int) -> int:
+    """The process's resident memory now (VmRSS), in KiB."""
+    return status_kib(pid, "VmRSS:")
+
+
+def status_kib(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field):
             return int(line.split()[1])
     return 0
 
@@ -806,10 +811,13 @@ def memory(args: argparse.Namespace, coop: Coop, scratch: Path) -> list[str]:
             rendered += buy_and_pay(server, browsers, csrf, found)
             if (i + 1) % max(1, args.renders // 10) == 0:
                 samples.append(("certificates", rendered, rss_kib(worker)))
+        peak = status_kib(worker, "VmHWM:")  # the highest RSS so far, before the export
         begin = time.perf_counter()
         status, data, _ = browsers["staff"].request("GET", "/staff/register.csv")
         export_s = time.perf_counter() - begin
         samples.append(("register.csv", 1, rss_kib(worker)))
+        before_export_peak = peak
+        peak = status_kib(worker, "VmHWM:")
         for i in range(args.sample_every):
             target, headers, form = prepared[i % len(prepared)]
             Browser(server.host, server.port).request(target.method, target.path, form, headers)
@@ -823,7 +831,8 @@ def memory(args: argparse.Namespace, coop: Coop, scratch: Path) -> list[str]:
         f"gunicorn 1 sync worker (pid kept: {alive}); {args.requests} mixed requests over "
         f"{len(prepared)} pages ({refused} not answered as expected), {rendered} certificate "
         f"renders (buy + record payment), a register export ({len(data) / 1e3:,.0f} kB, "
-        f"{export_s:.1f} s, status {status})",
+        f"{export_s:.1f} s, status {status}); the worker's peak RSS (VmHWM) "
+        f"{before_export_peak / 1024:.0f} MiB before the export, {peak / 1024:.0f} MiB after",
     )
     lines += [
         "",
