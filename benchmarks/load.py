@@ -811,13 +811,12 @@ def memory(args: argparse.Namespace, coop: Coop, scratch: Path) -> list[str]:
             rendered += buy_and_pay(server, browsers, csrf, found)
             if (i + 1) % max(1, args.renders // 10) == 0:
                 samples.append(("certificates", rendered, rss_kib(worker)))
-        peak = status_kib(worker, "VmHWM:")  # the highest RSS so far, before the export
+        peak_before = status_kib(worker, "VmHWM:")  # the highest RSS so far
         begin = time.perf_counter()
         status, data, _ = browsers["staff"].request("GET", "/staff/register.csv")
         export_s = time.perf_counter() - begin
         samples.append(("register.csv", 1, rss_kib(worker)))
-        before_export_peak = peak
-        peak = status_kib(worker, "VmHWM:")
+        peak_after = status_kib(worker, "VmHWM:")
         for i in range(args.sample_every):
             target, headers, form = prepared[i % len(prepared)]
             Browser(server.host, server.port).request(target.method, target.path, form, headers)
@@ -832,7 +831,7 @@ def memory(args: argparse.Namespace, coop: Coop, scratch: Path) -> list[str]:
         f"{len(prepared)} pages ({refused} not answered as expected), {rendered} certificate "
         f"renders (buy + record payment), a register export ({len(data) / 1e3:,.0f} kB, "
         f"{export_s:.1f} s, status {status}); the worker's peak RSS (VmHWM) "
-        f"{before_export_peak / 1024:.0f} MiB before the export, {peak / 1024:.0f} MiB after",
+        f"{peak_before / 1024:.0f} MiB before the export, {peak_after / 1024:.0f} MiB after",
     )
     lines += [
         "",
