@@ -19,7 +19,7 @@ PYTEST_ARGS ?= -n 2
 PORT ?= 5000
 ADDRESS = http://127.0.0.1:$(PORT)
 
-.PHONY: run test bench install lint htmx vnu system-packages clean
+.PHONY: run test bench bench-memory bench-micro install lint htmx vnu system-packages clean
 
 run: .stamp-install $(HTMX_FILE)
 	@case "$(PORT)" in ''|*[!0-9]*) false;; esac && [ "$(PORT)" -ge 1 ] && [ "$(PORT)" -le 65535 ] || \
@@ -44,7 +44,20 @@ test: system-packages .stamp-install-test $(HTMX_FILE) vnu
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: .stamp-install-test
+# The load bench (benchmarks/load.py): gunicorn over a fresh demo co-op, every page of issue
+# 16's table driven by wrk beside the bare route; the table goes into benchmarks/RESULTS.md.
+# BENCH_ARGS="--instance /tmp/copy-of-a-seeded-coop" (or --database-url …) for a larger co-op.
+BENCH_ARGS ?=
+bench: .stamp-install-test $(HTMX_FILE)
+	@sh scripts/system-packages test
+	$(BIN)/python benchmarks/load.py $(BENCH_ARGS)
+
+# A worker's memory over 10,000 mixed requests, 500 certificate renders and a register export.
+bench-memory: .stamp-install-test $(HTMX_FILE)
+	$(BIN)/python benchmarks/load.py --memory $(BENCH_ARGS)
+
+# The older in-process benchmarks of single services (benchmarks/bench_*.py).
+bench-micro: .stamp-install-test
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: .stamp-install-test

@@ -13,7 +13,7 @@ from . import config as config_layers
 from .config import ROOT
 from .errors_http import register_error_handlers
 from .services.accounts import passwords
-from .views import register_blueprints
+from .views import bare, register_blueprints
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -55,5 +55,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     links.init_app(app)
     register_error_handlers(app)
     register_blueprints(app)
+    app.register_blueprint(bare.bp)  # the load bench's yardstick (views/bare.py)
     cli.init_app(app)
     return app

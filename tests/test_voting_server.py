@@ -140,26 +140,37 @@ def wait_until_serving(process: subprocess.Popen[bytes], base: str, log: Path) -
 
 
 @contextmanager
-def gunicorn(app: Flask, folder: Path) -> Iterator[Server]:
-    """``gunicorn wsgi:app`` on a free port, on ``app``'s database, until the block ends."""
+def gunicorn(
+    app: Flask,
+    folder: Path,
+    *,
+    workers: int = WORKERS,
+    threads: int = THREADS,
+    name: str = "gunicorn",
+    config: dict[str, str] | None = None,
+) -> Iterator[Server]:
+    """``gunicorn wsgi:app`` on a free port, on ``app``'s database, until the block ends
+    (``config``: more settings, as PORTAL_<key> variables; its log is ``<name>.log``)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log = folder / "gunicorn.log"
+    log = folder / f"{name}.log"
     command = [
         sys.executable,
         "-m",
         "gunicorn",
-        f"--workers={WORKERS}",
-        f"--threads={THREADS}",
+        f"--workers={workers}",
+        f"--threads={threads}",
         f"--bind=127.0.0.1:{port}",
         "--graceful-timeout=5",
         "wsgi:app",
     ]
+    env = server_environment(app, base)
+    env.update({f"PORTAL_{key}": value for key, value in (config or {}).items()})
     with log.open("wb") as sink:
         process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=server_environment(app, base),
+            env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
