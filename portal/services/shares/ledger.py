@@ -3,6 +3,11 @@
 Appends are serialised by the ``share_ledger`` counter row (bumped in the same
 transaction), which also gives each row its gapless sequence number; the row's hash
 covers the previous row's hash and every field that matters in law.
+
+``append`` is the one writer of ledger rows (the bulk seed in benchmarks/ rebuilds the
+derived tables after it); in the same transaction, under the same lock, it adds the row's
+signed quantity to the member's ``holdings`` row and to the day's ``ledger_days`` row.
+``check_register`` compares both with the ledger.
 """
 
 from __future__ import annotations
@@ -10,15 +15,21 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Connection, case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ... import coop
 from ...errors import InvalidInput
 from ...models import (
     LEDGER_SIGN,
+    Holding,
+    LedgerDay,
     LedgerEntry,
     LedgerKind,
     Member,
@@ -88,7 +99,33 @@ def append(
     entry.hash = row_digest(entry)
     db.add(entry)
     db.flush()
+    signed = entry.signed_quantity
+    key = {"member_id": member.id, "share_type_id": share_type.id}
+    if signed > 0:
+        _add(db, Holding, key, "quantity", signed)
+    else:  # the holding was checked above, so its row exists (and the CHECK would refuse
+        # the negative row an upsert inserts before it finds the conflict)
+        db.execute(
+            update(Holding)
+            .where(Holding.member_id == member.id, Holding.share_type_id == share_type.id)
+            .values(quantity=Holding.quantity + signed)
+        )
+    day = coop.clock(db).day_of(entry.at)
+    _add(db, LedgerDay, {"day": day, "share_type_id": share_type.id}, "net_quantity", signed)
     return entry
+
+
+def _add(db: Session, model: type, key: dict[str, object], column: str, amount: int) -> None:
+    """``column += amount`` in the row of ``model`` with primary key ``key``, inserting the
+    row when there is none: one INSERT … ON CONFLICT DO UPDATE, on SQLite and PostgreSQL."""
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**key, **{column: amount})
+    db.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={column: getattr(model, column) + statement.excluded[column]},
+        )
+    )
 
 
 def _signed_quantity():
@@ -102,11 +139,11 @@ def _signed_quantity():
 
 
 def holding(db: Session, member: Member, share_type: ShareType) -> int:
-    """How many shares of this type the member holds now."""
+    """How many shares of this type the member holds now (from ``holdings``)."""
     return (
         db.scalar(
-            select(func.coalesce(func.sum(_signed_quantity()), 0)).where(
-                LedgerEntry.member_id == member.id, LedgerEntry.share_type_id == share_type.id
+            select(Holding.quantity).where(
+                Holding.member_id == member.id, Holding.share_type_id == share_type.id
             )
         )
         or 0
@@ -114,13 +151,13 @@ def holding(db: Session, member: Member, share_type: ShareType) -> int:
 
 
 def capital(db: Session, member: Member) -> int:
-    """The member's capital in shares at par (minor units)."""
+    """The member's capital in shares at par (minor units), from ``holdings``."""
     return (
         db.scalar(
-            select(func.coalesce(func.sum(_signed_quantity() * ShareType.par_value_minor), 0))
-            .select_from(LedgerEntry)
-            .join(ShareType, ShareType.id == LedgerEntry.share_type_id)
-            .where(LedgerEntry.member_id == member.id)
+            select(func.coalesce(func.sum(Holding.quantity * ShareType.par_value_minor), 0))
+            .select_from(Holding)
+            .join(ShareType, ShareType.id == Holding.share_type_id)
+            .where(Holding.member_id == member.id)
         )
         or 0
     )
@@ -148,28 +185,151 @@ class RegisterCheck:
         return not self.problems
 
 
+# Rows read from the database at a time while the chain is walked (Core rows, not objects).
+CHECK_BATCH = 5000
+
+
 def check_register(db: Session) -> RegisterCheck:
-    """Walk the chain: sequence, links and hashes; and recompute every holding."""
+    """Walk the chain in order: sequence, links, hashes and amounts; recompute every holding
+    and each day's net change, and compare them with ``holdings`` and ``ledger_days``."""
     problems: list[str] = []
     previous_hash, expected_seq = GENESIS, 1
     totals: dict[tuple[int, int], int] = defaultdict(int)
+    days: dict[tuple[date, int], int] = defaultdict(int)
+    day_of = _day_of(coop.clock(db))
     rows = 0
-    for entry in db.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)).yield_per(500):
+    columns = [LedgerEntry.__table__.c[name] for name in _CHECKED]
+    result = db.execute(
+        select(*columns).order_by(LedgerEntry.seq).execution_options(yield_per=CHECK_BATCH)
+    )
+    for entry in result:
         rows += 1
-        if entry.seq != expected_seq:
-            problems.append(f"row {entry.seq}: expected sequence number {expected_seq}")
+        seq = entry.seq
+        if seq != expected_seq:
+            problems.append(f"row {seq}: expected sequence number {expected_seq}")
         if entry.prev_hash != previous_hash:
-            problems.append(f"row {entry.seq}: does not link to the row before it")
+            problems.append(f"row {seq}: does not link to the row before it")
         if row_digest(entry) != entry.hash:
-            problems.append(f"row {entry.seq}: its content does not match its hash")
+            problems.append(f"row {seq}: its content does not match its hash")
         if entry.amount_minor != entry.quantity * entry.unit_price_minor:
-            problems.append(f"row {entry.seq}: amount is not quantity × unit price")
+            problems.append(f"row {seq}: amount is not quantity × unit price")
+        signed = LEDGER_SIGN[entry.kind] * entry.quantity
         key = (entry.member_id, entry.share_type_id)
-        totals[key] += entry.signed_quantity
-        if totals[key] < 0:
-            problems.append(f"row {entry.seq}: member {entry.member_id} holds a negative number")
-        previous_hash, expected_seq = entry.hash, entry.seq + 1
-    derived = {k: v for k, v in totals.items() if v}
-    if derived != holdings(db):
-        problems.append("holdings computed row by row differ from the database's sums")
+        total = totals[key] = totals[key] + signed
+        if total < 0:
+            problems.append(f"row {seq}: member {entry.member_id} holds a negative number")
+        days[day_of(entry.at), entry.share_type_id] += signed
+        previous_hash, expected_seq = entry.hash, seq + 1
+    problems += _compare(
+        "holding",
+        "member {} holds {} of share type {}",
+        totals,
+        {
+            (m, t): q
+            for m, t, q in db.execute(
+                select(Holding.member_id, Holding.share_type_id, Holding.quantity)
+            )
+        },
+    )
+    problems += _compare(
+        "day's net change",
+        "on {} the net change of share type {} is {}",
+        days,
+        {
+            (d, t): q
+            for d, t, q in db.execute(
+                select(LedgerDay.day, LedgerDay.share_type_id, LedgerDay.net_quantity)
+            )
+        },
+    )
     return RegisterCheck(rows=rows, problems=problems)
+
+
+# The columns the check reads (``row_digest`` reads them by name from each row).
+_CHECKED = (
+    "seq",
+    "at",
+    "kind",
+    "member_id",
+    "share_type_id",
+    "quantity",
+    "unit_price_minor",
+    "amount_minor",
+    "currency",
+    "reference",
+    "prev_hash",
+    "hash",
+)
+
+# More differences than this are counted, not listed.
+LISTED_DIFFERENCES = 20
+
+
+def _compare(
+    what: str, words: str, derived: dict[tuple[Any, int], int], stored: dict[tuple[Any, int], int]
+) -> list[str]:
+    """Each key where the table kept beside the ledger (``stored``) differs from the sums of
+    the ledger's rows (``derived``; zero where a key is missing from either)."""
+    wrong = sorted(
+        (
+            key
+            for key in derived.keys() | stored.keys()
+            if derived.get(key, 0) != stored.get(key, 0)
+        ),
+        key=str,
+    )
+    problems = [
+        f"{what} differs from the ledger: "
+        + words.format(*key, stored.get(key, 0))
+        + f" but the rows add up to {derived.get(key, 0)}"
+        for key in wrong[:LISTED_DIFFERENCES]
+    ]
+    if len(wrong) > LISTED_DIFFERENCES:
+        problems.append(f"… and {len(wrong) - LISTED_DIFFERENCES} more {what} differences")
+    return problems
+
+
+def _day_of(clock: coop.Clock) -> Callable[[datetime], date]:
+    """``clock.day_of`` remembered per quarter hour (every zone's offset is a multiple of
+    15 minutes), so a million rows need a few thousand time-zone conversions."""
+    seen: dict[tuple[int, int, int, int, int], date] = {}
+
+    def day_of(at: datetime) -> date:
+        key = (at.year, at.month, at.day, at.hour, at.minute // 15)
+        day = seen.get(key)
+        if day is None:
+            day = seen[key] = clock.day_of(at)
+        return day
+
+    return day_of
+
+
+def rebuild_derived(connection: Connection, clock: coop.Clock) -> None:
+    """Fill ``holdings`` and ``ledger_days`` afresh from the ledger (after a bulk load that
+    wrote rows without ``append``, or after the co-op's time zone changed): holdings in one
+    INSERT … SELECT … GROUP BY, days by one pass over the rows' times."""
+    connection.execute(LedgerDay.__table__.delete())
+    connection.execute(Holding.__table__.delete())
+    connection.execute(
+        insert(Holding).from_select(
+            ["member_id", "share_type_id", "quantity"],
+            select(
+                LedgerEntry.member_id, LedgerEntry.share_type_id, func.sum(_signed_quantity())
+            ).group_by(LedgerEntry.member_id, LedgerEntry.share_type_id),
+        )
+    )
+    day_of = _day_of(clock)
+    days: dict[tuple[date, int], int] = defaultdict(int)
+    signed = _signed_quantity()
+    rows = connection.execute(
+        select(LedgerEntry.at, LedgerEntry.share_type_id, signed).execution_options(
+            yield_per=CHECK_BATCH
+        )
+    )
+    for at, type_id, quantity in rows:
+        days[day_of(at), type_id] += quantity
+    if days:
+        connection.execute(
+            insert(LedgerDay),
+            [{"day": d, "share_type_id": t, "net_quantity": q} for (d, t), q in days.items()],
+        )

@@ -1,0 +1,133 @@
+"""The register at scale (issue 16 §4): holdings and each day's net change kept beside the
+ledger in the same transaction, checked by ``check-register``; the register page from them
+in a constant number of statements; the CSV streamed."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select, text
+
+from portal.db import database
+from portal.models import Holding, LedgerDay, LedgerEntry, LedgerKind, Member, ShareType
+from portal.services.shares import ledger
+
+from .factories import reading
+
+
+def at(text_: str) -> datetime:
+    return datetime.fromisoformat(text_).replace(tzinfo=UTC)
+
+
+def stored_holdings(app) -> dict[tuple[int, int], int]:
+    with reading(app) as db:
+        return {
+            (m, t): q
+            for m, t, q in db.execute(
+                select(Holding.member_id, Holding.share_type_id, Holding.quantity)
+            )
+        }
+
+
+def ledger_sums(app) -> dict[tuple[int, int], int]:
+    with reading(app) as db:
+        return ledger.holdings(db)
+
+
+def test_each_ledger_row_moves_the_holding_in_the_same_transaction(
+    app, make_member, make_ledger_row
+):
+    ann = make_member(name="Ann")
+    make_ledger_row(ann, "supporter", 30, at("2026-03-02T12:00"))
+    make_ledger_row(ann, "supporter", 12, at("2026-04-02T12:00"), LedgerKind.REDEEM)
+    assert {k: v for k, v in stored_holdings(app).items() if v} == ledger_sums(app)
+    with reading(app) as db:
+        supporter = db.scalar(select(ShareType).where(ShareType.code == "supporter"))
+        assert ledger.holding(db, db.get(Member, ann.id), supporter) == 18
+
+
+def test_a_refused_row_leaves_the_holding_as_it_was(app, db, make_member):
+    ann = make_member(name="Ann").load(db)
+    supporter = db.scalar(select(ShareType).where(ShareType.code == "supporter"))
+    with pytest.raises(Exception, match="holds fewer"):
+        ledger.append(
+            db,
+            kind=LedgerKind.REDEEM,
+            member=ann,
+            share_type=supporter,
+            quantity=1,
+            currency="EUR",
+            reference="t",
+            actor=None,
+        )
+    assert (
+        db.scalar(select(Holding.quantity).filter_by(member_id=ann.id, share_type_id=supporter.id))
+        is None
+    )
+
+
+def test_each_day_s_net_change_is_kept_in_the_co_ops_zone(app, make_member, make_ledger_row):
+    ann = make_member(name="Ann", admitted_on=date(2026, 1, 15))
+    make_ledger_row(ann, "supporter", 25, at("2026-06-30T23:30"))  # 1 July in Dublin
+    make_ledger_row(ann, "supporter", 5, at("2026-07-01T10:00"), LedgerKind.REDEEM)
+    with reading(app) as db:
+        supporter = db.scalar(select(ShareType.id).where(ShareType.code == "supporter"))
+        days = dict(
+            db.execute(
+                select(LedgerDay.day, LedgerDay.net_quantity).where(
+                    LedgerDay.share_type_id == supporter
+                )
+            ).all()
+        )
+    assert days == {date(2026, 7, 1): 20}
+
+
+def tamper(app, statement: str) -> None:
+    with database(app).engine.begin() as conn:
+        conn.execute(text(statement))
+
+
+@pytest.mark.parametrize(
+    ("statement", "found"),
+    [
+        ("UPDATE holdings SET quantity = quantity + 7", "holding differs from the ledger"),
+        ("DELETE FROM holdings", "holding differs from the ledger"),
+        ("UPDATE ledger_days SET net_quantity = 99", "day's net change differs from the ledger"),
+    ],
+)
+def test_check_register_fails_when_a_derived_table_is_tampered_with(
+    app, make_member, make_ledger_row, runner, statement, found
+):
+    ann = make_member(name="Ann")
+    make_ledger_row(ann, "supporter", 30, at("2026-03-02T12:00"))
+    clean = runner.invoke(args=["check-register"])
+    assert clean.exit_code == 0, clean.output
+    tamper(app, statement)
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 1
+    assert found in result.output
+
+
+def test_rebuilding_the_derived_tables_gives_what_the_appends_kept(
+    app, make_member, make_ledger_row
+):
+    ann = make_member(name="Ann")
+    make_ledger_row(ann, "supporter", 30, at("2026-03-02T12:00"))
+    make_ledger_row(ann, "supporter", 30, at("2026-03-02T23:59"), LedgerKind.CANCEL)
+    before = stored_holdings(app)
+    with reading(app) as db:
+        days = db.execute(select(LedgerDay).order_by(LedgerDay.day)).scalars().all()
+        days = [(d.day, d.share_type_id, d.net_quantity) for d in days]
+    from portal import coop
+
+    with app.app_context(), database(app).engine.begin() as conn:
+        ledger.rebuild_derived(conn, coop.Clock.named("Europe/Dublin"))
+    assert stored_holdings(app) == before
+    with reading(app) as db:
+        again = [
+            (d.day, d.share_type_id, d.net_quantity)
+            for d in db.execute(select(LedgerDay).order_by(LedgerDay.day)).scalars()
+        ]
+        assert again == days
+        assert db.scalar(select(LedgerEntry.id).limit(1)) is not None
