@@ -13,7 +13,7 @@ from portal.db import database
 from portal.models import Holding, LedgerDay, LedgerEntry, LedgerKind, Member, ShareType
 from portal.services.shares import ledger
 
-from .factories import reading
+from .factories import reading, sql_statements
 
 
 def at(text_: str) -> datetime:
@@ -131,3 +131,30 @@ def test_rebuilding_the_derived_tables_gives_what_the_appends_kept(
         ]
         assert again == days
         assert db.scalar(select(LedgerEntry.id).limit(1)) is not None
+
+
+# --- The register page ---------------------------------------------------------------------
+
+
+def register_statements(app, staff, url: str) -> int:
+    staff.get(url)  # warm: settings, the session
+    with sql_statements(app) as seen:
+        response = staff.get(url)
+    assert response.status_code == 200
+    return len(seen)
+
+
+def test_the_register_page_runs_the_same_statements_for_10_holders_as_for_1000(
+    app, staff, make_member, make_ledger_row
+):
+    for n in range(10):
+        make_member(name=f"Holder {n}", classes=("listener",))
+    urls = ("/staff/register", "/staff/register?as_of=2026-01-01", "/staff/register?class=listener")
+    small = [register_statements(app, staff, url) for url in urls]
+    make_ledger_row(make_member(name="Late"), "supporter", 5, datetime.now(UTC))
+    for n in range(990):
+        make_member(name=f"Holder {n + 10}", classes=("listener",))
+    large = [register_statements(app, staff, url) for url in urls]
+    assert small == large
+    page = staff.get("/staff/register").get_data(as_text=True)
+    assert "of 1001 holders" in page and 'rel="next"' in page

@@ -128,7 +128,8 @@ def _add(db: Session, model: type, key: dict[str, object], column: str, amount: 
     )
 
 
-def _signed_quantity():
+def signed_quantity() -> Any:
+    """A row's quantity with its sign (issued or transferred in adds, the rest takes off)."""
     return case(
         *(
             (LedgerEntry.kind == kind, LedgerEntry.quantity * sign)
@@ -166,7 +167,7 @@ def capital(db: Session, member: Member) -> int:
 def holdings(db: Session, *, as_of: datetime | None = None) -> dict[tuple[int, int], int]:
     """Every non-zero holding as {(member_id, share_type_id): quantity}, optionally as of a time."""
     query = select(
-        LedgerEntry.member_id, LedgerEntry.share_type_id, func.sum(_signed_quantity())
+        LedgerEntry.member_id, LedgerEntry.share_type_id, func.sum(signed_quantity())
     ).group_by(LedgerEntry.member_id, LedgerEntry.share_type_id)
     if as_of is not None:
         query = query.where(LedgerEntry.at < as_of)
@@ -314,13 +315,13 @@ def rebuild_derived(connection: Connection, clock: coop.Clock) -> None:
         insert(Holding).from_select(
             ["member_id", "share_type_id", "quantity"],
             select(
-                LedgerEntry.member_id, LedgerEntry.share_type_id, func.sum(_signed_quantity())
+                LedgerEntry.member_id, LedgerEntry.share_type_id, func.sum(signed_quantity())
             ).group_by(LedgerEntry.member_id, LedgerEntry.share_type_id),
         )
     )
     day_of = _day_of(clock)
     days: dict[tuple[date, int], int] = defaultdict(int)
-    signed = _signed_quantity()
+    signed = signed_quantity()
     rows = connection.execute(
         select(LedgerEntry.at, LedgerEntry.share_type_id, signed).execution_options(
             yield_per=CHECK_BATCH
