@@ -4,6 +4,9 @@ in a constant number of statements; the CSV streamed."""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -11,7 +14,7 @@ from sqlalchemy import select, text
 
 from portal.db import database
 from portal.models import Holding, LedgerDay, LedgerEntry, LedgerKind, Member, ShareType
-from portal.services.shares import ledger
+from portal.services.shares import ledger, share_register
 
 from .factories import reading, sql_statements
 
@@ -158,3 +161,28 @@ def test_the_register_page_runs_the_same_statements_for_10_holders_as_for_1000(
     assert small == large
     page = staff.get("/staff/register").get_data(as_text=True)
     assert "of 1001 holders" in page and 'rel="next"' in page
+
+
+# --- The CSV ---------------------------------------------------------------------------------
+
+
+def test_the_csv_streams_the_register_in_batches_with_each_member_s_classes(
+    app, staff, make_member, make_ledger_row, monkeypatch
+):
+    monkeypatch.setattr(share_register, "STREAM_BATCH", 2)  # many batches for a few rows
+    classes = ("listener",), ("artist",), ("worker",), ("listener", "artist"), ("artist",)
+    people = [make_member(name=f"Holder {n}", classes=c) for n, c in enumerate(classes)]
+    for person in people[::2]:
+        make_ledger_row(person, "supporter", 5, at("2026-03-02T12:00"))
+    response = staff.get("/staff/register.csv")
+    assert response.is_streamed and isinstance(response.response, Iterator)
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    response.close()
+    body = [(r[0], r[1], r[2], r[3], r[4]) for r in rows[1:]]
+    expected = []
+    for person, held in zip(people, classes, strict=True):
+        names = ", ".join(c.capitalize() + ("*" if i == 0 else "") for i, c in enumerate(held))
+        expected.append((str(person.number), person.name, names, "Membership share", "1"))
+        if person in people[::2]:
+            expected.append((str(person.number), person.name, names, "Supporter share", "5"))
+    assert body == expected
