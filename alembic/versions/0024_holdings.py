@@ -1,5 +1,6 @@
 """The register at scale: ``holdings`` (each member's shares of each type now) and
-``ledger_days`` (each share type's net change per day in the co-op's zone), kept beside the
+``ledger_days`` (each share type's net change per day in the co-op's zone, in shares,
+holders and members holding any share), kept beside the
 ledger by ``ledger.append`` and filled here from the rows that exist; the ledger's index by
 member and type gains the row's time (a holding as of a day reads one range of it).
 
@@ -31,8 +32,8 @@ HOLDINGS = (
     "THEN quantity ELSE -quantity END) FROM share_ledger GROUP BY member_id, share_type_id"
 )
 ROWS = (
-    "SELECT at, share_type_id, CASE WHEN kind IN ('issue', 'transfer_in') "
-    "THEN quantity ELSE -quantity END AS q FROM share_ledger"
+    "SELECT at, member_id, share_type_id, CASE WHEN kind IN ('issue', 'transfer_in') "
+    "THEN quantity ELSE -quantity END AS q FROM share_ledger ORDER BY seq"
 )
 
 
@@ -58,6 +59,8 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("share_type_id", sa.Integer(), nullable=False),
         sa.Column("net_quantity", sa.Integer(), nullable=False),
+        sa.Column("net_holders", sa.Integer(), nullable=False),
+        sa.Column("net_members", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["share_type_id"],
             ["share_types.id"],
@@ -76,18 +79,29 @@ def upgrade() -> None:
     _fill_days(bind)
 
 
+def _became(before: int, signed: int) -> int:
+    """How the number of holders moves when a holding of ``before`` moves by ``signed``."""
+    return int(before + signed > 0) - int(before > 0)
+
+
 def _fill_days(bind: sa.Connection) -> None:
-    """Each row's day in the co-op's zone (the stored settings', else the configuration's)."""
+    """Each row's day in the co-op's zone (the stored settings', else the configuration's),
+    the rows walked in order to see each holding and member start and stop holding."""
     zone = bind.execute(sa.text("SELECT timezone FROM coop_settings WHERE id = 1")).scalar()
     zone = ZoneInfo(zone or os.environ.get("COOP_TIMEZONE") or "Europe/Dublin")
-    days: dict[tuple[date, int], int] = defaultdict(int)
+    days: dict[tuple[date, int], tuple[int, int, int]] = {}
+    holdings: dict[tuple[int, int], int] = defaultdict(int)
+    members: dict[int, int] = defaultdict(int)
     seen: dict[tuple[int, int, int, int, int], date] = {}
     rows = bind.execution_options(yield_per=5000).execute(
         sa.text(ROWS).columns(
-            sa.column("at", sa.DateTime(timezone=True)), sa.column("share_type_id"), sa.column("q")
+            sa.column("at", sa.DateTime(timezone=True)),
+            sa.column("member_id"),
+            sa.column("share_type_id"),
+            sa.column("q"),
         )
     )
-    for at, type_id, quantity in rows:
+    for at, member_id, type_id, signed in rows:
         if isinstance(at, str):
             at = datetime.fromisoformat(at)
         at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
@@ -95,13 +109,22 @@ def _fill_days(bind: sa.Connection) -> None:
         day = seen.get(key)
         if day is None:
             day = seen[key] = at.astimezone(zone).date()
-        days[day, type_id] += quantity
+        held, member_held = holdings[member_id, type_id], members[member_id]
+        holdings[member_id, type_id] = held + signed
+        members[member_id] = member_held + signed
+        q, h, m = days.get((day, type_id), (0, 0, 0))
+        days[day, type_id] = (
+            q + signed,
+            h + _became(held, signed),
+            m + _became(member_held, signed),
+        )
     if days:
         bind.execute(
             sa.text(
-                "INSERT INTO ledger_days (day, share_type_id, net_quantity) VALUES (:d, :t, :q)"
+                "INSERT INTO ledger_days (day, share_type_id, net_quantity, net_holders, "
+                "net_members) VALUES (:d, :t, :q, :h, :m)"
             ),
-            [{"d": d, "t": t, "q": q} for (d, t), q in days.items()],
+            [{"d": d, "t": t, "q": q, "h": h, "m": m} for (d, t), (q, h, m) in days.items()],
         )
 
 

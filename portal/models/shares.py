@@ -122,14 +122,19 @@ class Holding(Base):
 
 
 class LedgerDay(Base):
-    """The net number of shares of a type issued (less those taken off) on a day in the
-    co-op's zone: what the capital chart adds up, a few thousand rows for years of ledger."""
+    """What a day in the co-op's zone did to a share type: the net number of its shares
+    issued (less those taken off), of its holders, and of members holding any share (a
+    member who came to hold shares, or stopped, counted on the type of the row that did it).
+    Summed up to a day they give the register's totals and chart that day: a few thousand
+    rows for years of ledger."""
 
     __tablename__ = "ledger_days"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     share_type_id: Mapped[int] = mapped_column(ForeignKey("share_types.id"), primary_key=True)
     net_quantity: Mapped[int] = mapped_column(default=0)
+    net_holders: Mapped[int] = mapped_column(default=0)
+    net_members: Mapped[int] = mapped_column(default=0)
 
 
 class OrderState(State):

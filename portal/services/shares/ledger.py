@@ -76,10 +76,14 @@ def append(
     """Append one row to the register; the holding may never go below zero."""
     if quantity <= 0:
         raise InvalidInput("A ledger row moves a positive number of shares.")
-    if LEDGER_SIGN[kind] < 0 and holding(db, member, share_type) < quantity:
+    held = holding(db, member, share_type)
+    if LEDGER_SIGN[kind] < 0 and held < quantity:
         raise InvalidInput(
             f"Member no. {member.number} holds fewer than {share_type.count(quantity)}."
         )
+    member_held = db.scalar(
+        select(func.coalesce(func.sum(Holding.quantity), 0)).where(Holding.member_id == member.id)
+    )
     seq = next_number(db, LEDGER_COUNTER)
     previous = db.scalar(select(LedgerEntry.hash).where(LedgerEntry.seq == seq - 1))
     entry = LedgerEntry(
@@ -102,7 +106,7 @@ def append(
     signed = entry.signed_quantity
     key = {"member_id": member.id, "share_type_id": share_type.id}
     if signed > 0:
-        _add(db, Holding, key, "quantity", signed)
+        _add(db, Holding, key, {"quantity": signed})
     else:  # the holding was checked above, so its row exists (and the CHECK would refuse
         # the negative row an upsert inserts before it finds the conflict)
         db.execute(
@@ -111,19 +115,35 @@ def append(
             .values(quantity=Holding.quantity + signed)
         )
     day = coop.clock(db).day_of(entry.at)
-    _add(db, LedgerDay, {"day": day, "share_type_id": share_type.id}, "net_quantity", signed)
+    _add(
+        db,
+        LedgerDay,
+        {"day": day, "share_type_id": share_type.id},
+        {
+            "net_quantity": signed,
+            "net_holders": _became(held, signed),
+            "net_members": _became(member_held or 0, signed),
+        },
+    )
     return entry
 
 
-def _add(db: Session, model: type, key: dict[str, object], column: str, amount: int) -> None:
-    """``column += amount`` in the row of ``model`` with primary key ``key``, inserting the
-    row when there is none: one INSERT … ON CONFLICT DO UPDATE, on SQLite and PostgreSQL."""
+def _became(before: int, signed: int) -> int:
+    """+1 when a holding of ``before`` shares starts being one (``before`` was 0), -1 when
+    ``signed`` brings it to 0, else 0: how the number of holders moves."""
+    return int(before + signed > 0) - int(before > 0)
+
+
+def _add(db: Session, model: type, key: dict[str, object], amounts: dict[str, int]) -> None:
+    """Add ``amounts`` to the columns of the row of ``model`` with primary key ``key``,
+    inserting the row when there is none: one INSERT … ON CONFLICT DO UPDATE, on SQLite
+    and PostgreSQL."""
     dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(**key, **{column: amount})
+    statement = dialect.insert(model).values(**key, **amounts)
     db.execute(
         statement.on_conflict_do_update(
             index_elements=list(key),
-            set_={column: getattr(model, column) + statement.excluded[column]},
+            set_={c: getattr(model, c) + statement.excluded[c] for c in amounts},
         )
     )
 
@@ -195,9 +215,7 @@ def check_register(db: Session) -> RegisterCheck:
     and each day's net change, and compare them with ``holdings`` and ``ledger_days``."""
     problems: list[str] = []
     previous_hash, expected_seq = GENESIS, 1
-    totals: dict[tuple[int, int], int] = defaultdict(int)
-    days: dict[tuple[date, int], int] = defaultdict(int)
-    day_of = _day_of(coop.clock(db))
+    walk = _DayWalk(coop.clock(db))
     rows = 0
     columns = [LedgerEntry.__table__.c[name] for name in _CHECKED]
     result = db.execute(
@@ -215,16 +233,13 @@ def check_register(db: Session) -> RegisterCheck:
         if entry.amount_minor != entry.quantity * entry.unit_price_minor:
             problems.append(f"row {seq}: amount is not quantity × unit price")
         signed = LEDGER_SIGN[entry.kind] * entry.quantity
-        key = (entry.member_id, entry.share_type_id)
-        total = totals[key] = totals[key] + signed
-        if total < 0:
+        if walk.add(entry.at, entry.member_id, entry.share_type_id, signed) < 0:
             problems.append(f"row {seq}: member {entry.member_id} holds a negative number")
-        days[day_of(entry.at), entry.share_type_id] += signed
         previous_hash, expected_seq = entry.hash, seq + 1
     problems += _compare(
         "holding",
         "member {} holds {} of share type {}",
-        totals,
+        walk.holdings,
         {
             (m, t): q
             for m, t, q in db.execute(
@@ -234,12 +249,18 @@ def check_register(db: Session) -> RegisterCheck:
     )
     problems += _compare(
         "day's net change",
-        "on {} the net change of share type {} is {}",
-        days,
+        "on {} share type {} moved by {} (shares, holders, members)",
+        walk.days,
         {
-            (d, t): q
-            for d, t, q in db.execute(
-                select(LedgerDay.day, LedgerDay.share_type_id, LedgerDay.net_quantity)
+            (d, t): (q, h, m)
+            for d, t, q, h, m in db.execute(
+                select(
+                    LedgerDay.day,
+                    LedgerDay.share_type_id,
+                    LedgerDay.net_quantity,
+                    LedgerDay.net_holders,
+                    LedgerDay.net_members,
+                )
             )
         },
     )
@@ -319,18 +340,47 @@ def rebuild_derived(connection: Connection, clock: coop.Clock) -> None:
             ).group_by(LedgerEntry.member_id, LedgerEntry.share_type_id),
         )
     )
-    day_of = _day_of(clock)
-    days: dict[tuple[date, int], int] = defaultdict(int)
-    signed = signed_quantity()
+    walk = _DayWalk(clock)
     rows = connection.execute(
-        select(LedgerEntry.at, LedgerEntry.share_type_id, signed).execution_options(
-            yield_per=CHECK_BATCH
-        )
+        select(LedgerEntry.at, LedgerEntry.member_id, LedgerEntry.share_type_id, signed_quantity())
+        .order_by(LedgerEntry.seq)
+        .execution_options(yield_per=CHECK_BATCH)
     )
-    for at, type_id, quantity in rows:
-        days[day_of(at), type_id] += quantity
-    if days:
+    for at, member_id, type_id, quantity in rows:
+        walk.add(at, member_id, type_id, quantity)
+    if walk.days:
         connection.execute(
             insert(LedgerDay),
-            [{"day": d, "share_type_id": t, "net_quantity": q} for (d, t), q in days.items()],
+            [
+                {
+                    "day": d,
+                    "share_type_id": t,
+                    "net_quantity": q,
+                    "net_holders": h,
+                    "net_members": m,
+                }
+                for (d, t), (q, h, m) in walk.days.items()
+            ],
         )
+
+
+class _DayWalk:
+    """The ledger's rows added up in order: each holding, each member's shares, and each
+    day's net change of each type in shares, holders and members (as ``append`` keeps them)."""
+
+    def __init__(self, clock: coop.Clock) -> None:
+        self.day_of = _day_of(clock)
+        self.holdings: dict[tuple[int, int], int] = defaultdict(int)
+        self.members: dict[int, int] = defaultdict(int)
+        self.days: dict[tuple[date, int], tuple[int, int, int]] = {}
+
+    def add(self, at: datetime, member_id: int, type_id: int, signed: int) -> int:
+        """Add one row; the holding it leaves."""
+        key = (member_id, type_id)
+        held, member_held = self.holdings[key], self.members[member_id]
+        self.holdings[key] = held + signed
+        self.members[member_id] = member_held + signed
+        day = (self.day_of(at), type_id)
+        q, h, m = self.days.get(day, (0, 0, 0))
+        self.days[day] = (q + signed, h + _became(held, signed), m + _became(member_held, signed))
+        return held + signed
