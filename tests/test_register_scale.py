@@ -186,3 +186,25 @@ def test_the_csv_streams_the_register_in_batches_with_each_member_s_classes(
         if person in people[::2]:
             expected.append((str(person.number), person.name, names, "Supporter share", "5"))
     assert body == expected
+
+
+# --- check-register at a million rows --------------------------------------------------------
+
+
+@pytest.mark.parametrize("reference", ["", "ORD-1", 'say "hi" \\ back', "Zoë’s order ✓", "a\nb\tc"])
+def test_the_check_s_direct_digest_is_the_row_digest(reference):
+    entry = LedgerEntry(
+        seq=12,
+        at=datetime(2026, 3, 2, 12, 0, 0, 5, tzinfo=UTC),
+        kind=LedgerKind.TRANSFER_OUT,
+        member_id=7,
+        share_type_id=2,
+        quantity=3,
+        unit_price_minor=100,
+        amount_minor=300,
+        currency="EUR",
+        reference=reference,
+        prev_hash="ab" * 32,
+    )
+    fields = (7, 2, 3, 100, 300, "EUR", reference, "ab" * 32)
+    assert ledger.digest_of(12, entry.at, "transfer_out", *fields) == ledger.row_digest(entry)

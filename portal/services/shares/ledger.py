@@ -17,7 +17,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, case, func, insert, select, update
@@ -212,30 +212,37 @@ CHECK_BATCH = 5000
 
 def check_register(db: Session) -> RegisterCheck:
     """Walk the chain in order: sequence, links, hashes and amounts; recompute every holding
-    and each day's net change, and compare them with ``holdings`` and ``ledger_days``."""
+    and each day's net change, and compare them with ``holdings`` and ``ledger_days``.
+
+    The rows are read as the driver gives them (a server-side cursor on PostgreSQL,
+    ``CHECK_BATCH`` at a time), not as objects, and each hash is computed from the row's
+    values by :func:`digest_of`, the same text :func:`row_digest` hashes.
+    """
     problems: list[str] = []
     previous_hash, expected_seq = GENESIS, 1
     walk = _DayWalk(coop.clock(db))
+    sign = {kind.value: s for kind, s in LEDGER_SIGN.items()}
     rows = 0
-    columns = [LedgerEntry.__table__.c[name] for name in _CHECKED]
-    result = db.execute(
-        select(*columns).order_by(LedgerEntry.seq).execution_options(yield_per=CHECK_BATCH)
+    result = (
+        db.connection()
+        .execution_options(stream_results=True, yield_per=CHECK_BATCH)
+        .exec_driver_sql(CHECK_ROWS)
     )
-    for entry in result:
+    for row in result:
+        seq, at, kind, member_id, type_id, quantity, unit, amount, *_, prev_hash, hash_ = row
         rows += 1
-        seq = entry.seq
+        at = _utc(at)
         if seq != expected_seq:
             problems.append(f"row {seq}: expected sequence number {expected_seq}")
-        if entry.prev_hash != previous_hash:
+        if prev_hash != previous_hash:
             problems.append(f"row {seq}: does not link to the row before it")
-        if row_digest(entry) != entry.hash:
+        if digest_of(seq, at, *row[2:-1]) != hash_:
             problems.append(f"row {seq}: its content does not match its hash")
-        if entry.amount_minor != entry.quantity * entry.unit_price_minor:
+        if amount != quantity * unit:
             problems.append(f"row {seq}: amount is not quantity × unit price")
-        signed = LEDGER_SIGN[entry.kind] * entry.quantity
-        if walk.add(entry.at, entry.member_id, entry.share_type_id, signed) < 0:
-            problems.append(f"row {seq}: member {entry.member_id} holds a negative number")
-        previous_hash, expected_seq = entry.hash, seq + 1
+        if walk.add(at, member_id, type_id, sign.get(kind, 0) * quantity) < 0:
+            problems.append(f"row {seq}: member {member_id} holds a negative number")
+        previous_hash, expected_seq = hash_, seq + 1
     problems += _compare(
         "holding",
         "member {} holds {} of share type {}",
@@ -267,20 +274,33 @@ def check_register(db: Session) -> RegisterCheck:
     return RegisterCheck(rows=rows, problems=problems)
 
 
-# The columns the check reads (``row_digest`` reads them by name from each row).
-_CHECKED = (
-    "seq",
-    "at",
-    "kind",
-    "member_id",
-    "share_type_id",
-    "quantity",
-    "unit_price_minor",
-    "amount_minor",
-    "currency",
-    "reference",
-    "prev_hash",
-    "hash",
+def _utc(at: datetime | str) -> datetime:
+    """A row's time as the driver gives it (SQLite: text in UTC) as an aware UTC instant."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def digest_of(seq: int, at: datetime, kind: str, *fields: Any) -> str:
+    """:func:`row_digest` of a row given as values (``CHECK_ROWS`` from ``seq`` to
+    ``prev_hash``; ``at`` an aware UTC instant, ``kind`` the stored text): the same JSON
+    text, written directly rather than through a dict and ``json.dumps`` (a third of the
+    check's time at a million rows)."""
+    member_id, type_id, quantity, unit, amount, currency, reference, prev_hash = fields
+    text = (
+        f'{{"amount_minor":{amount},"at":"{at.isoformat(timespec="microseconds")}",'
+        f'"currency":{json.dumps(currency)},"kind":{json.dumps(kind)},"member_id":{member_id},'
+        f'"prev_hash":{json.dumps(prev_hash)},"quantity":{quantity},'
+        f'"reference":{json.dumps(reference)},"seq":{seq},"share_type_id":{type_id},'
+        f'"unit_price_minor":{unit}}}'
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# The columns the check reads, in this order (``digest_of`` takes them from ``seq``).
+CHECK_ROWS = (
+    "SELECT seq, at, kind, member_id, share_type_id, quantity, unit_price_minor, amount_minor,"
+    " currency, reference, prev_hash, hash FROM share_ledger ORDER BY seq"
 )
 
 # More differences than this are counted, not listed.
