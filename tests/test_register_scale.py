@@ -207,4 +207,6 @@ def test_the_check_s_direct_digest_is_the_row_digest(reference):
         prev_hash="ab" * 32,
     )
     fields = (7, 2, 3, 100, 300, "EUR", reference, "ab" * 32)
-    assert ledger.digest_of(12, entry.at, "transfer_out", *fields) == ledger.row_digest(entry)
+    assert ledger.digest_of(
+        12, entry.at.isoformat(timespec="microseconds"), "transfer_out", *fields
+    ) == ledger.row_digest(entry)
