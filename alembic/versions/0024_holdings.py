@@ -93,13 +93,15 @@ def _fill_days(bind: sa.Connection) -> None:
     holdings: dict[tuple[int, int], int] = defaultdict(int)
     members: dict[int, int] = defaultdict(int)
     seen: dict[tuple[int, int, int, int, int], date] = {}
-    rows = bind.execution_options(yield_per=5000).execute(
-        sa.text(ROWS).columns(
+    rows = bind.execute(
+        sa.text(ROWS)
+        .columns(
             sa.column("at", sa.DateTime(timezone=True)),
             sa.column("member_id"),
             sa.column("share_type_id"),
             sa.column("q"),
         )
+        .execution_options(yield_per=5000)
     )
     for at, member_id, type_id, signed in rows:
         if isinstance(at, str):
