@@ -76,15 +76,17 @@ def append(
     """Append one row to the register; the holding may never go below zero."""
     if quantity <= 0:
         raise InvalidInput("A ledger row moves a positive number of shares.")
-    held = holding(db, member, share_type)
-    if LEDGER_SIGN[kind] < 0 and held < quantity:
+    if LEDGER_SIGN[kind] < 0 and holding(db, member, share_type) < quantity:
         raise InvalidInput(
             f"Member no. {member.number} holds fewer than {share_type.count(quantity)}."
         )
+    seq = next_number(db, LEDGER_COUNTER)
+    # Read again under the counter's lock (another append may have committed since): the
+    # holder counts kept in ledger_days move from these; holdings' CHECK keeps the floor.
+    held = holding(db, member, share_type)
     member_held = db.scalar(
         select(func.coalesce(func.sum(Holding.quantity), 0)).where(Holding.member_id == member.id)
     )
-    seq = next_number(db, LEDGER_COUNTER)
     previous = db.scalar(select(LedgerEntry.hash).where(LedgerEntry.seq == seq - 1))
     entry = LedgerEntry(
         seq=seq,
