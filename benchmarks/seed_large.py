@@ -150,7 +150,13 @@ from portal.services.meetings import ballots, closing
 from portal.services.meetings.tally import Rules
 from portal.services.register.members import MEMBER_NUMBER
 from portal.services.shares.certificates import CERTIFICATE_COUNTER
-from portal.services.shares.ledger import GENESIS, LEDGER_COUNTER, check_register, row_digest
+from portal.services.shares.ledger import (
+    GENESIS,
+    LEDGER_COUNTER,
+    check_register,
+    rebuild_derived,
+    row_digest,
+)
 from portal.services.shares.orders import REFERENCE_ALPHABET
 
 BATCH = 10_000  # rows per executemany, one transaction each
@@ -1016,6 +1022,9 @@ class Seeder:
         orders.clear()
         bulk(self.engine, Withdrawal, withdrawals, stage, self.report)
         self.write_ledger(stage, sorted(events), references_of)
+        # The rows went in without ``ledger.append``: its derived tables are filled from them.
+        with self.engine.begin() as conn:
+            rebuild_derived(conn, coop.Clock.named(self.settings.timezone))
 
     def write_ledger(
         self, stage: _Stage, events: list[tuple[Any, ...]], references_of: dict[int, str]

@@ -302,13 +302,24 @@ def test_the_form_works_as_a_plain_get_with_the_filters_kept(staff, holders):
     assert 'data-hx-push-url="true"' in page
 
 
-def test_the_holders_are_paged(staff, holders, monkeypatch):
+def test_the_holders_are_paged_by_member_number_never_splitting_a_member(
+    staff, holders, monkeypatch
+):
     monkeypatch.setattr(share_register_views, "PAGE_SIZE", 2)
     first = staff.get("/staff/register?as_of=2026-07-15").get_data(as_text=True)
-    assert "Showing 1–2 of 5 holdings" in first
-    assert 'href="/staff/register?page=2&amp;as_of=2026-07-15"' in first
-    second = staff.get("/staff/register?page=2&as_of=2026-07-15", headers=HTMX)
-    assert is_partial(second) and "Showing 3–4 of 5 holdings" in second.get_data(as_text=True)
+    assert "Showing members no. 1–1 of 3 holders" in first  # Ann's two holdings fill it
+    assert "Bob Listener" not in first and 'rel="prev"' not in first
+    assert 'href="/staff/register?after=1&amp;as_of=2026-07-15"' in first
+    second = staff.get("/staff/register?after=1&as_of=2026-07-15", headers=HTMX)
+    text = second.get_data(as_text=True)
+    assert is_partial(second) and "Showing members no. 2–2 of 3 holders" in text
+    assert 'href="/staff/register?before=2&amp;as_of=2026-07-15"' in text
+    last = staff.get("/staff/register?after=2&as_of=2026-07-15").get_data(as_text=True)
+    assert "Cy Worker" in last and 'rel="next"' not in last
+    back = staff.get("/staff/register?before=2&as_of=2026-07-15").get_data(as_text=True)
+    assert "Ann Artist" in back and "Bob Listener" not in back and 'rel="prev"' not in back
+    # A cursor that is no member number is read as none: the first page.
+    assert "Ann Artist" in staff.get("/staff/register?after=x&before=-1").get_data(as_text=True)
 
 
 def test_an_empty_register_says_so(staff, coop):

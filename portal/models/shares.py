@@ -2,7 +2,11 @@
 
 The ledger is append-only: the database refuses UPDATE and DELETE on its rows (triggers
 in migration 0003), and each row carries the hash of the one before it. Holdings,
-capital and "the register as of date D" are derived from it, never stored beside it.
+capital and "the register as of date D" are derived from it; two derived tables are kept
+beside it for speed, written in the same transaction as each row by ``ledger.append`` (the
+one writer) and checked against the ledger by ``check-register``: ``holdings`` (each
+member's shares of each type now) and ``ledger_days`` (the net change of each share type
+on each day in the co-op's zone, for the capital chart).
 """
 
 from __future__ import annotations
@@ -78,7 +82,8 @@ class LedgerEntry(Base):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("unit_price_minor >= 0", name="unit_price_positive"),
-        Index("ix_share_ledger_member_type", "member_id", "share_type_id"),
+        # A holding as of a day: its rows by member and type, in time (migration 0024).
+        Index("ix_share_ledger_member_type_at", "member_id", "share_type_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,6 +107,34 @@ class LedgerEntry(Base):
     @property
     def signed_quantity(self) -> int:
         return LEDGER_SIGN[self.kind] * self.quantity
+
+
+class Holding(Base):
+    """A member's shares of one type now: the sum of the ledger's signed rows, kept in step
+    with it by ``ledger.append``. A row stays (at 0) once the member has held the type."""
+
+    __tablename__ = "holdings"
+    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_not_negative"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    share_type_id: Mapped[int] = mapped_column(ForeignKey("share_types.id"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(default=0)
+
+
+class LedgerDay(Base):
+    """What a day in the co-op's zone did to a share type: the net number of its shares
+    issued (less those taken off), of its holders, and of members holding any share (a
+    member who came to hold shares, or stopped, counted on the type of the row that did it).
+    Summed up to a day they give the register's totals and chart that day: a few thousand
+    rows for years of ledger."""
+
+    __tablename__ = "ledger_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    share_type_id: Mapped[int] = mapped_column(ForeignKey("share_types.id"), primary_key=True)
+    net_quantity: Mapped[int] = mapped_column(default=0)
+    net_holders: Mapped[int] = mapped_column(default=0)
+    net_members: Mapped[int] = mapped_column(default=0)
 
 
 class OrderState(State):

@@ -12,10 +12,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
 
 from ... import coop
 from ...coop import Clock
@@ -23,13 +24,15 @@ from ...errors import InvalidInput
 from ...models import (
     LEDGER_SIGN,
     ClassMembership,
+    Holding,
+    LedgerDay,
     LedgerEntry,
     Member,
     MemberClass,
     ShareType,
 )
 from ..inputs import read_date
-from ..register.classes import classes_on, find_class, in_class_on
+from ..register.classes import find_class, in_class_on
 from . import ledger
 from .share_types import find_type, list_share_types
 
@@ -155,58 +158,280 @@ def _ledger_rows(flt: RegisterFilter) -> Select[Any]:
     return query
 
 
-def holder_rows(db: Session, flt: RegisterFilter, *, batch: int = 500) -> Iterator[RegisterRow]:
-    """The register's rows by member number and share type, members read in batches."""
-    held = ledger.holdings(db, as_of=flt.ends_at)
-    types = list_share_types(db)
-    if flt.share_type is not None:
-        types = [t for t in types if t.id == flt.share_type.id]
-    holder_ids = select(LedgerEntry.member_id).where(LedgerEntry.at < flt.ends_at)
-    query = (
-        select(Member)
-        .options(selectinload(Member.class_memberships).joinedload(ClassMembership.member_class))
-        .where(Member.id.in_(holder_ids))
+def _quantity(db: Session, flt: RegisterFilter) -> Any:
+    """The holding at the end of the filter's day, as an expression on a ``holdings`` row:
+    the holding now, less the rows of that member and type since (none for today's
+    register, so then no ledger row is read; else one range of the ledger's index)."""
+    later = db.scalar(select(LedgerEntry.id).where(LedgerEntry.at >= flt.ends_at).limit(1))
+    if later is None:
+        return Holding.quantity
+    since = (
+        select(func.coalesce(func.sum(ledger.signed_quantity()), 0))
+        .where(
+            LedgerEntry.member_id == Holding.member_id,
+            LedgerEntry.share_type_id == Holding.share_type_id,
+            LedgerEntry.at >= flt.ends_at,
+        )
+        .scalar_subquery()
     )
+    return Holding.quantity - since
+
+
+def _holdings(flt: RegisterFilter, quantity: Any) -> Select[Any]:
+    """The non-zero holdings on the filter's register, joined to their members."""
+    query = (
+        select(Member.id, Member.number, Member.name, Holding.share_type_id, quantity)
+        .join(Holding, Holding.member_id == Member.id)
+        .where(quantity != 0)
+    )
+    if flt.share_type is not None:
+        query = query.where(Holding.share_type_id == flt.share_type.id)
     if flt.member_class is not None:
         query = query.where(in_class_on(flt.member_class, flt.as_of))
-    last = 0
-    while True:
-        members = db.scalars(
-            query.where(Member.number > last).order_by(Member.number).limit(batch)
-        ).all()
-        if not members:
-            return
-        for member in members:
-            for share_type in types:
-                quantity = held.get((member.id, share_type.id), 0)
-                if quantity:
-                    yield RegisterRow(
-                        member.id,
-                        member.number,
-                        member.name,
-                        classes_on(member, flt.as_of),
-                        share_type,
-                        quantity,
-                    )
-        last = members[-1].number
+    return query
+
+
+def _class_names(
+    db: Session, flt: RegisterFilter, members: Select[Any]
+) -> Iterator[tuple[int, str]]:
+    """(member number, their classes on the filter's day as the register writes them) for
+    the members ``members`` selects (their ids), by member number: one query."""
+    query = (
+        select(
+            Member.number,
+            Member.primary_class_id,
+            ClassMembership.class_id,
+            ClassMembership.admitted_on,
+            ClassMembership.ended_on,
+            MemberClass.name,
+        )
+        .join(ClassMembership, ClassMembership.member_id == Member.id)
+        .join(MemberClass, MemberClass.id == ClassMembership.class_id)
+        .where(Member.id.in_(members), ClassMembership.admitted_on <= flt.as_of)
+        .order_by(Member.number, ClassMembership.id)
+        .execution_options(yield_per=STREAM_BATCH)
+    )
+    for number, group in groupby(db.execute(query), key=lambda row: row[0]):
+        memberships = list(group)
+        current = [m for m in memberships if m.ended_on is None or m.ended_on > flt.as_of]
+        if current:
+            text = ", ".join(
+                m.name + ("*" if m.class_id == m.primary_class_id else "") for m in current
+            )
+        else:
+            text = ", ".join(f"{m.name} (ended)" for m in memberships)
+        yield number, text
+
+
+# Rows fetched from the database at a time when the whole register is read (CSV, PDF).
+STREAM_BATCH = 2000
+
+
+def holder_rows(db: Session, flt: RegisterFilter) -> Iterator[RegisterRow]:
+    """The whole register's rows by member number and share type, streamed: one query for
+    the holdings and one for the members' classes, read side by side (each by member number,
+    ``STREAM_BATCH`` rows at a time), in constant memory."""
+    types = {t.id: t for t in list_share_types(db)}
+    holdings = _holdings(flt, _quantity(db, flt))
+    ordered = holdings.join(ShareType, ShareType.id == Holding.share_type_id).order_by(
+        Member.number, ShareType.position, ShareType.id
+    )
+    classes = _class_names(db, flt, holdings.with_only_columns(Member.id))
+    number, names = next(classes, (None, ""))
+    for member_id, member_number, name, type_id, quantity in db.execute(
+        ordered.execution_options(yield_per=STREAM_BATCH)
+    ):
+        while number is not None and number < member_number:
+            number, names = next(classes, (None, ""))
+        yield RegisterRow(
+            member_id,
+            member_number,
+            name,
+            names if number == member_number else "",
+            types[type_id],
+            int(quantity),
+        )
+
+
+@dataclass(frozen=True)
+class HolderPage:
+    """One page of the register's rows, whole members only, with the keys of the pages
+    either side (member numbers): ``?after=`` the next, ``?before=`` the previous."""
+
+    rows: list[RegisterRow]
+    previous_before: int | None
+    next_after: int | None
+
+
+def holder_page(
+    db: Session,
+    flt: RegisterFilter,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    per_page: int = 50,
+) -> HolderPage:
+    """About ``per_page`` rows of the register after member number ``after`` (or before
+    ``before``), never splitting a member's holdings: one grouped query over ``holdings``
+    (adjusted back to the day by its own rows since), and one for those members' classes."""
+    types = {t.id: t for t in list_share_types(db)}
+    backwards = before is not None
+    holdings = _holdings(flt, _quantity(db, flt))
+    if backwards:
+        holdings = holdings.where(Member.number < before)
+    elif after is not None:
+        holdings = holdings.where(Member.number > after)
+    number = Member.number.desc() if backwards else Member.number
+    found = db.execute(
+        holdings.order_by(number, Holding.share_type_id).limit(per_page + len(types) + 1)
+    ).all()
+    if not found and backwards:
+        return holder_page(db, flt, per_page=per_page)  # nothing before it: the first page
+    members = [list(group) for _, group in groupby(found, key=lambda row: row[1])]
+    if len(found) > per_page + len(types):
+        members.pop()  # the last member's rows may run on past the limit
+        more = True
+    else:
+        more = False
+    taken: list[list[Any]] = []
+    for group in members:
+        if taken and sum(map(len, taken)) + len(group) > per_page:
+            more = True
+            break
+        taken.append(group)
+    if backwards:
+        taken.reverse()
+    chosen = [row[0] for group in taken for row in group]
+    names = dict(_class_names(db, flt, select(Member.id).where(Member.id.in_(chosen))))
+    rows = [
+        RegisterRow(m_id, num, name, names.get(num, ""), types[type_id], int(quantity))
+        for group in taken
+        for m_id, num, name, type_id, quantity in sorted(
+            group, key=lambda row: (types[row[3]].position, row[3])
+        )
+    ]
+    if not rows:
+        return HolderPage([], None, None)
+    first, last = rows[0].member_number, rows[-1].member_number
+    has_previous = more if backwards else after is not None
+    has_next = True if backwards else more
+    return HolderPage(rows, first if has_previous else None, last if has_next else None)
+
+
+def register_totals(db: Session, flt: RegisterFilter) -> Register:
+    """The register's totals per share type and its number of holders (no rows).
+
+    Shares: one aggregate over ``ledger_days`` up to the day. Holders now: the same
+    aggregate (its holder changes add up to the holders now, in whatever order rows were
+    appended); on an earlier day, those less the holdings and members whose rows since
+    that day made or unmade a holder (two grouped queries over those rows). For a class:
+    two aggregates over ``holdings`` (adjusted back to the day) joined to its members.
+    """
+    result = Register(filter=flt)
+    if flt.member_class is not None:
+        held = _holdings(flt, _quantity(db, flt)).subquery()
+        sums = {
+            type_id: (int(shares), holders)
+            for type_id, shares, holders in db.execute(
+                select(held.c.share_type_id, func.sum(held.c[4]), func.count()).group_by(
+                    held.c.share_type_id
+                )
+            )
+        }
+        members = db.scalar(select(func.count(func.distinct(held.c.id)))) or 0
+    else:
+        shares_on_day = dict(
+            db.execute(
+                select(LedgerDay.share_type_id, func.sum(LedgerDay.net_quantity))
+                .where(LedgerDay.day <= flt.as_of)
+                .group_by(LedgerDay.share_type_id)
+            ).all()
+        )
+        now = {
+            type_id: (int(holders), int(members))
+            for type_id, holders, members in db.execute(
+                select(
+                    LedgerDay.share_type_id,
+                    func.sum(LedgerDay.net_holders),
+                    func.sum(LedgerDay.net_members),
+                ).group_by(LedgerDay.share_type_id)
+            )
+        }
+        holders_then, members = _holders_before(db, flt, now)
+        sums = {t: (int(shares_on_day.get(t) or 0), holders_then.get(t, 0)) for t in now}
+    for share_type in list_share_types(db):
+        if flt.share_type is not None and share_type.id != flt.share_type.id:
+            continue
+        shares, holders = sums.get(share_type.id, (0, 0))
+        result.totals.append(
+            TypeTotal(share_type, shares, shares * share_type.par_value_minor, holders)
+        )
+    if flt.share_type is not None and flt.member_class is None:
+        members = result.totals[0].holders  # a type's holders are the members holding it
+    result.holders = members
+    return result
+
+
+def _holders_before(
+    db: Session, flt: RegisterFilter, now: dict[int, tuple[int, int]]
+) -> tuple[dict[int, int], int]:
+    """Holders per type and members holding any share at the end of the filter's day, from
+    those now (``now``: type → (holders, members counted on it)) less what the rows since
+    changed: nothing is read when there are none."""
+    holders = {t: h for t, (h, _) in now.items()}
+    members = sum(m for _, m in now.values())
+    if db.scalar(select(LedgerEntry.id).where(LedgerEntry.at >= flt.ends_at).limit(1)) is None:
+        return holders, members
+    since = (
+        select(
+            LedgerEntry.member_id,
+            LedgerEntry.share_type_id,
+            func.sum(ledger.signed_quantity()).label("moved"),
+        )
+        .where(LedgerEntry.at >= flt.ends_at)
+        .group_by(LedgerEntry.member_id, LedgerEntry.share_type_id)
+        .subquery()
+    )
+    then = Holding.quantity - since.c.moved
+    for type_id, change in db.execute(
+        select(
+            since.c.share_type_id,
+            func.sum(case((then > 0, 1), else_=0) - case((Holding.quantity > 0, 1), else_=0)),
+        )
+        .join(
+            Holding,
+            (Holding.member_id == since.c.member_id)
+            & (Holding.share_type_id == since.c.share_type_id),
+        )
+        .group_by(since.c.share_type_id)
+    ):
+        holders[type_id] = holders.get(type_id, 0) + int(change)
+    by_member = (
+        select(since.c.member_id, func.sum(since.c.moved).label("moved"))
+        .group_by(since.c.member_id)
+        .subquery()
+    )
+    total_now = (
+        select(func.sum(Holding.quantity))
+        .where(Holding.member_id == by_member.c.member_id)
+        .scalar_subquery()
+    )
+    change = db.scalar(
+        select(
+            func.sum(
+                case((total_now - by_member.c.moved > 0, 1), else_=0)
+                - case((total_now > 0, 1), else_=0)
+            )
+        )
+    )
+    return holders, members + int(change or 0)
 
 
 def register(db: Session, flt: RegisterFilter) -> Register:
-    """The register as of the filter's date, with totals per share type and of holders."""
-    result = Register(filter=flt)
-    totals = {t.id: TypeTotal(t) for t in list_share_types(db)}
-    members: set[int] = set()
-    for row in holder_rows(db, flt):
-        result.rows.append(row)
-        total = totals[row.share_type.id]
-        total.shares += row.quantity
-        total.capital_minor += row.value_minor
-        total.holders += 1
-        members.add(row.member_id)
-    result.totals = [
-        t for t in totals.values() if flt.share_type is None or t.share_type.id == flt.share_type.id
-    ]
-    result.holders = len(members)
+    """The whole register as of the filter's date: its rows, totals per share type and the
+    number of holders (for the PDF; the page shows one page of rows)."""
+    result = register_totals(db, flt)
+    result.rows = list(holder_rows(db, flt))
     return result
 
 
@@ -262,26 +487,37 @@ def capital_history(
 
     Capital is counted at par value, as on the register. The periods run from the day of
     the first ledger row to the as-of date: days when that is under three months, months
-    otherwise.
+    otherwise. The register's own chart adds up ``ledger_days`` (a row per share type and
+    day with rows: thousands for years of ledger, not the ledger's million); a class's or
+    a member's reads their own ledger rows.
     """
     par = {t.id: t.par_value_minor for t in list_share_types(db)}
-    query = _ledger_rows(flt).with_only_columns(
-        LedgerEntry.at, LedgerEntry.kind, LedgerEntry.quantity, LedgerEntry.share_type_id
-    )
-    if member is not None:
-        query = query.where(LedgerEntry.member_id == member.id)
     change: dict[date, int] = defaultdict(int)
-    for at, kind, quantity, type_id in db.execute(query.execution_options(yield_per=1000)):
-        change[flt.clock.day_of(at)] += LEDGER_SIGN[kind] * quantity * par[type_id]
+    if member is None and flt.member_class is None:
+        days = select(LedgerDay.day, LedgerDay.share_type_id, LedgerDay.net_quantity).where(
+            LedgerDay.day <= flt.as_of
+        )
+        if flt.share_type is not None:
+            days = days.where(LedgerDay.share_type_id == flt.share_type.id)
+        for day, type_id, quantity in db.execute(days):
+            change[day] += quantity * par[type_id]
+    else:
+        query = _ledger_rows(flt).with_only_columns(
+            LedgerEntry.at, LedgerEntry.kind, LedgerEntry.quantity, LedgerEntry.share_type_id
+        )
+        if member is not None:
+            query = query.where(LedgerEntry.member_id == member.id)
+        for at, kind, quantity, type_id in db.execute(query.execution_options(yield_per=1000)):
+            change[flt.clock.day_of(at)] += LEDGER_SIGN[kind] * quantity * par[type_id]
     if not change:
         return CapitalHistory([], "month")
     first = min(change)
     period = "day" if (flt.as_of - first).days < DAILY_CHART_DAYS else "month"
-    days = sorted(change)
+    days_with_change = sorted(change)
     points, running, i = [], 0, 0
     for end in _period_ends(first, flt.as_of, period):
-        while i < len(days) and days[i] <= end:
-            running += change[days[i]]
+        while i < len(days_with_change) and days_with_change[i] <= end:
+            running += change[days_with_change[i]]
             i += 1
         points.append((end, running))
     return CapitalHistory(points, period)

@@ -8,13 +8,12 @@ from ... import coop, htmx, pdf
 from ...db import get_db
 from ...errors import InvalidInput
 from ...models import utcnow
-from ...services.pagination import paginate_list
 from ...services.register import classes
 from ...services.shares import share_register, share_types
 from ...services.shares.share_register import RegisterFilter
 from ...templating import local_time
 from ..downloads import attachment, streamed_csv
-from ..paging import page_number
+from ..paging import cursor
 
 bp = Blueprint("register", __name__)
 
@@ -34,7 +33,9 @@ def _read_filter(args: dict[str, str]) -> RegisterFilter:
 
 @bp.get("/register")
 def register() -> Response:
-    """The share register as of a date; htmx swaps the results as the filters change."""
+    """The share register as of a date, its totals and chart, and a page of holders by
+    member number (``?after=``/``?before=`` a member number); htmx swaps the results as
+    the filters change."""
     db = get_db()
     args = _filter_args()
     form = {
@@ -53,14 +54,15 @@ def register() -> Response:
             error=exc,
             **form,
         )
-    result = share_register.register(db, flt)
     return htmx.render(
         "staff/register/register.html",
         "staff/register/_results.html",
         error=None,
-        register=result,
+        register=share_register.register_totals(db, flt),
         history=share_register.capital_history(db, flt),
-        page=paginate_list(result.rows, page=page_number(), per_page=PAGE_SIZE),
+        page=share_register.holder_page(
+            db, flt, after=cursor("after"), before=cursor("before"), per_page=PAGE_SIZE
+        ),
         query=flt.args,
         **form,
     )

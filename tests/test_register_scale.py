@@ -1,0 +1,212 @@
+"""The register at scale (issue 16 §4): holdings and each day's net change kept beside the
+ledger in the same transaction, checked by ``check-register``; the register page from them
+in a constant number of statements; the CSV streamed."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select, text
+
+from portal.db import database
+from portal.models import Holding, LedgerDay, LedgerEntry, LedgerKind, Member, ShareType
+from portal.services.shares import ledger, share_register
+
+from .factories import reading, sql_statements
+
+
+def at(text_: str) -> datetime:
+    return datetime.fromisoformat(text_).replace(tzinfo=UTC)
+
+
+def stored_holdings(app) -> dict[tuple[int, int], int]:
+    with reading(app) as db:
+        return {
+            (m, t): q
+            for m, t, q in db.execute(
+                select(Holding.member_id, Holding.share_type_id, Holding.quantity)
+            )
+        }
+
+
+def ledger_sums(app) -> dict[tuple[int, int], int]:
+    with reading(app) as db:
+        return ledger.holdings(db)
+
+
+def test_each_ledger_row_moves_the_holding_in_the_same_transaction(
+    app, make_member, make_ledger_row
+):
+    ann = make_member(name="Ann")
+    make_ledger_row(ann, "supporter", 30, at("2026-03-02T12:00"))
+    make_ledger_row(ann, "supporter", 12, at("2026-04-02T12:00"), LedgerKind.REDEEM)
+    assert {k: v for k, v in stored_holdings(app).items() if v} == ledger_sums(app)
+    with reading(app) as db:
+        supporter = db.scalar(select(ShareType).where(ShareType.code == "supporter"))
+        assert ledger.holding(db, db.get(Member, ann.id), supporter) == 18
+
+
+def test_a_refused_row_leaves_the_holding_as_it_was(app, db, make_member):
+    ann = make_member(name="Ann").load(db)
+    supporter = db.scalar(select(ShareType).where(ShareType.code == "supporter"))
+    with pytest.raises(Exception, match="holds fewer"):
+        ledger.append(
+            db,
+            kind=LedgerKind.REDEEM,
+            member=ann,
+            share_type=supporter,
+            quantity=1,
+            currency="EUR",
+            reference="t",
+            actor=None,
+        )
+    assert (
+        db.scalar(select(Holding.quantity).filter_by(member_id=ann.id, share_type_id=supporter.id))
+        is None
+    )
+
+
+def test_each_day_s_net_change_is_kept_in_the_co_ops_zone(app, make_member, make_ledger_row):
+    ann = make_member(name="Ann", admitted_on=date(2026, 1, 15))
+    make_ledger_row(ann, "supporter", 25, at("2026-06-30T23:30"))  # 1 July in Dublin
+    make_ledger_row(ann, "supporter", 5, at("2026-07-01T10:00"), LedgerKind.REDEEM)
+    with reading(app) as db:
+        supporter = db.scalar(select(ShareType.id).where(ShareType.code == "supporter"))
+        days = dict(
+            db.execute(
+                select(LedgerDay.day, LedgerDay.net_quantity).where(
+                    LedgerDay.share_type_id == supporter
+                )
+            ).all()
+        )
+    assert days == {date(2026, 7, 1): 20}
+
+
+def tamper(app, statement: str) -> None:
+    with database(app).engine.begin() as conn:
+        conn.execute(text(statement))
+
+
+@pytest.mark.parametrize(
+    ("statement", "found"),
+    [
+        ("UPDATE holdings SET quantity = quantity + 7", "holding differs from the ledger"),
+        ("DELETE FROM holdings", "holding differs from the ledger"),
+        ("UPDATE ledger_days SET net_quantity = 99", "day's net change differs from the ledger"),
+    ],
+)
+def test_check_register_fails_when_a_derived_table_is_tampered_with(
+    app, make_member, make_ledger_row, runner, statement, found
+):
+    ann = make_member(name="Ann")
+    make_ledger_row(ann, "supporter", 30, at("2026-03-02T12:00"))
+    clean = runner.invoke(args=["check-register"])
+    assert clean.exit_code == 0, clean.output
+    tamper(app, statement)
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 1
+    assert found in result.output
+
+
+def test_rebuilding_the_derived_tables_gives_what_the_appends_kept(
+    app, make_member, make_ledger_row
+):
+    ann = make_member(name="Ann")
+    make_ledger_row(ann, "supporter", 30, at("2026-03-02T12:00"))
+    make_ledger_row(ann, "supporter", 30, at("2026-03-02T23:59"), LedgerKind.CANCEL)
+    before = stored_holdings(app)
+    with reading(app) as db:
+        days = db.execute(select(LedgerDay).order_by(LedgerDay.day)).scalars().all()
+        days = [(d.day, d.share_type_id, d.net_quantity) for d in days]
+    from portal import coop
+
+    with app.app_context(), database(app).engine.begin() as conn:
+        ledger.rebuild_derived(conn, coop.Clock.named("Europe/Dublin"))
+    assert stored_holdings(app) == before
+    with reading(app) as db:
+        again = [
+            (d.day, d.share_type_id, d.net_quantity)
+            for d in db.execute(select(LedgerDay).order_by(LedgerDay.day)).scalars()
+        ]
+        assert again == days
+        assert db.scalar(select(LedgerEntry.id).limit(1)) is not None
+
+
+# --- The register page ---------------------------------------------------------------------
+
+
+def register_statements(app, staff, url: str) -> int:
+    staff.get(url)  # warm: settings, the session
+    with sql_statements(app) as seen:
+        response = staff.get(url)
+    assert response.status_code == 200
+    return len(seen)
+
+
+def test_the_register_page_runs_the_same_statements_for_10_holders_as_for_1000(
+    app, staff, make_member, make_ledger_row
+):
+    for n in range(10):
+        make_member(name=f"Holder {n}", classes=("listener",))
+    urls = ("/staff/register", "/staff/register?as_of=2026-01-01", "/staff/register?class=listener")
+    small = [register_statements(app, staff, url) for url in urls]
+    make_ledger_row(make_member(name="Late"), "supporter", 5, datetime.now(UTC))
+    for n in range(990):
+        make_member(name=f"Holder {n + 10}", classes=("listener",))
+    large = [register_statements(app, staff, url) for url in urls]
+    assert small == large
+    page = staff.get("/staff/register").get_data(as_text=True)
+    assert "of 1001 holders" in page and 'rel="next"' in page
+
+
+# --- The CSV ---------------------------------------------------------------------------------
+
+
+def test_the_csv_streams_the_register_in_batches_with_each_member_s_classes(
+    app, staff, make_member, make_ledger_row, monkeypatch
+):
+    monkeypatch.setattr(share_register, "STREAM_BATCH", 2)  # many batches for a few rows
+    classes = ("listener",), ("artist",), ("worker",), ("listener", "artist"), ("artist",)
+    people = [make_member(name=f"Holder {n}", classes=c) for n, c in enumerate(classes)]
+    for person in people[::2]:
+        make_ledger_row(person, "supporter", 5, at("2026-03-02T12:00"))
+    response = staff.get("/staff/register.csv")
+    assert response.is_streamed and isinstance(response.response, Iterator)
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    response.close()
+    body = [(r[0], r[1], r[2], r[3], r[4]) for r in rows[1:]]
+    expected = []
+    for person, held in zip(people, classes, strict=True):
+        names = ", ".join(c.capitalize() + ("*" if i == 0 else "") for i, c in enumerate(held))
+        expected.append((str(person.number), person.name, names, "Membership share", "1"))
+        if person in people[::2]:
+            expected.append((str(person.number), person.name, names, "Supporter share", "5"))
+    assert body == expected
+
+
+# --- check-register at a million rows --------------------------------------------------------
+
+
+@pytest.mark.parametrize("reference", ["", "ORD-1", 'say "hi" \\ back', "Zoë’s order ✓", "a\nb\tc"])
+def test_the_check_s_direct_digest_is_the_row_digest(reference):
+    entry = LedgerEntry(
+        seq=12,
+        at=datetime(2026, 3, 2, 12, 0, 0, 5, tzinfo=UTC),
+        kind=LedgerKind.TRANSFER_OUT,
+        member_id=7,
+        share_type_id=2,
+        quantity=3,
+        unit_price_minor=100,
+        amount_minor=300,
+        currency="EUR",
+        reference=reference,
+        prev_hash="ab" * 32,
+    )
+    fields = (7, 2, 3, 100, 300, "EUR", reference, "ab" * 32)
+    assert ledger.digest_of(
+        12, entry.at.isoformat(timespec="microseconds"), "transfer_out", *fields
+    ) == ledger.row_digest(entry)
