@@ -8,7 +8,7 @@ code point (COLLATE "C") so that a prefix is a range whatever the database's col
 They are not in the models (autogenerate does not compare expression indexes).
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-06
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0025"
-down_revision = "0023"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ only by copying the table, which drops its triggers: they are made again after i
 0017 does).
 
 Revision ID: 0026
-Revises: 0023
+Revises: 0025
 Create Date: 2026-12-06
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0023"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
