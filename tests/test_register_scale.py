@@ -210,3 +210,24 @@ def test_the_check_s_direct_digest_is_the_row_digest(reference):
     assert ledger.digest_of(
         12, entry.at.isoformat(timespec="microseconds"), "transfer_out", *fields
     ) == ledger.row_digest(entry)
+
+
+def test_a_new_time_zone_moves_each_day_s_totals_and_the_register_stays_clean(
+    app, make_member, make_ledger_row, runner, admin
+):
+    ann = make_member(name="Ann", admitted_on=date(2026, 1, 15))
+    make_ledger_row(ann, "supporter", 25, at("2026-06-30T23:30"))  # 1 July in Dublin
+    response = admin.post("/staff/settings/timezone", data={"value": "America/New_York"})
+    assert response.status_code == 303
+    with reading(app) as db:
+        supporter = db.scalar(select(ShareType.id).where(ShareType.code == "supporter"))
+        days = dict(
+            db.execute(
+                select(LedgerDay.day, LedgerDay.net_quantity).where(
+                    LedgerDay.share_type_id == supporter
+                )
+            ).all()
+        )
+    assert days == {date(2026, 6, 30): 25}  # 19:30 on 30 June in New York
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 0, result.output

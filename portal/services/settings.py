@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from stdnum.us import rtn
 
-from .. import coop
+from .. import coop, tasks
 from ..errors import InvalidInput, InvalidState
 from ..models import (
     BANK_FIELDS,
@@ -351,6 +351,11 @@ BOOLEAN_SETTINGS = {
 }
 
 
+# The register's daily totals (services/shares/ledger.py) are kept by the co-op's days: a
+# new time zone moves them, in the worker (named, not imported: a sibling service area).
+ZONE_CHANGED_JOB = "shares.ledger_days_in_zone"
+
+
 def update_setting(db: Session, name: str, raw: Any, *, actor: User) -> CoopSettings:
     """Change one setting after checking the value; audited with old and new values."""
     stored = coop.stored_settings(db)
@@ -378,5 +383,7 @@ def update_setting(db: Session, name: str, raw: Any, *, actor: User) -> CoopSett
         target="coopsettings",
         summary=f"{label}: {old!s:.120} → {value!s:.120}",
     )
+    if name == "timezone":  # each day of the register's daily totals moves with the zone
+        tasks.after_commit(db, ZONE_CHANGED_JOB)
     db.flush()
     return stored

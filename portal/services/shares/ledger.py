@@ -24,10 +24,12 @@ from sqlalchemy import Connection, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ... import coop
+from ... import coop, tasks
+from ...db import write_session
 from ...errors import InvalidInput
 from ...models import (
     LEDGER_SIGN,
+    Counter,
     Holding,
     LedgerDay,
     LedgerEntry,
@@ -332,9 +334,8 @@ def _compare(
 
 def rebuild_derived(connection: Connection, clock: coop.Clock) -> None:
     """Fill ``holdings`` and ``ledger_days`` afresh from the ledger (after a bulk load that
-    wrote rows without ``append``, or after the co-op's time zone changed): holdings in one
-    INSERT … SELECT … GROUP BY, days by one pass over the rows' times."""
-    connection.execute(LedgerDay.__table__.delete())
+    wrote rows without ``append``): holdings in one INSERT … SELECT … GROUP BY, days by
+    one pass over the rows' times."""
     connection.execute(Holding.__table__.delete())
     connection.execute(
         insert(Holding).from_select(
@@ -344,6 +345,12 @@ def rebuild_derived(connection: Connection, clock: coop.Clock) -> None:
             ).group_by(LedgerEntry.member_id, LedgerEntry.share_type_id),
         )
     )
+    _rebuild_days(connection, clock)
+
+
+def _rebuild_days(connection: Connection, clock: coop.Clock) -> None:
+    """``ledger_days`` afresh from one pass over the ledger, its days in ``clock``'s zone."""
+    connection.execute(LedgerDay.__table__.delete())
     walk = _DayWalk(clock)
     rows = connection.execute(
         select(LedgerEntry.at, LedgerEntry.member_id, LedgerEntry.share_type_id, signed_quantity())
@@ -366,6 +373,24 @@ def rebuild_derived(connection: Connection, clock: coop.Clock) -> None:
                 for (d, t), (q, h, m) in walk.days.items()
             ],
         )
+
+
+# Queued by the settings service when the co-op's time zone changes (by name: the two
+# service areas do not import each other): each day's row moves with the zone's midnight.
+DAYS_IN_ZONE_JOB = "shares.ledger_days_in_zone"
+
+
+def rebuild_days(db: Session) -> None:
+    """``ledger_days`` afresh in the co-op's present time zone (``CoopSettings.timezone``),
+    under the ledger's lock (an append waits for it: no row counted twice or missed)."""
+    db.execute(update(Counter).where(Counter.name == LEDGER_COUNTER).values(value=Counter.value))
+    _rebuild_days(db.connection(), coop.clock(db))
+
+
+@tasks.job(DAYS_IN_ZONE_JOB)
+def _days_in_zone_job() -> None:
+    with write_session() as db:
+        rebuild_days(db)
 
 
 def _raw_batches(db: Session, sql: str) -> Iterator[list[tuple[Any, ...]]]:
