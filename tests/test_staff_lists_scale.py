@@ -50,6 +50,10 @@ PAGES = (
     "/staff/meetings",
     "/staff/documents",
     "/staff/outbox",
+    "/staff/register",
+    "/staff/register?type=supporter",
+    "/staff/register?class=listener",
+    "/staff/register?as_of=2025-06-30",
 )
 NEXT = re.compile(r'<a href="([^"]+)" rel="next"')
 
@@ -129,7 +133,9 @@ def test_every_staff_list_runs_the_same_statements_at_10_and_at_1000_members(
     large = dict(_statements(large_app))
     grown = {url: (small.get(url), n) for url, n in large.items() if n > small.get(url, n)}
     assert not grown, f"statements grew (10 members, 1,000 members): {grown}"
-    assert all(n <= 16 for n in large.values()), large
+    # A few, whatever the size: the register's page adds its totals, chart and classes.
+    over = {u: n for u, n in large.items() if n > (20 if u.startswith("/staff/register") else 16)}
+    assert not over, over
 
 
 # The paginated pages, whose queries must each read an index of the big tables.
