@@ -131,6 +131,10 @@ def test_every_staff_list_runs_the_same_statements_at_10_and_at_1000_members(
     with large_app.app_context(), database(large_app).session(write=False) as db:
         assert db.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc())) > 10_000
     large = dict(_statements(large_app))
+    client = large_app.test_client()
+    assert client.login(STAFF.email, STAFF.password).status_code == 303
+    register = client.get("/staff/register").get_data(as_text=True)
+    assert re.search(r"of \d,\d{3} holders", register), "counts past 999 are grouped: 1,024"
     grown = {url: (small.get(url), n) for url, n in large.items() if n > small.get(url, n)}
     assert not grown, f"statements grew (10 members, 1,000 members): {grown}"
     # A few, whatever the size: the register's page adds its totals, chart and classes.
