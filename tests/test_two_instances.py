@@ -28,6 +28,7 @@ from flask import Flask
 from portal.models import ResolutionState
 
 from .conftest import POSTGRES_URL
+from .requirements import missing
 from .test_concurrency import Browserless, sign_in
 from .test_voting_server import (
     HTMX,
@@ -172,7 +173,7 @@ def test_rate_limits_are_shared_between_instances_in_the_database(app, tmp_path)
 def redis_url(tmp_path: Path) -> Iterator[str]:
     """A redis-server of the test's own on a free port (no disk, no other clients)."""
     if REDIS_SERVER is None:
-        pytest.skip("redis-server is not installed (make system-packages installs it)")
+        missing("redis-server is not installed (make system-packages installs it)")
     pytest.importorskip("redis", reason="the redis client is not installed (pip: .[test])")
     port = free_port()
     process = subprocess.Popen(

@@ -33,11 +33,11 @@ from ...models import (
 from ...money import format_money
 from .. import audit, transitions
 from ..inputs import DIGITS
+from ..pagination import COUNT_LIMIT, KeyPage
 from . import ledger
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read over the phone
 REFERENCE_PART = 4  # characters in each half of a reference after its prefix
-COUNT_LIMIT = 1000  # orders a search counts; "more than" past it
 
 
 # A buy form's key: made when the form is shown, sent back with it (see place_order).
@@ -418,25 +418,6 @@ def pending_orders(db: Session) -> list[ShareOrder]:
     )
 
 
-@dataclass(frozen=True)
-class OrderPage:
-    """One page of orders, oldest first, and the keys of the pages before and after it.
-
-    Paged by key (``created_at``, ``id``) rather than by offset: orders keep arriving, and a
-    page read by its cursor neither skips nor repeats one when they do.
-    """
-
-    items: list[ShareOrder]
-    total: int  # at most COUNT_LIMIT + 1: see ``more_than``
-    previous_before: int | None  # the first order's id, when there are orders before it
-    next_after: int | None  # the last order's id, when there are orders after it
-
-    @property
-    def more_than(self) -> int | None:
-        """The bound the count stopped at, when there are more orders than it."""
-        return COUNT_LIMIT if self.total > COUNT_LIMIT else None
-
-
 def search_orders(
     db: Session,
     *,
@@ -446,7 +427,7 @@ def search_orders(
     after: int | None = None,
     before: int | None = None,
     per_page: int = 20,
-) -> OrderPage:
+) -> KeyPage:
     """Orders by payment reference, member number or name, in a state (None: any), of one
     member if ``member_id`` is given, oldest first; ``after`` / ``before`` name the order a
     page starts after or ends before.
@@ -558,7 +539,7 @@ def _keyset_page(
     after: int | None,
     before: int | None,
     per_page: int,
-) -> OrderPage:
+) -> KeyPage:
     """The page of ``query`` after the order ``after`` (or before ``before``), by key.
 
     A cursor naming no order, or one past the end, gives the first page.
@@ -576,7 +557,7 @@ def _keyset_page(
     items = _fetch(db, page, per_page + 1, backwards=backwards and cursor is not None)
     if not items:
         if cursor is None:
-            return OrderPage(items=[], total=0, previous_before=None, next_after=None)
+            return KeyPage(items=[], total=0, previous_before=None, next_after=None)
         return _keyset_page(db, query, after=None, before=None, per_page=per_page)
     more = len(items) > per_page
     items = items[:per_page]
@@ -589,7 +570,7 @@ def _keyset_page(
             db, query.where(_key() < (items[0].created_at, items[0].id))
         )
         has_next = more
-    return OrderPage(
+    return KeyPage(
         items=items,
         total=len(items),  # search_orders counts them all when there are other pages
         previous_before=items[0].id if has_previous else None,
