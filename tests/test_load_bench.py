@@ -12,6 +12,7 @@ import pytest
 from portal.config import ROOT
 
 from .factories import sql_statements
+from .test_seed_large import _load_seed_large
 
 
 def load_module():
@@ -66,16 +67,21 @@ NO_WRK = "wrk is not installed (make system-packages)"
 @pytest.mark.pdf
 @pytest.mark.skipif(shutil.which("wrk") is None, reason=NO_WRK)
 def test_the_load_bench_measures_pages_against_the_bare_route(tmp_path):
-    """A fresh demo co-op served by gunicorn: signed in as staff and as a member, a page of
-    each and the vote driven by wrk for a second, each with its ratio to the bare route."""
+    """A small seeded co-op (benchmarks/seed_large.py: 100 members, seconds where the demo
+    takes a minute) served by gunicorn: signed in as staff and as a member, a page of each
+    and the vote driven by wrk for a second, each with its ratio to the bare route."""
+    instance = tmp_path / "seeded"
+    assert _load_seed_large().main(["--members", "100", "--instance", str(instance)]) == 0
     load = load_module()
     results = tmp_path / "RESULTS.md"
     code = load.main(
         [
+            "--instance",
+            str(instance),
             "--duration",
             "1",
             "--only",
-            "/me",
+            "/shares",
             "vote",
             "/staff/orders",
             "--results",
@@ -89,8 +95,8 @@ def test_the_load_bench_measures_pages_against_the_bare_route(tmp_path):
     assert "## smoke" in text and "cores" in text and "SQLite" in text
     rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
     bare = "bare route (mean of the runs)"
-    assert {"/me", "vote POST (htmx)", "/staff/orders", bare} <= set(rows)
-    for name in ("/me", "vote POST (htmx)", "/staff/orders"):
+    assert {"/shares", "vote POST (htmx)", "/staff/orders", bare} <= set(rows)
+    for name in ("/shares", "vote POST (htmx)", "/staff/orders"):
         cells = [cell.strip() for cell in rows[name].split("|")[1:-1]]
         assert cells[1] == "200", rows[name]  # answered, not an error page or a redirect
         assert float(cells[3]) > 0 and 0 < float(cells[4]) < 1.5
