@@ -136,6 +136,70 @@ def test_rebuilding_the_derived_tables_gives_what_the_appends_kept(
         assert db.scalar(select(LedgerEntry.id).limit(1)) is not None
 
 
+def holders_by_brute_force(app, day: date) -> tuple[dict[int, int], int]:
+    """Holders per type and members holding anything at the end of ``day``, summed from
+    every ledger row before its end (the definition, read the slow way)."""
+    from portal import coop
+
+    with reading(app) as db:
+        held = ledger.holdings(db, as_of=coop.clock(db).end_of_day(day))
+    per_type: dict[int, int] = {}
+    for (_, type_id), quantity in held.items():
+        if quantity > 0:
+            per_type[type_id] = per_type.get(type_id, 0) + 1
+    return per_type, len({m for (m, _), q in held.items() if q > 0})
+
+
+def test_holders_as_of_a_day_are_exact_when_rows_are_appended_out_of_time_order(
+    app, make_member, make_ledger_row, runner, staff
+):
+    ann, bob, cid = (make_member(name=n) for n in ("Ann", "Bob", "Cid"))
+    make_ledger_row(ann, "supporter", 10, at("2026-05-01T12:00"))
+    make_ledger_row(bob, "supporter", 5, at("2026-05-02T12:00"))
+    make_ledger_row(ann, "supporter", 3, at("2026-03-01T12:00"))  # back in time
+    make_ledger_row(ann, "supporter", 3, at("2026-04-01T12:00"), LedgerKind.REDEEM)
+    make_ledger_row(cid, "supporter", 4, at("2026-02-01T12:00"))  # further back
+    make_ledger_row(cid, "supporter", 4, at("2026-06-10T12:00"), LedgerKind.REDEEM)
+    make_ledger_row(bob, "supporter", 2, at("2026-05-02T08:00"))  # earlier the same day
+    days = [date(2026, 1, 31), date(2026, 2, 1), date(2026, 3, 1), date(2026, 3, 31)]
+    days += [date(2026, 4, 1), date(2026, 5, 1), date(2026, 5, 2), date(2026, 6, 10)]
+    days += [date(2026, 6, 11), date.today()]
+    with reading(app) as db:
+        supporter = db.scalar(select(ShareType).where(ShareType.code == "supporter"))
+        for day in days:
+            expected_types, expected_members = holders_by_brute_force(app, day)
+            totals = share_register.register_totals(
+                db, share_register.register_filter(db, as_of=day.isoformat())
+            )
+            got = {t.share_type.id: t.holders for t in totals.totals if t.holders}
+            assert (got, totals.holders) == (expected_types, expected_members), day
+            typed = share_register.register_totals(
+                db,
+                share_register.register_filter(db, as_of=day.isoformat(), type_code="supporter"),
+            )
+            assert typed.holders == expected_types.get(supporter.id, 0), day
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 0, result.output
+    # Cid held supporter shares on 1 March and holds none now: still on that day's register.
+    then = staff.get("/staff/register?as_of=2026-03-01&type=supporter").get_data(as_text=True)
+    assert "Cid" in then and "Ann" in then and "Bob" not in then
+    now = staff.get("/staff/register?type=supporter").get_data(as_text=True)
+    assert "Cid" not in now and "Ann" in now and "Bob" in now
+
+
+def test_check_register_reads_days_in_time_order_and_still_finds_a_tampered_day(
+    app, make_member, make_ledger_row, runner
+):
+    ann = make_member(name="Ann")
+    make_ledger_row(ann, "supporter", 10, at("2026-05-01T12:00"))
+    make_ledger_row(ann, "supporter", 3, at("2026-03-01T12:00"))  # back in time
+    assert runner.invoke(args=["check-register"]).exit_code == 0
+    tamper(app, "UPDATE ledger_days SET net_holders = net_holders + 1 WHERE day = '2026-05-01'")
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 1
+    assert "day's net change differs from the ledger" in result.output
+
+
 # --- The register page ---------------------------------------------------------------------
 
 
