@@ -200,6 +200,88 @@ def test_check_register_reads_days_in_time_order_and_still_finds_a_tampered_day(
     assert "day's net change differs from the ledger" in result.output
 
 
+def class_by_brute_force(app, code: str, day: date) -> tuple[dict[int, int], dict[int, int], int]:
+    """Shares and holders per type, and members holding any share, of the class's members on
+    ``day`` (their memberships read as ``in_class_on`` does), from every ledger row."""
+    from portal import coop
+    from portal.models import ClassMembership, MemberClass
+
+    with reading(app) as db:
+        class_id = db.scalar(select(MemberClass.id).where(MemberClass.code == code))
+        members = {
+            m
+            for m, begins, ends in db.execute(
+                select(
+                    ClassMembership.member_id,
+                    ClassMembership.admitted_on,
+                    ClassMembership.ended_on,
+                ).where(ClassMembership.class_id == class_id)
+            )
+            if begins <= day and (ends is None or ends > day)
+        }
+        held = ledger.holdings(db, as_of=coop.clock(db).end_of_day(day))
+    shares: dict[int, int] = {}
+    holders: dict[int, int] = {}
+    for (m, t), q in held.items():
+        if m in members and q > 0:
+            shares[t] = shares.get(t, 0) + q
+            holders[t] = holders.get(t, 0) + 1
+    return shares, holders, len({m for (m, _), q in held.items() if m in members and q > 0})
+
+
+def test_a_class_s_register_follows_memberships_begun_and_ended_and_rows_out_of_order(
+    app, make_member, make_ledger_row, cease, runner, staff
+):
+    ann = make_member(name="Ann", classes=("artist",), admitted_on=date(2026, 2, 1))
+    bob = make_member(name="Bob", classes=("listener",), admitted_on=date(2026, 2, 10))
+    cid = make_member(name="Cid", classes=("artist", "listener"), admitted_on=date(2026, 3, 5))
+    make_ledger_row(ann, "supporter", 10, at("2026-04-01T12:00"))
+    make_ledger_row(cid, "supporter", 4, at("2026-04-02T12:00"))
+    make_ledger_row(bob, "supporter", 7, at("2026-02-20T12:00"))  # back in time
+    make_ledger_row(ann, "supporter", 3, at("2026-01-15T12:00"))  # before Ann was admitted
+    make_ledger_row(cid, "supporter", 4, at("2026-05-01T12:00"), LedgerKind.REDEEM)
+    cease(ann, on=date(2026, 6, 1))
+    make_ledger_row(bob, "supporter", 2, at("2026-06-15T12:00"))
+    days = [date(2026, 1, 15), date(2026, 2, 1), date(2026, 2, 20), date(2026, 3, 5)]
+    days += [date(2026, 4, 1), date(2026, 4, 2), date(2026, 5, 1), date(2026, 5, 31)]
+    days += [date(2026, 6, 1), date(2026, 6, 15), date.today()]
+    with reading(app) as db:
+        for code in ("artist", "listener"):
+            for day in days:
+                shares, holders, members = class_by_brute_force(app, code, day)
+                flt = share_register.register_filter(db, as_of=day.isoformat(), class_code=code)
+                totals = share_register.register_totals(db, flt)
+                got = (
+                    {t.share_type.id: t.shares for t in totals.totals if t.shares},
+                    {t.share_type.id: t.holders for t in totals.totals if t.holders},
+                    totals.holders,
+                )
+                assert got == (shares, holders, members), (code, day)
+                chart = share_register.capital_history(db, flt)
+                par = {t.share_type.id: t.share_type.par_value_minor for t in totals.totals}
+                expected = sum(q * par[t] for t, q in shares.items())
+                assert (chart.points[-1][1] if chart.points else 0) == expected, (code, day)
+                for total in totals.totals:
+                    typed = share_register.register_totals(
+                        db,
+                        share_register.register_filter(
+                            db,
+                            as_of=day.isoformat(),
+                            class_code=code,
+                            type_code=total.share_type.code,
+                        ),
+                    )
+                    assert typed.holders == holders.get(total.share_type.id, 0), (code, day)
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 0, result.output
+    page = staff.get("/staff/register?class=artist&as_of=2026-05-31").get_data(as_text=True)
+    assert "Ann" in page and "Cid" in page and "Bob" not in page
+    tamper(app, "UPDATE class_days SET net_holders = net_holders + 1")
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 1
+    assert "class's day differs from the ledger" in result.output
+
+
 # --- The register page ---------------------------------------------------------------------
 
 
@@ -216,7 +298,13 @@ def test_the_register_page_runs_the_same_statements_for_10_holders_as_for_121(
 ):
     for n in range(10):
         make_member(name=f"Holder {n}", classes=("listener",))
-    urls = ("/staff/register", "/staff/register?as_of=2026-01-01", "/staff/register?class=listener")
+    urls = (
+        "/staff/register",
+        "/staff/register?as_of=2026-01-01",
+        "/staff/register?class=listener",
+        "/staff/register?class=listener&as_of=2026-01-01&type=supporter",
+        "/staff/register?type=supporter&as_of=2026-01-01",
+    )
     small = [register_statements(app, staff, url) for url in urls]
     make_ledger_row(make_member(name="Late"), "supporter", 5, datetime.now(UTC))
     for n in range(110):  # past two pages; 1,000 seeded members: test_staff_lists_scale

@@ -6,8 +6,10 @@ covers the previous row's hash and every field that matters in law.
 
 ``append`` is the one writer of ledger rows (the bulk seed in benchmarks/ rebuilds the
 derived tables after it); in the same transaction, under the same lock, it adds the row's
-signed quantity to the member's ``holdings`` row and to the day's ``ledger_days`` row.
-``check_register`` compares both with the ledger.
+signed quantity to the member's ``holdings`` row and to the day's ``ledger_days`` row (in
+time order: a row dated before a later day's rows restates its member's days), and keeps
+the member's part of ``class_days`` (``register.class_days``). ``check_register`` compares
+all three with the ledger.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, case, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ... import coop, tasks
@@ -29,6 +30,7 @@ from ...db import write_session
 from ...errors import InvalidInput
 from ...models import (
     LEDGER_SIGN,
+    ClassDay,
     Counter,
     Holding,
     LedgerDay,
@@ -40,6 +42,7 @@ from ...models import (
     utcnow,
 )
 from ..counters import next_number
+from ..register import class_days
 
 GENESIS = "0" * 64
 LEDGER_COUNTER = "share_ledger"
@@ -111,7 +114,7 @@ def append(
     signed = entry.signed_quantity
     key = {"member_id": member.id, "share_type_id": share_type.id}
     if signed > 0:
-        _add(db, Holding, key, {"quantity": signed})
+        class_days.add_to(db, Holding, key, {"quantity": signed})
     else:  # the holding was checked above, so its row exists (and the CHECK would refuse
         # the negative row an upsert inserts before it finds the conflict)
         db.execute(
@@ -125,17 +128,18 @@ def append(
         # A row dated before a later day's rows (a clock set back; tests that travel in
         # time): the member's holder changes from its day on are worked out again.
         _restate_member_days(db, clock, member.id, entry.seq)
-        return entry
-    _add(
-        db,
-        LedgerDay,
-        {"day": day, "share_type_id": share_type.id},
-        {
-            "net_quantity": signed,
-            "net_holders": _became(held, signed),
-            "net_members": _became(member_held or 0, signed),
-        },
-    )
+    else:
+        class_days.add_to(
+            db,
+            LedgerDay,
+            {"day": day, "share_type_id": share_type.id},
+            {
+                "net_quantity": signed,
+                "net_holders": _became(held, signed),
+                "net_members": _became(member_held or 0, signed),
+            },
+        )
+    class_days.row_added(db, member.id, entry.seq)
     return entry
 
 
@@ -157,7 +161,7 @@ def _restate_member_days(db: Session, clock: coop.Clock, member_id: int, seq: in
     for key, now in after.finish().items():
         then = was.get(key, (0, 0, 0))
         if now != then or key not in was:
-            _add(
+            class_days.add_to(
                 db,
                 LedgerDay,
                 {"day": key[0], "share_type_id": key[1]},
@@ -174,20 +178,6 @@ def _became(before: int, signed: int) -> int:
     """+1 when a holding of ``before`` shares starts being one (``before`` was 0), -1 when
     ``signed`` brings it to 0, else 0: how the number of holders moves."""
     return int(before + signed > 0) - int(before > 0)
-
-
-def _add(db: Session, model: type, key: dict[str, object], amounts: dict[str, int]) -> None:
-    """Add ``amounts`` to the columns of the row of ``model`` with primary key ``key``,
-    inserting the row when there is none: one INSERT … ON CONFLICT DO UPDATE, on SQLite
-    and PostgreSQL."""
-    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(**key, **amounts)
-    db.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(key),
-            set_={c: getattr(model, c) + statement.excluded[c] for c in amounts},
-        )
-    )
 
 
 def signed_quantity() -> Any:
@@ -253,8 +243,9 @@ CHECK_BATCH = 5000
 
 
 def check_register(db: Session) -> RegisterCheck:
-    """Walk the chain in order: sequence, links, hashes and amounts; recompute every holding
-    and each day's net change, and compare them with ``holdings`` and ``ledger_days``.
+    """Walk the chain in order: sequence, links, hashes and amounts; recompute every holding,
+    each day's net change and each class's, and compare them with ``holdings``,
+    ``ledger_days`` and ``class_days``.
 
     The rows are read as the driver gives them (a server-side cursor on PostgreSQL,
     ``CHECK_BATCH`` at a time), not as objects, and each hash is computed from the row's
@@ -309,6 +300,25 @@ def check_register(db: Session) -> RegisterCheck:
             )
         },
     )
+    problems += _compare(
+        "class's day",
+        "on {} class {} share type {} moved by {} (shares, holders, members)",
+        class_days.computed(db.connection(), clock),
+        {
+            (d, c, t): (q, h, m)
+            for d, c, t, q, h, m in db.execute(
+                select(
+                    ClassDay.day,
+                    ClassDay.class_id,
+                    ClassDay.share_type_id,
+                    ClassDay.net_quantity,
+                    ClassDay.net_holders,
+                    ClassDay.net_members,
+                )
+            )
+            if q or h or m
+        },
+    )
     return RegisterCheck(rows=rows, problems=problems)
 
 
@@ -351,9 +361,7 @@ CHECK_ROWS = (
 LISTED_DIFFERENCES = 20
 
 
-def _compare(
-    what: str, words: str, derived: dict[tuple[Any, int], int], stored: dict[tuple[Any, int], int]
-) -> list[str]:
+def _compare(what: str, words: str, derived: dict[Any, Any], stored: dict[Any, Any]) -> list[str]:
     """Each key where the table kept beside the ledger (``stored``) differs from the sums of
     the ledger's rows (``derived``; zero where a key is missing from either)."""
     wrong = sorted(
@@ -388,10 +396,11 @@ def rebuild_derived(connection: Connection, clock: coop.Clock) -> None:
             ).group_by(LedgerEntry.member_id, LedgerEntry.share_type_id),
         )
     )
-    _rebuild_days(connection, clock)
+    rebuild_ledger_days(connection, clock)
+    class_days.rebuild(connection, clock)
 
 
-def _rebuild_days(connection: Connection, clock: coop.Clock) -> None:
+def rebuild_ledger_days(connection: Connection, clock: coop.Clock) -> None:
     """``ledger_days`` afresh from one pass over the ledger, its days in ``clock``'s zone."""
     connection.execute(LedgerDay.__table__.delete())
     days = _days_in_time_order(connection, clock)
@@ -436,7 +445,8 @@ def rebuild_days(db: Session) -> None:
     """``ledger_days`` afresh in the co-op's present time zone (``CoopSettings.timezone``),
     under the ledger's lock (an append waits for it: no row counted twice or missed)."""
     db.execute(update(Counter).where(Counter.name == LEDGER_COUNTER).values(value=Counter.value))
-    _rebuild_days(db.connection(), coop.clock(db))
+    rebuild_ledger_days(db.connection(), coop.clock(db))
+    class_days.rebuild(db.connection(), coop.clock(db))
 
 
 @tasks.job(DAYS_IN_ZONE_JOB)

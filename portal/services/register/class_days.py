@@ -1,0 +1,246 @@
+"""Each member class's holdings day by day (``class_days``), kept beside the ledger.
+
+A member's holdings count in a class from the day their membership of it begins until the
+day it ends (``in_class_on``). A member's part of ``class_days`` is a function of their own
+ledger rows (in time order) and class memberships alone, so every change to either is kept
+by working the member's part out before and after it and adding the difference: a ledger
+row (``ledger.append`` calls :func:`row_added`), a membership begun or ended (wrapped in
+:func:`member_changes`). Summed up to a day, a class's rows give its register's shares,
+holders and members holding any share that day, and its chart, without reading the
+ledger. ``check-register`` compares them with the ledger; :func:`rebuild` fills them afresh.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ... import coop
+from ...models import LEDGER_SIGN, ClassDay, ClassMembership, Counter, LedgerEntry
+
+# The ledger's counter (``shares.ledger.LEDGER_COUNTER``; the register area is below shares).
+LEDGER_COUNTER = "share_ledger"
+
+# (day, class id, share type id) → (net shares, net holders, net members holding any share)
+Changes = dict[tuple[date, int, int], tuple[int, int, int]]
+
+
+def changes(
+    rows: Iterable[tuple[date, int, int]], memberships: Iterable[tuple[int, date, date | None]]
+) -> Changes:
+    """One member's part of ``class_days``: ``rows`` their ledger rows as (day, share type,
+    signed quantity) in time order, ``memberships`` (class, admitted on, ended on)."""
+    days: list[date] = []
+    states: list[dict[int, int]] = []
+    held: dict[int, int] = {}
+    for day, type_id, signed in rows:
+        held[type_id] = held.get(type_id, 0) + signed
+        if days and days[-1] == day:
+            states[-1] = dict(held)
+        else:
+            days.append(day)
+            states.append(dict(held))
+    if not days:
+        return {}
+    anchor = min(held)  # the type a member's start or stop of holding any share counts on
+    out: dict[tuple[date, int, int], list[int]] = {}
+    for class_id, begins, ends in memberships:
+        events = {begins, *(d for d in days if d > begins and (ends is None or d < ends))}
+        if ends is not None:
+            events.add(ends)
+        previous: dict[int, int] = {}
+        for day in sorted(events):
+            now: dict[int, int] = {}
+            if begins <= day and (ends is None or day < ends):
+                at = bisect_right(days, day) - 1
+                if at >= 0:
+                    now = states[at]
+            for type_id in previous.keys() | now.keys():
+                was, is_ = previous.get(type_id, 0), now.get(type_id, 0)
+                if was != is_:
+                    _bump(out, (day, class_id, type_id), is_ - was, (is_ > 0) - (was > 0), 0)
+            was_member = any(q > 0 for q in previous.values())
+            is_member = any(q > 0 for q in now.values())
+            if was_member != is_member:
+                _bump(out, (day, class_id, anchor), 0, 0, is_member - was_member)
+            previous = now
+    return {key: (q, h, m) for key, (q, h, m) in out.items() if q or h or m}
+
+
+def _bump(
+    out: dict[tuple[date, int, int], list[int]], key: tuple[date, int, int], *amounts: int
+) -> None:
+    row = out.setdefault(key, [0, 0, 0])
+    for i, amount in enumerate(amounts):
+        row[i] += amount
+
+
+def _member_inputs(
+    db: Session, member_id: int
+) -> tuple[list[tuple[int, date, int, int]], list[Any]]:
+    """The member's ledger rows as (sequence number, day, share type, signed quantity) in
+    time order, and their memberships (class, admitted on, ended on): two queries."""
+    memberships = db.execute(
+        select(ClassMembership.class_id, ClassMembership.admitted_on, ClassMembership.ended_on)
+        .where(ClassMembership.member_id == member_id)
+        .order_by(ClassMembership.id)
+    ).all()
+    if not memberships:
+        return [], []
+    clock = coop.clock(db)
+    rows = [
+        (seq, clock.day_of(at), type_id, LEDGER_SIGN[kind] * quantity)
+        for seq, at, kind, type_id, quantity in db.execute(
+            select(
+                LedgerEntry.seq,
+                LedgerEntry.at,
+                LedgerEntry.kind,
+                LedgerEntry.share_type_id,
+                LedgerEntry.quantity,
+            )
+            .where(LedgerEntry.member_id == member_id)
+            .order_by(LedgerEntry.at, LedgerEntry.seq)
+        )
+    ]
+    return rows, memberships
+
+
+def member_part(db: Session, member_id: int) -> Changes:
+    """The member's part of ``class_days`` as the database holds them now."""
+    rows, memberships = _member_inputs(db, member_id)
+    return changes(((d, t, q) for _, d, t, q in rows), memberships)
+
+
+def row_added(db: Session, member_id: int, seq: int) -> None:
+    """Keep ``class_days`` after the member's ledger row ``seq`` was written (flushed)."""
+    rows, memberships = _member_inputs(db, member_id)
+    if memberships:
+        before = changes(((d, t, q) for s, d, t, q in rows if s != seq), memberships)
+        _apply(db, before, changes(((d, t, q) for _, d, t, q in rows), memberships))
+
+
+@contextmanager
+def member_changes(db: Session, member_id: int) -> Iterator[None]:
+    """Keep ``class_days`` across a change to the member's class memberships made inside
+    the block (flushed at its end)."""
+    # Under the ledger's lock (its counter row, as ledger.append takes it): no row is
+    # appended for the member between the two readings.
+    db.execute(update(Counter).where(Counter.name == LEDGER_COUNTER).values(value=Counter.value))
+    before = member_part(db, member_id)
+    yield
+    db.flush()
+    _apply(db, before, member_part(db, member_id))
+
+
+def _apply(db: Session, before: Changes, after: Changes) -> None:
+    for key in before.keys() | after.keys():
+        was, now = before.get(key, (0, 0, 0)), after.get(key, (0, 0, 0))
+        if was != now:
+            day, class_id, type_id = key
+            add_to(
+                db,
+                ClassDay,
+                {"day": day, "class_id": class_id, "share_type_id": type_id},
+                {
+                    "net_quantity": now[0] - was[0],
+                    "net_holders": now[1] - was[1],
+                    "net_members": now[2] - was[2],
+                },
+            )
+
+
+def add_to(
+    db: Session | Connection, model: type, key: dict[str, object], amounts: dict[str, int]
+) -> None:
+    """Add ``amounts`` to the columns of the row of ``model`` with primary key ``key``,
+    inserting the row when there is none: one INSERT … ON CONFLICT DO UPDATE, on SQLite
+    and PostgreSQL."""
+    bind = db.get_bind() if isinstance(db, Session) else db
+    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**key, **amounts)
+    db.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={c: getattr(model, c) + statement.excluded[c] for c in amounts},
+        )
+    )
+
+
+# Rows read at a time when every member's part is worked out.
+BATCH = 5000
+
+
+def computed(connection: Connection, clock: coop.Clock) -> Changes:
+    """``class_days`` as the ledger and the memberships make them: every member's part
+    added up, their rows read in one pass by member and time (days in ``clock``'s zone)."""
+    rows = connection.execute(
+        select(
+            LedgerEntry.member_id,
+            LedgerEntry.at,
+            LedgerEntry.kind,
+            LedgerEntry.share_type_id,
+            LedgerEntry.quantity,
+        )
+        .order_by(LedgerEntry.member_id, LedgerEntry.at, LedgerEntry.seq)
+        .execution_options(yield_per=BATCH)
+    )
+    memberships = connection.execute(
+        select(
+            ClassMembership.member_id,
+            ClassMembership.class_id,
+            ClassMembership.admitted_on,
+            ClassMembership.ended_on,
+        )
+        .order_by(ClassMembership.member_id, ClassMembership.id)
+        .execution_options(yield_per=BATCH)
+    )
+    of_member = {m: [row[1:] for row in group] for m, group in groupby(memberships, lambda r: r[0])}
+    cache: dict[tuple[Any, ...], date] = {}
+
+    def day_of(at: datetime) -> date:
+        key = (at.year, at.month, at.day, at.hour, at.minute // 15)
+        day = cache.get(key)
+        if day is None:
+            day = cache[key] = clock.day_of(at)
+        return day
+
+    total: dict[tuple[date, int, int], list[int]] = {}
+    for member_id, group in groupby(rows, lambda r: r[0]):
+        classes = of_member.get(member_id)
+        if not classes:
+            continue
+        part = changes(
+            ((day_of(at), t, LEDGER_SIGN[kind] * q) for _, at, kind, t, q in group), classes
+        )
+        for key, amounts in part.items():
+            _bump(total, key, *amounts)
+    return {key: (q, h, m) for key, (q, h, m) in total.items() if q or h or m}
+
+
+def rebuild(connection: Connection, clock: coop.Clock) -> None:
+    """``class_days`` afresh from the ledger and the memberships (days in ``clock``'s zone)."""
+    connection.execute(ClassDay.__table__.delete())
+    days = computed(connection, clock)
+    if days:
+        connection.execute(
+            insert(ClassDay),
+            [
+                {
+                    "day": d,
+                    "class_id": c,
+                    "share_type_id": t,
+                    "net_quantity": q,
+                    "net_holders": h,
+                    "net_members": m,
+                }
+                for (d, c, t), (q, h, m) in days.items()
+            ],
+        )
