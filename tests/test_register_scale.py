@@ -17,6 +17,7 @@ from portal.models import Holding, LedgerDay, LedgerEntry, LedgerKind, Member, S
 from portal.services.shares import ledger, share_register
 
 from .factories import reading, sql_statements
+from .services.test_ledger import tamper as tamper_ledger
 
 
 def at(text_: str) -> datetime:
@@ -343,25 +344,30 @@ def test_the_csv_streams_the_register_in_batches_with_each_member_s_classes(
 # --- check-register at a million rows --------------------------------------------------------
 
 
-@pytest.mark.parametrize("reference", ["", "ORD-1", 'say "hi" \\ back', "Zoë’s order ✓", "a\nb\tc"])
-def test_the_check_s_direct_digest_is_the_row_digest(reference):
-    entry = LedgerEntry(
-        seq=12,
-        at=datetime(2026, 3, 2, 12, 0, 0, 5, tzinfo=UTC),
-        kind=LedgerKind.TRANSFER_OUT,
-        member_id=7,
-        share_type_id=2,
-        quantity=3,
-        unit_price_minor=100,
-        amount_minor=300,
-        currency="EUR",
-        reference=reference,
-        prev_hash="ab" * 32,
-    )
-    fields = (7, 2, 3, 100, 300, "EUR", reference, "ab" * 32)
-    assert ledger.digest_of(
-        12, entry.at.isoformat(timespec="microseconds"), "transfer_out", *fields
-    ) == ledger.row_digest(entry)
+REFERENCES = ["", "ORD-1", 'say "hi" \\ back', "Zoë’s order ✓", "a\nb\tc"]
+
+
+def test_check_register_hashes_every_reference_as_the_row_digest(app, db, make_member, runner):
+    ann = make_member(name="Ann").load(db)
+    supporter = db.scalar(select(ShareType).where(ShareType.code == "supporter"))
+    for reference in REFERENCES:
+        ledger.append(
+            db,
+            kind=LedgerKind.ISSUE,
+            member=ann,
+            share_type=supporter,
+            quantity=1,
+            currency="EUR",
+            reference=reference,
+            actor=None,
+        )
+    db.commit()
+    clean = runner.invoke(args=["check-register"])
+    assert clean.exit_code == 0, clean.output
+    tamper_ledger(app, "UPDATE share_ledger SET reference = 'Zoe’s order ✓' WHERE seq = 5")
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 1
+    assert "its content does not match its hash" in result.output
 
 
 def test_a_new_time_zone_moves_each_day_s_totals_and_the_register_stays_clean(

@@ -178,9 +178,38 @@ def add_to(
 BATCH = 5000
 
 
+def memberships_by_member(connection: Connection) -> dict[int, list[Any]]:
+    """Every class membership as {member id: [(class, admitted on, ended on), …]}."""
+    rows = connection.execute(
+        select(
+            ClassMembership.member_id,
+            ClassMembership.class_id,
+            ClassMembership.admitted_on,
+            ClassMembership.ended_on,
+        ).order_by(ClassMembership.member_id, ClassMembership.id)
+    )
+    return {m: [row[1:] for row in group] for m, group in groupby(rows, lambda r: r[0])}
+
+
+def summed(
+    rows_of: Iterable[tuple[int, Iterable[tuple[date, int, int]]]],
+    memberships: dict[int, list[Any]],
+) -> Changes:
+    """Every member's part added up: ``rows_of`` gives each member's ledger rows as (day,
+    share type, signed quantity) in time order, ``memberships`` their memberships."""
+    total: dict[tuple[date, int, int], list[int]] = {}
+    for member_id, rows in rows_of:
+        classes = memberships.get(member_id)
+        if classes:
+            for key, amounts in changes(rows, classes).items():
+                _bump(total, key, *amounts)
+    return {key: (q, h, m) for key, (q, h, m) in total.items() if q or h or m}
+
+
 def computed(connection: Connection, clock: coop.Clock) -> Changes:
     """``class_days`` as the ledger and the memberships make them: every member's part
     added up, their rows read in one pass by member and time (days in ``clock``'s zone)."""
+    memberships = memberships_by_member(connection)
     rows = connection.execute(
         select(
             LedgerEntry.member_id,
@@ -192,17 +221,6 @@ def computed(connection: Connection, clock: coop.Clock) -> Changes:
         .order_by(LedgerEntry.member_id, LedgerEntry.at, LedgerEntry.seq)
         .execution_options(yield_per=BATCH)
     )
-    memberships = connection.execute(
-        select(
-            ClassMembership.member_id,
-            ClassMembership.class_id,
-            ClassMembership.admitted_on,
-            ClassMembership.ended_on,
-        )
-        .order_by(ClassMembership.member_id, ClassMembership.id)
-        .execution_options(yield_per=BATCH)
-    )
-    of_member = {m: [row[1:] for row in group] for m, group in groupby(memberships, lambda r: r[0])}
     cache: dict[tuple[Any, ...], date] = {}
 
     def day_of(at: datetime) -> date:
@@ -212,17 +230,13 @@ def computed(connection: Connection, clock: coop.Clock) -> Changes:
             day = cache[key] = clock.day_of(at)
         return day
 
-    total: dict[tuple[date, int, int], list[int]] = {}
-    for member_id, group in groupby(rows, lambda r: r[0]):
-        classes = of_member.get(member_id)
-        if not classes:
-            continue
-        part = changes(
-            ((day_of(at), t, LEDGER_SIGN[kind] * q) for _, at, kind, t, q in group), classes
-        )
-        for key, amounts in part.items():
-            _bump(total, key, *amounts)
-    return {key: (q, h, m) for key, (q, h, m) in total.items() if q or h or m}
+    return summed(
+        (
+            (member_id, [(day_of(at), t, LEDGER_SIGN[kind] * q) for _, at, kind, t, q in group])
+            for member_id, group in groupby(rows, lambda r: r[0])
+        ),
+        memberships,
+    )
 
 
 def rebuild(connection: Connection, clock: coop.Clock) -> None:

@@ -19,7 +19,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, case, func, insert, select, update
@@ -248,45 +248,24 @@ def check_register(db: Session) -> RegisterCheck:
     ``ledger_days`` and ``class_days``.
 
     The rows are read as the driver gives them (a server-side cursor on PostgreSQL,
-    ``CHECK_BATCH`` at a time), not as objects, and each hash is computed from the row's
-    values by :func:`digest_of`, the same text :func:`row_digest` hashes.
+    ``CHECK_BATCH`` at a time), not as objects, and walked in one loop (``_ChainWalk``)
+    that hashes each row's values written as the same text :func:`row_digest` hashes.
     """
     problems: list[str] = []
-    previous_hash, expected_seq = GENESIS, 1
     clock = coop.clock(db)
-    walk = _DayWalk(clock)
-    sign = {kind.value: s for kind, s in LEDGER_SIGN.items()}
-    rows, latest_day, in_time_order = 0, date.min, True
+    chain = _ChainWalk(clock, problems)
     for batch in _raw_batches(db, CHECK_ROWS):
-        for row in batch:
-            seq, at, kind, member_id, type_id, quantity, unit, amount, *_, prev_hash, hash_ = row
-            rows += 1
-            stamp, day = walk.stamp(at)
-            if day < latest_day:
-                in_time_order = False
-            else:
-                latest_day = day
-            if seq != expected_seq:
-                problems.append(f"row {seq}: expected sequence number {expected_seq}")
-            if prev_hash != previous_hash:
-                problems.append(f"row {seq}: does not link to the row before it")
-            if digest_of(seq, stamp, *row[2:-1]) != hash_:
-                problems.append(f"row {seq}: its content does not match its hash")
-            if amount != quantity * unit:
-                problems.append(f"row {seq}: amount is not quantity × unit price")
-            if walk.add(day, member_id, type_id, sign.get(kind, 0) * quantity) < 0:
-                problems.append(f"row {seq}: member {member_id} holds a negative number")
-            previous_hash, expected_seq = hash_, seq + 1
+        chain.walk(batch)
     problems += _compare(
         "holding",
         "member {} holds {} of share type {}",
-        walk.holdings,
+        chain.holdings,
         {(m, t): q for batch in _raw_batches(db, HOLDING_ROWS) for m, t, q in batch},
     )
     problems += _compare(
         "day's net change",
         "on {} share type {} moved by {} (shares, holders, members)",
-        walk.finish() if in_time_order else _days_in_time_order(db.connection(), clock),
+        chain.days() if chain.in_time_order else _days_in_time_order(db.connection(), clock),
         {
             (d, t): (q, h, m)
             for d, t, q, h, m in db.execute(
@@ -303,7 +282,9 @@ def check_register(db: Session) -> RegisterCheck:
     problems += _compare(
         "class's day",
         "on {} class {} share type {} moved by {} (shares, holders, members)",
-        class_days.computed(db.connection(), clock),
+        class_days.summed(
+            chain.rows_by_member(), class_days.memberships_by_member(db.connection())
+        ),
         {
             (d, c, t): (q, h, m)
             for d, c, t, q, h, m in db.execute(
@@ -319,7 +300,127 @@ def check_register(db: Session) -> RegisterCheck:
             if q or h or m
         },
     )
-    return RegisterCheck(rows=rows, problems=problems)
+    return RegisterCheck(rows=chain.rows, problems=problems)
+
+
+class _ChainWalk:
+    """The ledger's rows, as the driver gives them (``CHECK_ROWS``), checked in order: the
+    sequence, each link and hash and amount; and added up: each holding, each (day, type)'s
+    net change in shares, holders and members, and each member's rows as (day, type,
+    signed quantity) for ``class_days``. One loop with everything in local names: it runs a
+    million times."""
+
+    def __init__(self, clock: coop.Clock, problems: list[str]) -> None:
+        self.clock = clock
+        self.problems = problems
+        self.rows = 0
+        self.holdings: dict[tuple[int, int], int] = defaultdict(int)
+        self.members: dict[int, int] = defaultdict(int)
+        self.changes: dict[tuple[date, int], list[int]] = {}
+        self.of_member: dict[int, list[tuple[date, int, int]]] = defaultdict(list)
+        self.in_time_order = True
+        self._latest = date.min
+        self._previous = GENESIS
+        self._expected = 1
+        self._sign = {kind.value: s for kind, s in LEDGER_SIGN.items()}
+        self._quoted: dict[str, str] = {}
+        self._splits: dict[Any, tuple[Any, date, date]] = {}
+
+    def walk(self, batch: list[tuple[Any, ...]]) -> None:
+        problems, holdings, members, changes = (
+            self.problems,
+            self.holdings,
+            self.members,
+            self.changes,
+        )
+        of_member, sign, quoted, splits = self.of_member, self._sign, self._quoted, self._splits
+        previous, expected, latest = self._previous, self._expected, self._latest
+        sha256, json_text = hashlib.sha256, _json
+        for row in batch:
+            seq, at, kind, member_id, type_id, quantity, unit, amount = row[:8]
+            currency, reference, prev_hash, hash_ = row[8:]
+            if type(at) is str and len(at) == 26:  # SQLite: "YYYY-MM-DD HH:MM:SS.ffffff" UTC
+                stamp = f"{at[:10]}T{at[11:]}+00:00"
+                split = splits.get(at[:10])
+                if split is None:
+                    split = splits[at[:10]] = self._split(_utc(at[:10] + " 00:00:00.000000"))
+                day = split[1] if at < split[0] else split[2]
+            else:
+                instant = _utc(at)
+                stamp = instant.isoformat(timespec="microseconds")
+                split = splits.get(instant.date())
+                if split is None:
+                    split = splits[instant.date()] = self._split(
+                        instant.replace(hour=0, minute=0, second=0, microsecond=0), text=False
+                    )
+                day = split[1] if instant < split[0] else split[2]
+            if day < latest:
+                self.in_time_order = False
+            else:
+                latest = day
+            if seq != expected:
+                problems.append(f"row {seq}: expected sequence number {expected}")
+            if prev_hash != previous:
+                problems.append(f"row {seq}: does not link to the row before it")
+            kind_text = quoted.get(kind) or quoted.setdefault(kind, json_text(kind))
+            currency_text = quoted.get(currency) or quoted.setdefault(currency, json_text(currency))
+            # The text row_digest hashes; prev_hash unescaped: it is the row before's hash (hex)
+            # or the link is reported wrong above.
+            text = (
+                f'{{"amount_minor":{amount},"at":"{stamp}",'
+                f'"currency":{currency_text},"kind":{kind_text},"member_id":{member_id},'
+                f'"prev_hash":"{prev_hash}","quantity":{quantity},'
+                f'"reference":{json_text(reference)},"seq":{seq},"share_type_id":{type_id},'
+                f'"unit_price_minor":{unit}}}'
+            )
+            if sha256(text.encode()).hexdigest() != hash_:
+                problems.append(f"row {seq}: its content does not match its hash")
+            if amount != quantity * unit:
+                problems.append(f"row {seq}: amount is not quantity × unit price")
+            signed = sign.get(kind, 0) * quantity
+            key = (member_id, type_id)
+            held = holdings[key]
+            holdings[key] = now = held + signed
+            member_held = members[member_id]
+            members[member_id] = member_now = member_held + signed
+            change = changes.get((day, type_id))
+            if change is None:
+                change = changes[day, type_id] = [0, 0, 0]
+            change[0] += signed
+            if (held > 0) is not (now > 0):
+                change[1] += 1 if now > 0 else -1
+            if (member_held > 0) is not (member_now > 0):
+                change[2] += 1 if member_now > 0 else -1
+            if now < 0:
+                problems.append(f"row {seq}: member {member_id} holds a negative number")
+            of_member[member_id].append((day, type_id, signed))
+            previous, expected = hash_, seq + 1
+            self.rows += 1
+        self._previous, self._expected, self._latest = previous, expected, latest
+
+    def _split(self, midnight: datetime, *, text: bool = True) -> tuple[Any, date, date]:
+        """For the UTC day starting at ``midnight``: the instant the co-op's day changes in
+        it (as SQLite's text, or an instant), and the co-op's days before and from it."""
+        before = self.clock.day_of(midnight)
+        after = self.clock.day_of(midnight + timedelta(days=1, microseconds=-1))
+        switch: Any = midnight + timedelta(days=1)
+        if after != before:
+            switch = self.clock.start_of_day(after)
+        if text:
+            switch = switch.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return switch, before, after
+
+    def days(self) -> dict[tuple[date, int], tuple[int, int, int]]:
+        """Each (day, type)'s net (shares, holders, members), the rows in the order walked."""
+        return {key: (q, h, m) for key, (q, h, m) in self.changes.items()}
+
+    def rows_by_member(self) -> Iterator[tuple[int, list[tuple[date, int, int]]]]:
+        """Each member's rows in time order (by day: the order within a day does not move
+        a day's totals)."""
+        for member_id, rows in self.of_member.items():
+            if not self.in_time_order:
+                rows.sort(key=lambda row: row[0])
+            yield member_id, rows
 
 
 def _utc(at: datetime | str) -> datetime:
@@ -329,29 +430,13 @@ def _utc(at: datetime | str) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
-def digest_of(seq: int, stamp: str, kind: str, *fields: Any) -> str:
-    """:func:`row_digest` of a row given as values (``CHECK_ROWS`` from ``seq`` to
-    ``prev_hash``; ``stamp`` the time as ``at.isoformat(timespec="microseconds")`` of the
-    aware UTC instant, ``kind`` the stored text): the same JSON text, written directly
-    rather than through a dict and ``json.dumps`` (a third of the check's time)."""
-    member_id, type_id, quantity, unit, amount, currency, reference, prev_hash = fields
-    text = (
-        f'{{"amount_minor":{amount},"at":"{stamp}",'
-        f'"currency":{_json(currency)},"kind":{_json(kind)},"member_id":{member_id},'
-        f'"prev_hash":{_json(prev_hash)},"quantity":{quantity},'
-        f'"reference":{_json(reference)},"seq":{seq},"share_type_id":{type_id},'
-        f'"unit_price_minor":{unit}}}'
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 # A string as ``json.dumps`` writes it (ASCII, escaped): the function it calls, without it.
 _json = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
 
 
 HOLDING_ROWS = "SELECT member_id, share_type_id, quantity FROM holdings"
 
-# The columns the check reads, in this order (``digest_of`` takes them from ``seq``).
+# The columns the check reads, in this order.
 CHECK_ROWS = (
     "SELECT seq, at, kind, member_id, share_type_id, quantity, unit_price_minor, amount_minor,"
     " currency, reference, prev_hash, hash FROM share_ledger ORDER BY seq"
