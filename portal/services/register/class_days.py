@@ -12,7 +12,7 @@ ledger. ``check-register`` compares them with the ledger; :func:`rebuild` fills 
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -34,10 +34,19 @@ Changes = dict[tuple[date, int, int], tuple[int, int, int]]
 
 
 def changes(
-    rows: Iterable[tuple[date, int, int]], memberships: Iterable[tuple[int, date, date | None]]
+    rows: Iterable[tuple[date, int, int]],
+    memberships: Iterable[tuple[int, date, date | None]],
+    into: dict[tuple[date, int, int], list[int]] | None = None,
 ) -> Changes:
     """One member's part of ``class_days``: ``rows`` their ledger rows as (day, share type,
-    signed quantity) in time order, ``memberships`` (class, admitted on, ended on)."""
+    signed quantity) in time order, ``memberships`` (class, admitted on, ended on). Added
+    into ``into`` when given (many members summed: what it returns is then not final).
+
+    From the rows, the holdings at the end of each day with rows, and each such day's
+    steps (per type the change in shares and holders; the change in holding any share).
+    A membership from B to E adds the holdings at the end of B on B, each step after B and
+    before E, and takes the holdings at the end of E's day before away on E."""
+    out: dict[tuple[date, int, int], list[int]] = {} if into is None else into
     days: list[date] = []
     states: list[dict[int, int]] = []
     held: dict[int, int] = {}
@@ -51,28 +60,59 @@ def changes(
     if not days:
         return {}
     anchor = min(held)  # the type a member's start or stop of holding any share counts on
-    out: dict[tuple[date, int, int], list[int]] = {}
+    steps: list[tuple[date, list[tuple[int, int, int]], int]] = []
+    previous: dict[int, int] = {}
+    for day, state in zip(days, states, strict=True):
+        moved = []
+        for type_id, now in state.items():
+            was = previous.get(type_id, 0)
+            if now != was:
+                moved.append((type_id, now - was, (now > 0) - (was > 0)))
+        holds_any = any(q > 0 for q in state.values())
+        steps.append((day, moved, holds_any - any(q > 0 for q in previous.values())))
+        previous = state
     for class_id, begins, ends in memberships:
-        events = {begins, *(d for d in days if d > begins and (ends is None or d < ends))}
+        if ends is not None and ends <= begins:
+            continue
+        first = bisect_right(days, begins)  # the steps after the day it begins
+        if first:
+            _snapshot(out, begins, class_id, anchor, states[first - 1], 1)
+        for day, moved, member_step in steps[first:]:
+            if ends is not None and day >= ends:
+                break
+            for type_id, shares, holders in moved:
+                key = (day, class_id, type_id)
+                row = out.get(key)
+                if row is None:
+                    out[key] = [shares, holders, 0]
+                else:
+                    row[0] += shares
+                    row[1] += holders
+            if member_step:
+                _bump(out, (day, class_id, anchor), 0, 0, member_step)
         if ends is not None:
-            events.add(ends)
-        previous: dict[int, int] = {}
-        for day in sorted(events):
-            now: dict[int, int] = {}
-            if begins <= day and (ends is None or day < ends):
-                at = bisect_right(days, day) - 1
-                if at >= 0:
-                    now = states[at]
-            for type_id in previous.keys() | now.keys():
-                was, is_ = previous.get(type_id, 0), now.get(type_id, 0)
-                if was != is_:
-                    _bump(out, (day, class_id, type_id), is_ - was, (is_ > 0) - (was > 0), 0)
-            was_member = any(q > 0 for q in previous.values())
-            is_member = any(q > 0 for q in now.values())
-            if was_member != is_member:
-                _bump(out, (day, class_id, anchor), 0, 0, is_member - was_member)
-            previous = now
+            last = bisect_left(days, ends)  # the steps before the day it ends
+            if last:
+                _snapshot(out, ends, class_id, anchor, states[last - 1], -1)
+    if into is not None:
+        return {}
     return {key: (q, h, m) for key, (q, h, m) in out.items() if q or h or m}
+
+
+def _snapshot(
+    out: dict[tuple[date, int, int], list[int]],
+    day: date,
+    class_id: int,
+    anchor: int,
+    state: dict[int, int],
+    sign: int,
+) -> None:
+    """Add (``sign`` 1) or take away (-1) the holdings ``state`` on ``day`` in the class."""
+    for type_id, quantity in state.items():
+        if quantity:
+            _bump(out, (day, class_id, type_id), sign * quantity, sign * (quantity > 0), 0)
+    if any(q > 0 for q in state.values()):
+        _bump(out, (day, class_id, anchor), 0, 0, sign)
 
 
 def _bump(
@@ -201,8 +241,7 @@ def summed(
     for member_id, rows in rows_of:
         classes = memberships.get(member_id)
         if classes:
-            for key, amounts in changes(rows, classes).items():
-                _bump(total, key, *amounts)
+            changes(rows, classes, total)
     return {key: (q, h, m) for key, (q, h, m) in total.items() if q or h or m}
 
 

@@ -336,9 +336,21 @@ class _ChainWalk:
         of_member, sign, quoted, splits = self.of_member, self._sign, self._quoted, self._splits
         previous, expected, latest = self._previous, self._expected, self._latest
         sha256, json_text = hashlib.sha256, _json
-        for row in batch:
-            seq, at, kind, member_id, type_id, quantity, unit, amount = row[:8]
-            currency, reference, prev_hash, hash_ = row[8:]
+        self.rows += len(batch)
+        for (
+            seq,
+            at,
+            kind,
+            member_id,
+            type_id,
+            quantity,
+            unit,
+            amount,
+            currency,
+            reference,
+            prev_hash,
+            hash_,
+        ) in batch:
             if type(at) is str and len(at) == 26:  # SQLite: "YYYY-MM-DD HH:MM:SS.ffffff" UTC
                 stamp = f"{at[:10]}T{at[11:]}+00:00"
                 split = splits.get(at[:10])
@@ -395,7 +407,6 @@ class _ChainWalk:
                 problems.append(f"row {seq}: member {member_id} holds a negative number")
             of_member[member_id].append((day, type_id, signed))
             previous, expected = hash_, seq + 1
-            self.rows += 1
         self._previous, self._expected, self._latest = previous, expected, latest
 
     def _split(self, midnight: datetime, *, text: bool = True) -> tuple[Any, date, date]:
