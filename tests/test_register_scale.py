@@ -389,3 +389,52 @@ def test_a_new_time_zone_moves_each_day_s_totals_and_the_register_stays_clean(
     assert days == {date(2026, 6, 30): 25}  # 19:30 on 30 June in New York
     result = runner.invoke(args=["check-register"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_member_s_class_days_add_up_to_their_holdings_in_each_class_on_each_day(seed):
+    import random
+    from datetime import timedelta
+
+    from portal.services.register import class_days
+
+    rng = random.Random(seed)
+    start = date(2026, 1, 1)
+    held: dict[int, int] = {}
+    rows = []
+    for offset in sorted(rng.choices(range(30), k=rng.randint(0, 12))):
+        type_id = rng.choice((1, 2))
+        signed = rng.randint(1, 5)
+        if held.get(type_id, 0) and rng.random() < 0.4:
+            signed = -rng.randint(1, held[type_id])
+        held[type_id] = held.get(type_id, 0) + signed
+        rows.append((start + timedelta(days=offset), type_id, signed))
+    memberships = []
+    for class_id in rng.sample((1, 2, 3), rng.randint(0, 3)):
+        begins = start + timedelta(days=rng.randint(-3, 30))
+        ends = begins + timedelta(days=rng.randint(0, 20)) if rng.random() < 0.5 else None
+        memberships.append((class_id, begins, ends))
+    found = class_days.changes(rows, memberships)
+    for offset in range(-5, 40):
+        day = start + timedelta(days=offset)
+        state: dict[int, int] = {}
+        for row_day, type_id, signed in rows:
+            if row_day <= day:
+                state[type_id] = state.get(type_id, 0) + signed
+        for class_id in (1, 2, 3):
+            member = any(
+                c == class_id and begins <= day and (ends is None or ends > day)
+                for c, begins, ends in memberships
+            )
+            sums = [0, 0, 0]
+            per_type = {1: [0, 0], 2: [0, 0]}
+            for (d, c, t), (q, h, m) in found.items():
+                if c == class_id and d <= day:
+                    per_type[t][0] += q
+                    per_type[t][1] += h
+                    sums[2] += m
+            for type_id in (1, 2):
+                quantity = state.get(type_id, 0) if member else 0
+                assert per_type[type_id] == [quantity, int(quantity > 0)], (seed, day, class_id)
+            holds_any = member and any(q > 0 for q in state.values())
+            assert sums[2] == int(holds_any), (seed, day, class_id)

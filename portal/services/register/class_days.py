@@ -42,42 +42,36 @@ def changes(
     signed quantity) in time order, ``memberships`` (class, admitted on, ended on). Added
     into ``into`` when given (many members summed: what it returns is then not final).
 
-    From the rows, the holdings at the end of each day with rows, and each such day's
-    steps (per type the change in shares and holders; the change in holding any share).
+    From the rows, each day's step (per type the change in shares and holders; the
+    change in holding any share).
     A membership from B to E adds the holdings at the end of B on B, each step after B and
     before E, and takes the holdings at the end of E's day before away on E."""
     out: dict[tuple[date, int, int], list[int]] = {} if into is None else into
-    days: list[date] = []
-    states: list[dict[int, int]] = []
-    held: dict[int, int] = {}
-    for day, type_id, signed in rows:
-        held[type_id] = held.get(type_id, 0) + signed
-        if days and days[-1] == day:
-            states[-1] = dict(held)
-        else:
-            days.append(day)
-            states.append(dict(held))
-    if not days:
-        return {}
-    anchor = min(held)  # the type a member's start or stop of holding any share counts on
     steps: list[tuple[date, list[tuple[int, int, int]], int]] = []
-    previous: dict[int, int] = {}
-    for day, state in zip(days, states, strict=True):
-        moved = []
-        for type_id, now in state.items():
-            was = previous.get(type_id, 0)
-            if now != was:
-                moved.append((type_id, now - was, (now > 0) - (was > 0)))
-        holds_any = any(q > 0 for q in state.values())
-        steps.append((day, moved, holds_any - any(q > 0 for q in previous.values())))
-        previous = state
+    held: dict[int, int] = {}
+    before: dict[int, int] = {}  # the day's types, as held before the day
+    holds_any, current = False, None
+    for day, type_id, signed in rows:
+        if day != current:
+            if current is not None:
+                holds_any = _step(steps, current, before, held, holds_any)
+            current, before = day, {}
+        was = held.get(type_id, 0)
+        if type_id not in before:
+            before[type_id] = was
+        held[type_id] = was + signed
+    if current is None:
+        return {}
+    _step(steps, current, before, held, holds_any)
+    anchor = min(held)  # the type a member's start or stop of holding any share counts on
+    days = [step[0] for step in steps]
     for class_id, begins, ends in memberships:
         if ends is not None and ends <= begins:
             continue
         first = bisect_right(days, begins)  # the steps after the day it begins
         if first:
-            _snapshot(out, begins, class_id, anchor, states[first - 1], 1)
-        for day, moved, member_step in steps[first:]:
+            _snapshot(out, begins, class_id, anchor, _state(steps, first), 1)
+        for day, moved, member_step in steps[first:] if first else steps:
             if ends is not None and day >= ends:
                 break
             for type_id, shares, holders in moved:
@@ -93,10 +87,38 @@ def changes(
         if ends is not None:
             last = bisect_left(days, ends)  # the steps before the day it ends
             if last:
-                _snapshot(out, ends, class_id, anchor, states[last - 1], -1)
+                _snapshot(out, ends, class_id, anchor, _state(steps, last), -1)
     if into is not None:
         return {}
     return {key: (q, h, m) for key, (q, h, m) in out.items() if q or h or m}
+
+
+def _step(
+    steps: list[tuple[date, list[tuple[int, int, int]], int]],
+    day: date,
+    before: dict[int, int],
+    held: dict[int, int],
+    held_any: bool,
+) -> bool:
+    """Add the day's step (what it moved, per type and in holding any share) from the
+    holdings of its types ``before`` it and ``held`` after; whether any share is held."""
+    moved = [
+        (type_id, held[type_id] - was, (held[type_id] > 0) - (was > 0))
+        for type_id, was in before.items()
+        if held[type_id] != was
+    ]
+    holds_any = any(q > 0 for q in held.values())
+    steps.append((day, moved, holds_any - held_any))
+    return holds_any
+
+
+def _state(steps: list[tuple[date, list[tuple[int, int, int]], int]], count: int) -> dict[int, int]:
+    """The holdings after the first ``count`` steps."""
+    state: dict[int, int] = {}
+    for _, moved, _ in steps[:count]:
+        for type_id, shares, _ in moved:
+            state[type_id] = state.get(type_id, 0) + shares
+    return state
 
 
 def _snapshot(
