@@ -17,6 +17,7 @@ from portal.models import Holding, LedgerDay, LedgerEntry, LedgerKind, Member, S
 from portal.services.shares import ledger, share_register
 
 from .factories import reading, sql_statements
+from .services.test_ledger import ON_POSTGRES
 from .services.test_ledger import tamper as tamper_ledger
 
 
@@ -342,6 +343,21 @@ def test_the_csv_streams_the_register_in_batches_with_each_member_s_classes(
 
 
 # --- check-register at a million rows --------------------------------------------------------
+
+
+def test_check_register_walks_by_sequence_when_the_table_s_order_is_another(
+    app, make_member, make_ledger_row, runner
+):
+    ann = make_member(name="Ann")
+    make_ledger_row(ann, "supporter", 30, at("2026-03-02T12:00"))
+    tamper_ledger(app, "UPDATE share_ledger SET id = id + 1000 WHERE seq = 1")
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 0, result.output
+    again = tamper_ledger if ON_POSTGRES else tamper  # SQLite's trigger is gone already
+    again(app, "UPDATE share_ledger SET seq = 7 WHERE seq = 2")
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 1
+    assert "expected sequence number 2" in result.output
 
 
 REFERENCES = ["", "ORD-1", 'say "hi" \\ back', "Zoë’s order ✓", "a\nb\tc"]

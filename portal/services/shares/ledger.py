@@ -251,11 +251,17 @@ def check_register(db: Session) -> RegisterCheck:
     ``CHECK_BATCH`` at a time), not as objects, and walked in one loop (``_ChainWalk``)
     that hashes each row's values written as the same text :func:`row_digest` hashes.
     """
-    problems: list[str] = []
     clock = coop.clock(db)
-    chain = _ChainWalk(clock, problems)
-    for batch in _raw_batches(db, CHECK_ROWS):
-        chain.walk(batch)
+    # In the table's own order first (SQLite reads it straight through, not by the seq
+    # index): append writes rows in sequence, so it is the same order unless something
+    # is wrong, and then the rows are walked again by sequence number.
+    for sql in (CHECK_ROWS + " ORDER BY id", CHECK_ROWS + " ORDER BY seq"):
+        problems: list[str] = []
+        chain = _ChainWalk(clock, problems)
+        for batch in _raw_batches(db, sql):
+            chain.walk(batch)
+        if not chain.out_of_sequence:
+            break
     problems += _compare(
         "holding",
         "member {} holds {} of share type {}",
@@ -319,6 +325,7 @@ class _ChainWalk:
         self.changes: dict[tuple[date, int], list[int]] = {}
         self.of_member: dict[int, list[tuple[date, int, int]]] = defaultdict(list)
         self.in_time_order = True
+        self.out_of_sequence = False
         self._latest = date.min
         self._previous = GENESIS
         self._expected = 1
@@ -372,6 +379,7 @@ class _ChainWalk:
                 latest = day
             if seq != expected:
                 problems.append(f"row {seq}: expected sequence number {expected}")
+                self.out_of_sequence = True
             if prev_hash != previous:
                 problems.append(f"row {seq}: does not link to the row before it")
             kind_text = quoted.get(kind) or quoted.setdefault(kind, json_text(kind))
@@ -450,7 +458,7 @@ HOLDING_ROWS = "SELECT member_id, share_type_id, quantity FROM holdings"
 # The columns the check reads, in this order.
 CHECK_ROWS = (
     "SELECT seq, at, kind, member_id, share_type_id, quantity, unit_price_minor, amount_minor,"
-    " currency, reference, prev_hash, hash FROM share_ledger ORDER BY seq"
+    " currency, reference, prev_hash, hash FROM share_ledger"
 )
 
 # More differences than this are counted, not listed.
