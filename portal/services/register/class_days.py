@@ -302,20 +302,28 @@ def computed(connection: Connection, clock: coop.Clock) -> Changes:
 
 def rebuild(connection: Connection, clock: coop.Clock) -> None:
     """``class_days`` afresh from the ledger and the memberships (days in ``clock``'s zone)."""
-    connection.execute(ClassDay.__table__.delete())
-    days = computed(connection, clock)
-    if days:
+    replace_all(
+        connection, ClassDay, ("day", "class_id", "share_type_id"), computed(connection, clock)
+    )
+
+
+NET_COLUMNS = ("net_quantity", "net_holders", "net_members")
+
+
+def replace_all(
+    connection: Connection,
+    model: type,
+    key: tuple[str, ...],
+    rows: dict[Any, tuple[int, int, int]],
+) -> None:
+    """Fill the table of ``model`` (a day table: ``key`` columns, then the three
+    ``NET_COLUMNS``) afresh with ``rows``: {key values: net values}."""
+    connection.execute(model.__table__.delete())  # type: ignore[attr-defined]
+    if rows:
         connection.execute(
-            insert(ClassDay),
+            insert(model),
             [
-                {
-                    "day": d,
-                    "class_id": c,
-                    "share_type_id": t,
-                    "net_quantity": q,
-                    "net_holders": h,
-                    "net_members": m,
-                }
-                for (d, c, t), (q, h, m) in days.items()
+                dict(zip(key, keys, strict=True)) | dict(zip(NET_COLUMNS, nets, strict=True))
+                for keys, nets in rows.items()
             ],
         )

@@ -506,22 +506,9 @@ def rebuild_derived(connection: Connection, clock: coop.Clock) -> None:
 
 def rebuild_ledger_days(connection: Connection, clock: coop.Clock) -> None:
     """``ledger_days`` afresh from one pass over the ledger, its days in ``clock``'s zone."""
-    connection.execute(LedgerDay.__table__.delete())
-    days = _days_in_time_order(connection, clock)
-    if days:
-        connection.execute(
-            insert(LedgerDay),
-            [
-                {
-                    "day": d,
-                    "share_type_id": t,
-                    "net_quantity": q,
-                    "net_holders": h,
-                    "net_members": m,
-                }
-                for (d, t), (q, h, m) in days.items()
-            ],
-        )
+    class_days.replace_all(
+        connection, LedgerDay, ("day", "share_type_id"), _days_in_time_order(connection, clock)
+    )
 
 
 def _days_in_time_order(
