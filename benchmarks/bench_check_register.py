@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal import create_app
-from portal.db import write_session
+from portal.db import database
 from portal.services.shares import ledger
 
 
@@ -33,7 +33,7 @@ def main() -> int:
     app = create_app()
     cpu, wall = [], []
     for run in range(args.runs):
-        with app.app_context(), write_session(app) as db:
+        with app.app_context(), database(app).session(write=False) as db:
             profile = cProfile.Profile() if args.profile else None
             started_cpu, started = time.process_time(), time.perf_counter()
             if profile:
@@ -43,7 +43,6 @@ def main() -> int:
                 profile.disable()
             cpu.append(time.process_time() - started_cpu)
             wall.append(time.perf_counter() - started)
-            db.rollback()
         print(
             f"run {run + 1}: {result.rows:,} rows, {len(result.problems)} problems;"
             f" CPU {cpu[-1]:.1f} s ({result.rows / cpu[-1]:,.0f} rows/s),"
