@@ -17,6 +17,8 @@ from portal.models import Holding, LedgerDay, LedgerEntry, LedgerKind, Member, S
 from portal.services.shares import ledger, share_register
 
 from .factories import reading, sql_statements
+from .services.test_ledger import ON_POSTGRES
+from .services.test_ledger import tamper as tamper_ledger
 
 
 def at(text_: str) -> datetime:
@@ -136,6 +138,152 @@ def test_rebuilding_the_derived_tables_gives_what_the_appends_kept(
         assert db.scalar(select(LedgerEntry.id).limit(1)) is not None
 
 
+def holders_by_brute_force(app, day: date) -> tuple[dict[int, int], int]:
+    """Holders per type and members holding anything at the end of ``day``, summed from
+    every ledger row before its end (the definition, read the slow way)."""
+    from portal import coop
+
+    with reading(app) as db:
+        held = ledger.holdings(db, as_of=coop.clock(db).end_of_day(day))
+    per_type: dict[int, int] = {}
+    for (_, type_id), quantity in held.items():
+        if quantity > 0:
+            per_type[type_id] = per_type.get(type_id, 0) + 1
+    return per_type, len({m for (m, _), q in held.items() if q > 0})
+
+
+def test_holders_as_of_a_day_are_exact_when_rows_are_appended_out_of_time_order(
+    app, make_member, make_ledger_row, runner, staff
+):
+    ann, bob, cid = (make_member(name=n) for n in ("Ann", "Bob", "Cid"))
+    make_ledger_row(ann, "supporter", 10, at("2026-05-01T12:00"))
+    make_ledger_row(bob, "supporter", 5, at("2026-05-02T12:00"))
+    make_ledger_row(ann, "supporter", 3, at("2026-03-01T12:00"))  # back in time
+    make_ledger_row(ann, "supporter", 3, at("2026-04-01T12:00"), LedgerKind.REDEEM)
+    make_ledger_row(cid, "supporter", 4, at("2026-02-01T12:00"))  # further back
+    make_ledger_row(cid, "supporter", 4, at("2026-06-10T12:00"), LedgerKind.REDEEM)
+    make_ledger_row(bob, "supporter", 2, at("2026-05-02T08:00"))  # earlier the same day
+    days = [date(2026, 1, 31), date(2026, 2, 1), date(2026, 3, 1), date(2026, 3, 31)]
+    days += [date(2026, 4, 1), date(2026, 5, 1), date(2026, 5, 2), date(2026, 6, 10)]
+    days += [date(2026, 6, 11), date.today()]
+    with reading(app) as db:
+        supporter = db.scalar(select(ShareType).where(ShareType.code == "supporter"))
+        for day in days:
+            expected_types, expected_members = holders_by_brute_force(app, day)
+            totals = share_register.register_totals(
+                db, share_register.register_filter(db, as_of=day.isoformat())
+            )
+            got = {t.share_type.id: t.holders for t in totals.totals if t.holders}
+            assert (got, totals.holders) == (expected_types, expected_members), day
+            typed = share_register.register_totals(
+                db,
+                share_register.register_filter(db, as_of=day.isoformat(), type_code="supporter"),
+            )
+            assert typed.holders == expected_types.get(supporter.id, 0), day
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 0, result.output
+    # Cid held supporter shares on 1 March and holds none now: still on that day's register.
+    then = staff.get("/staff/register?as_of=2026-03-01&type=supporter").get_data(as_text=True)
+    assert "Cid" in then and "Ann" in then and "Bob" not in then
+    now = staff.get("/staff/register?type=supporter").get_data(as_text=True)
+    assert "Cid" not in now and "Ann" in now and "Bob" in now
+
+
+def test_check_register_reads_days_in_time_order_and_still_finds_a_tampered_day(
+    app, make_member, make_ledger_row, runner
+):
+    ann = make_member(name="Ann")
+    make_ledger_row(ann, "supporter", 10, at("2026-05-01T12:00"))
+    make_ledger_row(ann, "supporter", 3, at("2026-03-01T12:00"))  # back in time
+    assert runner.invoke(args=["check-register"]).exit_code == 0
+    tamper(app, "UPDATE ledger_days SET net_holders = net_holders + 1 WHERE day = '2026-05-01'")
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 1
+    assert "day's net change differs from the ledger" in result.output
+
+
+def class_by_brute_force(app, code: str, day: date) -> tuple[dict[int, int], dict[int, int], int]:
+    """Shares and holders per type, and members holding any share, of the class's members on
+    ``day`` (their memberships read as ``in_class_on`` does), from every ledger row."""
+    from portal import coop
+    from portal.models import ClassMembership, MemberClass
+
+    with reading(app) as db:
+        class_id = db.scalar(select(MemberClass.id).where(MemberClass.code == code))
+        members = {
+            m
+            for m, begins, ends in db.execute(
+                select(
+                    ClassMembership.member_id,
+                    ClassMembership.admitted_on,
+                    ClassMembership.ended_on,
+                ).where(ClassMembership.class_id == class_id)
+            )
+            if begins <= day and (ends is None or ends > day)
+        }
+        held = ledger.holdings(db, as_of=coop.clock(db).end_of_day(day))
+    shares: dict[int, int] = {}
+    holders: dict[int, int] = {}
+    for (m, t), q in held.items():
+        if m in members and q > 0:
+            shares[t] = shares.get(t, 0) + q
+            holders[t] = holders.get(t, 0) + 1
+    return shares, holders, len({m for (m, _), q in held.items() if m in members and q > 0})
+
+
+def test_a_class_s_register_follows_memberships_begun_and_ended_and_rows_out_of_order(
+    app, make_member, make_ledger_row, cease, runner, staff
+):
+    ann = make_member(name="Ann", classes=("artist",), admitted_on=date(2026, 2, 1))
+    bob = make_member(name="Bob", classes=("listener",), admitted_on=date(2026, 2, 10))
+    cid = make_member(name="Cid", classes=("artist", "listener"), admitted_on=date(2026, 3, 5))
+    make_ledger_row(ann, "supporter", 10, at("2026-04-01T12:00"))
+    make_ledger_row(cid, "supporter", 4, at("2026-04-02T12:00"))
+    make_ledger_row(bob, "supporter", 7, at("2026-02-20T12:00"))  # back in time
+    make_ledger_row(ann, "supporter", 3, at("2026-01-15T12:00"))  # before Ann was admitted
+    make_ledger_row(cid, "supporter", 4, at("2026-05-01T12:00"), LedgerKind.REDEEM)
+    cease(ann, on=date(2026, 6, 1))
+    make_ledger_row(bob, "supporter", 2, at("2026-06-15T12:00"))
+    days = [date(2026, 1, 15), date(2026, 2, 1), date(2026, 2, 20), date(2026, 3, 5)]
+    days += [date(2026, 4, 1), date(2026, 4, 2), date(2026, 5, 1), date(2026, 5, 31)]
+    days += [date(2026, 6, 1), date(2026, 6, 15), date.today()]
+    with reading(app) as db:
+        for code in ("artist", "listener"):
+            for day in days:
+                shares, holders, members = class_by_brute_force(app, code, day)
+                flt = share_register.register_filter(db, as_of=day.isoformat(), class_code=code)
+                totals = share_register.register_totals(db, flt)
+                got = (
+                    {t.share_type.id: t.shares for t in totals.totals if t.shares},
+                    {t.share_type.id: t.holders for t in totals.totals if t.holders},
+                    totals.holders,
+                )
+                assert got == (shares, holders, members), (code, day)
+                chart = share_register.capital_history(db, flt)
+                par = {t.share_type.id: t.share_type.par_value_minor for t in totals.totals}
+                expected = sum(q * par[t] for t, q in shares.items())
+                assert (chart.points[-1][1] if chart.points else 0) == expected, (code, day)
+                for total in totals.totals:
+                    typed = share_register.register_totals(
+                        db,
+                        share_register.register_filter(
+                            db,
+                            as_of=day.isoformat(),
+                            class_code=code,
+                            type_code=total.share_type.code,
+                        ),
+                    )
+                    assert typed.holders == holders.get(total.share_type.id, 0), (code, day)
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 0, result.output
+    page = staff.get("/staff/register?class=artist&as_of=2026-05-31").get_data(as_text=True)
+    assert "Ann" in page and "Cid" in page and "Bob" not in page
+    tamper(app, "UPDATE class_days SET net_holders = net_holders + 1")
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 1
+    assert "class's day differs from the ledger" in result.output
+
+
 # --- The register page ---------------------------------------------------------------------
 
 
@@ -152,7 +300,13 @@ def test_the_register_page_runs_the_same_statements_for_10_holders_as_for_121(
 ):
     for n in range(10):
         make_member(name=f"Holder {n}", classes=("listener",))
-    urls = ("/staff/register", "/staff/register?as_of=2026-01-01", "/staff/register?class=listener")
+    urls = (
+        "/staff/register",
+        "/staff/register?as_of=2026-01-01",
+        "/staff/register?class=listener",
+        "/staff/register?class=listener&as_of=2026-01-01&type=supporter",
+        "/staff/register?type=supporter&as_of=2026-01-01",
+    )
     small = [register_statements(app, staff, url) for url in urls]
     make_ledger_row(make_member(name="Late"), "supporter", 5, datetime.now(UTC))
     for n in range(110):  # past two pages; 1,000 seeded members: test_staff_lists_scale
@@ -191,25 +345,45 @@ def test_the_csv_streams_the_register_in_batches_with_each_member_s_classes(
 # --- check-register at a million rows --------------------------------------------------------
 
 
-@pytest.mark.parametrize("reference", ["", "ORD-1", 'say "hi" \\ back', "Zoë’s order ✓", "a\nb\tc"])
-def test_the_check_s_direct_digest_is_the_row_digest(reference):
-    entry = LedgerEntry(
-        seq=12,
-        at=datetime(2026, 3, 2, 12, 0, 0, 5, tzinfo=UTC),
-        kind=LedgerKind.TRANSFER_OUT,
-        member_id=7,
-        share_type_id=2,
-        quantity=3,
-        unit_price_minor=100,
-        amount_minor=300,
-        currency="EUR",
-        reference=reference,
-        prev_hash="ab" * 32,
-    )
-    fields = (7, 2, 3, 100, 300, "EUR", reference, "ab" * 32)
-    assert ledger.digest_of(
-        12, entry.at.isoformat(timespec="microseconds"), "transfer_out", *fields
-    ) == ledger.row_digest(entry)
+def test_check_register_walks_by_sequence_when_the_table_s_order_is_another(
+    app, make_member, make_ledger_row, runner
+):
+    ann = make_member(name="Ann")
+    make_ledger_row(ann, "supporter", 30, at("2026-03-02T12:00"))
+    tamper_ledger(app, "UPDATE share_ledger SET id = id + 1000 WHERE seq = 1")
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 0, result.output
+    again = tamper_ledger if ON_POSTGRES else tamper  # SQLite's trigger is gone already
+    again(app, "UPDATE share_ledger SET seq = 7 WHERE seq = 2")
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 1
+    assert "expected sequence number 2" in result.output
+
+
+REFERENCES = ["", "ORD-1", 'say "hi" \\ back', "Zoë’s order ✓", "a\nb\tc"]
+
+
+def test_check_register_hashes_every_reference_as_the_row_digest(app, db, make_member, runner):
+    ann = make_member(name="Ann").load(db)
+    supporter = db.scalar(select(ShareType).where(ShareType.code == "supporter"))
+    for reference in REFERENCES:
+        ledger.append(
+            db,
+            kind=LedgerKind.ISSUE,
+            member=ann,
+            share_type=supporter,
+            quantity=1,
+            currency="EUR",
+            reference=reference,
+            actor=None,
+        )
+    db.commit()
+    clean = runner.invoke(args=["check-register"])
+    assert clean.exit_code == 0, clean.output
+    tamper_ledger(app, "UPDATE share_ledger SET reference = 'Zoe’s order ✓' WHERE seq = 5")
+    result = runner.invoke(args=["check-register"])
+    assert result.exit_code == 1
+    assert "its content does not match its hash" in result.output
 
 
 def test_a_new_time_zone_moves_each_day_s_totals_and_the_register_stays_clean(
@@ -231,3 +405,52 @@ def test_a_new_time_zone_moves_each_day_s_totals_and_the_register_stays_clean(
     assert days == {date(2026, 6, 30): 25}  # 19:30 on 30 June in New York
     result = runner.invoke(args=["check-register"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_member_s_class_days_add_up_to_their_holdings_in_each_class_on_each_day(seed):
+    import random
+    from datetime import timedelta
+
+    from portal.services.register import class_days
+
+    rng = random.Random(seed)
+    start = date(2026, 1, 1)
+    held: dict[int, int] = {}
+    rows = []
+    for offset in sorted(rng.choices(range(30), k=rng.randint(0, 12))):
+        type_id = rng.choice((1, 2))
+        signed = rng.randint(1, 5)
+        if held.get(type_id, 0) and rng.random() < 0.4:
+            signed = -rng.randint(1, held[type_id])
+        held[type_id] = held.get(type_id, 0) + signed
+        rows.append((start + timedelta(days=offset), type_id, signed))
+    memberships = []
+    for class_id in rng.sample((1, 2, 3), rng.randint(0, 3)):
+        begins = start + timedelta(days=rng.randint(-3, 30))
+        ends = begins + timedelta(days=rng.randint(0, 20)) if rng.random() < 0.5 else None
+        memberships.append((class_id, begins, ends))
+    found = class_days.changes(rows, memberships)
+    for offset in range(-5, 40):
+        day = start + timedelta(days=offset)
+        state: dict[int, int] = {}
+        for row_day, type_id, signed in rows:
+            if row_day <= day:
+                state[type_id] = state.get(type_id, 0) + signed
+        for class_id in (1, 2, 3):
+            member = any(
+                c == class_id and begins <= day and (ends is None or ends > day)
+                for c, begins, ends in memberships
+            )
+            sums = [0, 0, 0]
+            per_type = {1: [0, 0], 2: [0, 0]}
+            for (d, c, t), (q, h, m) in found.items():
+                if c == class_id and d <= day:
+                    per_type[t][0] += q
+                    per_type[t][1] += h
+                    sums[2] += m
+            for type_id in (1, 2):
+                quantity = state.get(type_id, 0) if member else 0
+                assert per_type[type_id] == [quantity, int(quantity > 0)], (seed, day, class_id)
+            holds_any = member and any(q > 0 for q in state.values())
+            assert sums[2] == int(holds_any), (seed, day, class_id)

@@ -137,6 +137,24 @@ class LedgerDay(Base):
     net_members: Mapped[int] = mapped_column(default=0)
 
 
+class ClassDay(Base):
+    """What a day in the co-op's zone did to a member class's holdings of a share type: the
+    net number of shares held by the class's members, of its holders, and of its members
+    holding any share (counted on the member's lowest share type with ledger rows). A
+    member's holdings count from the day their membership of the class begins until the
+    day it ends, as ``in_class_on`` reads it. Summed up to a day they give the class's
+    register totals and chart that day."""
+
+    __tablename__ = "class_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("member_classes.id"), primary_key=True)
+    share_type_id: Mapped[int] = mapped_column(ForeignKey("share_types.id"), primary_key=True)
+    net_quantity: Mapped[int] = mapped_column(default=0)
+    net_holders: Mapped[int] = mapped_column(default=0)
+    net_members: Mapped[int] = mapped_column(default=0)
+
+
 class OrderState(State):
     PENDING_PAYMENT = "pending_payment", "Awaiting payment", "warning"
     PAID = "paid", "Paid", "info"

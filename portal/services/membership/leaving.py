@@ -17,6 +17,7 @@ from ...models import (
     User,
 )
 from .. import audit, transitions
+from ..register import class_days
 from ..register.members import record_status
 from ..shares import certificates, ledger
 
@@ -105,9 +106,10 @@ def cease_member(db: Session, member: Member, *, actor: User, note: str) -> Memb
         action="member.ceased",
         summary=f"Member no. {member.number} ceased: {note}",
     )
-    for membership in member.class_memberships:
-        if membership.ended_on is None:
-            membership.ended_on = today
+    with class_days.member_changes(db, member.id):
+        for membership in member.class_memberships:
+            if membership.ended_on is None:
+                membership.ended_on = today
     _cancel_membership_shares(db, member, actor)
     record_status(db, member, MemberStatus.CEASED, note, actor)
     db.flush()

@@ -20,6 +20,7 @@ from ...models import (
 )
 from .. import audit, transitions
 from ..counters import next_number
+from . import class_days
 
 MEMBER_NUMBER = "member_number"
 
@@ -141,8 +142,8 @@ def admit(db: Session, application: Application, *, actor: User | None, note: st
             target=member,
             summary=f"Member no. {member.number} joined the {member_class.name} class",
         )
-    db.add(ClassMembership(member=member, member_class=member_class, admitted_on=today))
-    db.flush()
+    with class_days.member_changes(db, member.id):
+        db.add(ClassMembership(member=member, member_class=member_class, admitted_on=today))
     db.refresh(member, ["class_memberships"])
     return member
 

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ... import coop
@@ -23,6 +23,7 @@ from ...coop import Clock
 from ...errors import InvalidInput
 from ...models import (
     LEDGER_SIGN,
+    ClassDay,
     ClassMembership,
     Holding,
     LedgerDay,
@@ -321,44 +322,27 @@ def holder_page(
 def register_totals(db: Session, flt: RegisterFilter) -> Register:
     """The register's totals per share type and its number of holders (no rows).
 
-    Shares: one aggregate over ``ledger_days`` up to the day. Holders now: the same
-    aggregate (its holder changes add up to the holders now, in whatever order rows were
-    appended); on an earlier day, those less the holdings and members whose rows since
-    that day made or unmade a holder (two grouped queries over those rows). For a class:
-    two aggregates over ``holdings`` (adjusted back to the day) joined to its members.
-    """
+    One aggregate over ``ledger_days`` up to the day (or a class's ``class_days``): its
+    changes in shares, holders and members add up to those at the end of the day
+    (``ledger.append`` keeps them in time order, whatever order rows are appended in)."""
     result = Register(filter=flt)
-    if flt.member_class is not None:
-        held = _holdings(flt, _quantity(db, flt)).subquery()
-        sums = {
-            type_id: (int(shares), holders)
-            for type_id, shares, holders in db.execute(
-                select(held.c.share_type_id, func.sum(held.c[4]), func.count()).group_by(
-                    held.c.share_type_id
-                )
-            )
-        }
-        members = db.scalar(select(func.count(func.distinct(held.c.id)))) or 0
-    else:
-        shares_on_day = dict(
-            db.execute(
-                select(LedgerDay.share_type_id, func.sum(LedgerDay.net_quantity))
-                .where(LedgerDay.day <= flt.as_of)
-                .group_by(LedgerDay.share_type_id)
-            ).all()
+    table: Any = LedgerDay if flt.member_class is None else ClassDay
+    query = (
+        select(
+            table.share_type_id,
+            func.sum(table.net_quantity),
+            func.sum(table.net_holders),
+            func.sum(table.net_members),
         )
-        now = {
-            type_id: (int(holders), int(members))
-            for type_id, holders, members in db.execute(
-                select(
-                    LedgerDay.share_type_id,
-                    func.sum(LedgerDay.net_holders),
-                    func.sum(LedgerDay.net_members),
-                ).group_by(LedgerDay.share_type_id)
-            )
-        }
-        holders_then, members = _holders_before(db, flt, now)
-        sums = {t: (int(shares_on_day.get(t) or 0), holders_then.get(t, 0)) for t in now}
+        .where(table.day <= flt.as_of)
+        .group_by(table.share_type_id)
+    )
+    if flt.member_class is not None:
+        query = query.where(ClassDay.class_id == flt.member_class.id)
+    sums, members = {}, 0
+    for type_id, shares, holders, type_members in db.execute(query):
+        sums[type_id] = (int(shares), int(holders))
+        members += int(type_members)
     for share_type in list_share_types(db):
         if flt.share_type is not None and share_type.id != flt.share_type.id:
             continue
@@ -366,65 +350,10 @@ def register_totals(db: Session, flt: RegisterFilter) -> Register:
         result.totals.append(
             TypeTotal(share_type, shares, shares * share_type.par_value_minor, holders)
         )
-    if flt.share_type is not None and flt.member_class is None:
+    if flt.share_type is not None:
         members = result.totals[0].holders  # a type's holders are the members holding it
     result.holders = members
     return result
-
-
-def _holders_before(
-    db: Session, flt: RegisterFilter, now: dict[int, tuple[int, int]]
-) -> tuple[dict[int, int], int]:
-    """Holders per type and members holding any share at the end of the filter's day, from
-    those now (``now``: type → (holders, members counted on it)) less what the rows since
-    changed: nothing is read when there are none."""
-    holders = {t: h for t, (h, _) in now.items()}
-    members = sum(m for _, m in now.values())
-    if db.scalar(select(LedgerEntry.id).where(LedgerEntry.at >= flt.ends_at).limit(1)) is None:
-        return holders, members
-    since = (
-        select(
-            LedgerEntry.member_id,
-            LedgerEntry.share_type_id,
-            func.sum(ledger.signed_quantity()).label("moved"),
-        )
-        .where(LedgerEntry.at >= flt.ends_at)
-        .group_by(LedgerEntry.member_id, LedgerEntry.share_type_id)
-        .subquery()
-    )
-    then = Holding.quantity - since.c.moved
-    for type_id, change in db.execute(
-        select(
-            since.c.share_type_id,
-            func.sum(case((then > 0, 1), else_=0) - case((Holding.quantity > 0, 1), else_=0)),
-        )
-        .join(
-            Holding,
-            (Holding.member_id == since.c.member_id)
-            & (Holding.share_type_id == since.c.share_type_id),
-        )
-        .group_by(since.c.share_type_id)
-    ):
-        holders[type_id] = holders.get(type_id, 0) + int(change)
-    by_member = (
-        select(since.c.member_id, func.sum(since.c.moved).label("moved"))
-        .group_by(since.c.member_id)
-        .subquery()
-    )
-    total_now = (
-        select(func.sum(Holding.quantity))
-        .where(Holding.member_id == by_member.c.member_id)
-        .scalar_subquery()
-    )
-    change = db.scalar(
-        select(
-            func.sum(
-                case((total_now - by_member.c.moved > 0, 1), else_=0)
-                - case((total_now > 0, 1), else_=0)
-            )
-        )
-    )
-    return holders, members + int(change or 0)
 
 
 def register(db: Session, flt: RegisterFilter) -> Register:
@@ -487,18 +416,21 @@ def capital_history(
 
     Capital is counted at par value, as on the register. The periods run from the day of
     the first ledger row to the as-of date: days when that is under three months, months
-    otherwise. The register's own chart adds up ``ledger_days`` (a row per share type and
-    day with rows: thousands for years of ledger, not the ledger's million); a class's or
-    a member's reads their own ledger rows.
+    otherwise. The register's chart adds up ``ledger_days`` (a row per share type and day
+    with rows: thousands for years of ledger, not the ledger's million), a class's its
+    ``class_days``; a member's reads their own ledger rows.
     """
     par = {t.id: t.par_value_minor for t in list_share_types(db)}
     change: dict[date, int] = defaultdict(int)
-    if member is None and flt.member_class is None:
-        days = select(LedgerDay.day, LedgerDay.share_type_id, LedgerDay.net_quantity).where(
-            LedgerDay.day <= flt.as_of
+    if member is None:
+        table: Any = LedgerDay if flt.member_class is None else ClassDay
+        days = select(table.day, table.share_type_id, table.net_quantity).where(
+            table.day <= flt.as_of
         )
+        if flt.member_class is not None:
+            days = days.where(ClassDay.class_id == flt.member_class.id)
         if flt.share_type is not None:
-            days = days.where(LedgerDay.share_type_id == flt.share_type.id)
+            days = days.where(table.share_type_id == flt.share_type.id)
         for day, type_id, quantity in db.execute(days):
             change[day] += quantity * par[type_id]
     else:
