@@ -3,9 +3,12 @@ found from the person's own applications, not by walking every waiting order."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import event
 
 from portal.db import database
+from tests.factories import sql_statements
 
 
 def plans_of(app, client, url, marker):
@@ -50,3 +53,48 @@ def test_the_admission_dues_start_from_the_persons_applications(
         assert "ix_applications_user_id" in plan, plan
         assert "ix_share_orders_application_id" in plan, plan
         assert plan.index("ix_applications_user_id") < plan.index("share_orders USING"), plan
+
+
+def test_the_library_shows_the_first_few_of_each_category_and_pages_the_rest(
+    app, make_member, make_document, sign_in, monkeypatch
+):
+    from portal.services.documents import library
+
+    monkeypatch.setattr(library, "FRONT_PER_CATEGORY", 2)
+    monkeypatch.setattr(library, "LIBRARY_PAGE", 2)
+    for title in ("Policy A", "Policy B", "Policy C", "Policy D", "Policy E"):
+        make_document(title, category="policies", visibility="members")
+    make_document("Rules", category="rules", slug="rules")
+    client = sign_in(make_member().email)
+    front = client.get("/documents").get_data(as_text=True)
+    assert "Policy A" in front and "Policy B" in front and "Policy C" not in front
+    assert 'href="/documents?category=policies">All 5 policies' in front
+    assert "All 1 rules" not in front  # every rule is shown already
+    # A category's own pages, by title, two at a time, linked without JavaScript.
+    first = client.get("/documents?category=policies").get_data(as_text=True)
+    assert "Policy A" in first and "Policy B" in first and "Policy C" not in first
+    assert "5 documents in Policies." in first
+    after = re.search(r'href="(/documents\?after=\d+[^"]*)" rel="next"', first).group(1)
+    second = client.get(after.replace("&amp;", "&")).get_data(as_text=True)
+    assert "Policy C" in second and "Policy D" in second and "Policy A" not in second
+    assert 'rel="prev"' in second and 'rel="next"' in second
+    # A search is paged the same way; an htmx request gets the results alone.
+    found = client.get("/documents?q=policy", headers={"HX-Request": "true"})
+    assert "<html" not in found.get_data(as_text=True)
+    assert 'rel="next"' in found.get_data(as_text=True)
+
+
+def test_the_library_front_runs_the_same_statements_however_many_documents(
+    app, make_member, make_document, sign_in
+):
+    make_document("Policy A", category="policies")
+    client = sign_in(make_member().email)
+    client.get("/documents")
+    with sql_statements(app) as before:
+        client.get("/documents")
+    for n in range(12):
+        make_document(f"Report {n}", category="reports", visibility="members")
+    with sql_statements(app) as after:
+        page = client.get("/documents").get_data(as_text=True)
+    assert len(after) == len(before) <= 6
+    assert page.count("Report ") == 6 and "All 12 reports" in page
