@@ -98,3 +98,33 @@ def test_the_library_front_runs_the_same_statements_however_many_documents(
         page = client.get("/documents").get_data(as_text=True)
     assert len(after) == len(before) <= 6
     assert page.count("Report ") == 6 and "All 12 reports" in page
+
+
+def test_the_shares_page_lists_the_newest_few_and_links_to_all_of_them(
+    app, make_member, factories, sign_in, monkeypatch
+):
+    from portal.services.shares import holdings
+
+    monkeypatch.setattr(holdings, "RECENT", 2)
+    member = make_member(shares={"supporter": 5})
+    for _ in range(3):  # with the membership and first supporter shares: five of each
+        factories.buy(member, "supporter", 5)
+    factories.withdrawal(member, 5)
+    client = sign_in(member.email)
+    page = client.get("/shares").get_data(as_text=True)
+    assert page.count("Certificate no.") == 2
+    assert 'href="/shares/certificates">All 5 certificates' in page
+    assert 'href="/shares/orders">All 5 orders' in page
+    assert "All 1 withdrawals" not in page and "Cancel request" in page
+    assert "Withdraw shares" in page  # the open request is counted from the listed one
+    every = client.get("/shares/certificates").get_data(as_text=True)
+    assert every.count("Certificate no.") == 5 and "5 in all." in every
+    orders = client.get("/shares/orders?page=2", headers={"HX-Request": "true"})
+    assert orders.status_code == 200 and "<html" not in orders.get_data(as_text=True)
+    assert client.get("/shares/withdrawals").status_code == 200
+    assert client.get("/shares/nonsense").status_code == 404
+
+
+def test_a_person_who_is_not_a_member_has_no_share_lists(make_applicant, sign_in):
+    client = sign_in(make_applicant().email)
+    assert client.get("/shares/orders").status_code == 404
