@@ -117,8 +117,15 @@ def test_the_shares_page_lists_the_newest_few_and_links_to_all_of_them(
     assert 'href="/shares/orders">All 5 orders' in page
     assert "All 1 withdrawals" not in page and "Cancel request" in page
     assert "Withdraw shares" in page  # the open request is counted from the listed one
+    with sql_statements(app) as before:
+        client.get("/shares")
+    for _ in range(3):  # more than the page lists already: the page does the same work
+        factories.buy(member, "supporter", 5)
+    with sql_statements(app) as after:
+        client.get("/shares")
+    assert len(after) == len(before)
     every = client.get("/shares/certificates").get_data(as_text=True)
-    assert every.count("Certificate no.") == 5 and "5 in all." in every
+    assert every.count("Certificate no.") == 8 and "8 in all." in every
     orders = client.get("/shares/orders?page=2", headers={"HX-Request": "true"})
     assert orders.status_code == 200 and "<html" not in orders.get_data(as_text=True)
     assert client.get("/shares/withdrawals").status_code == 200
@@ -128,3 +135,16 @@ def test_the_shares_page_lists_the_newest_few_and_links_to_all_of_them(
 def test_a_person_who_is_not_a_member_has_no_share_lists(make_applicant, sign_in):
     client = sign_in(make_applicant().email)
     assert client.get("/shares/orders").status_code == 404
+
+
+def test_a_signed_in_page_sees_a_settings_change_made_elsewhere_at_once(app, make_member, sign_in):
+    """The settings row is read with the session record on every request, never kept
+    between requests: a change by an admin on another instance shows on the next page."""
+    from portal import coop
+    from portal.db import write_session
+
+    client = sign_in(make_member().email)
+    assert "Renamed Co-op" not in client.get("/me").get_data(as_text=True)
+    with write_session(app) as db:
+        coop.stored_settings(db).name = "Renamed Co-op"
+    assert "Renamed Co-op" in client.get("/me").get_data(as_text=True)
