@@ -22,6 +22,7 @@ from .db import get_db
 from .models import CoopSettings, utcnow
 
 _SETTINGS = "portal.coop_settings"
+SETTINGS_ID = 1  # the one row
 
 # Settings taken from the deployment's COOP_* configuration until an admin stores them.
 _FROM_CONFIG = {
@@ -39,7 +40,7 @@ _FROM_CONFIG = {
 
 def settings_from_config(config: Mapping[str, Any]) -> CoopSettings:
     """Settings built from the configuration and the columns' defaults (not stored)."""
-    values: dict[str, Any] = {"id": 1}
+    values: dict[str, Any] = {"id": SETTINGS_ID}
     for column in CoopSettings.__table__.columns:
         if column.name in _FROM_CONFIG:
             values[column.name] = config[_FROM_CONFIG[column.name]]
@@ -57,14 +58,20 @@ def settings(db: Session | None = None) -> CoopSettings:
     db = db if db is not None else get_db()
     cached = db.info.get(_SETTINGS)
     if cached is None:
-        cached = db.get(CoopSettings, 1) or settings_from_config(current_app.config)
+        cached = db.get(CoopSettings, SETTINGS_ID) or settings_from_config(current_app.config)
         db.info[_SETTINGS] = cached
     return cached
 
 
+def keep_settings(db: Session, row: CoopSettings) -> None:
+    """Keep the settings row a query read along with something else (the sign-in's session
+    record) as this session's, unless the session has its own already."""
+    db.info.setdefault(_SETTINGS, row)
+
+
 def stored_settings(db: Session) -> CoopSettings:
     """The settings row, stored from the configuration first if there is none yet."""
-    stored = db.get(CoopSettings, 1)
+    stored = db.get(CoopSettings, SETTINGS_ID)
     if stored is None:
         stored = settings_from_config(current_app.config)
         db.add(stored)

@@ -22,10 +22,11 @@ from limits.storage import Storage
 from sqlalchemy import case, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
 
-from . import tokens
+from . import coop, tokens
 from .db import WRITE_METHODS, database, get_db
-from .models import RateLimitCount, User, UserSession, utcnow
+from .models import CoopSettings, RateLimitCount, User, UserSession, utcnow
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -84,7 +85,17 @@ def _open_session_record() -> UserSession | None:
             end_browser_session(SESSION_ENDED)
         return None
     db = get_db()
-    record = db.scalar(select(UserSession).where(UserSession.token_hash == tokens.digest(token)))
+    # One statement for what every signed-in page needs first: the session record, its
+    # user, and the co-op's settings row (kept for coop.settings, read fresh each request).
+    row = db.execute(
+        select(UserSession, CoopSettings)
+        .options(joinedload(UserSession.user, innerjoin=True))
+        .outerjoin(CoopSettings, CoopSettings.id == coop.SETTINGS_ID)
+        .where(UserSession.token_hash == tokens.digest(token))
+    ).first()
+    record = row[0] if row is not None else None
+    if row is not None and row[1] is not None:
+        coop.keep_settings(db, row[1])
     now = utcnow()
     config = current_app.config
     seen = session.get(SEEN_AT)

@@ -92,6 +92,8 @@ class DocumentVersion(Base):
     __tablename__ = "document_versions"
     __table_args__ = (
         UniqueConstraint("document_id", "number"),
+        # The newest versions first (the dashboard's library news), without sorting them all.
+        Index("ix_document_versions_published_at", "published_at"),
         CheckConstraint("number >= 1", name="number_positive"),
         CheckConstraint(
             "(format = 'markdown' AND body IS NOT NULL AND file_sha256 IS NULL) OR "

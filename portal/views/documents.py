@@ -19,6 +19,7 @@ from ..models import Document, DocumentCategory, DocumentVersion, User, VersionF
 from ..services.documents import library, renditions
 from ..services.inputs import DIGITS
 from ..text_diff import diff_versions
+from . import paging
 from .access import found
 from .downloads import attachment
 
@@ -31,19 +32,35 @@ def _user() -> User | None:
 
 @bp.get("/documents", endpoint="library")
 def library_page() -> Response:
-    """Documents by category; htmx swaps the results as the search changes."""
+    """The first few documents of each category, each category's "all" link; a category
+    or a search is listed a page at a time. htmx swaps the results as the search changes."""
     query = request.args.get("q", "")[:100]
     raw_category = request.args.get("category", "")
     known = {c.value for c in DocumentCategory}
     category = DocumentCategory(raw_category) if raw_category in known else None
-    entries = library.search(get_db(), _user(), today=coop.today(), query=query, category=category)
+    db, user, today = get_db(), _user(), coop.today()
+    if category is None and not query.strip():
+        front, page = library.library_front(db, user, today=today), None
+    else:
+        front = None
+        page = library.library_page(
+            db,
+            user,
+            today=today,
+            query=query,
+            category=category,
+            after=paging.cursor("after"),
+            before=paging.cursor("before"),
+        )
     return htmx.render(
         "documents/library.html",
         "documents/_results.html",
-        entries=entries,
+        front=front,
+        page=page,
         categories=list(DocumentCategory),
         query=query,
         category=category,
+        pager_query={"q": query, "category": raw_category if category else ""},
     )
 
 

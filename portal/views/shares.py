@@ -20,6 +20,7 @@ from ..services.shares import (
 )
 from .access import current_member, found, member_or_404
 from .downloads import attachment
+from .paging import page_number
 
 bp = Blueprint("shares", __name__)
 
@@ -45,6 +46,31 @@ def overview() -> str:
         member=member,
         summary=holdings.summary(db, member),
         history=holdings.holding_history(db, member),
+    )
+
+
+# A member's own "all" lists, each a page at a time: the service reading it, its heading.
+HISTORY = {
+    "orders": (holdings.member_orders, "Your orders"),
+    "certificates": (holdings.member_certificates, "Your certificates"),
+    "withdrawals": (holdings.member_withdrawals, "Your withdrawals"),
+}
+
+
+@bp.get("/shares/<any(orders, certificates, withdrawals):kind>")
+@login_required
+def history(kind: str) -> Response:
+    """All of the member's orders (or certificates, withdrawals), newest first, paged;
+    htmx: the list only."""
+    member = member_or_404()
+    read, heading = HISTORY[kind]
+    return htmx.render(
+        "shares/history.html",
+        "shares/_history.html",
+        kind=kind,
+        heading=heading,
+        page=read(get_db(), member, page=page_number()),
+        query={},
     )
 
 

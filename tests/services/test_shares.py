@@ -162,5 +162,7 @@ def test_an_order_loaded_with_its_share_type_can_be_paid(db, member, pay):
     # FOR UPDATE cannot apply to an eager outer join (PostgreSQL): the lock must not use one.
     order(db, member, "supporter", 10)
     db.expire_all()
-    supporter = [o for o in holdings.summary(db, member).orders if o.share_type.code == "supporter"]
+    supporter = [
+        o for o in holdings.summary(db, member).orders.items if o.share_type.code == "supporter"
+    ]
     assert pay(supporter[0]).quantity == 10

@@ -8,10 +8,11 @@ has come, so a version published ahead of its date leaves the current one in for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -26,6 +27,7 @@ from ...models import (
     User,
     Visibility,
 )
+from ..pagination import KeyPage, keyset_page
 
 
 def readable_by(db: Session, user: User | None) -> set[Visibility]:
@@ -91,13 +93,32 @@ def search(
     category: DocumentCategory | None = None,
 ) -> list[LibraryEntry]:
     """The documents ``user`` may read, not archived, matching the search, by category."""
-    statement = _readable(db, user, WITHOUT_TEXT).where(Document.archived_at.is_(None))
+    statement = _matching(db, user, query, category)
+    return _entries(db.scalars(statement.order_by(Document.title)).all(), today)
+
+
+def _matching(
+    db: Session, user: User | None, query: str, category: DocumentCategory | None
+) -> Select[tuple[Document]]:
+    """The documents ``user`` may read, not archived, in ``category`` (if given) whose
+    title, summary or text contains ``query`` (if given), their versions without text."""
+    return select(Document).options(WITHOUT_TEXT).where(*_filters(db, user, query, category))
+
+
+def _filters(
+    db: Session, user: User | None, query: str, category: DocumentCategory | None
+) -> list[ColumnElement[bool]]:
+    """The conditions of :func:`_matching`."""
+    conditions = [
+        Document.visibility.in_(readable_by(db, user)),
+        Document.archived_at.is_(None),
+    ]
     if category is not None:
-        statement = statement.where(Document.category == category)
+        conditions.append(Document.category == category)
     words = query.strip()[:100]
     if words:
         pattern = f"%{_escape_like(words)}%"
-        statement = statement.where(
+        conditions.append(
             or_(
                 Document.title.ilike(pattern, escape="\\"),
                 Document.summary.ilike(pattern, escape="\\"),
@@ -107,10 +128,86 @@ def search(
                 ),
             )
         )
-    documents = db.scalars(statement.order_by(Document.title)).all()
+    return conditions
+
+
+def _entries(documents: Sequence[Document], today: date) -> list[LibraryEntry]:
     return [
         LibraryEntry(d, current_version(d, today), upcoming_version(d, today)) for d in documents
     ]
+
+
+# The library's first page shows this many documents of each category, by title; the rest
+# are a category's own pages ("All 38 policies").
+FRONT_PER_CATEGORY = 6
+# A category's page, or a search's, lists this many documents at a time.
+LIBRARY_PAGE = 20
+
+
+@dataclass(frozen=True)
+class LibraryFront:
+    """The library's first page: the first few documents of each category ``user`` may
+    read, and how many there are in each."""
+
+    entries: list[LibraryEntry]
+    counts: dict[DocumentCategory, int]
+
+    def of(self, category: DocumentCategory) -> list[LibraryEntry]:
+        """The entries shown for ``category``."""
+        return [e for e in self.entries if e.document.category is category]
+
+
+def library_front(
+    db: Session, user: User | None, *, today: date, per_category: int | None = None
+) -> LibraryFront:
+    """The first ``per_category`` documents of each category by title, in one query (a
+    window numbers each category's rows), their versions in another, and the counts by
+    category in a third: the same few statements however big the library grows."""
+    readable = _filters(db, user, "", None)
+    numbered = (
+        select(
+            Document.id,
+            func.row_number()
+            .over(partition_by=Document.category, order_by=(Document.title, Document.id))
+            .label("place"),
+        )
+        .where(*readable)
+        .subquery()
+    )
+    documents = db.scalars(
+        select(Document)
+        .options(WITHOUT_TEXT)
+        .join(numbered, numbered.c.id == Document.id)
+        .where(numbered.c.place <= (per_category or FRONT_PER_CATEGORY))
+        .order_by(Document.title, Document.id)
+    ).all()
+    counted = select(Document.category, func.count()).where(*readable).group_by(Document.category)
+    counts = {category: count for category, count in db.execute(counted)}
+    return LibraryFront(_entries(documents, today), counts)
+
+
+def library_page(
+    db: Session,
+    user: User | None,
+    *,
+    today: date,
+    query: str = "",
+    category: DocumentCategory | None = None,
+    after: int | None = None,
+    before: int | None = None,
+    per_page: int | None = None,
+) -> KeyPage:
+    """One page of a category or a search, by title (paged by key: the title and the id),
+    its items :class:`LibraryEntry`."""
+    page = keyset_page(
+        db,
+        _matching(db, user, query, category),
+        (Document.title, Document.id),
+        after=after,
+        before=before,
+        per_page=per_page or LIBRARY_PAGE,
+    )
+    return replace(page, items=_entries(page.items, today))
 
 
 def _escape_like(text: str) -> str:

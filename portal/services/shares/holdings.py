@@ -35,14 +35,32 @@ class Holding:
         return self.quantity * self.share_type.par_value_minor
 
 
+# How many of each kind a member's page lists before it links to them all.
+RECENT = 10
+
+
+@dataclass(frozen=True)
+class Recent:
+    """The newest few of a member's orders (or certificates, withdrawals), and how many."""
+
+    items: list[Any]
+    total: int
+
+    @property
+    def more(self) -> bool:
+        return self.total > len(self.items)
+
+
 @dataclass(frozen=True)
 class ShareSummary:
-    """A member's own shares page: holdings, orders, certificates and withdrawals."""
+    """A member's own shares page: holdings, and the newest of their orders, certificates
+    and withdrawals (each bounded, with its count), and their open withdrawals."""
 
     holdings: list[Holding]
-    orders: list[ShareOrder]
-    certificates: list[Certificate]
-    withdrawals: list[Withdrawal]
+    orders: Recent
+    certificates: Recent
+    withdrawals: Recent
+    open_withdrawals: list[Withdrawal]
 
     @property
     def capital_minor(self) -> int:
@@ -57,11 +75,7 @@ class ShareSummary:
         )
 
     def _pending(self, share_type: ShareType) -> int:
-        return sum(
-            w.quantity
-            for w in self.withdrawals
-            if w.share_type_id == share_type.id and w.state in OPEN_WITHDRAWAL_STATES
-        )
+        return sum(w.quantity for w in self.open_withdrawals if w.share_type_id == share_type.id)
 
 
 def held_by(db: Session, member: Member) -> list[Holding]:
@@ -86,38 +100,30 @@ def held_by(db: Session, member: Member) -> list[Holding]:
     return [Holding(share_type, held) for share_type, held in rows]
 
 
-def summary(db: Session, member: Member) -> ShareSummary:
-    """What the member holds now, what they ordered, their certificates and withdrawals."""
-    orders = db.scalars(
-        select(ShareOrder)
-        .options(joinedload(ShareOrder.share_type))
-        .where(ShareOrder.member_id == member.id)
-        .order_by(ShareOrder.created_at.desc())
-    ).all()
-    certificates = db.scalars(
-        select(Certificate)
-        .options(joinedload(Certificate.share_type))
-        .where(Certificate.member_id == member.id)
-        .order_by(Certificate.number.desc())
-    ).all()
-    withdrawals = db.scalars(_member_withdrawals(member)).all()
-    return ShareSummary(held_by(db, member), list(orders), list(certificates), list(withdrawals))
-
-
-# How many of each kind a member's page lists before it links to them all.
-RECENT = 10
-
-
-@dataclass(frozen=True)
-class Recent:
-    """The newest few of a member's orders (or certificates, withdrawals), and how many."""
-
-    items: list[Any]
-    total: int
-
-    @property
-    def more(self) -> bool:
-        return self.total > len(self.items)
+def summary(db: Session, member: Member, *, limit: int | None = None) -> ShareSummary:
+    """What the member holds now, and the newest ``limit`` (``RECENT``) of their orders,
+    certificates and withdrawals (the rest are on their own pages), and their open
+    withdrawals."""
+    limit = limit or RECENT
+    withdrawals = _recent(db, _member_withdrawals(member), limit)
+    if withdrawals.more:  # some are not listed: ask for the open ones
+        open_withdrawals = list(
+            db.scalars(
+                select(Withdrawal).where(
+                    Withdrawal.member_id == member.id,
+                    Withdrawal.state.in_(OPEN_WITHDRAWAL_STATES),
+                )
+            )
+        )
+    else:
+        open_withdrawals = [w for w in withdrawals.items if w.state in OPEN_WITHDRAWAL_STATES]
+    return ShareSummary(
+        held_by(db, member),
+        orders=_recent(db, _member_orders(member), limit),
+        certificates=_recent(db, _member_certificates(member), limit),
+        withdrawals=withdrawals,
+        open_withdrawals=open_withdrawals,
+    )
 
 
 @dataclass(frozen=True)
@@ -183,6 +189,11 @@ def member_record(db: Session, member: Member, *, limit: int = RECENT) -> Member
 def member_certificates(db: Session, member: Member, *, page: int, per_page: int = 25) -> Page:
     """Every certificate issued to the member, newest first, a page at a time."""
     return paginate(db, _member_certificates(member), page=page, per_page=per_page)
+
+
+def member_orders(db: Session, member: Member, *, page: int, per_page: int = 25) -> Page:
+    """Every order the member placed, newest first, a page at a time."""
+    return paginate(db, _member_orders(member), page=page, per_page=per_page)
 
 
 def member_withdrawals(db: Session, member: Member, *, page: int, per_page: int = 25) -> Page:

@@ -135,24 +135,29 @@ class AdmissionDue:
 
 
 def admission_dues(db: Session, user: User) -> list[AdmissionDue]:
-    """What ``user`` must pay to become a member: their waiting admission orders."""
+    """What ``user`` must pay to become a member: their waiting admission orders.
+
+    Reads the settings' payment details (``instructions_for``). The orders are found from
+    the user's applications (``applications.user_id``, then ``share_orders.application_id``):
+    a person has a few. Whether each still waits is checked on those few rows, not in SQL:
+    a condition on the state (or on no member yet) lets SQLite walk the index of every
+    order in that state (or of every admission order) instead.
+    """
     settings = coop.settings(db)
+    orders = db.scalars(
+        select(ShareOrder)
+        .join(ShareOrder.application)
+        .options(
+            joinedload(ShareOrder.share_type),
+            joinedload(ShareOrder.application).joinedload(Application.member_class),
+        )
+        .where(Application.user_id == user.id)
+        .order_by(ShareOrder.created_at, ShareOrder.id)
+    )
     return [
         AdmissionDue(order, instructions_for(order, settings))
-        for order in db.scalars(
-            select(ShareOrder)
-            .join(ShareOrder.application)
-            .options(
-                joinedload(ShareOrder.share_type),
-                joinedload(ShareOrder.application).joinedload(Application.member_class),
-            )
-            .where(
-                Application.user_id == user.id,
-                ShareOrder.member_id.is_(None),
-                ShareOrder.state == OrderState.PENDING_PAYMENT,
-            )
-            .order_by(ShareOrder.created_at)
-        )
+        for order in orders
+        if order.member_id is None and order.state is OrderState.PENDING_PAYMENT
     ]
 
 
