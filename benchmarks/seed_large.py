@@ -129,6 +129,7 @@ from portal.models import (
     ResolutionKind,
     ResolutionState,
     Role,
+    RollClass,
     RollEntry,
     ShareOrder,
     ShareType,
@@ -1359,6 +1360,7 @@ class Seeder:
         for model in (
             Meeting,
             RollEntry,
+            RollClass,
             Resolution,
             Election,
             Candidate,
@@ -1447,6 +1449,17 @@ class Seeder:
                     "class_id": c,
                     "weight": self.weights[c],
                     "is_primary": primary,
+                }
+            )
+        for c in sorted({c for _, c, _ in entries}):  # the roll's counts, as freezing keeps them
+            tables[RollClass].append(
+                {
+                    "id": self.next_id(RollClass),
+                    "meeting_id": meeting_id,
+                    "class_id": c,
+                    "weight": self.weights[c],
+                    "voters": sum(1 for _, k, primary in entries if k == c and primary),
+                    "members": sum(1 for _, k, _ in entries if k == c),
                 }
             )
         # resolutions

@@ -43,6 +43,7 @@ from .meetings import (
     ResolutionKind,
     ResolutionResult,
     ResolutionState,
+    RollClass,
     RollEntry,
     SessionState,
 )
@@ -184,6 +185,7 @@ __all__ = [
     "ResolutionResult",
     "ResolutionState",
     "Role",
+    "RollClass",
     "RollEntry",
     "SessionState",
     "ShareOrder",

@@ -30,6 +30,7 @@ from ...models import (
     MemberStatusChange,
     Resolution,
     ResolutionKind,
+    RollClass,
     RollEntry,
     ShareType,
     User,
@@ -130,6 +131,7 @@ def freeze_roll(db: Session, meeting: Meeting, *, actor: User | None) -> int:
     cutoff = roll_cutoff(meeting, now, clock)
     entries = eligible_entries(db, meeting, cutoff)
     db.add_all(entries)
+    db.add_all(class_counts(meeting, entries))
     meeting.roll_as_of = cutoff
     meeting.roll_frozen_at = utcnow()
     size = sum(1 for e in entries if e.is_primary)
@@ -144,15 +146,26 @@ def freeze_roll(db: Session, meeting: Meeting, *, actor: User | None) -> int:
     return size
 
 
-def roll_size(db: Session, meeting: Meeting) -> int:
-    """Members on the meeting's roll."""
-    return (
-        db.scalar(
-            select(func.count())
-            .select_from(RollEntry)
-            .where(RollEntry.meeting_id == meeting.id, RollEntry.is_primary.is_(True))
+def class_counts(meeting: Meeting, entries: list[RollEntry]) -> list[RollClass]:
+    """The roll's classes with how many vote in each, counted from its entries once."""
+    counts: dict[int, RollClass] = {}
+    for entry in entries:
+        row = counts.setdefault(
+            entry.class_id,
+            RollClass(
+                meeting_id=meeting.id, class_id=entry.class_id, weight=0, voters=0, members=0
+            ),
         )
-        or 0
+        row.weight = max(row.weight, entry.weight)
+        row.members += 1
+        row.voters += 1 if entry.is_primary else 0
+    return list(counts.values())
+
+
+def roll_size(db: Session, meeting: Meeting) -> int:
+    """Members on the meeting's roll (from its counts per class, never the roll itself)."""
+    return (
+        db.scalar(select(func.sum(RollClass.voters)).where(RollClass.meeting_id == meeting.id)) or 0
     )
 
 
@@ -174,31 +187,30 @@ def voters(resolution: Resolution) -> Any:
     return RollEntry.is_primary.is_(True)
 
 
-def _class_rolls(db: Session, meeting_id: int, voters: Any) -> list[ClassRoll]:
-    rows = db.execute(
-        select(
-            MemberClass.id,
-            MemberClass.code,
-            MemberClass.name,
-            func.max(RollEntry.weight),
-            func.count(RollEntry.id),
-        )
-        .join(RollEntry, RollEntry.class_id == MemberClass.id)
-        .where(RollEntry.meeting_id == meeting_id, voters)
-        .group_by(MemberClass.id, MemberClass.code, MemberClass.name, MemberClass.position)
+def _class_rolls(db: Session, meeting_id: int, class_id: int | None) -> list[ClassRoll]:
+    """The roll's classes as counted at freezing: every entry of ``class_id`` (a class
+    resolution), else each class's members voting in it as their primary class."""
+    size = RollClass.voters if class_id is None else RollClass.members
+    query = (
+        select(MemberClass.id, MemberClass.code, MemberClass.name, RollClass.weight, size)
+        .join(RollClass, RollClass.class_id == MemberClass.id)
+        .where(RollClass.meeting_id == meeting_id, size > 0)
         .order_by(MemberClass.position, MemberClass.id)
     )
-    return [ClassRoll(*row) for row in rows]
+    if class_id is not None:
+        query = query.where(RollClass.class_id == class_id)
+    return [ClassRoll(*row) for row in db.execute(query)]
 
 
 def class_rolls(db: Session, resolution: Resolution) -> list[ClassRoll]:
     """The classes voting on ``resolution`` with the size of each one's roll."""
-    return _class_rolls(db, resolution.meeting_id, voters(resolution))
+    voting = resolution.class_id if resolution.kind is ResolutionKind.CLASS else None
+    return _class_rolls(db, resolution.meeting_id, voting)
 
 
 def roll_counts(db: Session, meeting: Meeting) -> list[ClassRoll]:
     """The meeting's roll by voting class (each member once, in their primary class)."""
-    return _class_rolls(db, meeting.id, RollEntry.is_primary.is_(True))
+    return _class_rolls(db, meeting.id, None)
 
 
 def voter_entry(db: Session, resolution: Resolution, member: Member) -> RollEntry | None:
