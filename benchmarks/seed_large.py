@@ -133,6 +133,7 @@ from portal.models import (
     RollEntry,
     ShareOrder,
     ShareType,
+    TurnoutCount,
     User,
     VersionFormat,
     Visibility,
@@ -1368,6 +1369,7 @@ class Seeder:
             ProxyDirection,
             ProxyRanking,
             Participation,
+            TurnoutCount,
             Ballot,
             ElectionParticipation,
             RankedBallot,
@@ -1619,10 +1621,12 @@ class Seeder:
             else:
                 who = [(idx, primary_class[idx]) for idx in (*voters, *cast_by_proxy)]
             receipts: set[str] = set()
+            turnout: dict[int, int] = defaultdict(int)  # kept as the votes are: TurnoutCount
             for idx, c in who:
                 proxy = appointments.get(idx)
                 if proxy is not None and idx not in cast_by_proxy:
                     continue
+                turnout[c] += 1
                 choice = proxy[2][rid] if proxy and proxy[2][rid] else dice.choice_of(odds)
                 receipt = unique(dice.receipt, receipts)
                 via = Channel.ONLINE if proxy else channel[idx]
@@ -1662,6 +1666,9 @@ class Seeder:
                         rid,
                         f"Vote cast on resolution {rid}",
                     )
+            tables[TurnoutCount] += [
+                {"resolution_id": rid, "class_id": c, "voted": n} for c, n in turnout.items()
+            ]
         if kind is MeetingKind.AGM:
             self.elections(
                 tables,

@@ -100,7 +100,7 @@ from .shares import (
     Withdrawal,
     WithdrawalState,
 )
-from .voting import PAPER_CHANNELS, Ballot, Channel, Choice, Participation
+from .voting import PAPER_CHANNELS, Ballot, Channel, Choice, Participation, TurnoutCount
 
 __all__ = [
     "AWAITING_DECISION",
@@ -191,6 +191,7 @@ __all__ = [
     "ShareOrder",
     "ShareType",
     "Transfer",
+    "TurnoutCount",
     "UTCDateTime",
     "User",
     "UserSession",

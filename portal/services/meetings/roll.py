@@ -12,6 +12,7 @@ the register do not change it.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -187,30 +188,55 @@ def voters(resolution: Resolution) -> Any:
     return RollEntry.is_primary.is_(True)
 
 
-def _class_rolls(db: Session, meeting_id: int, class_id: int | None) -> list[ClassRoll]:
-    """The roll's classes as counted at freezing: every entry of ``class_id`` (a class
-    resolution), else each class's members voting in it as their primary class."""
-    size = RollClass.voters if class_id is None else RollClass.members
-    query = (
-        select(MemberClass.id, MemberClass.code, MemberClass.name, RollClass.weight, size)
+@dataclass(frozen=True)
+class MeetingRoll:
+    """A meeting's roll as counted at freezing: each class with its voters (primary
+    entries) and all its members, in the classes' order; read in one statement."""
+
+    classes: tuple[tuple[ClassRoll, ClassRoll], ...]  # (as voters, as all members)
+
+    def voting_on(self, resolution: Resolution) -> list[ClassRoll]:
+        """The classes voting on ``resolution`` with the size of each one's roll."""
+        if resolution.kind is ResolutionKind.CLASS:
+            return [
+                every
+                for _, every in self.classes
+                if every.class_id == resolution.class_id and every.members
+            ]
+        return [primary for primary, _ in self.classes if primary.members]
+
+
+def meeting_roll(db: Session, meeting_id: int) -> MeetingRoll:
+    """The meeting's roll by class, from the counts kept when it was frozen."""
+    rows = db.execute(
+        select(
+            MemberClass.id,
+            MemberClass.code,
+            MemberClass.name,
+            RollClass.weight,
+            RollClass.voters,
+            RollClass.members,
+        )
         .join(RollClass, RollClass.class_id == MemberClass.id)
-        .where(RollClass.meeting_id == meeting_id, size > 0)
+        .where(RollClass.meeting_id == meeting_id)
         .order_by(MemberClass.position, MemberClass.id)
     )
-    if class_id is not None:
-        query = query.where(RollClass.class_id == class_id)
-    return [ClassRoll(*row) for row in db.execute(query)]
+    return MeetingRoll(
+        tuple(
+            (ClassRoll(i, code, name, weight, voters), ClassRoll(i, code, name, weight, members))
+            for i, code, name, weight, voters, members in rows
+        )
+    )
 
 
 def class_rolls(db: Session, resolution: Resolution) -> list[ClassRoll]:
     """The classes voting on ``resolution`` with the size of each one's roll."""
-    voting = resolution.class_id if resolution.kind is ResolutionKind.CLASS else None
-    return _class_rolls(db, resolution.meeting_id, voting)
+    return meeting_roll(db, resolution.meeting_id).voting_on(resolution)
 
 
 def roll_counts(db: Session, meeting: Meeting) -> list[ClassRoll]:
     """The meeting's roll by voting class (each member once, in their primary class)."""
-    return _class_rolls(db, meeting.id, None)
+    return [primary for primary, _ in meeting_roll(db, meeting.id).classes if primary.members]
 
 
 def voter_entry(db: Session, resolution: Resolution, member: Member) -> RollEntry | None:
@@ -222,6 +248,28 @@ def voter_entry(db: Session, resolution: Resolution, member: Member) -> RollEntr
             voters(resolution),
         )
     )
+
+
+def member_entries(db: Session, meeting_id: int, member: Member) -> list[RollEntry]:
+    """The member's entries on the meeting's roll (none: not on it), in one statement."""
+    return list(
+        db.scalars(
+            select(RollEntry)
+            .where(RollEntry.meeting_id == meeting_id, RollEntry.member_id == member.id)
+            .order_by(RollEntry.id)
+        )
+    )
+
+
+def entry_voting_on(resolution: Resolution, entries: Sequence[RollEntry]) -> RollEntry | None:
+    """Of a member's roll entries, the one that votes on ``resolution`` (as :func:`voters`)."""
+    for entry in entries:
+        if resolution.kind is ResolutionKind.CLASS:
+            if entry.class_id == resolution.class_id:
+                return entry
+        elif entry.is_primary:
+            return entry
+    return None
 
 
 def on_roll(db: Session, meeting: Meeting, member: Member) -> bool:
