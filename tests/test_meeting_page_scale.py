@@ -187,3 +187,23 @@ def test_check_votes_exits_1_when_the_turnout_kept_differs_from_the_votes(
     assert result.exit_code == 1
     assert "resolution 2: the turnout kept for class" in result.output
     assert "is 2, but 1 members voted in it" in result.output
+
+
+def test_a_vote_by_htmx_reads_the_member_s_roll_once_and_the_poll_asks_once_what_is_due(
+    app, make_member, make_meeting, sign_in
+):
+    ann = make_member(name="Ann Artist", email="ann@example.org", classes=["artist"])
+    made = make_meeting(resolutions=SIX)
+    client = sign_in(ann.email)
+    htmx = {"HX-Request": "true"}
+    url = f"/meetings/{made.id}/resolutions/{made.resolution_ids[1]}/vote"
+    assert client.post(url, data={"choice": "for"}, headers=htmx).status_code == 200
+    with sql_statements(app) as seen:
+        response = client.post(url, data={"choice": "against"}, headers=htmx)
+    assert response.status_code == 200
+    assert "Against" in response.get_data(as_text=True)
+    assert len([s for s in seen if "FROM roll_entries" in s]) == 1  # the check, not again
+    # The partial is answered from the vote cast: the secret ballot is read once, to change it.
+    assert len([s for s in seen if "FROM ballots" in s]) == 1
+    polled = statements_of(app, client, f"/meetings/{made.id}/turnout", headers=htmx)
+    assert len([s for s in polled if "EXISTS" in s]) == 1  # resolutions and elections

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Exists, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from ... import coop
@@ -231,10 +231,14 @@ def _past_closing(resolution: Resolution, now: datetime) -> bool:
     )
 
 
+def due(meeting: Meeting, now: datetime) -> Exists:
+    """Some resolution of the meeting is open past ``now``, its closing time (to select)."""
+    return exists().where(Resolution.meeting_id == meeting.id, _due(now))
+
+
 def is_due(db: Session, meeting: Meeting) -> bool:
     """Some resolution of the meeting is open past its closing time: one small read."""
-    now = coop.clock(db).now()
-    return bool(db.scalar(select(exists().where(Resolution.meeting_id == meeting.id, _due(now)))))
+    return bool(db.scalar(select(due(meeting, coop.clock(db).now()))))
 
 
 def close_if_due(db: Session, meeting: Meeting) -> list[Resolution]:

@@ -123,6 +123,17 @@ def ballot_items(
     return items
 
 
+def cast_item(db: Session, resolution: Resolution, cast: Vote) -> BallotItem:
+    """``resolution`` as the member who has just cast ``cast`` on it sees it, read again
+    from nothing: they were on the (frozen) roll a moment ago, so only the voting window
+    can refuse their next vote (the co-op's clock)."""
+    try:
+        check_voting_open(db, resolution)
+    except PortalError as exc:
+        return BallotItem(resolution, cast, exc.message)
+    return BallotItem(resolution, cast, None)
+
+
 def ballot(db: Session, meeting: Meeting, member: Member | None) -> list[BallotItem]:
     """The meeting's resolutions put to the vote (not drafts, not withdrawn), in order."""
     put = [
