@@ -54,7 +54,7 @@ from ...models import (
 )
 from .. import audit
 from ..meetings import roll
-from ..meetings.ballots import keyed_tag, new_ballot_id, new_receipt, seal_rows
+from ..meetings.ballots import keyed_tag, new_ballot_id, new_receipt, seal_rows, tagged_ballots
 from .nominations import title
 
 TAG_PURPOSE = "portal.elections.voter-tag"  # never the resolutions' purpose: its own key
@@ -616,15 +616,7 @@ def rankings_of(
         for p in participations
         if by_id[p.election_id].secret
     }
-    secret: dict[int, RankedBallot] = {}
-    if tags:
-        for ballot in db.scalars(
-            select(RankedBallot).where(
-                RankedBallot.election_id.in_(set(tags.values())), RankedBallot.voter_tag.in_(tags)
-            )
-        ):
-            if ballot.voter_tag is not None and tags.get(ballot.voter_tag) == ballot.election_id:
-                secret[ballot.election_id] = ballot
+    secret = tagged_ballots(db, RankedBallot.election_id, tags)
     votes = {}
     for participation in participations:
         election = by_id[participation.election_id]

@@ -33,6 +33,7 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, delete, insert, select, update
@@ -445,21 +446,30 @@ def votes_of(db: Session, resolutions: Sequence[Resolution], member: Member) -> 
         for p in participations
         if by_id[p.resolution_id].secret
     }
-    secret: dict[int, Ballot] = {}
-    if tags:
-        for ballot in db.scalars(
-            select(Ballot).where(
-                Ballot.resolution_id.in_(set(tags.values())), Ballot.voter_tag.in_(tags)
-            )
-        ):
-            if ballot.voter_tag is not None and tags.get(ballot.voter_tag) == ballot.resolution_id:
-                secret[ballot.resolution_id] = ballot
+    secret = tagged_ballots(db, Ballot.resolution_id, tags)
     votes = {}
     for p in participations:
         vote = _vote_from(by_id[p.resolution_id], p, secret.get(p.resolution_id))
         if vote is not None:
             votes[p.resolution_id] = vote
     return votes
+
+
+def tagged_ballots(db: Session, subject: Any, tags: dict[str, int]) -> dict[int, Any]:
+    """The secret ballots carrying ``tags`` (each tag → the id of its resolution or
+    election, the ballot's ``subject`` column: ``Ballot.resolution_id``,
+    ``RankedBallot.election_id``), by that id, in one statement."""
+    if not tags:
+        return {}
+    model = subject.class_
+    found = {}
+    for ballot in db.scalars(
+        select(model).where(subject.in_(set(tags.values())), model.voter_tag.in_(tags))
+    ):
+        owner = getattr(ballot, subject.key)
+        if ballot.voter_tag is not None and tags.get(ballot.voter_tag) == owner:
+            found[owner] = ballot
+    return found
 
 
 def has_voted(db: Session, resolution: Resolution, member: Member) -> bool:
