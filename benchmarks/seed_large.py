@@ -129,9 +129,11 @@ from portal.models import (
     ResolutionKind,
     ResolutionState,
     Role,
+    RollClass,
     RollEntry,
     ShareOrder,
     ShareType,
+    TurnoutCount,
     User,
     VersionFormat,
     Visibility,
@@ -1359,6 +1361,7 @@ class Seeder:
         for model in (
             Meeting,
             RollEntry,
+            RollClass,
             Resolution,
             Election,
             Candidate,
@@ -1366,6 +1369,7 @@ class Seeder:
             ProxyDirection,
             ProxyRanking,
             Participation,
+            TurnoutCount,
             Ballot,
             ElectionParticipation,
             RankedBallot,
@@ -1447,6 +1451,17 @@ class Seeder:
                     "class_id": c,
                     "weight": self.weights[c],
                     "is_primary": primary,
+                }
+            )
+        for c in sorted({c for _, c, _ in entries}):  # the roll's counts, as freezing keeps them
+            tables[RollClass].append(
+                {
+                    "id": self.next_id(RollClass),
+                    "meeting_id": meeting_id,
+                    "class_id": c,
+                    "weight": self.weights[c],
+                    "voters": sum(1 for _, k, primary in entries if k == c and primary),
+                    "members": sum(1 for _, k, _ in entries if k == c),
                 }
             )
         # resolutions
@@ -1606,10 +1621,12 @@ class Seeder:
             else:
                 who = [(idx, primary_class[idx]) for idx in (*voters, *cast_by_proxy)]
             receipts: set[str] = set()
+            turnout: dict[int, int] = defaultdict(int)  # kept as the votes are: TurnoutCount
             for idx, c in who:
                 proxy = appointments.get(idx)
                 if proxy is not None and idx not in cast_by_proxy:
                     continue
+                turnout[c] += 1
                 choice = proxy[2][rid] if proxy and proxy[2][rid] else dice.choice_of(odds)
                 receipt = unique(dice.receipt, receipts)
                 via = Channel.ONLINE if proxy else channel[idx]
@@ -1649,6 +1666,9 @@ class Seeder:
                         rid,
                         f"Vote cast on resolution {rid}",
                     )
+            tables[TurnoutCount] += [
+                {"resolution_id": rid, "class_id": c, "voted": n} for c, n in turnout.items()
+            ]
         if kind is MeetingKind.AGM:
             self.elections(
                 tables,

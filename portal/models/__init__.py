@@ -43,6 +43,7 @@ from .meetings import (
     ResolutionKind,
     ResolutionResult,
     ResolutionState,
+    RollClass,
     RollEntry,
     SessionState,
 )
@@ -100,7 +101,7 @@ from .shares import (
     Withdrawal,
     WithdrawalState,
 )
-from .voting import PAPER_CHANNELS, Ballot, Channel, Choice, Participation
+from .voting import PAPER_CHANNELS, Ballot, Channel, Choice, Participation, TurnoutCount
 
 __all__ = [
     "AWAITING_DECISION",
@@ -186,11 +187,13 @@ __all__ = [
     "ResolutionResult",
     "ResolutionState",
     "Role",
+    "RollClass",
     "RollEntry",
     "SessionState",
     "ShareOrder",
     "ShareType",
     "Transfer",
+    "TurnoutCount",
     "UTCDateTime",
     "User",
     "UserSession",

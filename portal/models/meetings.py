@@ -236,6 +236,26 @@ class RollEntry(Base):
     member_class: Mapped[MemberClass] = relationship()
 
 
+class RollClass(Base):
+    """A class on a meeting's frozen roll, counted once as the roll is frozen (it never
+    changes after), so turnout and quorum read a row per class rather than the roll.
+
+    ``voters``: members voting in the class on ordinary and special resolutions (their
+    primary entries); ``members``: every entry of the class (who votes on a class
+    resolution). ``weight`` as frozen on the class's entries.
+    """
+
+    __tablename__ = "roll_classes"
+    __table_args__ = (UniqueConstraint("meeting_id", "class_id", name="uq_roll_classes_class"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    class_id: Mapped[int] = mapped_column(ForeignKey("member_classes.id"))
+    weight: Mapped[int] = mapped_column()
+    voters: Mapped[int] = mapped_column()
+    members: Mapped[int] = mapped_column()
+
+
 class Resolution(Base):
     """A motion put to the meeting's vote, with its stored count and result once closed."""
 

@@ -107,3 +107,18 @@ class Ballot(Base):
     channel: Mapped[Channel] = mapped_column(
         enum_column(Channel, "channel"), default=Channel.ONLINE, server_default="online"
     )
+
+
+class TurnoutCount(Base):
+    """How many members have voted on a resolution in a class, by every channel but the
+    tellers' show of hands (``HandCount``): added to in the transaction that writes each
+    participation (``services.meetings.ballots.add_vote``), so live turnout reads a row per
+    class, never the votes. ``check-votes`` compares it with the participations."""
+
+    __tablename__ = "turnout_counts"
+
+    resolution_id: Mapped[int] = mapped_column(
+        ForeignKey("resolutions.id", ondelete="CASCADE"), primary_key=True
+    )
+    class_id: Mapped[int] = mapped_column(ForeignKey("member_classes.id"), primary_key=True)
+    voted: Mapped[int] = mapped_column(default=0)

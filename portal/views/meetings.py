@@ -121,9 +121,10 @@ def _ballot(
     the time the partial is read back voting may have closed and sealed a secret ballot,
     which no longer names the member (the vote is counted; its receipt must still show).
     """
-    item = overview.ballot_item(get_db(), resolution, current_member())
-    if cast is not None:
-        item = replace(item, vote=cast)
+    if cast is None:
+        item = overview.ballot_item(get_db(), resolution, current_member())
+    else:
+        item = overview.cast_item(get_db(), resolution, cast)
     return htmx.partial(
         "meetings/_ballot.html",
         status=status,

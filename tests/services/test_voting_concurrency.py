@@ -15,7 +15,16 @@ from sqlalchemy import func, select
 from portal import coop
 from portal.db import write_session
 from portal.errors import InvalidState
-from portal.models import Ballot, Meeting, MeetingKind, Member, Participation, Resolution, User
+from portal.models import (
+    Ballot,
+    Meeting,
+    MeetingKind,
+    Member,
+    Participation,
+    Resolution,
+    TurnoutCount,
+    User,
+)
 from portal.services.meetings import ballots, closing, lifecycle
 
 VOTERS = 16
@@ -105,6 +114,9 @@ def test_concurrent_votes_duplicates_and_changes_count_exactly_once(
         participations = db.scalar(select(func.count()).select_from(Participation))
         boxed = db.scalar(select(func.count()).select_from(Ballot))
         assert participations == boxed == VOTERS
+        # The turnout kept as votes are written counted each member once too.
+        assert db.scalar(select(func.sum(TurnoutCount.voted))) == VOTERS
+        assert closing.turnout_problems(db) == []
         # Each changed member's last acknowledged answer is what the ballot box holds.
         against = db.scalar(
             select(func.count()).select_from(Ballot).where(Ballot.choice == "against")

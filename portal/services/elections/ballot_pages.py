@@ -5,9 +5,9 @@ election cards. The rules are in :mod:`.ballots`; this module only reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
@@ -26,15 +26,18 @@ from ...models import (
     ProxyAppointment,
     RollEntry,
 )
+from ..meetings import roll
 from .ballots import (
     RANK_FIELD,
     RankedVote,
     ballot_candidates,
-    check_can_rank,
+    candidates_of,
     check_proxy_may_rank,
+    check_rank_on_roll,
     check_ranking_open,
     participation_of,
     ranking_of,
+    rankings_of,
     voter_entry,
 )
 from .nominations import meeting_elections, statement_html
@@ -78,15 +81,30 @@ def _refusal(check: Callable[[], object]) -> str | None:
 
 def ballot_for(db: Session, election: Election, member: Member | None) -> RankingBallot:
     """``member``'s ranked ballot in ``election`` (None: staff, who only read it)."""
+    return ballots_for(db, election.meeting, [election], member)[election.id]
+
+
+def ballots_for(
+    db: Session, meeting: Meeting, elections: Sequence[Election], member: Member | None
+) -> dict[int, RankingBallot]:
+    """``member``'s ranked ballot in each of the meeting's ``elections``, by id, in a few
+    statements however many there are: the candidates, the member's roll entries and
+    their rankings are each read once for them all."""
+    candidates = candidates_of(db, elections)
     if member is None:
         refusal = "Only members on the voter roll rank the candidates."
-        return RankingBallot(election, ballot_candidates(db, election), None, refusal)
-    return RankingBallot(
-        election,
-        ballot_candidates(db, election),
-        ranking_of(db, election, member),
-        _refusal(lambda: check_can_rank(db, election, member)),
-    )
+        return {e.id: RankingBallot(e, candidates[e.id], None, refusal) for e in elections}
+    entries = roll.member_entries(db, meeting.id, member)
+    rankings = rankings_of(db, elections, member)
+
+    def check(election: Election) -> None:
+        check_ranking_open(db, election)
+        check_rank_on_roll(election, entries)
+
+    return {
+        e.id: RankingBallot(e, candidates[e.id], rankings.get(e.id), _refusal(partial(check, e)))
+        for e in elections
+    }
 
 
 def held_ballots(db: Session, election: Election, holder: Member | None) -> list[RankingBallot]:
@@ -172,15 +190,14 @@ class ElectionCard:
 
 def meeting_cards(db: Session, meeting: Meeting, member: Member | None) -> list[ElectionCard]:
     """The meeting's elections members may see (not draft or cancelled): first those the
-    member may rank in now, then the others, each in the classes' order."""
-    cards = [
-        ElectionCard(
-            election,
-            ballot_for(db, election, member)
-            if election.state is ElectionState.VOTING_OPEN
-            else None,
-        )
+    member may rank in now, then the others, each in the classes' order. The open ones'
+    ballots are read together (``ballots_for``)."""
+    shown = [
+        election
         for election in meeting_elections(db, meeting)
         if election.state not in (ElectionState.DRAFT, ElectionState.CANCELLED)
     ]
+    open_ = [e for e in shown if e.state is ElectionState.VOTING_OPEN]
+    ballots = ballots_for(db, meeting, open_, member)
+    cards = [ElectionCard(election, ballots.get(election.id)) for election in shown]
     return sorted(cards, key=lambda card: not (card.ballot and card.ballot.open))

@@ -54,7 +54,7 @@ from ...models import (
 )
 from .. import audit
 from ..meetings import roll
-from ..meetings.ballots import keyed_tag, new_ballot_id, new_receipt, seal_rows
+from ..meetings.ballots import keyed_tag, new_ballot_id, new_receipt, seal_rows, tagged_ballots
 from .nominations import title
 
 TAG_PURPOSE = "portal.elections.voter-tag"  # never the resolutions' purpose: its own key
@@ -140,9 +140,15 @@ def check_can_rank(db: Session, election: Election, member: Member) -> None:
     """Refuse a ranking outside the window (409) or by a member not on the roll in the
     election's class (403)."""
     check_ranking_open(db, election)
-    if voter_entry(db, election, member) is not None:
+    check_rank_on_roll(election, roll.member_entries(db, election.meeting_id, member))
+
+
+def check_rank_on_roll(election: Election, entries: Sequence[RollEntry]) -> None:
+    """Refuse a member whose roll entries (``entries``: all theirs on the meeting's roll)
+    do not put them in the election's class as their primary class (403)."""
+    if any(e.is_primary and e.class_id == election.class_id for e in entries):
         return
-    if roll.on_roll(db, election.meeting, member):
+    if entries:
         raise NotAllowed(
             f"Only members whose voting class is the {election.member_class.name} class "
             f"rank the candidates in {title(election)}."
@@ -158,18 +164,26 @@ def check_can_rank(db: Session, election: Election, member: Member) -> None:
 
 def ballot_candidates(db: Session, election: Election) -> list[Candidate]:
     """The confirmed candidates on the ballot, in the order of their names."""
-    return list(
-        db.scalars(
+    return candidates_of(db, [election])[election.id]
+
+
+def candidates_of(db: Session, elections: Sequence[Election]) -> dict[int, list[Candidate]]:
+    """Each election's confirmed candidates in the order of their names, by election id,
+    in one statement."""
+    found: dict[int, list[Candidate]] = {e.id: [] for e in elections}
+    if found:
+        for candidate in db.scalars(
             select(Candidate)
             .join(Member, Member.id == Candidate.member_id)
             .options(joinedload(Candidate.member))
             .where(
-                Candidate.election_id == election.id,
+                Candidate.election_id.in_(found),
                 Candidate.state == CandidateState.CONFIRMED,
             )
             .order_by(Member.name, Candidate.id)
-        )
-    )
+        ):
+            found[candidate.election_id].append(candidate)
+    return found
 
 
 def _not_on_ballot(db: Session, election: Election, candidate_id: int) -> InvalidInput:
@@ -580,20 +594,44 @@ def cast_directed_rankings(db: Session, election: Election) -> int:
 def ranking_of(db: Session, election: Election, member: Member) -> RankedVote | None:
     """The member's ranking as it stands, if they ranked (for a secret election, while
     voting is open: once sealed the ballot names no one, even by tag)."""
-    participation = participation_of(db, election, member, lock=False)
-    if participation is None:
-        return None
-    by_proxy = participation.proxy_id is not None
-    if not election.secret:
-        if participation.ranking is None or participation.receipt is None:
-            return None
-        ranking, receipt = participation.ranking, participation.receipt
-    else:
-        ballot = _own_ballot(db, election, member, lock=False)
-        if ballot is None:
-            return None
-        ranking, receipt = ballot.ranking, ballot.receipt
-    return RankedVote(election.id, _split(ranking), receipt, election.secret, by_proxy=by_proxy)
+    return rankings_of(db, [election], member).get(election.id)
+
+
+def rankings_of(
+    db: Session, elections: Sequence[Election], member: Member
+) -> dict[int, RankedVote]:
+    """The member's rankings in ``elections`` as :func:`ranking_of` reads each, by election
+    id: their participations in one statement, their secret ballots (by tag) in another."""
+    by_id = {e.id: e for e in elections}
+    if not by_id:
+        return {}
+    participations = db.scalars(
+        select(ElectionParticipation).where(
+            ElectionParticipation.election_id.in_(by_id),
+            ElectionParticipation.member_id == member.id,
+        )
+    ).all()
+    tags = {
+        voter_tag(p.election_id, member.id): p.election_id
+        for p in participations
+        if by_id[p.election_id].secret
+    }
+    secret = tagged_ballots(db, RankedBallot.election_id, tags)
+    votes = {}
+    for participation in participations:
+        election = by_id[participation.election_id]
+        if not election.secret:
+            ranking, receipt = participation.ranking, participation.receipt
+        else:
+            ballot = secret.get(election.id)
+            ranking, receipt = (ballot.ranking, ballot.receipt) if ballot else (None, None)
+        if ranking is None or receipt is None:
+            continue
+        by_proxy = participation.proxy_id is not None
+        votes[election.id] = RankedVote(
+            election.id, _split(ranking), receipt, election.secret, by_proxy=by_proxy
+        )
+    return votes
 
 
 def has_ranked(db: Session, election: Election, member: Member) -> bool:

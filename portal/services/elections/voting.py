@@ -25,7 +25,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from ... import coop
@@ -203,11 +203,11 @@ def _close_due(db: Session, elections: list[Election], now: datetime) -> list[El
 
 
 def is_due(db: Session, meeting: Meeting) -> bool:
-    """A resolution or an election of the meeting is open past its closing time."""
-    if closing.is_due(db, meeting):
-        return True
+    """A resolution or an election of the meeting is open past its closing time: one small
+    read, on every page of the meeting."""
     now = coop.clock(db).now()
-    return bool(db.scalar(select(exists().where(Election.meeting_id == meeting.id, _due(now)))))
+    election = exists().where(Election.meeting_id == meeting.id, _due(now))
+    return bool(db.scalar(select(or_(closing.due(meeting, now), election))))
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,6 +56,8 @@ from ...models import (
     Resolution,
     ResolutionKind,
     ResolutionState,
+    RollEntry,
+    TurnoutCount,
     User,
     utcnow,
 )
@@ -134,10 +139,16 @@ def check_can_vote(db: Session, resolution: Resolution, member: Member) -> int:
     """Refuse a vote outside the voting window or by someone not on its roll; the class
     the member votes in otherwise. Times are the co-op's clock (``coop.clock``)."""
     check_voting_open(db, resolution)
-    number = resolution.number
-    entry = roll.voter_entry(db, resolution, member)
+    return check_on_roll(resolution, member, roll.member_entries(db, resolution.meeting_id, member))
+
+
+def check_on_roll(resolution: Resolution, member: Member, entries: Sequence[RollEntry]) -> int:
+    """Refuse a member whose roll entries (``entries``: all theirs on the meeting's roll)
+    do not vote on ``resolution``; the class they vote in otherwise."""
+    entry = roll.entry_voting_on(resolution, entries)
     if entry is None:
-        if resolution.kind is ResolutionKind.CLASS and roll.on_roll(db, resolution.meeting, member):
+        number = resolution.number
+        if resolution.kind is ResolutionKind.CLASS and entries:
             class_name = resolution.member_class.name if resolution.member_class else "one"
             raise NotAllowed(f"Only members of the {class_name} class vote on resolution {number}.")
         raise NotAllowed(
@@ -192,7 +203,25 @@ def add_vote(
                 channel=channel,
             )
         )
+    db.flush()  # a second participation fails here, before it is counted
+    count_turnout(db, resolution.id, class_id)
     return receipt
+
+
+def count_turnout(db: Session, resolution_id: int, class_id: int) -> None:
+    """One more member has voted on the resolution in the class: its ``TurnoutCount``
+    goes up by one in this transaction (one INSERT … ON CONFLICT DO UPDATE, on SQLite and
+    PostgreSQL, so two first votes at once each count)."""
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(TurnoutCount).values(
+        resolution_id=resolution_id, class_id=class_id, voted=1
+    )
+    db.execute(
+        statement.on_conflict_do_update(
+            index_elements=["resolution_id", "class_id"],
+            set_={"voted": TurnoutCount.voted + 1},
+        )
+    )
 
 
 def how_voted(db: Session, member: Member, participation: Participation) -> str:
@@ -381,7 +410,7 @@ def _audit(
 
 
 def _vote_from(
-    db: Session, resolution: Resolution, member: Member, participation: Participation
+    resolution: Resolution, participation: Participation, ballot: Ballot | None
 ) -> Vote | None:
     by_proxy = participation.proxy_id is not None
     if not resolution.secret:
@@ -389,12 +418,6 @@ def _vote_from(
             return None
         choice, receipt = participation.choice, participation.receipt
     else:
-        ballot = db.scalar(
-            select(Ballot).where(
-                Ballot.resolution_id == resolution.id,
-                Ballot.voter_tag == voter_tag(resolution.id, member.id),
-            )
-        )
         if ballot is None:  # sealed at close: the member kept the receipt shown while open
             return None
         choice, receipt = ballot.choice, ballot.receipt
@@ -404,14 +427,49 @@ def _vote_from(
 def vote_of(db: Session, resolution: Resolution, member: Member) -> Vote | None:
     """The member's vote on ``resolution`` as it stands, if they voted (and, for a secret
     one, while voting is open: after it closes the ballot names no one, even by tag)."""
-    participation = db.scalar(
+    return votes_of(db, [resolution], member).get(resolution.id)
+
+
+def votes_of(db: Session, resolutions: Sequence[Resolution], member: Member) -> dict[int, Vote]:
+    """The member's votes on ``resolutions`` as :func:`vote_of` reads each, by resolution
+    id: their participations in one statement, their secret ballots (by tag) in another."""
+    by_id = {r.id: r for r in resolutions}
+    if not by_id:
+        return {}
+    participations = db.scalars(
         select(Participation).where(
-            Participation.resolution_id == resolution.id, Participation.member_id == member.id
+            Participation.resolution_id.in_(by_id), Participation.member_id == member.id
         )
-    )
-    if participation is None:
-        return None
-    return _vote_from(db, resolution, member, participation)
+    ).all()
+    tags = {
+        voter_tag(p.resolution_id, member.id): p.resolution_id
+        for p in participations
+        if by_id[p.resolution_id].secret
+    }
+    secret = tagged_ballots(db, Ballot.resolution_id, tags)
+    votes = {}
+    for p in participations:
+        vote = _vote_from(by_id[p.resolution_id], p, secret.get(p.resolution_id))
+        if vote is not None:
+            votes[p.resolution_id] = vote
+    return votes
+
+
+def tagged_ballots(db: Session, subject: Any, tags: dict[str, int]) -> dict[int, Any]:
+    """The secret ballots carrying ``tags`` (each tag → the id of its resolution or
+    election, the ballot's ``subject`` column: ``Ballot.resolution_id``,
+    ``RankedBallot.election_id``), by that id, in one statement."""
+    if not tags:
+        return {}
+    model = subject.class_
+    found = {}
+    for ballot in db.scalars(
+        select(model).where(subject.in_(set(tags.values())), model.voter_tag.in_(tags))
+    ):
+        owner = getattr(ballot, subject.key)
+        if ballot.voter_tag is not None and tags.get(ballot.voter_tag) == owner:
+            found[owner] = ballot
+    return found
 
 
 def has_voted(db: Session, resolution: Resolution, member: Member) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Exists, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from ... import coop
@@ -29,9 +29,9 @@ from ...models import (
     MeetingState,
     Participation,
     Resolution,
-    ResolutionKind,
     ResolutionState,
     SessionState,
+    TurnoutCount,
     User,
 )
 from .. import transitions
@@ -118,19 +118,19 @@ def turnout_of(db: Session, resolution: Resolution) -> Turnout:
 
 
 def turnouts_of(db: Session, resolutions: Sequence[Resolution]) -> dict[int, Turnout]:
-    """The turnout so far of each resolution (all of one meeting), by id: one count of the
-    participations for them all and one of the roll per set of voters, however many
-    resolutions there are. Quorum as ``assess_quorum`` reads it from the rules fixed at
-    opening (``CoopSettings.quorum_min_members``, ``quorum_percent``,
-    ``quorum_percent_per_class``)."""
+    """The turnout so far of each resolution (all of one meeting), by id: one read of the
+    counts kept as each vote is written (``TurnoutCount``) and one of the roll's counts per
+    class (kept when it was frozen), however many resolutions there are and however many
+    have voted. Quorum as ``assess_quorum`` reads it from the rules fixed at opening
+    (``CoopSettings.quorum_min_members``, ``quorum_percent``, ``quorum_percent_per_class``)."""
     for resolution in resolutions:
         if resolution.rules is None:
             raise InvalidState(f"Voting on resolution {resolution.number} never opened.")
     voted: dict[int, dict[int, int]] = defaultdict(dict)
     for resolution_id, class_id, n in db.execute(
-        select(Participation.resolution_id, Participation.class_id, func.count())
-        .where(Participation.resolution_id.in_([r.id for r in resolutions]))
-        .group_by(Participation.resolution_id, Participation.class_id)
+        select(TurnoutCount.resolution_id, TurnoutCount.class_id, TurnoutCount.voted).where(
+            TurnoutCount.resolution_id.in_([r.id for r in resolutions])
+        )
     ):
         voted[resolution_id][class_id] = n
     for resolution_id, class_id, n in db.execute(
@@ -141,16 +141,15 @@ def turnouts_of(db: Session, resolutions: Sequence[Resolution]) -> dict[int, Tur
         ).where(HandCount.resolution_id.in_([r.id for r in resolutions]))
     ):
         voted[resolution_id][class_id] = voted[resolution_id].get(class_id, 0) + n
-    rolls: dict[int | None, list[roll.ClassRoll]] = {}  # by the class voting, None: all
+    rolls: dict[int, roll.MeetingRoll] = {}  # by meeting: one, in practice
     turnouts = {}
     for resolution in resolutions:
-        voters = resolution.class_id if resolution.kind is ResolutionKind.CLASS else None
-        if voters not in rolls:
-            rolls[voters] = roll.class_rolls(db, resolution)
+        if resolution.meeting_id not in rolls:
+            rolls[resolution.meeting_id] = roll.meeting_roll(db, resolution.meeting_id)
         counted = voted[resolution.id]
         classes = tuple(
             ClassCount(c.code, roll=c.members, weight=c.weight, abstain=counted.get(c.class_id, 0))
-            for c in rolls[voters]
+            for c in rolls[resolution.meeting_id].voting_on(resolution)
         )
         quorum, short = assess_quorum(Rules.from_json(resolution.rules), classes)
         turnouts[resolution.id] = Turnout(classes, quorum, short)
@@ -232,10 +231,14 @@ def _past_closing(resolution: Resolution, now: datetime) -> bool:
     )
 
 
+def due(meeting: Meeting, now: datetime) -> Exists:
+    """Some resolution of the meeting is open past ``now``, its closing time (to select)."""
+    return exists().where(Resolution.meeting_id == meeting.id, _due(now))
+
+
 def is_due(db: Session, meeting: Meeting) -> bool:
     """Some resolution of the meeting is open past its closing time: one small read."""
-    now = coop.clock(db).now()
-    return bool(db.scalar(select(exists().where(Resolution.meeting_id == meeting.id, _due(now)))))
+    return bool(db.scalar(select(due(meeting, coop.clock(db).now()))))
 
 
 def close_if_due(db: Session, meeting: Meeting) -> list[Resolution]:
@@ -324,7 +327,43 @@ def check_votes(db: Session) -> VoteCheck:
                     f"{name}: {sum(ballots.values())} ballots for "
                     f"{sum(participants.values())} members who voted"
                 )
-    return VoteCheck(len(closed), problems)
+    return VoteCheck(len(closed), problems + turnout_problems(db))
+
+
+def turnout_problems(db: Session) -> list[str]:
+    """Every resolution's turnout kept per class (``TurnoutCount``, open or closed)
+    against its participations, counted again: each difference, in words."""
+    counted = {
+        (resolution_id, class_id): n
+        for resolution_id, class_id, n in db.execute(
+            select(Participation.resolution_id, Participation.class_id, func.count()).group_by(
+                Participation.resolution_id, Participation.class_id
+            )
+        )
+    }
+    kept = {
+        (row.resolution_id, row.class_id): row.voted
+        for row in db.scalars(select(TurnoutCount))
+        if row.voted
+    }
+    problems = []
+    for resolution_id, class_id in sorted(counted.keys() | kept.keys()):
+        votes, said = (
+            counted.get((resolution_id, class_id), 0),
+            kept.get((resolution_id, class_id), 0),
+        )
+        if votes != said:
+            resolution = db.get(Resolution, resolution_id)
+            where = (
+                f"meeting {resolution.meeting_id}, resolution {resolution.number}"
+                if resolution
+                else f"resolution {resolution_id}"
+            )
+            problems.append(
+                f"{where}: the turnout kept for class {class_id} is {said}, "
+                f"but {votes} members voted in it"
+            )
+    return problems
 
 
 def _comparable(recount: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ Reads only: every change is in ``lifecycle``, ``ballots`` and ``closing``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, func, or_, select
@@ -17,6 +17,7 @@ from ...models import (
     Meeting,
     MeetingState,
     Member,
+    MemberClass,
     Participation,
     Resolution,
     ResolutionKind,
@@ -24,7 +25,7 @@ from ...models import (
     RollEntry,
 )
 from . import roll
-from .ballots import Vote, check_can_vote, vote_of
+from .ballots import Vote, check_on_roll, check_voting_open, votes_of
 from .closing import Turnout, turnouts_of
 from .tally import Tally
 
@@ -89,24 +90,58 @@ class BallotItem:
 
 def ballot_item(db: Session, resolution: Resolution, member: Member | None) -> BallotItem:
     """``resolution`` for ``member`` (None: a signed-in person not on the register)."""
+    return ballot_items(db, resolution.meeting, [resolution], member)[0]
+
+
+def ballot_items(
+    db: Session, meeting: Meeting, resolutions: Sequence[Resolution], member: Member | None
+) -> list[BallotItem]:
+    """Each of the meeting's ``resolutions`` for ``member``, in a few statements however
+    many there are: the member's roll entries and votes are read once for them all."""
     if member is None:
-        return BallotItem(resolution, None, "Only members on the voter roll vote.")
+        return [BallotItem(r, None, "Only members on the voter roll vote.") for r in resolutions]
+    entries = roll.member_entries(db, meeting.id, member)
+    votes = votes_of(db, resolutions, member)
+    # A class resolution's refusal names its class: every class read once (and held, so
+    # the session's identity map keeps them), never a statement per resolution.
+    classes = (
+        db.scalars(select(MemberClass)).all()
+        if any(r.kind is ResolutionKind.CLASS for r in resolutions)
+        else []
+    )
+    items = []
+    for resolution in resolutions:
+        try:
+            check_voting_open(db, resolution)
+            check_on_roll(resolution, member, entries)
+        except PortalError as exc:
+            refusal: str | None = exc.message
+        else:
+            refusal = None
+        items.append(BallotItem(resolution, votes.get(resolution.id), refusal))
+    del classes
+    return items
+
+
+def cast_item(db: Session, resolution: Resolution, cast: Vote) -> BallotItem:
+    """``resolution`` as the member who has just cast ``cast`` on it sees it, read again
+    from nothing: they were on the (frozen) roll a moment ago, so only the voting window
+    can refuse their next vote (the co-op's clock)."""
     try:
-        check_can_vote(db, resolution, member)
+        check_voting_open(db, resolution)
     except PortalError as exc:
-        refusal: str | None = exc.message
-    else:
-        refusal = None
-    return BallotItem(resolution, vote_of(db, resolution, member), refusal)
+        return BallotItem(resolution, cast, exc.message)
+    return BallotItem(resolution, cast, None)
 
 
 def ballot(db: Session, meeting: Meeting, member: Member | None) -> list[BallotItem]:
     """The meeting's resolutions put to the vote (not drafts, not withdrawn), in order."""
-    return [
-        ballot_item(db, resolution, member)
+    put = [
+        resolution
         for resolution in meeting.resolutions
         if resolution.state in (ResolutionState.OPEN, ResolutionState.CLOSED)
     ]
+    return ballot_items(db, meeting, put, member)
 
 
 def awaiting_votes(db: Session, member: Member) -> int:

@@ -12,6 +12,7 @@ the register do not change it.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from ...models import (
     MemberStatusChange,
     Resolution,
     ResolutionKind,
+    RollClass,
     RollEntry,
     ShareType,
     User,
@@ -130,6 +132,7 @@ def freeze_roll(db: Session, meeting: Meeting, *, actor: User | None) -> int:
     cutoff = roll_cutoff(meeting, now, clock)
     entries = eligible_entries(db, meeting, cutoff)
     db.add_all(entries)
+    db.add_all(class_counts(meeting, entries))
     meeting.roll_as_of = cutoff
     meeting.roll_frozen_at = utcnow()
     size = sum(1 for e in entries if e.is_primary)
@@ -144,15 +147,26 @@ def freeze_roll(db: Session, meeting: Meeting, *, actor: User | None) -> int:
     return size
 
 
-def roll_size(db: Session, meeting: Meeting) -> int:
-    """Members on the meeting's roll."""
-    return (
-        db.scalar(
-            select(func.count())
-            .select_from(RollEntry)
-            .where(RollEntry.meeting_id == meeting.id, RollEntry.is_primary.is_(True))
+def class_counts(meeting: Meeting, entries: list[RollEntry]) -> list[RollClass]:
+    """The roll's classes with how many vote in each, counted from its entries once."""
+    counts: dict[int, RollClass] = {}
+    for entry in entries:
+        row = counts.setdefault(
+            entry.class_id,
+            RollClass(
+                meeting_id=meeting.id, class_id=entry.class_id, weight=0, voters=0, members=0
+            ),
         )
-        or 0
+        row.weight = max(row.weight, entry.weight)
+        row.members += 1
+        row.voters += 1 if entry.is_primary else 0
+    return list(counts.values())
+
+
+def roll_size(db: Session, meeting: Meeting) -> int:
+    """Members on the meeting's roll (from its counts per class, never the roll itself)."""
+    return (
+        db.scalar(select(func.sum(RollClass.voters)).where(RollClass.meeting_id == meeting.id)) or 0
     )
 
 
@@ -174,31 +188,55 @@ def voters(resolution: Resolution) -> Any:
     return RollEntry.is_primary.is_(True)
 
 
-def _class_rolls(db: Session, meeting_id: int, voters: Any) -> list[ClassRoll]:
+@dataclass(frozen=True)
+class MeetingRoll:
+    """A meeting's roll as counted at freezing: each class with its voters (primary
+    entries) and all its members, in the classes' order; read in one statement."""
+
+    classes: tuple[tuple[ClassRoll, ClassRoll], ...]  # (as voters, as all members)
+
+    def voting_on(self, resolution: Resolution) -> list[ClassRoll]:
+        """The classes voting on ``resolution`` with the size of each one's roll."""
+        if resolution.kind is ResolutionKind.CLASS:
+            return [
+                every
+                for _, every in self.classes
+                if every.class_id == resolution.class_id and every.members
+            ]
+        return [primary for primary, _ in self.classes if primary.members]
+
+
+def meeting_roll(db: Session, meeting_id: int) -> MeetingRoll:
+    """The meeting's roll by class, from the counts kept when it was frozen."""
     rows = db.execute(
         select(
             MemberClass.id,
             MemberClass.code,
             MemberClass.name,
-            func.max(RollEntry.weight),
-            func.count(RollEntry.id),
+            RollClass.weight,
+            RollClass.voters,
+            RollClass.members,
         )
-        .join(RollEntry, RollEntry.class_id == MemberClass.id)
-        .where(RollEntry.meeting_id == meeting_id, voters)
-        .group_by(MemberClass.id, MemberClass.code, MemberClass.name, MemberClass.position)
+        .join(RollClass, RollClass.class_id == MemberClass.id)
+        .where(RollClass.meeting_id == meeting_id)
         .order_by(MemberClass.position, MemberClass.id)
     )
-    return [ClassRoll(*row) for row in rows]
+    return MeetingRoll(
+        tuple(
+            (ClassRoll(i, code, name, weight, voters), ClassRoll(i, code, name, weight, members))
+            for i, code, name, weight, voters, members in rows
+        )
+    )
 
 
 def class_rolls(db: Session, resolution: Resolution) -> list[ClassRoll]:
     """The classes voting on ``resolution`` with the size of each one's roll."""
-    return _class_rolls(db, resolution.meeting_id, voters(resolution))
+    return meeting_roll(db, resolution.meeting_id).voting_on(resolution)
 
 
 def roll_counts(db: Session, meeting: Meeting) -> list[ClassRoll]:
     """The meeting's roll by voting class (each member once, in their primary class)."""
-    return _class_rolls(db, meeting.id, RollEntry.is_primary.is_(True))
+    return [primary for primary, _ in meeting_roll(db, meeting.id).classes if primary.members]
 
 
 def voter_entry(db: Session, resolution: Resolution, member: Member) -> RollEntry | None:
@@ -210,6 +248,28 @@ def voter_entry(db: Session, resolution: Resolution, member: Member) -> RollEntr
             voters(resolution),
         )
     )
+
+
+def member_entries(db: Session, meeting_id: int, member: Member) -> list[RollEntry]:
+    """The member's entries on the meeting's roll (none: not on it), in one statement."""
+    return list(
+        db.scalars(
+            select(RollEntry)
+            .where(RollEntry.meeting_id == meeting_id, RollEntry.member_id == member.id)
+            .order_by(RollEntry.id)
+        )
+    )
+
+
+def entry_voting_on(resolution: Resolution, entries: Sequence[RollEntry]) -> RollEntry | None:
+    """Of a member's roll entries, the one that votes on ``resolution`` (as :func:`voters`)."""
+    for entry in entries:
+        if resolution.kind is ResolutionKind.CLASS:
+            if entry.class_id == resolution.class_id:
+                return entry
+        elif entry.is_primary:
+            return entry
+    return None
 
 
 def on_roll(db: Session, meeting: Meeting, member: Member) -> bool:

@@ -32,7 +32,7 @@ from ...models import (
 from .. import audit, transitions
 from ..inputs import read_whole
 from . import closing, lifecycle
-from .overview import BallotItem, ballot_item
+from .overview import BallotItem, ballot_items
 
 # How long a vote taken in session may stay open, in minutes.
 VOTE_MINUTES = (1, 120)
@@ -234,7 +234,7 @@ def live(db: Session, meeting: Meeting, member: Member | None, *, ballots: bool 
     resolutions in session, and each one's ballot for this member), whatever the roll's
     size. ``ballots=False`` reads only what the key needs (the poll's answer)."""
     resolutions = list(db.scalars(_in_session(meeting)))
-    items = tuple(ballot_item(db, r, member) for r in resolutions) if ballots else ()
+    items = tuple(ballot_items(db, meeting, resolutions, member)) if ballots else ()
     polling = meeting.session_state is SessionState.IN_SESSION or (
         meeting.session_state is SessionState.PENDING and start_refusal(db, meeting) is None
     )
