@@ -7,7 +7,7 @@ models: the days must be what the app keeps). ``ledger_days`` is filled again in
 order (``ledger.append`` now keeps it so when a row is dated before a later day's rows).
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-06
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0028"
-down_revision = "0026"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@ versions are found by ``document_versions.published_at`` walked newest first, no
 sorting every version of every document.
 
 Revision ID: 0029
-Revises: 0026
+Revises: 0028
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0029"
-down_revision = "0026"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ voted on each resolution in each class, added to in the transaction writing each
 participation. Both are backfilled by one grouped INSERT … SELECT each.
 
 Revision ID: 0030
-Revises: 0026
+Revises: 0029
 Create Date: 2026-12-06
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0030"
-down_revision = "0026"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
