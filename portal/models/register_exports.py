@@ -87,7 +87,7 @@ class RegisterExport(Base):
 
     @property
     def percent(self) -> int:
-        """How far the rendering is, 0–100."""
+        """How far the rendering is, in percent."""
         if self.state is ExportState.READY:
             return 100
         if not self.holders_total:
