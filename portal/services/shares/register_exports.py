@@ -238,6 +238,7 @@ def _start(opener: SessionOpener, export_id: int) -> bool:
                 export,
                 ExportState.RENDERING,
                 actor=None,
+                action="register_export.rendering",
                 doing="rendered",
                 summary="Rendering the register of shares as a PDF",
             )
@@ -336,6 +337,7 @@ def _join(opener: SessionOpener, export_id: int) -> None:
             export,
             ExportState.READY,
             actor=None,
+            action="register_export.ready",
             doing="finished",
             stamp="finished_at",
             summary=f"The register of shares as a PDF is ready ({pages} pages)",
@@ -357,6 +359,7 @@ def _fail(opener: SessionOpener, export_id: int, message: str) -> None:
             export,
             ExportState.FAILED,
             actor=None,
+            action="register_export.failed",
             doing="marked failed",
             stamp="finished_at",
             summary=f"The register PDF could not be made: {message:.200}",
