@@ -25,8 +25,8 @@ def seven_holders(make_member):
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    """Chunks of three holders, and every register too long to be made in the request."""
-    monkeypatch.setattr(register_exports, "CHUNK_HOLDERS", 3)
+    """Chunks of three rows, and every register too long to be made in the request."""
+    monkeypatch.setattr(register_exports, "CHUNK_ROWS", 3)
     monkeypatch.setattr(register_exports, "IN_REQUEST_HOLDERS", 1)
 
 
