@@ -8,11 +8,15 @@ import re
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from portal import tasks
+from portal.migrations import downgrade, upgrade
 from portal.models import ExportState, RegisterExport, RegisterExportPart
 from portal.services.shares import register_exports
 from tests.factories import audit_actions, count, is_page, is_partial, reading
+from tests.test_migrations import empty_engine  # noqa: F401 (a fixture)
 
 HTMX = {"HX-Request": "true"}
 
@@ -76,8 +80,8 @@ def test_a_large_register_is_rendered_in_chunks_joined_and_numbered_across_them(
     assert int(response.headers["Content-Length"]) == export.size == len(response.data)
     pages = page_texts(response.data)
     assert len(pages) == export.pages == 3  # a chunk of three holders fits one page
-    for number, text in enumerate(pages, 1):
-        assert f"Page {number} of 3" in text
+    for number, page in enumerate(pages, 1):
+        assert f"Page {number} of 3" in page
     assert "Totals by share type" in pages[0] and "HOLDERS 7" in pages[0]
     assert "Totals by share type" not in pages[1]
     assert "Total (7 holders)" in pages[2] and "Total (" not in pages[1]
@@ -296,3 +300,28 @@ def test_members_cannot_ask_for_or_see_exports(app, staff, seven_holders, sign_i
         assert member.get(url).status_code in (403, 404)
     assert member.post("/staff/register/exports", data={}).status_code in (403, 404)
     assert count(app, RegisterExport) == 1
+
+
+def test_migration_0027_adds_the_export_tables_and_removes_them(empty_engine):  # noqa: F811
+    upgrade(empty_engine, "0026")
+    assert "register_exports" not in inspect(empty_engine).get_table_names()
+    upgrade(empty_engine, "0027")
+    with empty_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO register_exports (id, as_of, state, holders_done, chunks_done, "
+                "created_at) VALUES (1, '2026-07-01', 'queued', 0, 0, '2026-07-01 10:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO register_export_parts (export_id, final, number, data) "
+                "VALUES (1, false, 0, :data)"
+            ),
+            {"data": b"%PDF-1.7"},
+        )
+    with pytest.raises(IntegrityError), empty_engine.begin() as conn:  # ready, with no file
+        conn.execute(text("UPDATE register_exports SET state = 'ready' WHERE id = 1"))
+    downgrade(empty_engine, "0026")
+    tables = inspect(empty_engine).get_table_names()
+    assert "register_exports" not in tables and "register_export_parts" not in tables
