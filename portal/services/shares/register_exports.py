@@ -229,13 +229,21 @@ def render_export(export_id: int, *, open_session: SessionOpener | None = None) 
         _fail(opener, export_id, f"{type(exc).__name__}: {exc}")
 
 
+def _unfinished(db: Session, export_id: int) -> RegisterExport | None:
+    """The export, locked until the transaction ends, unless it is gone or finished."""
+    export = db.get(RegisterExport, export_id)
+    if export is None:
+        return None
+    lock_row(db, export)
+    return None if export.state.is_final else export
+
+
 def _start(opener: SessionOpener, export_id: int) -> bool:
     """Move a queued export to rendering, counting its holders; whether there is work."""
     with opener() as db:
-        export = db.get(RegisterExport, export_id)
+        export = _unfinished(db, export_id)
         if export is None:
             return False
-        lock_row(db, export)
         if export.state is ExportState.QUEUED:
             export.holders_total = share_register.register_totals(
                 db, export_filter(db, export)
@@ -321,11 +329,8 @@ def _join(opener: SessionOpener, export_id: int) -> None:
     document, pages = join_numbered(chunks)
     del chunks
     with opener() as db:
-        export = db.get(RegisterExport, export_id)
-        if export is None:
-            return
-        lock_row(db, export)
-        if export.state is not ExportState.RENDERING:
+        export = _unfinished(db, export_id)
+        if export is None or export.state is not ExportState.RENDERING:
             return  # another run finished it
         db.execute(delete(RegisterExportPart).where(RegisterExportPart.export_id == export_id))
         for number, start in enumerate(range(0, len(document), PART_BYTES)):
@@ -353,11 +358,8 @@ def _join(opener: SessionOpener, export_id: int) -> None:
 
 def _fail(opener: SessionOpener, export_id: int, message: str) -> None:
     with opener() as db:
-        export = db.get(RegisterExport, export_id)
+        export = _unfinished(db, export_id)
         if export is None:
-            return
-        lock_row(db, export)
-        if export.state.is_final:
             return
         db.execute(delete(RegisterExportPart).where(RegisterExportPart.export_id == export_id))
         export.error = message[:300]
