@@ -53,8 +53,9 @@ JOB = "shares.register_pdf"
 # Rows (a holding each) rendered at a time, never splitting a member's: WeasyPrint takes
 # about 8 ms of CPU and 0.13 MB a row here, so a chunk is some seconds and ~250 MB at most.
 CHUNK_ROWS = 2000
-# Up to this many holders the register's PDF is made in the request (some seconds).
-IN_REQUEST_HOLDERS = 1000
+# Up to this many holders the register's PDF is made in the request (about 15 ms of CPU a
+# holder: some seconds, inside PDF_RENDER_TIMEOUT_SECONDS); above, in the background.
+IN_REQUEST_HOLDERS = 500
 # How many of the recent exports the register page lists.
 RECENT_EXPORTS = 8
 # The finished PDF is kept in rows of at most this many bytes.
