@@ -72,6 +72,10 @@ NOT_CRAWLED = {
     "meetings.live_ballots",
     # A candidate's photo: an image shown by <img> on the nominations page, never linked.
     "elections.photo",
+    # A register PDF made in the background and its file: linked from the register page
+    # only once staff ask for one (a POST), which a crawl never sends.
+    "staff.register.export",
+    "staff.register.export_file",
 }
 MOST_PER_ROUTE = 2  # URLs opened per route and role: every kind of page, in seconds
 HREF = re.compile(r'href="(/[^"#]*)')

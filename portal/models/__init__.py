@@ -83,6 +83,12 @@ from .proxies import (
     ProxySource,
     ProxyState,
 )
+from .register_exports import (
+    UNFINISHED_EXPORT_STATES,
+    ExportState,
+    RegisterExport,
+    RegisterExportPart,
+)
 from .settings import BANK_FIELDS, CoopSettings, PaymentForm, VotingMode
 from .shares import (
     LEDGER_SIGN,
@@ -113,6 +119,7 @@ __all__ = [
     "OPEN_WITHDRAWAL_STATES",
     "PAPER_CHANNELS",
     "STANDING_CANDIDATE_STATES",
+    "UNFINISHED_EXPORT_STATES",
     "AccountMail",
     "AccountMailKind",
     "AdmissionRule",
@@ -144,6 +151,7 @@ __all__ = [
     "Election",
     "ElectionParticipation",
     "ElectionState",
+    "ExportState",
     "HandCount",
     "Holding",
     "LedgerDay",
@@ -177,6 +185,8 @@ __all__ = [
     "QuestionKind",
     "RankedBallot",
     "RateLimitCount",
+    "RegisterExport",
+    "RegisterExportPart",
     "Requisition",
     "RequisitionSignature",
     "RequisitionState",
