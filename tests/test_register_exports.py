@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+import time
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from portal import tasks
+from portal.db import write_session
 from portal.migrations import downgrade, upgrade
-from portal.models import ExportState, RegisterExport, RegisterExportPart
-from portal.services.shares import register_exports
+from portal.models import ExportState, RegisterExport, RegisterExportPart, Role, User
+from portal.services.shares import register_exports, share_register
 from tests.factories import audit_actions, count, is_page, is_partial, reading
 from tests.test_migrations import empty_engine  # noqa: F401 (a fixture)
 
@@ -325,3 +328,35 @@ def test_migration_0027_adds_the_export_tables_and_removes_them(empty_engine):  
     downgrade(empty_engine, "0026")
     tables = inspect(empty_engine).get_table_names()
     assert "register_exports" not in tables and "register_export_parts" not in tables
+
+
+def test_two_asks_at_once_for_the_same_filters_make_one_export(
+    app, staff, seven_holders, small_chunks, no_worker
+):
+    """The first ask holds its transaction open a moment after making its export; the
+    second, sent meanwhile, waits its turn and is given the same export, not a second."""
+    made = threading.Event()
+    ids: dict[str, int] = {}
+    errors: list[BaseException] = []
+
+    def ask_directly(name: str, hold: float) -> None:
+        try:
+            with app.test_request_context("/"), write_session(app) as db:
+                actor = db.scalars(select(User).where(User.role == Role.STAFF)).first()
+                flt = share_register.register_filter(db)
+                ids[name] = register_exports.request_export(db, flt, actor=actor).id
+                made.set()
+                time.sleep(hold)
+        except BaseException as exc:
+            errors.append(exc)
+
+    first = threading.Thread(target=ask_directly, args=("first", 0.5))
+    first.start()
+    assert made.wait(10)
+    second = threading.Thread(target=ask_directly, args=("second", 0))
+    second.start()
+    first.join(20)
+    second.join(20)
+    assert errors == []
+    assert ids["first"] == ids["second"]
+    assert count(app, RegisterExport) == 1

@@ -78,7 +78,12 @@ def export_filter(db: Session, export: RegisterExport) -> RegisterFilter:
 
 def request_export(db: Session, flt: RegisterFilter, *, actor: User) -> RegisterExport:
     """Queue the register's PDF with ``flt``'s filters, rendered after the commit; one
-    already waiting or rendering with the same filters is returned instead."""
+    already waiting or rendering with the same filters is returned instead.
+
+    Two asks at once take turns on the co-op's settings row (PostgreSQL; SQLite's write
+    transactions already take turns), so the second sees the first's export, never makes
+    its own."""
+    lock_row(db, coop.stored_settings(db))
     same = select(RegisterExport).where(
         RegisterExport.state.in_(UNFINISHED_EXPORT_STATES),
         RegisterExport.as_of == flt.as_of,
