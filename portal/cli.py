@@ -125,11 +125,12 @@ def _exit_on_problems(problems: list[str]) -> None:
 @click.command("check-register")
 @with_appcontext
 def check_register_command() -> None:
-    """Verify the share ledger's hash chain and holdings; exit 1 on any problem."""
+    """Verify the share ledger's hash chain, and the holdings and day totals kept beside it
+    (holdings, ledger_days, class_days); exit 1 on any problem."""
     with database().session(write=False) as db:
         result = ledger.check_register(db)
     _exit_on_problems(result.problems)
-    click.echo(f"The share register is intact: {result.rows} rows, chain and holdings check.")
+    click.echo(f"The share register is intact: {result.rows} rows, chain, holdings and day totals check.")
 
 
 def _echo_done(names: list[str], *, each: str, noun: str, done: str) -> None:
