@@ -23,6 +23,7 @@ CPU in the worker, in about 400 MB.
 from __future__ import annotations
 
 import argparse
+import os
 import contextlib
 import resource
 import sys
@@ -47,6 +48,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chunks", type=int, default=0, help="stop after this many chunks")
     options = parser.parse_args()
+    if not (os.environ.get("PORTAL_INSTANCE_PATH") or os.environ.get("DATABASE_URL")):
+        print("skipped: needs a grown co-op in PORTAL_INSTANCE_PATH or DATABASE_URL (docstring)")
+        return
     app = create_app({"TASK_QUEUE": "immediate"})
     with app.test_request_context("/"):
         with write_session(app) as db:
