@@ -11,8 +11,8 @@ only; prints figures and the check's outcome, and asserts nothing.
 from __future__ import annotations
 
 import argparse
-import os
 import cProfile
+import os
 import pstats
 import statistics
 import sys

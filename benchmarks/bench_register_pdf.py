@@ -23,8 +23,8 @@ CPU in the worker, in about 400 MB.
 from __future__ import annotations
 
 import argparse
-import os
 import contextlib
+import os
 import resource
 import sys
 import time
