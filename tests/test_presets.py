@@ -76,6 +76,9 @@ NOT_CRAWLED = {
     # only once staff ask for one (a POST), which a crawl never sends.
     "staff.register.export",
     "staff.register.export_file",
+    # A member's whole list of orders, certificates or withdrawals: /shares links it only
+    # past the newest ten, more than a demo member has (tests/test_member_fast.py reads it).
+    "shares.history",
 }
 MOST_PER_ROUTE = 2  # URLs opened per route and role: every kind of page, in seconds
 HREF = re.compile(r'href="(/[^"#]*)')
