@@ -130,7 +130,9 @@ def check_register_command() -> None:
     with database().session(write=False) as db:
         result = ledger.check_register(db)
     _exit_on_problems(result.problems)
-    click.echo(f"The share register is intact: {result.rows} rows, chain, holdings and day totals check.")
+    click.echo(
+        f"The share register is intact: {result.rows} rows, chain, holdings and day totals check."
+    )
 
 
 def _echo_done(names: list[str], *, each: str, noun: str, done: str) -> None:
