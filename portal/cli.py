@@ -1,15 +1,17 @@
 """Command-line tasks: ``flask --app portal init-db | create-user | seed-demo | check-pdf |
-close-due-votes | check-votes | send-notices | lapse-requisitions | worker``."""
+close-due-votes | check-votes | send-notices | lapse-requisitions | worker | backup |
+restore``."""
 
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import coop, demo, migrations, tasks, uploads
+from . import backup, coop, demo, migrations, tasks, uploads
 from .config import public_base_url
 from .db import database, write_session
 from .errors import PortalError
@@ -233,6 +235,51 @@ def check_pdf_command() -> None:
     click.echo("PDFs: made, but slowly." if support.slow else "PDFs: made, with fonts subset.")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Write a consistent snapshot of the database to PATH while the portal runs.
+
+    SQLite: its online backup API; PostgreSQL: pg_dump --format=custom. The instance
+    folder's secret key and uploads are not in it: keep them too (README, "Backups").
+    """
+    try:
+        backup.backup(database().engine, path)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backed up the database to {path} ({path.stat().st_size:,} bytes).")
+    for item in backup.instance_files(Path(current_app.instance_path)):
+        click.echo(f"Not in it, keep it as well: {item}")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the database without asking.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace everything the database holds with the backup at PATH (stop the portal first).
+
+    A backup from an older release is migrated to this release's schema; one from a newer
+    release is refused.
+    """
+    engine = database().engine
+    if not yes:
+        click.confirm(
+            f"This replaces everything in the database ({engine.url.render_as_string()}) with "
+            f"the backup {path}. Go on?",
+            abort=True,
+        )
+    try:
+        restored = backup.restore(engine, path)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored {path} (schema revision {restored.revision}).")
+    if restored.migrated_to:
+        click.echo(f"Migrated the restored schema to revision {restored.migrated_to}.")
+    click.echo("Check it: flask --app portal check-register && flask --app portal check-votes")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (
@@ -246,5 +293,7 @@ def init_app(app: Flask) -> None:
         check_votes_command,
         send_notices_command,
         worker_command,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)
