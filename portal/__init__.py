@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, db, extensions, htmx, links, mail, security, tasks, templating
+from . import cli, db, extensions, htmx, links, mail, request_log, security, tasks, templating
 from . import config as config_layers
 from .config import ROOT
 from .errors_http import register_error_handlers
@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         time_cost=app.config.get("ARGON2_TIME_COST"),
         memory_cost=app.config.get("ARGON2_MEMORY_COST"),
     )
+    request_log.init_app(app)  # first: its hooks must run before any other may answer
     db.init_app(app)
     mail.init_app(app)
     tasks.init_app(app)

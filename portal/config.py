@@ -100,6 +100,9 @@ class Defaults:
     # Front end
     HTMX_LOCAL = False  # serve static/vendor/htmx.min.js instead of the CDN
     BEHIND_PROXY = 0  # number of trusted proxies in front (ProxyFix)
+    # Use the proxy's X-Request-ID as the request's id in the log line (portal.request_log);
+    # only when the proxy always sets it itself, else a client could choose its own id.
+    REQUEST_ID_FROM_PROXY = False
     PREFERRED_URL_SCHEME = "https"
     SERVER_NAME: str | None = None
     # The portal's public address (scheme and host): every absolute link is made from it.

@@ -36,9 +36,13 @@ def database_url(app: Flask) -> str:
 
 def make_engine(url: str, *, busy_timeout_ms: int = 15_000) -> Engine:
     """Create an engine; for SQLite, set the pragmas and take over BEGIN."""
+    # Errors name the statement but never its parameters: they hold password hashes, token
+    # digests and secret ballots' choices, and errors are logged (errors_http).
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(
+        url, connect_args={"timeout": busy_timeout_ms / 1000}, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

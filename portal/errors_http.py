@@ -112,7 +112,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(IntegrityError)
     def _conflict(exc: IntegrityError) -> Response:
-        log.info("integrity error answered with 409: %s", exc.orig)
+        # The first line names the constraint; PostgreSQL's DETAIL line after it quotes the
+        # row's values (an e-mail address, a token's digest), which stay out of the log.
+        log.info("integrity error answered with 409: %s", str(exc.orig).splitlines()[0])
         return error_response(409)
 
     @app.errorhandler(OperationalError)
