@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.engine import URL
@@ -156,6 +157,9 @@ def restore_sqlite(engine: Engine, path: Path) -> None:
     sees the restored database, never a file swapped under its feet.
     """
     with _sqlite_read(path) as source:
+        problem = source.execute("PRAGMA quick_check").fetchone()[0]
+        if problem != "ok":
+            raise BackupError(f"The backup at {path} is damaged (nothing changed): {problem}")
         target = sqlite3.connect(_sqlite_file(engine), timeout=30)
         try:
             source.backup(target, pages=-1)
@@ -168,40 +172,52 @@ def restore_postgresql(engine: Engine, path: Path) -> None:
 
     ``pg_restore --clean`` would drop only what the dump holds, leaving a table that a
     later migration made; so the schema is emptied first, in the same ``psql`` transaction
-    that loads the dump (a failure anywhere leaves the database as it was).
+    that loads the dump, committed only once all of it loaded (a failure anywhere, or a
+    truncated backup, leaves the database as it was).
     """
     restore_args = [_pg_program(engine, "pg_restore"), "--no-owner", "--file=-", str(path)]
     psql_args = [
         _pg_program(engine, "psql"),
         "--no-psqlrc",
         "--quiet",
-        "--single-transaction",
         "--set=ON_ERROR_STOP=1",
         "--file=-",
     ]
     env = pg_environment(engine.url)
     with (
+        tempfile.TemporaryFile() as dump_errors,
+        tempfile.TemporaryFile() as psql_errors,
         subprocess.Popen(  # noqa: S603 (a fixed program; the URL travels in the environment)
-            psql_args,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=env,
+            psql_args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_errors, env=env
         ) as psql,
         subprocess.Popen(  # noqa: S603
-            restore_args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+            restore_args, stdout=subprocess.PIPE, stderr=dump_errors, env=env
         ) as dump,
     ):
         assert psql.stdin is not None and dump.stdout is not None
-        psql.stdin.write(b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n")
-        shutil.copyfileobj(dump.stdout, psql.stdin)
-        psql.stdin.close()
-        dump_errors = dump.stderr.read() if dump.stderr else b""
-        psql_errors = psql.stderr.read() if psql.stderr else b""
-    if dump.returncode != 0:
-        raise BackupError(f"Could not read the backup: {_tail(dump_errors)}")
-    if psql.returncode != 0:
-        raise BackupError(f"Could not restore the backup (nothing changed): {_tail(psql_errors)}")
+        try:
+            psql.stdin.write(b"BEGIN;\nDROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n")
+            shutil.copyfileobj(dump.stdout, psql.stdin)
+            # Committed only when the whole dump was read: a backup that breaks off part way
+            # ends psql's input inside the transaction, which the server then rolls back.
+            if dump.wait() == 0:
+                psql.stdin.write(b"COMMIT;\n")
+            psql.stdin.close()
+        except BrokenPipeError:  # psql stopped at an error (its message says which)
+            dump.kill()
+        psql.wait()
+        dump.wait()
+        if dump.returncode != 0 and psql.returncode == 0:
+            raise BackupError(f"Could not read the backup: {_tail(_read(dump_errors))}")
+        if psql.returncode != 0:
+            raise BackupError(
+                f"Could not restore the backup (nothing changed): {_tail(_read(psql_errors))}"
+            )
+
+
+def _read(file: IO[bytes]) -> bytes:
+    file.seek(0)
+    return file.read()
 
 
 def _refuse_unknown(revision: str | None, whose: str) -> None:

@@ -20,6 +20,7 @@ import re
 import secrets
 import sys
 import time
+from typing import Any
 
 from flask import Flask, Response, g, request
 
@@ -93,7 +94,19 @@ def _ensure_handler() -> None:
     """
     if log.handlers:
         return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StandardError()
     handler.setFormatter(logging.Formatter("%(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
+
+
+class _StandardError(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler writing to ``sys.stderr`` as it is when a line is logged (a test runner or
+    a server may replace it after the app was built)."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self) -> Any:  # type: ignore[override]
+        return sys.stderr

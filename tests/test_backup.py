@@ -312,6 +312,22 @@ def test_restore_asks_first_and_refuses_a_newer_releases_backup(app, make_member
         assert db.scalar(select(Member.name)) == "Kept Member"
 
 
+def test_a_truncated_backup_is_refused_and_the_database_kept(app, make_member, tmp_path):
+    make_member(name="Kept Member")
+    path = tmp_path / "portal.backup"
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["backup", str(path)]).exit_code == 0
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) * 2 // 3])
+
+    refused = runner.invoke(args=["restore", str(path), "--yes"])
+
+    assert refused.exit_code == 1, refused.output
+    with database(app).session(write=False) as db:
+        assert db.scalar(select(Member.name)) == "Kept Member"
+    assert runner.invoke(args=["check-register"]).exit_code == 0
+
+
 def test_backup_refuses_a_folder_and_leaves_no_partial_file(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["backup", str(tmp_path)])
     assert result.exit_code != 0
