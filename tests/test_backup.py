@@ -41,7 +41,7 @@ from .factories import REVIEWER, fake_certificate
 WRITERS = {"order": 7, "payment": 7, "vote": 6}  # twenty in all
 VOTERS = 12
 # Writes each kind must have done before the backup, and again after it, before they stop.
-WRITES_AROUND = 4
+WRITES_AROUND = 10
 PAUSE = 0.03  # seconds between a writer's writes
 
 
