@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from portal import coop, create_app
 from portal.db import database
-from portal.mail import read_outbox
+from portal.mail import outbox_names, outbox_path, read_outbox
 from portal.models import (
     Application,
     ApplicationState,
@@ -102,7 +102,11 @@ HOLDERS, GRANTORS, VOTERS, BUYERS = 6, 24, 45, 30
 
 def own_database_url(folder: Path) -> str:
     """A SQLite file in ``folder``; under DATABASE_URL, a PostgreSQL database of this test's
-    own named after the suite's (``<name>_crash``), made empty: never the suite's own."""
+    own named after the suite's (``<name>_crash``), made empty: never the suite's own.
+
+    Like the SQLite file in pytest's temporary folder, it is left after the run, to read
+    after a failure; the next run drops it first (dropping costs seconds a run need not pay).
+    """
     if not POSTGRES_URL:
         return f"sqlite:///{folder / 'portal.sqlite3'}"
     base, _, rest = POSTGRES_URL.rpartition("/")
@@ -114,16 +118,6 @@ def own_database_url(folder: Path) -> str:
         conn.execute(text(f'CREATE DATABASE "{own}"'))
     admin.dispose()
     return f"{base}/{own}" + (f"?{query}" if query else "")
-
-
-def drop_own_database(url: str) -> None:
-    if url.startswith("sqlite"):
-        return
-    own = url.rpartition("/")[2].partition("?")[0]
-    admin = create_engine(_pg(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def clean_environment(url: str, instance: Path) -> dict[str, str]:
@@ -665,6 +659,7 @@ class Kill:
     round: int
     after: int  # writes started in the round when the worker was killed
     pid: int
+    mid_request: bool  # it held a browser's connection
 
 
 def busy_workers(server: Server) -> list[int]:
@@ -695,11 +690,12 @@ def kill_a_worker(server: Server, journal: Journal, round_: int, dice: random.Ra
     pick = dice.random()
     journal.wait_started(round_, after)
     time.sleep(pause)
-    workers = busy_workers(server) or server.workers()
+    busy = busy_workers(server)
+    workers = busy or server.workers()
     assert workers, "gunicorn has no worker"
     pid = workers[int(pick * len(workers))]
     os.kill(pid, signal.SIGKILL)
-    return Kill(round_, after, pid)
+    return Kill(round_, after, pid, bool(busy))
 
 
 def wait_for_workers(server: Server, killed: int) -> None:
@@ -896,6 +892,16 @@ def check_pdfs(db: Session, before: Seeded) -> None:
         assert hashlib.sha256(pdf).hexdigest() == sha256, number
 
 
+def check_outbox(app: Flask) -> int:
+    """Every message in the outbox is whole (text and HTML, its closing boundary written):
+    a worker killed while writing one leaves at most a ``.part`` file beside them."""
+    names = outbox_names(app)
+    for name in names:
+        data = (outbox_path(app) / f"{name}.eml").read_bytes()
+        assert data.rstrip().endswith(b"--"), f"{name}: cut short"
+    return len(names)
+
+
 # -- the test ---------------------------------------------------------------------------------
 
 
@@ -905,14 +911,11 @@ def crash_coop(tmp_path: Path) -> Iterator[tuple[Flask, str, Path]]:
     instance = tmp_path / "instance"
     instance.mkdir()
     url = own_database_url(instance)
-    try:
-        seed_coop(url, instance)
-        config = {k: v for k, v in base_config(instance, url).items() if k != "SECRET_KEY"}
-        app = create_app(config)  # the secret key the seed made, from the instance folder
-        yield app, url, instance
-        database(app).engine.dispose()
-    finally:
-        drop_own_database(url)
+    seed_coop(url, instance)
+    config = {k: v for k, v in base_config(instance, url).items() if k != "SECRET_KEY"}
+    app = create_app(config)  # the secret key the seed made, from the instance folder
+    yield app, url, instance
+    database(app).engine.dispose()
 
 
 @pytest.mark.slow
@@ -953,7 +956,8 @@ def test_workers_killed_mid_request_lose_no_acknowledged_write(crash_coop, tmp_p
     print(  # the figures for SECURITY.md
         f"\ncrash safety ({'PostgreSQL' if POSTGRES_URL else 'SQLite'}): {ROUNDS} rounds, "
         f"{len(journal.sent)} writes sent, {outcomes['acknowledged']} acknowledged, "
-        f"{outcomes['cut']} cut, {len(kills)} workers killed, {elapsed:.0f} s; "
+        f"{outcomes['cut']} cut, {len(kills)} workers killed "
+        f"({sum(k.mid_request for k in kills)} mid-request), {elapsed:.0f} s; "
         f"acknowledged: {dict(sorted(kinds.items()))}"
     )
     assert [s for s in journal.sent if s.outcome == "refused"] == []
@@ -968,6 +972,7 @@ def test_workers_killed_mid_request_lose_no_acknowledged_write(crash_coop, tmp_p
         assert half_written(db, before) == []
         check_numbers(db)
         check_pdfs(db, before)
+        assert check_outbox(app) >= len(journal.acknowledged("signup"))
         register = ledger.check_register(db)
         assert register.problems == []
         resolutions, elections = voting.check_votes(db)
