@@ -44,7 +44,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from portal import coop, create_app
-from portal.db import database
+from portal.db import database, write_session
 from portal.mail import outbox_names, outbox_path, read_outbox
 from portal.models import (
     Application,
@@ -71,8 +71,10 @@ from portal.models import (
 from portal.models import Counter as CounterRow
 from portal.models.shares import Holding, OrderState
 from portal.presets import RESONATE
+from portal.services.counters import next_number
 from portal.services.elections import voting
 from portal.services.shares import ledger
+from portal.services.shares.certificates import CERTIFICATE_COUNTER
 
 from .conftest import POSTGRES_URL, _pg, base_config
 from .factories import MemberRef
@@ -224,11 +226,13 @@ class Browser:
     csrf: str = ""
 
     def post(self, path: str, form: dict[str, str], *, htmx: bool = False) -> tuple[int, str]:
-        """POST a form; (0, why) when the connection was cut."""
+        """POST a form; (0, why) when the connection was cut (a request that hangs fails)."""
         try:
             return self.client.request(
                 "POST", path, {**form, "csrf_token": self.csrf}, headers=HTMX if htmx else None
             )
+        except TimeoutError:
+            raise
         except CUT as error:
             return 0, repr(error)
 
@@ -981,3 +985,29 @@ def test_workers_killed_mid_request_lose_no_acknowledged_write(crash_coop, tmp_p
     for command in ("check-register", "check-votes"):
         done = flask_command(url, instance, command)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_end_checks_find_a_number_taken_without_its_row_and_an_order_paid_halfway(
+    app, make_member, make_order, pay
+):
+    """The slow test's checks can fail: a certificate number a transaction took but whose
+    certificate never landed, and an order left paid with no shares issued."""
+    member = make_member()
+    pay(make_order(member, "supporter", 5))
+    order = make_order(member, "supporter", 5)
+    nothing_seeded = Seeded(0, 0, 0, 0)
+    with database(app).session(write=False) as db:
+        check_numbers(db)
+        assert half_written(db, nothing_seeded) == []
+
+    with app.app_context(), write_session(app) as db:
+        next_number(db, CERTIFICATE_COUNTER)
+    with database(app).session(write=False) as db, pytest.raises(AssertionError):
+        check_numbers(db)
+
+    with write_session(app) as db:
+        db.get(ShareOrder, order.id).state = OrderState.PAID
+    with database(app).session(write=False) as db:
+        assert half_written(db, nothing_seeded) == [
+            f"order {order.id} (paid): paid, its shares never issued"
+        ]
