@@ -57,6 +57,10 @@ class Defaults:
     PASSWORD_MIN_LENGTH = 12
     PASSWORD_MAX_LENGTH = 256
     PASSWORD_MIN_SCORE = 3  # zxcvbn score 0-4
+    # The argon2id cost of new password hashes: RFC 9106's low-memory profile (argon2-cffi's
+    # own defaults). Stated here so PORTAL_ARGON2_* read from the environment are numbers.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 64 * 1024  # KiB
     LOGIN_MAX_FAILURES = 10
     LOGIN_FAILURE_WINDOW_MINUTES = 15
     # The owner of a locked account is mailed a link that lets them in for this long.

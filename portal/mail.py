@@ -123,8 +123,13 @@ def deliver(mail: Mail, app: Flask | None = None) -> None:
     if outbox_in_use(app):
         outbox = outbox_path(app)
         outbox.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime(_STAMP)
-        (outbox / f"{stamp}-{secrets.token_hex(4)}.eml").write_bytes(bytes(message))
+        name = f"{datetime.now(UTC).strftime(_STAMP)}-{secrets.token_hex(4)}"
+        # Written aside, then renamed into place: a process killed mid-write (a worker
+        # SIGKILLed) leaves a stray ``.part`` file the outbox never lists, not half a
+        # message in it.
+        partial = outbox / f".{name}.part"
+        partial.write_bytes(bytes(message))
+        os.replace(partial, outbox / f"{name}.eml")
         return
     with smtplib.SMTP(
         config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]

@@ -9,6 +9,7 @@ import pytest
 from portal import create_app
 from portal.config import from_environment
 from portal.db import database_url
+from portal.services.accounts import passwords
 
 
 def test_defaults_apply_without_any_layer(tmp_path, monkeypatch):
@@ -59,6 +60,16 @@ def test_environment_values_take_the_type_of_their_default():
         "PERMANENT_SESSION_LIFETIME": timedelta(seconds=600),
         "SMTP_HOST": "mail.example",
     }
+
+
+def test_the_password_hash_cost_can_be_set_in_the_environment(tmp_path, monkeypatch):
+    """PORTAL_ARGON2_* are read as numbers (a string stopped the app at start)."""
+    monkeypatch.setenv("PORTAL_ARGON2_TIME_COST", "2")
+    monkeypatch.setenv("PORTAL_ARGON2_MEMORY_COST", "8192")
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "sqlite://"})
+    assert (app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"]) == (2, 8192)
+    with app.app_context():
+        assert "$m=8192,t=2," in passwords.hash_password("correct horse battery staple")
 
 
 def test_a_malformed_environment_value_is_reported_by_name():

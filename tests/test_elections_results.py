@@ -502,6 +502,32 @@ def test_check_votes_recounts_elections_and_exits_1_on_a_tampered_count(app, run
     assert "election of Artist directors: the stored count differs" in bad.output
 
 
+def test_check_votes_accepts_a_count_stored_with_its_transfers_in_another_order(db, agm, artists):
+    """Counts stored before transfers were ordered by candidate list them as the ballots
+    were read; a recount of the same votes is the same count."""
+    election = stage(db, agm.id, artists, standing=("Bea", "Cy", "Dee"), seats=1)
+    open_voting(db, agm.id)
+    # Two first preferences each, every second preference different: whoever is excluded
+    # first, their votes move to both others.
+    for voter, ranking in (
+        ("Ada", ("Bea", "Dee")),
+        ("Bea", ("Bea", "Cy")),
+        ("Cy", ("Cy", "Dee")),
+        ("Dee", ("Cy", "Bea")),
+        ("Eve", ("Dee", "Bea")),
+        ("Fay", ("Dee", "Cy")),
+    ):
+        rank(db, election, artists[voter], *ranking)
+    voting.close_election(db, election, actor=_staff(db))
+    assert voting.check_elections(db).ok
+    data = dict(election.result_json)
+    data["rounds"] = [{**r, "transfers": r["transfers"][::-1]} for r in data["rounds"]]
+    assert data != election.result_json
+    election.result_json = data
+    db.flush()
+    assert voting.check_elections(db).ok
+
+
 def test_check_votes_finds_a_ranked_ballot_without_a_member_who_ranked(db, counted):
     db.add(
         RankedBallot(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from email import policy
 from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
 
 from portal import mail
 from portal.db import database
@@ -67,6 +71,28 @@ def test_a_long_subject_reads_back_from_the_outbox_as_it_was_sent(app, outbox):
         [entry] = mail.read_outbox_entries(mail.outbox_names(app), app)
     [message] = outbox()
     assert (message.subject, entry.subject) == (subject, subject)
+
+
+def test_a_message_cut_off_while_written_never_shows_in_the_outbox(app, outbox, monkeypatch):
+    """A worker killed while it writes a message (issue 17 §6) leaves no half message: the
+    outbox lists whole messages only, and a whole one is written as before."""
+    write_bytes = Path.write_bytes
+
+    def killed_halfway(path: Path, data: bytes) -> int:
+        write_bytes(path, data[: len(data) // 2])
+        raise SystemExit("killed")
+
+    sent = mail.Mail(to="cut@example.org", subject="Cut off", text="x\n" * 500, html="<p>x</p>")
+    with app.app_context():
+        monkeypatch.setattr(Path, "write_bytes", killed_halfway)
+        with pytest.raises(SystemExit):
+            mail.deliver(sent)
+        monkeypatch.undo()
+        assert mail.outbox_names(app) == []
+        mail.deliver(replace(sent, to="whole@example.org"))
+    [message] = outbox()
+    assert (message.to, message.text) == ("whole@example.org", sent.text)
+    assert [p.name for p in mail.outbox_path(app).glob("*.eml")] == [f"{message.name}.eml"]
 
 
 def test_mail_delivered_outside_any_context_is_from_the_co_op(app_factory):

@@ -113,6 +113,15 @@ class Server:
 
     base: str
     log: Path
+    pid: int = 0  # the master's
+
+    def workers(self) -> list[int]:
+        """The worker processes' ids: the master's children, as Linux lists them."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        try:
+            return sorted(int(pid) for pid in children.read_text().split())
+        except OSError:
+            return []
 
     def errors(self) -> list[str]:
         """Lines of the log that tell of a failure in a request (or a worker)."""
@@ -176,7 +185,7 @@ def gunicorn(
         )
     try:
         wait_until_serving(process, base, log)
-        yield Server(base, log)
+        yield Server(base, log, process.pid)
     finally:
         process.terminate()
         try:

@@ -127,6 +127,20 @@ def test_stvpolls_vote_transfer_case():
     assert count.rounds[1].votes[6038] == D("2.5")
 
 
+def test_the_count_does_not_depend_on_the_order_the_ballots_are_read():
+    """A sealed secret election's ballots come back under new random ids, so in another
+    order: its recount (check-votes) must be the very same count, transfers and all."""
+    ballots = ballots_of(
+        (3, (1, 2)), (4, (2, 3)), (6, (3,)), (2, (4, 3)), (1, (4, 2)), (2, (1, 3)), (1, (1, 2))
+    )
+    counts = [
+        count_stv(range(1, 5), order, 1, seed="sealed").as_json()
+        for order in (ballots, list(reversed(ballots)), sorted(ballots, key=lambda b: b[-1]))
+    ]
+    assert counts[0] == counts[1] == counts[2]
+    assert any(len(r["transfers"]) > 1 for r in counts[0]["rounds"])
+
+
 # Scottish-rules reference counts by Droop (Jonathan Lundell's STV counter, its "scotland"
 # rule: the Scottish Local Government Elections Order 2007), from its test suite:
 # github.com/jklundell/droop, test/blt/<name>.blt (the ballots) and

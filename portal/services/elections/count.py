@@ -320,9 +320,12 @@ def count_stv(
                 elected=tuple(selection.selected) if elected else (),
                 excluded=() if elected else tuple(selection.selected),
                 decision=decision,
+                # By candidate, not in the order the ballots were read: a secret election's
+                # ballots are stored again under new random ids when sealed, and a recount
+                # (check-votes) must give the very same count.
                 transfers=tuple(
                     Transfer(source, target, votes)
-                    for (source, target), votes in moved.items()
+                    for (source, target), votes in sorted(moved.items())
                     if votes
                 ),
                 exhausted=exhausted,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -325,6 +326,14 @@ def _participants_and_ballots(db: Session, election: Election) -> tuple[int, int
     return participants or 0, ballots or 0
 
 
+def _same_transfers_order(result: dict[str, Any]) -> dict[str, Any]:
+    """A stored count with each round's transfers by candidate: a count stored before they
+    were ordered so (``count_stv``) lists them in the order its ballots were read, which a
+    recount of a sealed secret election does not repeat."""
+    rounds = [{**r, "transfers": sorted(r.get("transfers", []))} for r in result.get("rounds", [])]
+    return {**result, "rounds": rounds}
+
+
 def check_elections(db: Session) -> VoteCheck:
     """Recount every counted or declared election from its rankings with its stored seed
     and compare with the stored count; for a secret one, also that each member who took
@@ -346,7 +355,7 @@ def check_elections(db: Session) -> VoteCheck:
         except ValueError as exc:  # a ranking the count refuses (a candidate not standing)
             problems.append(f"{name}: the rankings cannot be counted again ({exc})")
             continue
-        if recount != election.result_json:
+        if _same_transfers_order(recount) != _same_transfers_order(election.result_json):
             problems.append(f"{name}: the stored count differs from a recount of the rankings")
         if election.secret:
             participants, ballots = _participants_and_ballots(db, election)
