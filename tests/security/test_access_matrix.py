@@ -93,14 +93,11 @@ GROUPS = {
 }
 
 
-@pytest.mark.parametrize(
-    "group",
-    [
-        "people",
-        # Staff fetch the register's PDF, which needs WeasyPrint.
-        pytest.param("holders and staff", marks=pytest.mark.pdf),
-    ],
-)
+# Each walk takes more than 30 s here (a world of the demo co-op, ~1,400 requests): slow,
+# so `-m 'not slow'` leaves it out locally; the test above still catches a new route.
+@pytest.mark.slow
+@pytest.mark.pdf  # members read a document's PDF, staff the register's
+@pytest.mark.parametrize("group", sorted(GROUPS))
 def test_each_role_gets_what_the_matrix_says(app, sign_in, group):
     world = build_world(app, sign_in)
     before = row_counts(app)

@@ -22,6 +22,7 @@ import html
 import logging
 import re
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -75,6 +76,8 @@ def read_every_page(app, world: World) -> tuple[list[str], int]:
     return found, read
 
 
+@pytest.mark.slow  # every page read twice: more than 30 s here
+@pytest.mark.pdf  # the register's PDF and its queued export
 def test_no_secret_choice_appears_beside_a_name(app, sign_in, caplog):
     caplog.set_level(logging.DEBUG)
     world = build_world(app, sign_in)  # the votes are cast through the ballot page
