@@ -19,6 +19,7 @@ from .routes import outcome, requests, rules, text_of, variants
 from .world import PERSON, ROLES, World, build_world
 
 STAFF = {"staff", "admin"}
+STAFF_DOCUMENT = "/documents/board-risk-register"  # the demo's staff-only document
 
 
 def test_every_endpoint_is_in_the_matrix(app):
@@ -82,6 +83,13 @@ def walk(app, world: World, role: str) -> tuple[list[str], dict[str, str], int]:
             if got != want:
                 method = "GET" if "GET" in methods else "POST"
                 wrong.append(f"{role}: {method} {path} ({variant}, htmx={htmx}): {got}, not {want}")
+    for htmx in (False, True):  # the matrix's document is for members; this one for staff
+        response = client.htmx_get(STAFF_DOCUMENT) if htmx else client.get(STAFF_DOCUMENT)
+        got, want = outcome(response), "ok" if role in STAFF else "not_found"
+        bodies[f"{'htmx ' if htmx else ''}{STAFF_DOCUMENT}"] = text_of(response)
+        checks += 1
+        if got != want:
+            wrong.append(f"{role}: GET {STAFF_DOCUMENT} (htmx={htmx}): {got}, not {want}")
     return wrong, bodies, checks
 
 
