@@ -38,6 +38,7 @@ from portal.mail import OutboxMessage
 from portal.models import (
     Application,
     AuditEvent,
+    Base,
     Certificate,
     Choice,
     CoopSettings,
@@ -770,6 +771,17 @@ def age_sessions(app: Flask, **spans: timedelta) -> None:
         for record in db.scalars(select(UserSession)):
             for column, span in spans.items():
                 setattr(record, column, getattr(record, column) - span)
+
+
+def row_counts(app: Flask) -> dict[str, int]:
+    """Rows per table; the per-IP limiter's own counts (``rate_limits``, kept by the limiter
+    on a connection of its own, as Redis would keep them) are not the portal's data."""
+    with reading(app) as session:
+        return {
+            t.name: session.scalar(select(func.count()).select_from(t)) or 0
+            for t in Base.metadata.sorted_tables
+            if t.name != "rate_limits"
+        }
 
 
 def audit_actions(app: Flask) -> list[str]:

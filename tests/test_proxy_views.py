@@ -93,8 +93,15 @@ def test_someone_else_cannot_cast_a_proxy(app, sign_in, ann, hal, meeting, make_
         f"/meetings/{meeting.id}/proxy/{appointment_id}/answer", data={"answer": "accept"}
     )
     other = make_member(email="eve@example.org", classes=["listener"])
-    response = sign_in(other.email).post(
-        f"/meetings/{meeting.id}/proxy/{appointment_id}/resolutions/{meeting.resolution_ids[0]}/vote",
-        data={"choice": "for"},
-    )
-    assert response.status_code == 403
+    eve = sign_in(other.email)
+    base = f"/meetings/{meeting.id}/proxy/{appointment_id}"
+    vote = f"{base}/resolutions/{meeting.resolution_ids[0]}/vote"
+    for headers in ({}, HTMX):  # htmx is refused as a plain post is (it had answered 404)
+        assert eve.post(vote, data={"choice": "for"}, headers=headers).status_code == 403
+        assert (
+            eve.post(f"{base}/answer", data={"answer": "decline"}, headers=headers).status_code
+            == 403
+        )
+    with reading(app) as db:
+        assert db.scalar(select(ProxyAppointment.state)) is ProxyState.ACCEPTED
+        assert db.scalar(select(Participation.id)) is None

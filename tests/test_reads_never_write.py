@@ -5,21 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, select
 
 from portal.db import ReadOnlySessionError, database
-from portal.models import Base, User
+from portal.models import User
 
-
-def row_counts(app):
-    """Rows per table; the per-IP limiter's own counts (``rate_limits``, kept by the limiter
-    on a connection of its own, as Redis would keep them) are not the portal's data."""
-    with database(app).session(write=False) as session:
-        return {
-            t.name: session.scalar(select(func.count()).select_from(t))
-            for t in Base.metadata.sorted_tables
-            if t.name != "rate_limits"
-        }
+from .factories import row_counts
 
 
 def get_routes(app):

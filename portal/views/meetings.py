@@ -378,7 +378,11 @@ def _held_partial(
     receipt as the service answered it (a secret choice is shown only then)."""
     member = current_member()
     held = [] if member is None else proxies.held_proxies(get_db(), meeting, member)
-    this = found(next((h for h in held if h.appointment.id == appointment.id), None))
+    this = next((h for h in held if h.appointment.id == appointment.id), None)
+    if this is None and error is not None:
+        # Someone who does not hold it: refused with the refusal's status, as a plain post is.
+        return _proxy_page(meeting, error=error, status=status)
+    this = found(this)
     if cast is not None:
         this = replace(
             this,
