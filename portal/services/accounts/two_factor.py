@@ -28,6 +28,7 @@ from ... import tokens
 from ...errors import InvalidFields, InvalidInput, InvalidState, NotAllowed
 from ...models import RecoveryCode, User, UserSession, utcnow
 from .. import audit
+from . import sessions
 from .users import AccountRules, count_failure, throttle
 
 RECOVERY_CODES = 10
@@ -129,10 +130,7 @@ def disable(db: Session, user: User) -> None:
         raise NotAllowed("Staff and admin accounts must keep two-factor sign-in.")
     if not user.two_factor_enabled:
         raise InvalidState("Two-factor sign-in is not on.")
-    user.totp_secret = None
-    user.two_factor_enabled_at = None
-    user.totp_last_step = None
-    db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    _forget(db, user)
     audit.record(
         db,
         actor=user,
@@ -140,6 +138,30 @@ def disable(db: Session, user: User) -> None:
         target=user,
         summary="Two-factor sign-in turned off",
     )
+
+
+def reset(db: Session, user: User, *, actor: User | None) -> None:
+    """Take two-factor sign-in off an account whose owner lost their phone and codes (the
+    operator's ``reset-two-factor`` command, after checking who asks); every session ends,
+    and a staff member must set it up again before the staff pages open."""
+    if not user.two_factor_enabled and user.totp_secret is None:
+        raise InvalidState(f"{user.email} has no two-factor sign-in to reset.")
+    _forget(db, user)
+    sessions.end_all_sessions(db, user)
+    audit.record(
+        db,
+        actor=actor,
+        action="user.two_factor_reset",
+        target=user,
+        summary="Two-factor sign-in reset by an operator; sessions ended",
+    )
+
+
+def _forget(db: Session, user: User) -> None:
+    user.totp_secret = None
+    user.two_factor_enabled_at = None
+    user.totp_last_step = None
+    db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
 
 
 def unused_recovery_codes(db: Session, user: User) -> int:
