@@ -130,7 +130,7 @@ def disable(db: Session, user: User) -> None:
         raise NotAllowed("Staff and admin accounts must keep two-factor sign-in.")
     if not user.two_factor_enabled:
         raise InvalidState("Two-factor sign-in is not on.")
-    _forget(db, user)
+    forget(db, user)
     audit.record(
         db,
         actor=user,
@@ -146,7 +146,7 @@ def reset(db: Session, user: User, *, actor: User | None) -> None:
     and a staff member must set it up again before the staff pages open."""
     if not user.two_factor_enabled and user.totp_secret is None:
         raise InvalidState(f"{user.email} has no two-factor sign-in to reset.")
-    _forget(db, user)
+    forget(db, user)
     sessions.end_all_sessions(db, user)
     audit.record(
         db,
@@ -157,7 +157,8 @@ def reset(db: Session, user: User, *, actor: User | None) -> None:
     )
 
 
-def _forget(db: Session, user: User) -> None:
+def forget(db: Session, user: User) -> None:
+    """Drop the account's secret and recovery codes (turning it off, a reset, anonymising)."""
     user.totp_secret = None
     user.two_factor_enabled_at = None
     user.totp_last_step = None
