@@ -12,7 +12,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from portal import tokens
+from portal import demo, tokens
 from portal.db import write_session
 from portal.models import (
     AuditEvent,
@@ -26,6 +26,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.presets import PRESETS
 from portal.services.accounts import two_factor
 from portal.services.accounts.users import AccountRules
 
@@ -396,3 +397,10 @@ def test_two_requests_with_one_code_cannot_both_pass(app, make_user):
     with pytest.raises(two_factor.WrongCode), app.app_context(), write_session(app) as db:
         user = db.scalar(select(User).where(User.email == STAFF))
         two_factor.check_code(db, user, code, AccountRules())
+
+
+def test_the_demo_prints_how_its_staff_get_a_code(runner):
+    text = demo.logins_text(PRESETS["resonate"])
+    assert "demo-code" in text and demo.DEMO_TWO_FACTOR_SECRET in text
+    printed = runner.invoke(args=["demo-code"]).output
+    assert printed.split()[0] == pyotp.TOTP(demo.DEMO_TWO_FACTOR_SECRET).now()
