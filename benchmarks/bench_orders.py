@@ -19,13 +19,12 @@ from sqlalchemy import insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_foundation import PASSWORD, build_app, per_request
+from bench_foundation import build_app, make_staff, per_request, sign_in_staff
 
 from portal.db import database, write_session
-from portal.models import Member, OrderState, Role, ShareOrder, ShareType
+from portal.models import Member, OrderState, ShareOrder, ShareType
 from portal.presets import RESONATE
 from portal.services import settings
-from portal.services.accounts import users
 from portal.services.shares.orders import payment_reference
 
 MEMBERS = 100_000
@@ -39,14 +38,7 @@ def seed(app) -> tuple[str, int]:
     rng = random.Random(11)
     with app.test_request_context("/"), write_session(app) as db:
         settings.apply_preset(db, RESONATE)
-        users.create_user(
-            db,
-            name="Bench Staff",
-            email="staff@bench.example",
-            password=PASSWORD,
-            role=Role.STAFF,
-            verified=True,
-        )
+        make_staff(db)
         supporter = db.scalar(select(ShareType.id).where(ShareType.code == "supporter"))
     engine = database(app).engine
     start = datetime(2024, 1, 1, tzinfo=UTC)
@@ -109,7 +101,7 @@ def main() -> None:
         app = build_app(Path(tmp))
         reference, member_id = seed(app)
         client = app.test_client()
-        client.post("/login", data={"email": "staff@bench.example", "password": PASSWORD})
+        sign_in_staff(client)
         page = client.get("/staff/orders").get_data(as_text=True)
         after = page.split("after=")[1].split("&")[0].split('"')[0] if "after=" in page else ""
         number = MEMBERS - 7

@@ -143,7 +143,7 @@ from portal.models import (
 from portal.models.shares import OrderState
 from portal.presets import RESONATE
 from portal.services import settings as settings_service
-from portal.services.accounts import passwords, users
+from portal.services.accounts import passwords, two_factor, users
 from portal.services.counters import next_number
 from portal.services.documents.publishing import rendered_body
 from portal.services.elections import ballots as election_ballots
@@ -519,6 +519,8 @@ class Seeder:
                     title=person.title,
                     verified=True,
                 )
+                db.flush()  # the staff pages need two-factor sign-in: the demo's key
+                two_factor.enrol_with_secret(db, made[person.email], demo.DEMO_TWO_FACTOR_SECRET)
             staff = made[people.acting_staff.email]
             demo.seed_documents(db, demo.DOCUMENTS / RESONATE.name, staff)
             self.staff_ids = [u.id for u in made.values()]

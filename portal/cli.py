@@ -18,7 +18,7 @@ from .errors import PortalError
 from .models import Role
 from .pdf import pdf_support, render_certificate
 from .presets import PRESETS
-from .services.accounts import users
+from .services.accounts import two_factor, users
 from .services.documents import renditions
 from .services.elections import voting
 from .services.meetings import closing, notices, requisitions
@@ -81,6 +81,31 @@ def create_user_command(email: str, name: str, role: str, title: str | None, pas
     except PortalError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+@click.command("reset-two-factor")
+@with_appcontext
+@click.argument("email")
+def reset_two_factor_command(email: str) -> None:
+    """Take two-factor sign-in off an account whose owner lost their phone and recovery
+    codes (check who is asking first); its sessions end, and staff set it up again."""
+    try:
+        with write_session() as db:
+            user = users.find_user_by_email(db, users.normalize_email(email))
+            if user is None:
+                raise click.ClickException(f"No account uses {email}.")
+            two_factor.reset(db, user, actor=None)
+    except PortalError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Two-factor sign-in is reset for {user.email}; its sessions are signed out.")
+
+
+@click.command("demo-code")
+def demo_code_command() -> None:
+    """Print the sign-in code of the demo's staff and admins now (their shared, public
+    demo key; never a real account's)."""
+    code, seconds = demo.two_factor_code()
+    click.echo(f"{code}  (valid for {seconds} more seconds, then the next one)")
 
 
 @click.command("seed-demo")
@@ -286,6 +311,8 @@ def init_app(app: Flask) -> None:
         init_db_command,
         create_user_command,
         seed_demo_command,
+        demo_code_command,
+        reset_two_factor_command,
         check_register_command,
         check_pdf_command,
         close_due_votes_command,

@@ -37,6 +37,8 @@ class Defaults:
     # Exporting personal data (and other sensitive pages) asks for the password again
     # unless it was typed in this session this recently.
     REAUTHENTICATION_MINUTES = 10
+    # Between a right password and the two-factor code: how long the password step holds.
+    TWO_FACTOR_PENDING_MINUTES = 5
     # Flask-Login's remember-me cookie is unused, but make it safe should anything set it.
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyotp
 from sqlalchemy.orm import Session
 
 from . import coop
@@ -29,12 +30,14 @@ from .models import (
     ProxyAppointment,
     ProxyKind,
     ResolutionKind,
+    Role,
     User,
+    utcnow,
 )
 from .models.base import told_at
 from .presets import PRESETS, Demo, DemoPerson, MeetingPreset, Preset
 from .services import settings
-from .services.accounts import users
+from .services.accounts import two_factor, users
 from .services.documents import publishing
 from .services.elections import ballots as election_ballots
 from .services.elections import board, nominations
@@ -52,6 +55,10 @@ from .services.membership.applications import ApplicationInput
 from .services.register import classes, members
 from .services.shares import orders, payments, share_types, withdrawals
 from .services.shares.certificates import CertificateRenderer
+
+# The two-factor key of every demo staff member and admin: public, like their passwords, so
+# a person trying the demo can make codes (README, "Trying it"). Never a real account's.
+DEMO_TWO_FACTOR_SECRET = "REVERBDEMOSTAFFKEYISPUBLICFAKEAA"  # noqa: S105 (public demo data)
 
 
 def _apply(
@@ -291,6 +298,10 @@ def _found(db: Session, chosen: Preset) -> User:
         )
         for person in demo.people
     }
+    for user in people.values():
+        if user.is_staff:  # the staff pages need two-factor sign-in
+            db.flush()
+            two_factor.enrol_with_secret(db, user, DEMO_TWO_FACTOR_SECRET)
     staff = people[demo.acting_staff.email]
     seed_documents(db, DOCUMENTS / chosen.name, staff)  # first: applicants accept the rules
     for person in demo.people:
@@ -665,4 +676,18 @@ def logins_text(preset: Preset) -> str:
     width = max(len(p.email) for p in people)
     for person in people:
         lines.append(f"  {person.email:<{width}}  {person.password:<28} {person.note}")
+    if any(person.role is not Role.MEMBER for person in people):
+        lines += [
+            "Staff and admins also type a code (two-factor sign-in). Get the current one with",
+            "  .venv/bin/flask --app portal demo-code",
+            f"or add the demo key {DEMO_TWO_FACTOR_SECRET} to an authenticator app",
+            f"(or: oathtool --totp -b {DEMO_TWO_FACTOR_SECRET}).",
+        ]
     return "\n".join(lines)
+
+
+def two_factor_code() -> tuple[str, int]:
+    """The demo staff's sign-in code now, and the seconds it has left."""
+    totp = pyotp.TOTP(DEMO_TWO_FACTOR_SECRET)
+    now = utcnow()
+    return totp.at(now), int(totp.interval - now.timestamp() % totp.interval)

@@ -1,12 +1,17 @@
-"""Signed, expiring tokens for links sent by e-mail, and random single-use tokens."""
+"""Signed, expiring tokens for links sent by e-mail, random single-use tokens, and the
+encryption of the few secrets the portal must read back (two-factor secrets)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
 from typing import Any
 
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -45,3 +50,24 @@ def keyed_digest(value: str) -> str:
     key = current_app.secret_key
     key_bytes = key.encode() if isinstance(key, str) else bytes(key or b"")
     return hmac.new(key_bytes, value.encode(), hashlib.sha256).hexdigest()
+
+
+def _fernet() -> Fernet:
+    """Fernet keyed by the app's secret key through HKDF, for one purpose only."""
+    key = current_app.secret_key
+    key_bytes = key.encode() if isinstance(key, str) else bytes(key or b"")
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"portal.totp-secret"
+    ).derive(key_bytes)
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def encrypt(value: str) -> str:
+    """``value`` encrypted and authenticated (Fernet) under a key derived from the app's
+    secret key: a copy of the database without the key does not reveal it."""
+    return _fernet().encrypt(value.encode()).decode()
+
+
+def decrypt(value: str) -> str:
+    """The plain text of :func:`encrypt`'s output (InvalidToken if the key has changed)."""
+    return _fernet().decrypt(value.encode()).decode()

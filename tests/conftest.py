@@ -27,6 +27,7 @@ from portal.migrations import upgrade
 from portal.models import Base
 
 from . import requirements
+from .two_factor_codes import next_code
 
 # The factories' fixtures (make_user, make_member, coop, staff, ...): tests/factories.py.
 pytest_plugins = ["tests.factories"]
@@ -199,8 +200,13 @@ class CSRFClient(FlaskClient):
         headers = {"HX-Request": "true", **kwargs.pop("headers", {})}
         return self.get(url, headers=headers, **kwargs)
 
-    def login(self, email: str, password: str = PASSWORD) -> Any:
-        return self.post("/login", data={"email": email, "password": password})
+    def login(self, email: str, password: str = PASSWORD, *, code: bool = True) -> Any:
+        """Sign in; an account with two-factor sign-in also gets its code from the app,
+        as its owner would type it (``code=False`` stops at the code step)."""
+        response = self.post("/login", data={"email": email, "password": password})
+        if code and response.headers.get("Location") == "/login/code":
+            response = self.post("/login/code", data={"code": next_code(self.application, email)})
+        return response
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import pyotp
 import pytest
 import time_machine
 from flask import Flask
@@ -62,6 +63,7 @@ from portal.models import (
 )
 from portal.presets import RESONATE
 from portal.services import settings
+from portal.services.accounts import two_factor as two_factor_service
 from portal.services.accounts import users
 from portal.services.documents import publishing
 from portal.services.meetings import ballots, closing, lifecycle, minutes, proxies
@@ -201,11 +203,17 @@ class Factories:
         name: str | None = None,
         password: str = PASSWORD,
         verified: bool = True,
+        two_factor: bool | None = None,
     ) -> User:
-        """An account, verified unless told otherwise: ``make_user(role="staff")``."""
+        """An account, verified unless told otherwise: ``make_user(role="staff")``.
+
+        Staff and admins have two-factor sign-in set up, as the staff pages require,
+        unless ``two_factor=False``; a member has it with ``two_factor=True``. The client's
+        ``login`` types the code (tests/two_factor_codes.py).
+        """
         n = next(self.numbers)
         with self.session() as db:
-            return users.create_user(
+            user = users.create_user(
                 db,
                 name=name or f"Test Person {n}",
                 email=email or f"person{n}@example.org",
@@ -213,6 +221,10 @@ class Factories:
                 role=Role(role),
                 verified=verified,
             )
+            if two_factor if two_factor is not None else user.is_staff:
+                db.flush()
+                two_factor_service.enrol_with_secret(db, user, pyotp.random_base32(32))
+            return user
 
     def reviewer(self) -> User:
         """Rita Reviewer, the staff member the factories act as."""
@@ -560,7 +572,9 @@ class Factories:
 
     def _reviewer(self, db: Session) -> User:
         found = users.find_user_by_email(db, REVIEWER)
-        return found or users.create_user(
+        if found is not None:
+            return found
+        rita = users.create_user(
             db,
             name="Rita Reviewer",
             email=REVIEWER,
@@ -568,6 +582,9 @@ class Factories:
             role=Role.STAFF,
             verified=True,
         )
+        db.flush()
+        two_factor_service.enrol_with_secret(db, rita, pyotp.random_base32(32))
+        return rita
 
     def _account(self, db: Session, email: str, name: str) -> User:
         """The account with this e-mail, or a new verified one."""

@@ -42,6 +42,7 @@ from portal.models import (
 from portal.services.shares import certificates, ledger
 
 from .conftest import CSRF_RE, PASSWORD
+from .two_factor_codes import next_code
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -100,13 +101,19 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def sign_in(base: str, email: str) -> tuple[Browserless, str]:
-    """A client signed in as ``email``, and the CSRF token of its renewed session."""
+def sign_in(base: str, email: str, app: Flask | None = None) -> tuple[Browserless, str]:
+    """A client signed in as ``email``, and the CSRF token of its renewed session; staff
+    also type the code of their two-factor sign-in (``app`` reads their secret)."""
     client = Browserless(base)
-    status, _ = client.request(
+    status, where = client.request(
         "POST", "/login", {"email": email, "password": PASSWORD, "csrf_token": client.csrf_token()}
     )
     assert status == 303
+    if where.endswith("/login/code"):
+        assert app is not None, f"{email} has two-factor sign-in: pass the app"
+        code = {"code": next_code(app, email), "csrf_token": client.csrf_token()}
+        status, where = client.request("POST", "/login/code", code)
+        assert status == 303, f"the code step answered {status}"
     return client, client.csrf_token()  # the session was renewed at sign-in
 
 
@@ -225,7 +232,7 @@ def test_twenty_concurrent_approvals_each_place_one_admission_order(
     make_user(email="staff@example.org", role="staff", name="Staff")
     ids = [make_applicant().application_id for _ in range(APPLICANTS)]
 
-    staff, token = sign_in(base, "staff@example.org")
+    staff, token = sign_in(base, "staff@example.org", app)
     answers = post_at_once(
         base,
         staff.cookie,
@@ -291,7 +298,7 @@ def test_twenty_concurrent_admission_payments_get_gapless_unique_numbers(
     applicants = [make_applicant(state="awaiting_share") for _ in range(APPLICANTS)]
     placed = admission_orders(app)
     assert len(placed) == APPLICANTS
-    staff, token = sign_in(base, "staff@example.org")
+    staff, token = sign_in(base, "staff@example.org", app)
     posts = [
         (f"/staff/orders/{order.id}/payment", {**payment_form(order), "csrf_token": token})
         for order in placed
@@ -422,7 +429,7 @@ def test_fifty_payments_at_once_get_consecutive_certificates_and_replays_issue_n
     [earlier] = orders_to_pay(1)
     earlier_id, earlier_form, _quantity = earlier
     orders = orders_to_pay(PAYMENTS)
-    staff, token = sign_in(base, "staff@example.org")
+    staff, token = sign_in(base, "staff@example.org", app)
     # Certificates issued before the rush, so the counter does not start at zero: each
     # member's membership share (paid to be admitted), then an earlier order.
     assert certificate_counter(app) == 1 + PAYMENTS
@@ -461,7 +468,7 @@ def test_a_payment_posted_five_times_at_once_issues_once(deployed_app, orders_to
     orders = orders_to_pay(REPLAYS)
     before = certificate_counter(app)
     assert before == REPLAYS  # each member's membership share, paid to be admitted
-    staff, token = sign_in(base, "staff@example.org")
+    staff, token = sign_in(base, "staff@example.org", app)
     posts = [
         (f"/staff/orders/{order_id}/payment", {**form, "csrf_token": token})
         for order_id, form, _quantity in orders

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Float, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, enum_column, utcnow
@@ -39,11 +39,22 @@ class User(Base):
     # The sign-in before this one: what is new for the user since their last visit is newer
     # (kept at sign-in, a POST, so that reading a page never writes).
     previous_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor sign-in (TOTP): the shared secret, encrypted with a key derived from the
+    # app's secret key (tokens.encrypt), so a copy of the database alone gives no codes; it
+    # is set when set-up starts and counts once ``two_factor_enabled_at`` is set.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last time step whose code was accepted: a code at or before it is refused, so a
+    # code cannot be used twice (RFC 6238 §5.2).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     reset_token: Mapped[PasswordResetToken | None] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
     sessions: Mapped[list[UserSession]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
@@ -81,6 +92,10 @@ class User(Base):
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
 
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.two_factor_enabled_at is not None
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
 
@@ -117,6 +132,23 @@ class PasswordResetToken(Base):
     user: Mapped[User] = relationship(back_populates="reset_token")
 
 
+class RecoveryCode(Base):
+    """A single-use recovery code for two-factor sign-in; only its keyed digest is stored.
+
+    Ten are made at once and shown once; making new ones deletes the old.
+    """
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+
 class UserSession(Base):
     """One sign-in: the session cookie names it by a random token, stored here as a digest.
 
@@ -133,7 +165,8 @@ class UserSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # When the password was last typed in this session (sign-in or the confirm prompt).
+    # When the password (or a two-factor code) was last typed in this session: sign-in or
+    # the confirm prompt.
     reauthenticated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_agent: Mapped[str] = mapped_column(String(255), default="")
     ip: Mapped[str | None] = mapped_column(String(45))

@@ -21,6 +21,7 @@ from . import (
     requisitions,
     shares,
     staff,
+    two_factor,
     withdrawals,
 )
 
@@ -40,6 +41,7 @@ def register_blueprints(app: Flask) -> None:
         public,
         auth,
         me,
+        two_factor,
         membership,
         documents,
         shares,

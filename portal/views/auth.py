@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -31,13 +32,16 @@ from ..extensions import (
 )
 from ..forms import EmptyForm
 from ..htmx import flash_and_redirect, redirect
-from ..models import User
-from ..services.accounts import sessions, users
+from ..models import User, utcnow
+from ..services.accounts import sessions, two_factor, users
 from .access import safe_next
 
 bp = Blueprint("auth", __name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# The cookie's note of a sign-in whose password was right and whose code is still to come.
+PENDING_SIGN_IN = "two_factor_pending"
 
 
 def account_rules() -> users.AccountRules:
@@ -149,14 +153,20 @@ def login() -> tuple[str, int] | Response:
 def login_post() -> Response | tuple[str, int]:
     next_url = request.args.get("next")
     try:
-        user = _sign_in(request.form.get("email", ""))
+        user = _sign_in(request.form.get("email", ""), next_url=next_url)
     except PortalError as exc:
         return form_page("auth/login.html", exc, values=typed("email"), next=next_url)
+    if user is None:
+        return redirect(url_for("auth.login_code"))
     return flash_and_redirect(f"Welcome back, {user.name}.", safe_next(next_url))
 
 
-def _sign_in(email: str, *, unlock: str | None = None) -> User:
-    """Sign in with the typed password (and, past the lock, the mailed ``unlock`` link)."""
+def _sign_in(email: str, *, unlock: str | None = None, next_url: str | None = None) -> User | None:
+    """Sign in with the typed password (and, past the lock, the mailed ``unlock`` link).
+
+    None when the account asks for a code too: the password step is then remembered in
+    the cookie for TWO_FACTOR_PENDING_MINUTES, and /login/code finishes the sign-in.
+    """
     # A failed sign-in is counted (the throttle reads it), though the sign-in is refused.
     with transaction(keep=(users.InvalidCredentials,)) as db:
         user, token = users.sign_in(
@@ -169,8 +179,76 @@ def _sign_in(email: str, *, unlock: str | None = None) -> User:
             replacing=session.get(SESSION_TOKEN),
             unlock=unlock,
         )
+    if token is None:
+        # Signed by the session cookie: only this server can have written it.
+        session[PENDING_SIGN_IN] = {
+            "uid": user.id,
+            "at": utcnow().timestamp(),
+            "next": next_url,
+        }
+        return None
     start_session(user, token)
     return user
+
+
+def _pending_sign_in() -> tuple[User, str | None] | None:
+    """The account whose password was right moments ago in this browser, and where it was
+    going; None when there is none or it is older than TWO_FACTOR_PENDING_MINUTES."""
+    pending = session.get(PENDING_SIGN_IN)
+    if not isinstance(pending, dict):
+        return None
+    max_age = timedelta(minutes=current_app.config["TWO_FACTOR_PENDING_MINUTES"])
+    started = pending.get("at")
+    if not isinstance(started, int | float) or utcnow().timestamp() - started > (
+        max_age.total_seconds()
+    ):
+        return None
+    user = get_db().get(User, pending.get("uid"))
+    if user is None or not user.is_active or not user.two_factor_enabled:
+        return None
+    next_url = pending.get("next")
+    return user, next_url if isinstance(next_url, str) else None
+
+
+def _sign_in_again() -> Response:
+    session.pop(PENDING_SIGN_IN, None)
+    return flash_and_redirect(
+        "Your sign-in took too long. Please enter your password again.",
+        url_for("auth.login"),
+        "info",
+    )
+
+
+@bp.get("/login/code")
+def login_code() -> tuple[str, int] | Response:
+    """The second step of signing in: a code from the app, or a recovery code."""
+    if _pending_sign_in() is None:
+        return _sign_in_again()
+    return form_page("auth/login_code.html")
+
+
+@bp.post("/login/code")
+@limiter.limit(_login_limit)
+def login_code_post() -> Response | tuple[str, int]:
+    pending = _pending_sign_in()
+    if pending is None:
+        return _sign_in_again()
+    user, next_url = pending
+    try:
+        # A wrong code is counted by the sign-in throttle, like a wrong password.
+        with transaction(keep=(two_factor.WrongCode,)) as db:
+            two_factor.check_code(db, user, request.form.get("code", ""), account_rules())
+            token = users.complete_sign_in(
+                db,
+                user,
+                ip=request.remote_addr,
+                user_agent=request.headers.get("User-Agent", ""),
+                replacing=session.get(SESSION_TOKEN),
+            )
+    except PortalError as exc:
+        return form_page("auth/login_code.html", exc)
+    start_session(user, token)
+    return flash_and_redirect(f"Welcome back, {user.name}.", safe_next(next_url))
 
 
 @bp.get("/login/unlock/<token>")
@@ -195,6 +273,8 @@ def unlock_post(token: str) -> Response | tuple[str, int]:
         user = _sign_in(email, unlock=token)
     except PortalError as exc:
         return form_page("auth/unlock.html", exc, token=token, email=email)
+    if user is None:
+        return redirect(url_for("auth.login_code"))
     return flash_and_redirect(f"Welcome back, {user.name}.", url_for("me.dashboard"))
 
 
@@ -211,19 +291,43 @@ def logout() -> Response:
 
 
 def reauthentication_required(view: F) -> F:
-    """Signed in, and the password typed in this session lately; else ask for it again
-    (a session alone, a copied cookie say, must not reach personal data)."""
+    """Signed in, and the password (or a two-factor code) typed in this session within
+    REAUTHENTICATION_MINUTES; else ask for it again (a session alone, a copied cookie say,
+    must not reach personal data nor change the register).
+
+    A refused POST did nothing: the person confirms, comes back to the page the form is on
+    and submits it again (a POST cannot be replayed by a redirect).
+    """
 
     @login_required
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not recently_authenticated():
+        if recently_authenticated():
+            return view(*args, **kwargs)
+        if request.method == "GET":
             flash("Please confirm your password to continue.", "info")
-            back = request.full_path if request.method == "GET" else request.path
-            return redirect(url_for("auth.confirm_password", next=back.rstrip("?")))
-        return view(*args, **kwargs)
+            back = request.full_path.rstrip("?")
+        else:
+            flash(
+                "Nothing was changed yet. Please confirm it is you, then submit the form again.",
+                "info",
+            )
+            back = safe_next(_form_page_path(), request.path)
+        return redirect(url_for("auth.confirm_password", next=back))
 
     return wrapped  # type: ignore[return-value]
+
+
+def _form_page_path() -> str | None:
+    """The path (and query) of the page a POST was sent from: htmx names it in
+    HX-Current-URL, browsers in the Referer; only one of this site's counts."""
+    page = request.headers.get("HX-Current-URL") or request.referrer
+    if not page:
+        return None
+    parts = urlsplit(page)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 @bp.get("/confirm-password")
@@ -235,16 +339,21 @@ def confirm_password() -> tuple[str, int]:
 @bp.post("/confirm-password")
 @login_required
 def confirm_password_post() -> Response | tuple[str, int]:
+    """The password again, or for an account with two-factor sign-in a code instead."""
     next_url = request.args.get("next")
     record = current_session()
     if record is None:  # pragma: no cover - login_required found it open
         return redirect(url_for("auth.login"))
+    code = request.form.get("code", "").strip()
     try:
-        # A wrong password is counted by the sign-in throttle, like a failed sign-in.
-        with transaction(keep=(users.WrongPassword,)) as db:
-            users.confirm_password(
-                db, record, request.form.get("password", ""), rules=account_rules()
-            )
+        # A wrong password or code is counted by the sign-in throttle, like a failed sign-in.
+        with transaction(keep=(users.WrongPassword, two_factor.WrongCode)) as db:
+            if code and current_user.two_factor_enabled:
+                two_factor.confirm_code(db, record, code, rules=account_rules())
+            else:
+                users.confirm_password(
+                    db, record, request.form.get("password", ""), rules=account_rules()
+                )
     except PortalError as exc:
         return form_page("auth/confirm_password.html", exc, next=next_url)
     return redirect(safe_next(next_url, url_for("me.security")))

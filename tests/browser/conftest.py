@@ -28,6 +28,7 @@ from portal.models import CoopSettings
 from .. import requirements
 from ..conftest import PASSWORD, fresh_database_url
 from ..factories import Factories
+from ..two_factor_codes import next_code
 from .pages import CRAWL_CONFIG, Site, Visited, populate, role_of
 
 HERE = Path(__file__).resolve().parent
@@ -277,12 +278,17 @@ def page(new_page: Callable[[], Any]) -> Any:
 
 
 def sign_in(page: Any, live_server: LiveServer, email: str, password: str = PASSWORD) -> None:
-    """Sign in through the real form, as a person would, and wait for the dashboard."""
+    """Sign in through the real form, as a person would (typing the code from the app when
+    the account has two-factor sign-in), and wait for the dashboard."""
     page.goto(live_server.link("/login"))
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()
+    if page.url == live_server.link("/login/code"):  # two-factor sign-in: the app's code
+        page.get_by_label("Code").fill(next_code(live_server.app, email))
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign in").click()
     assert page.url == live_server.link("/me"), f"signing in ended on {page.url}"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pyotp
 import pytest
 import time_machine
 from sqlalchemy import func, select
@@ -20,6 +21,7 @@ from portal.models import (
     OrderState,
     ShareOrder,
 )
+from portal.services.accounts import two_factor
 from portal.services.counters import next_number
 from portal.services.membership import applications, leaving, privacy, review
 from portal.services.membership.applications import ApplicationInput, InvalidFields
@@ -350,8 +352,11 @@ def test_only_a_ceased_member_is_anonymised_and_the_register_fields_stay(db, coo
     with pytest.raises(InvalidState, match="Only a ceased member"):
         privacy.anonymise(db, member, actor=staff)
     leaving.cease_member(db, member, actor=staff, note="Resigned")
+    two_factor.start_setup(db, user)
+    two_factor.enable(db, user, pyotp.TOTP(two_factor.pending_secret(user)).now())
     privacy.anonymise(db, member, actor=staff)
     assert member.user is None and member.name == name
+    assert user.totp_secret is None and not user.two_factor_enabled and not user.recovery_codes
     assert member.address_line1 == "1 Main Street"  # kept for the statutory register
     assert user.email.endswith("@invalid") and not user.is_active
     assert db.scalar(select(Application).where(Application.user_id == user.id)).answers == []

@@ -372,7 +372,7 @@ def cancel_email_change(db: Session, token: str, *, rules: AccountRules) -> User
     return user
 
 
-def _throttle(db: Session, email: str, rules: AccountRules) -> tuple[datetime, int]:
+def throttle(db: Session, email: str, rules: AccountRules) -> tuple[datetime, int]:
     """Now, and how many failures ``email`` has in the window; LoginThrottled once they
     reach ``rules.max_failures``."""
     now = utcnow()
@@ -387,7 +387,7 @@ def _throttle(db: Session, email: str, rules: AccountRules) -> tuple[datetime, i
     return now, len(failures)
 
 
-def _count_failure(
+def count_failure(
     db: Session,
     email: str,
     user: User | None,
@@ -464,7 +464,7 @@ def authenticate(
         passwords.spend_verify_time(password)
         raise InvalidCredentials() from None
     try:
-        now, earlier = _throttle(db, email, rules)
+        now, earlier = throttle(db, email, rules)
     except LoginThrottled:
         if unlock is None or unlocked_user(db, unlock, rules).email != email:
             raise
@@ -477,17 +477,26 @@ def authenticate(
     else:
         ok = passwords.verify_password(user.password_hash, password) and user.is_active
     if not ok:
-        _count_failure(db, email, user, earlier=earlier, rules=rules, ip=ip)
+        count_failure(db, email, user, earlier=earlier, rules=rules, ip=ip)
         raise InvalidCredentials()
 
     assert user is not None
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
-    db.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    if user.two_factor_enabled:
+        # Not signed in yet: the failures are cleared only once the code is right too, so
+        # the password alone cannot reset the throttle between guesses at the code.
+        return user
+    _signed_in(db, user, now)
+    return user
+
+
+def _signed_in(db: Session, user: User, now: datetime) -> None:
+    """Every check passed: clear the failures, note the sign-in and audit it."""
+    db.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
     user.previous_login_at = user.last_login_at
     user.last_login_at = now
     audit.record(db, actor=user, action="user.logged_in", target=user, summary="Signed in")
-    return user
 
 
 def sign_in(
@@ -500,14 +509,27 @@ def sign_in(
     user_agent: str,
     replacing: str | None = None,
     unlock: str | None = None,
-) -> tuple[User, str]:
+) -> tuple[User, str | None]:
     """Authenticate and open a session; the user and the token the cookie will carry.
 
-    ``replacing`` is the token of the session this browser had, which ends.
+    ``replacing`` is the token of the session this browser had, which ends. A user with
+    two-factor sign-in gets no token (None): :func:`complete_sign_in` opens the session
+    once their code is right.
     """
     user = authenticate(db, email=email, password=password, rules=rules, ip=ip, unlock=unlock)
+    if user.two_factor_enabled:
+        return user, None
     token = sessions.open_session(db, user, user_agent=user_agent, ip=ip, replacing=replacing)
     return user, token
+
+
+def complete_sign_in(
+    db: Session, user: User, *, ip: str | None, user_agent: str, replacing: str | None = None
+) -> str:
+    """Open the session of a user whose password and second factor were both right; the
+    token the cookie will carry."""
+    _signed_in(db, user, utcnow())
+    return sessions.open_session(db, user, user_agent=user_agent, ip=ip, replacing=replacing)
 
 
 def check_current_password(
@@ -523,9 +545,9 @@ def check_current_password(
         given = read_password(password, "Enter your current password.")
     except InvalidInput as exc:
         raise InvalidFields({field: exc.message}) from None
-    _now, earlier = _throttle(db, user.email, rules)
+    _now, earlier = throttle(db, user.email, rules)
     if not passwords.verify_password(user.password_hash, given):
-        _count_failure(db, user.email, user, earlier=earlier, rules=rules, ip=db.info.get("ip"))
+        count_failure(db, user.email, user, earlier=earlier, rules=rules, ip=db.info.get("ip"))
         raise WrongPassword({field: "Your current password is not right."})
 
 

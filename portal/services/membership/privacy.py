@@ -28,7 +28,7 @@ from ...models import (
     utcnow,
 )
 from .. import audit
-from ..accounts import sessions
+from ..accounts import sessions, two_factor
 from ..register import members, profile
 
 
@@ -114,6 +114,7 @@ def export_data(db: Session, user: User) -> dict[str, Any]:
             "email_verified_at": _iso(user.email_verified_at),
             "last_login_at": _iso(user.last_login_at),
             "pending_email": user.pending_email,
+            "two_factor_enabled_at": _iso(user.two_factor_enabled_at),
         },
         "member": None,
         "applications": [
@@ -215,6 +216,7 @@ def anonymise(db: Session, member: Member, *, actor: User) -> Member:
         user.email = f"anonymised-{user.id}@invalid"
         user.pending_email = None
         user.password_hash = "!"  # noqa: S105 (matches no password)
+        two_factor.forget(db, user)
         user.disabled_at = utcnow()
         sessions.end_all_sessions(db, user)
         for consent in db.scalars(select(Consent).where(Consent.user_id == user.id)):

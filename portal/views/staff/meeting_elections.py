@@ -18,6 +18,7 @@ from ...services.inputs import read_flag
 from ...services.meetings import lifecycle
 from ...services.register import classes
 from ..access import found, get_or_404
+from ..auth import reauthentication_required
 
 bp = Blueprint("meeting_elections", __name__)
 
@@ -270,6 +271,7 @@ def _count_now(db: object, election: Election, values: dict[str, str]) -> object
 
 
 @bp.post("/meetings/<int:meeting_id>/elections/<int:election_id>/count")
+@reauthentication_required
 def count_now(meeting_id: int, election_id: int) -> Response:
     """Close voting in the election now and count it (confirmed by a tick; 409 once counted)."""
     return _act(

@@ -14,6 +14,7 @@ from ...models import Meeting, MeetingState
 from ...services.documents import publishing
 from ...services.meetings import minutes
 from ..access import get_or_404
+from ..auth import reauthentication_required
 
 bp = Blueprint("meeting_minutes", __name__)
 
@@ -101,6 +102,7 @@ def preview(meeting_id: int) -> Response:
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/publish")
+@reauthentication_required
 def publish(meeting_id: int) -> Response:
     """Publish in two steps: what publishing will do, then (``confirm=yes``) do it."""
     meeting = get_or_404(Meeting, meeting_id)

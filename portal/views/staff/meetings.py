@@ -18,6 +18,7 @@ from ...services.elections import voting
 from ...services.meetings import hybrid, lifecycle, notices, overview, session
 from ...services.register import classes
 from ..access import found, get_or_404
+from ..auth import reauthentication_required
 from ..downloads import streamed_csv
 from ..meetings import closed_if_due
 
@@ -215,6 +216,7 @@ def open_voting(meeting_id: int) -> Response:
 
 
 @bp.post("/meetings/<int:meeting_id>/close")
+@reauthentication_required
 def close_voting(meeting_id: int) -> Response:
     def close(db: Any, meeting: Meeting, values: dict[str, str]) -> str:
         tallies, counts = voting.close_meeting_voting(db, meeting, actor=current_user)
@@ -317,6 +319,7 @@ def open_in_session(meeting_id: int, resolution_id: int) -> Response:
 
 
 @bp.post("/meetings/<int:meeting_id>/live/resolutions/<int:resolution_id>/close")
+@reauthentication_required
 def close_in_session(meeting_id: int, resolution_id: int) -> Response:
     def close(db: Any, meeting: Meeting, values: dict[str, str]) -> str:
         resolution = found(overview.meeting_resolution(db, meeting, resolution_id))

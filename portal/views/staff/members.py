@@ -14,6 +14,7 @@ from ...services.register import classes, members
 from ...services.register import search as register_search
 from ...services.shares import holdings
 from ..access import found, get_or_404
+from ..auth import reauthentication_required
 from ..downloads import streamed_csv
 from ..paging import cursor, page_number
 
@@ -101,6 +102,7 @@ def shares_list(member_id: int, kind: str) -> Response:
 
 
 @bp.post("/members/<int:member_id>/resignation")
+@reauthentication_required
 def confirm_resignation(member_id: int) -> Response:
     member = get_or_404(Member, member_id)
     with transaction() as db:
@@ -113,6 +115,7 @@ def confirm_resignation(member_id: int) -> Response:
 
 
 @bp.post("/members/<int:member_id>/anonymise")
+@reauthentication_required
 def anonymise(member_id: int) -> Response:
     member = get_or_404(Member, member_id)
     with transaction() as db:

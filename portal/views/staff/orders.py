@@ -15,6 +15,7 @@ from ...models import Member, OrderState, ShareOrder
 from ...services.inputs import read_whole
 from ...services.shares import orders, payments
 from ..access import get_or_404
+from ..auth import reauthentication_required
 
 bp = Blueprint("orders", __name__)
 
@@ -132,6 +133,7 @@ def _order_answer(
 
 
 @bp.post("/orders/<int:order_id>/payment")
+@reauthentication_required
 def record_payment(order_id: int) -> Response:
     """Record a payment in two steps: what it will do, then (``confirm=yes``) do it."""
     order = get_or_404(ShareOrder, order_id)

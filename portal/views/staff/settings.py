@@ -13,6 +13,7 @@ from ...services import settings
 from ...services.register import classes
 from ...services.shares import share_types
 from ..access import found, get_or_404
+from ..auth import reauthentication_required
 
 bp = Blueprint("settings", __name__)
 
@@ -188,6 +189,7 @@ def edit_share_type(code: str) -> Response:
 
 
 @bp.post("/settings/share-types/<code>")
+@reauthentication_required
 def update_share_type(code: str) -> Response:
     share_type = _share_type_or_404(code)
     values = request.form.to_dict()

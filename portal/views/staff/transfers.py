@@ -12,6 +12,7 @@ from ...models import Member
 from ...services.inputs import DIGITS, read_whole
 from ...services.register import members
 from ...services.shares import transfers
+from ..auth import reauthentication_required
 
 bp = Blueprint("transfers", __name__)
 
@@ -45,6 +46,7 @@ def _member(raw: str, which: str) -> Member:
 
 
 @bp.post("/transfers")
+@reauthentication_required
 def record() -> Response:
     values = request.form.to_dict()
     try:

@@ -13,6 +13,7 @@ from ...errors import InvalidInput
 from ...models import Withdrawal
 from ...services.shares import payments, withdrawals
 from ..access import get_or_404
+from ..auth import reauthentication_required
 from .orders import payment_forms
 
 bp = Blueprint("withdrawals", __name__)
@@ -46,6 +47,7 @@ def _decide(withdrawal_id: int, act: Callable[[Withdrawal], str]) -> Response:
 
 
 @bp.post("/withdrawals/<int:withdrawal_id>/approve")
+@reauthentication_required
 def approve(withdrawal_id: int) -> Response:
     def act(withdrawal: Withdrawal) -> str:
         withdrawals.approve_withdrawal(
@@ -71,6 +73,7 @@ def reject(withdrawal_id: int) -> Response:
 
 
 @bp.post("/withdrawals/<int:withdrawal_id>/repayment")
+@reauthentication_required
 def repay(withdrawal_id: int) -> Response:
     def act(withdrawal: Withdrawal) -> str:
         certificate = withdrawals.record_repayment(

@@ -46,6 +46,7 @@ MEMBER = [
     "/shares",
     "/shares/buy",
     "/me/security",
+    "/me/two-factor",
     "/me/profile",
     "/me/resign",
     "/confirm-password?next=/me/export",
