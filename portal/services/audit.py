@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session, joinedload
 from .. import coop
 from ..errors import InvalidInput
 from ..models import AuditEvent, Member, Role, User
-from .inputs import read_each, read_optional_date, read_whole
+from .inputs import MAX_INTEGER, read_each, read_optional_date, read_whole
 from .pagination import KeyPage, keyset_page
 
-# Larger than any user's id; a larger one is read as no actor chosen.
-MAX_ID = 2**62
+# No user's id is larger; a larger one is read as no actor chosen.
+MAX_ID = MAX_INTEGER
 
 
 def record(
