@@ -267,19 +267,19 @@ def scan(target: Target, out: Path, threads: int) -> list[str]:
         str(SQLMAP), "--batch", "--level=3", "--risk=1",
         "-u", target.url, "-p", ",".join(target.params), f"--output-dir={out}",
         f"--results-file={results}", "--disable-coloring", "--flush-session",
-        "--skip-waf", "--timeout=30", "--retries=1",
+        "--skip-waf", "--timeout=90", "--retries=2",
         # A refused or accepted form answers 303 to a page: its GET tells sqlmap nothing.
         "--answers=follow=N",
         # The scanned server runs SQLite: other databases' payloads could not succeed.
         "--dbms=SQLite",
     ]  # fmt: skip
     if target.data is not None:
-        command += ["--data", target.data, "--method=POST"]
+        command += ["--data", target.data]  # a POST (--method=POST would fetch tokens by POST)
     if target.cookie:
         command += ["--cookie", target.cookie]
     if target.csrf_url:
         # sqlmap fetches a token per request, one request at a time.
-        command += ["--csrf-token=csrf_token", f"--csrf-url={target.csrf_url}", "--csrf-method=GET"]
+        command += ["--csrf-token=csrf_token", f"--csrf-url={target.csrf_url}"]
     else:
         command += [f"--threads={threads}"]
     env = {**os.environ, "TERM": "dumb"}
