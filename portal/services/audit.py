@@ -63,6 +63,11 @@ class AuditFilter:
     until: date | None = None
 
 
+# The query parameters the log's filter reads: only these are carried into its pager's
+# links (url_for takes ``_method``, ``_anchor`` or ``_external`` as its own arguments).
+FILTER_NAMES = ("action", "actor", "object_type", "since", "until")
+
+
 def read_filter(args: Mapping[str, str]) -> tuple[AuditFilter, dict[str, str]]:
     """The filter a staff member asked for, and a message by each date it could not read.
 
