@@ -49,6 +49,8 @@ SQLMAP = Path(sys.executable).parent / "sqlmap"
 
 MEMBER = ("listener@reverb.example", "velvet-tram-orchard-58")
 STAFF = ("staff@reverb.example", "copper-kettle-harbour-27")
+# The sqlmap processes running, stopped with the scan.
+RUNNING: list[subprocess.Popen[str]] = []
 # Pages whose GET forms are searches or filters, and who may read them.
 FILTER_PAGES = [
     ("staff", "/staff/members"),
@@ -83,6 +85,10 @@ def serve(instance: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     }
     # The scan serves SQLite in its instance folder, whatever the calling shell points at.
     env.pop("DATABASE_URL", None)
+    # Every sign-in sqlmap sends checks a password: at the production argon2 cost the
+    # scan would measure argon2, not look for injections (the tests' cost, as conftest).
+    instance.mkdir(parents=True, exist_ok=True)
+    (instance / "config.py").write_text("ARGON2_TIME_COST = 1\nARGON2_MEMORY_COST = 8 * 1024\n")
     for command in (["init-db"], ["seed-demo"]):
         subprocess.run(
             [str(APP_PYTHON), "-m", "flask", "--app", "portal", *command],
@@ -283,8 +289,13 @@ def scan(target: Target, out: Path, threads: int) -> list[str]:
     else:
         command += [f"--threads={threads}"]
     env = {**os.environ, "TERM": "dumb"}
-    run = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
-    (out / "sqlmap.log").write_text(run.stdout + run.stderr)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    RUNNING.append(process)
+    stdout, _ = process.communicate()
+    run = subprocess.CompletedProcess(command, process.returncode, stdout, "")
+    (out / "sqlmap.log").write_text(run.stdout)
     findings = [
         line.strip()
         for line in run.stdout.splitlines()
@@ -312,8 +323,14 @@ def main() -> int:
     started = time.monotonic()
     server = serve(scratch / "instance", port, scratch / "gunicorn.log")
     failed = 0
-    # A stopped scan (Ctrl-C, a CI timeout) still stops its server.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    # A stopped scan (a CI timeout, kill) still stops its sqlmaps and its server.
+    def stop(*_: object) -> None:
+        for process in RUNNING:
+            process.terminate()
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, stop)
 
     def one(numbered: tuple[int, Target]) -> tuple[Target, list[str], float]:
         began = time.monotonic()
