@@ -8,11 +8,12 @@ found by following every link as each person), the query parameters from the pag
 filter forms and links and from the views' ``request.args`` reads. A route no page links
 to is still sent, its parameters from its converters and the fields any form has.
 
-The default run sends ``DEFAULT_REQUESTS`` generated requests (the count is asserted and
-printed, for SECURITY.md). A longer run is opt-in, since ``make test`` runs slow tests:
-``make fuzz`` (or ``PORTAL_FUZZ_EXAMPLES=50000 pytest -m slow tests/security/test_fuzz.py``).
-Hypothesis runs derandomized, without its database and without shrinking: every server
-error is collected with its route, field and value and reported at the end.
+The default run sends ``DEFAULT_REQUESTS`` generated requests (the count is asserted,
+printed and written to build/fuzz-report.txt, for SECURITY.md). A longer run is opt-in,
+since ``make test`` runs slow tests: ``make fuzz`` (or ``PORTAL_FUZZ_EXAMPLES=50000 pytest
+-m slow tests/security/test_fuzz.py``). Hypothesis runs from a fixed seed, without its
+database and without shrinking: every server error is collected with its route, field and
+value and reported at the end.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -458,7 +458,9 @@ def assert_clean(fuzz: Fuzz, at_least: int) -> None:
         f"{resolutions.checked} resolutions and {elections.checked} elections rechecked"
     )
     print(f"\n{report}")
-    Path(fuzz.app.instance_path).joinpath("fuzz-report.txt").write_text(report)
+    # Under pytest-xdist a worker's output is not shown: the figures are kept in build/ too.
+    (ROOT / "build").mkdir(exist_ok=True)
+    (ROOT / "build" / "fuzz-report.txt").write_text(report + "\n")
     assert fuzz.errors == []
     assert fuzz.sent >= at_least
     assert register.problems == []
