@@ -19,7 +19,7 @@ PYTEST_ARGS ?= -n 2
 PORT ?= 5000
 ADDRESS = http://127.0.0.1:$(PORT)
 
-.PHONY: run test bench bench-memory bench-micro install lint htmx vnu system-packages clean
+.PHONY: run test scan lock fuzz bench bench-memory bench-micro install lint htmx vnu system-packages clean
 
 run: .stamp-install $(HTMX_FILE)
 	@case "$(PORT)" in ''|*[!0-9]*) false;; esac && [ "$(PORT)" -ge 1 ] && [ "$(PORT)" -le 65535 ] || \
@@ -43,6 +43,22 @@ test: system-packages .stamp-install-test $(HTMX_FILE) vnu
 	$(BIN)/ruff check portal tests benchmarks alembic
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The scanners (issue 17 §4): bandit, pip-audit over requirements.lock, and sqlmap against a
+# demo co-op served on 127.0.0.1; each from a virtualenv of its own under tools/, never .venv.
+scan: .stamp-install $(HTMX_FILE)
+	@sh scripts/system-packages serve
+	@bash scripts/scan/run
+
+# requirements.lock: the versions pip resolves today for a deployment (make scan audits it).
+lock:
+	@bash scripts/scan/run lock
+
+# A long fuzz (make test runs 5,000 generated requests; this sends FUZZ_REQUESTS more).
+FUZZ_REQUESTS ?= 50000
+fuzz: .stamp-install-test $(HTMX_FILE)
+	PORTAL_FUZZ_EXAMPLES=$(FUZZ_REQUESTS) $(BIN)/pytest -p no:cacheprovider -q -m slow \
+	  tests/security/test_fuzz.py
 
 # The load bench (benchmarks/load.py): gunicorn over a fresh demo co-op, every page of issue
 # 16's table driven by wrk beside the bare route; the table goes into benchmarks/RESULTS.md.

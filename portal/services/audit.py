@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session, joinedload
 from .. import coop
 from ..errors import InvalidInput
 from ..models import AuditEvent, Member, Role, User
-from .inputs import read_each, read_optional_date, read_whole
+from .inputs import MAX_INTEGER, read_each, read_optional_date, read_whole
 from .pagination import KeyPage, keyset_page
 
-# Larger than any user's id; a larger one is read as no actor chosen.
-MAX_ID = 2**62
+# No user's id is larger; a larger one is read as no actor chosen.
+MAX_ID = MAX_INTEGER
 
 
 def record(
@@ -61,6 +61,11 @@ class AuditFilter:
     object_type: str = ""
     since: date | None = None
     until: date | None = None
+
+
+# The query parameters the log's filter reads: only these are carried into its pager's
+# links (url_for takes ``_method``, ``_anchor`` or ``_external`` as its own arguments).
+FILTER_NAMES = ("action", "actor", "object_type", "since", "until")
 
 
 def read_filter(args: Mapping[str, str]) -> tuple[AuditFilter, dict[str, str]]:

@@ -24,6 +24,10 @@ DIGITS = re.compile(r"[0-9]{1,18}")
 AMOUNT = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,2}))?")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 TRUE_WORDS = frozenset({"1", "true", "on", "y", "yes"})
+# The largest value an id or number column holds: SQLAlchemy's Integer is PostgreSQL's
+# 4-byte ``integer``, which refuses a larger value outright (a server error) where SQLite
+# would merely find no row. Every id, number or cursor read from a request is bounded by it.
+MAX_INTEGER = 2**31 - 1
 
 
 def read_text(
@@ -64,6 +68,16 @@ def read_whole(value: Any, label: str, *, low: int, high: int, field: str | None
     if not low <= number <= high:
         raise InvalidInput(f"{label} must be between {low:,} and {high:,}.", field=field)
     return number
+
+
+def read_id(value: Any) -> int | None:
+    """A row's id or number as typed (ASCII digits, 1 to MAX_INTEGER), or None: no row has
+    any other, so it is looked up as nothing rather than sent to the database."""
+    raw = str(value if value is not None else "").strip()
+    if not DIGITS.fullmatch(raw):
+        return None
+    number = int(raw)
+    return number if 1 <= number <= MAX_INTEGER else None
 
 
 def read_optional_whole(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from ..services.inputs import MAX_INTEGER
 from . import (
     auth,
     board,
@@ -27,10 +28,10 @@ from . import (
 
 
 class DatabaseInteger(IntegerConverter):
-    """``<int:…>`` in a URL: only numbers a database integer holds (larger ones are 404)."""
+    """``<int:…>`` in a URL: only numbers an id column holds (larger ones are 404)."""
 
     def __init__(self, map: object, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", MAX_INTEGER)
         super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
 
 

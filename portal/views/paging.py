@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from ..errors import InvalidInput
-from ..services.inputs import read_whole
+from ..services.inputs import MAX_INTEGER, read_whole
 
 # More pages than any list will have; a larger number is read as the last page.
 MAX_PAGE = 1_000_000
@@ -19,8 +19,8 @@ def page_number() -> int:
         return 1
 
 
-# Larger than any row's id; a larger cursor is read as none.
-MAX_CURSOR = 2**62
+# No row's id is larger; a larger cursor is read as none.
+MAX_CURSOR = MAX_INTEGER
 
 
 def cursor(name: str = "after") -> int | None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ... import tokens
 from ...models import User, UserSession, utcnow
 from .. import audit
+from ..inputs import MAX_INTEGER
 
 USER_AGENT_MAX = 255
 
@@ -155,7 +156,7 @@ def open_sessions(
 
 def session_of(db: Session, user: User, session_id: int) -> UserSession | None:
     """``user``'s own session with this id, or None (another's is never found)."""
-    if not 0 < session_id < 2**63:  # beyond the database's integers: no such row
+    if not 0 < session_id <= MAX_INTEGER:  # beyond an id column's integers: no such row
         return None
     record = db.get(UserSession, session_id)
     if record is None or record.user_id != user.id:

@@ -53,6 +53,7 @@ from ...models import (
     utcnow,
 )
 from .. import audit
+from ..inputs import read_id
 from ..meetings import roll
 from ..meetings.ballots import keyed_tag, new_ballot_id, new_receipt, seal_rows, tagged_ballots
 from .nominations import title
@@ -244,7 +245,7 @@ def read_ranks(
         if not key.startswith(prefix) or str(value or "").strip() == "":
             continue
         raw_id = key.removeprefix(prefix)
-        candidate_id = int(raw_id) if raw_id.isascii() and raw_id.isdigit() else 0
+        candidate_id = read_id(raw_id) or 0
         if candidate_id not in candidates:
             raise _not_on_ballot(db, election, candidate_id)
         candidate = candidates[candidate_id]

@@ -46,7 +46,7 @@ from ...models import (
     User,
 )
 from .. import audit
-from ..inputs import DIGITS, read_choice
+from ..inputs import DIGITS, read_choice, read_id
 from ..register.search import name_or_number
 from . import ballots, roll
 
@@ -236,7 +236,7 @@ def search_roll(
 def read_after(value: Any) -> int | None:
     """The ``after`` key of a roll page from a query string (anything else: the first)."""
     raw = str(value or "")
-    return int(raw) if DIGITS.fullmatch(raw) else None
+    return read_id(raw)
 
 
 def member_by_number(db: Session, value: Any) -> Member:
@@ -244,7 +244,7 @@ def member_by_number(db: Session, value: Any) -> Member:
     raw = str(value or "").strip().removeprefix("#")
     if not DIGITS.fullmatch(raw):
         raise InvalidInput("Give the member's number (for example 1024).", field="member")
-    member = db.scalar(select(Member).where(Member.number == int(raw)))
+    member = db.scalar(select(Member).where(Member.number == read_id(raw)))
     if member is None:
         raise InvalidInput(f"No member has the number {int(raw)}.", field="member")
     return member

@@ -43,7 +43,7 @@ from ...models import (
     ResolutionState,
     User,
 )
-from ..inputs import DIGITS, read_choice
+from ..inputs import DIGITS, read_choice, read_id
 from . import ballots, proxies, roll
 
 CHAIR_PROXIES_PER_PAGE = 50
@@ -256,7 +256,7 @@ def find_grantor(db: Session, meeting: Meeting, text: str) -> Member:
         raise InvalidInput("Enter the member's number or name.", field="member")
     number = needle.removeprefix("#")
     if DIGITS.fullmatch(number):
-        member = db.scalar(select(Member).where(Member.number == int(number)))
+        member = db.scalar(select(Member).where(Member.number == read_id(number)))
         if member is None:
             raise InvalidInput(f"No member has the number {number}.", field="member")
         return member

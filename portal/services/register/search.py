@@ -23,7 +23,7 @@ from ...models import (
     MemberClass,
     User,
 )
-from ..inputs import DIGITS
+from ..inputs import read_id
 from ..pagination import KeyPage, keyset_page
 
 
@@ -35,8 +35,8 @@ def name_or_number(text: str) -> list[ColumnElement[bool]]:
         return []
     conditions = [func.lower(Member.name).contains(needle, autoescape=True)]
     number = needle.removeprefix("#")
-    if DIGITS.fullmatch(number):  # at most 18 digits: always a database integer
-        conditions.append(Member.number == int(number))
+    if read_id(number) is not None:
+        conditions.append(Member.number == read_id(number))
     return conditions
 
 
@@ -77,8 +77,8 @@ def _starting(db: Session, text: str) -> Select[Any] | None:
         select(Member.id).join(Member.user).where(email >= needle, email < high),
     ]
     number = needle.removeprefix("#")
-    if DIGITS.fullmatch(number):  # at most 18 digits: always a database integer
-        found.append(select(Member.id).where(Member.number == int(number)))
+    if read_id(number) is not None:
+        found.append(select(Member.id).where(Member.number == read_id(number)))
     return union(*found)  # type: ignore[return-value]
 
 

@@ -32,7 +32,7 @@ from ...models import (
 )
 from ...money import format_money
 from .. import audit, transitions
-from ..inputs import DIGITS
+from ..inputs import DIGITS, read_id
 from ..pagination import COUNT_LIMIT, KeyPage
 from . import ledger
 
@@ -497,8 +497,8 @@ def _text_matches(text: str) -> Any:
     ):
         found.append(select(ShareOrder.id).where(_reference_contains(compact)))
     number = needle.removeprefix("#")
-    if DIGITS.fullmatch(number):  # at most 18 digits: always a database integer
-        members = select(Member.id).where(Member.number == int(number))
+    if DIGITS.fullmatch(number):  # a number past any member's matches none
+        members = select(Member.id).where(Member.number == (read_id(number) or 0))
         found.append(select(ShareOrder.id).where(ShareOrder.member_id.in_(members)))
     elif not any(c.isdigit() for c in needle):  # names hold no digits
         words = needle.split()

@@ -11,7 +11,7 @@ from ... import htmx
 from ...db import get_db, transaction
 from ...errors import InvalidInput, PortalError
 from ...models import Application, ApplicationState
-from ...services.inputs import DIGITS
+from ...services.inputs import read_id
 from ...services.membership import review
 from ...services.register import classes
 from ..access import found, safe_next
@@ -136,7 +136,7 @@ def reject(application_id: int) -> Response:
 @bp.post("/applications/approve")
 def approve_selected() -> Response:
     """Approve every selected application in one transaction (all or none)."""
-    ids = [int(i) for i in request.form.getlist("application_id") if DIGITS.fullmatch(i)]
+    ids = [i for i in map(read_id, request.form.getlist("application_id")) if i is not None]
     if not ids:
         flash("Select at least one application to approve.", "warning")
         return htmx.redirect(url_for("staff.applications.queue"))

@@ -12,7 +12,6 @@ from ..paging import cursor
 bp = Blueprint("audit", __name__)
 
 PAGE_SIZE = 50
-PAGING = ("page", "after", "before")
 
 
 @bp.get("/audit")
@@ -25,7 +24,7 @@ def log() -> Response:
     page = audit.search_events(
         db, flt, after=cursor("after"), before=cursor("before"), per_page=PAGE_SIZE
     )
-    query = {k: v for k, v in request.args.items(multi=False) if k not in PAGING and v}
+    query = {k: v for k in audit.FILTER_NAMES if (v := request.args.get(k, ""))}
     return htmx.render(
         "staff/audit/audit.html",
         "staff/audit/_results.html",

@@ -12,7 +12,7 @@ from ... import coop, htmx, pdf
 from ...db import get_db, transaction
 from ...errors import InvalidInput
 from ...models import Member, OrderState, ShareOrder
-from ...services.inputs import read_whole
+from ...services.inputs import read_id
 from ...services.shares import orders, payments
 from ..access import get_or_404
 from ..auth import reauthentication_required
@@ -22,8 +22,6 @@ bp = Blueprint("orders", __name__)
 PAGE_SIZE = 20
 ANY_STATE = "all"
 STATE_CHOICES = [(s.value, s.label) for s in OrderState] + [(ANY_STATE, "Any state")]
-# Larger than any order id; a larger cursor is read as none.
-MAX_CURSOR = 2**62
 
 
 def payment_forms(
@@ -59,10 +57,7 @@ def _filters(args: Mapping[str, str]) -> dict[str, str]:
 
 def _whole(raw: str) -> int | None:
     """A positive id from the query string, or None when missing or not one."""
-    try:
-        return read_whole(raw, "Id", low=1, high=MAX_CURSOR)
-    except InvalidInput:
-        return None
+    return read_id(raw)
 
 
 def _cursor(name: str) -> int | None:

@@ -10,6 +10,7 @@ from ... import htmx
 from ...db import get_db, transaction
 from ...errors import InvalidInput, PortalError
 from ...models import Meeting, Requisition
+from ...services.inputs import read_id
 from ...services.meetings import requisitions
 from ..access import get_or_404
 from ..requisitions import lapsed_if_due
@@ -46,7 +47,8 @@ def record_meeting(requisition_id: int) -> Response:
     requisition = get_or_404(Requisition, requisition_id)
     raw = request.form.get("meeting", "")[:20]
     try:
-        meeting = get_db().get(Meeting, int(raw)) if raw.isdigit() else None
+        number = read_id(raw)
+        meeting = get_db().get(Meeting, number) if number is not None else None
         with transaction() as db:
             if meeting is None:
                 raise InvalidInput("Choose the meeting the board called.", field="meeting")

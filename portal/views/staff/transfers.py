@@ -9,7 +9,7 @@ from ... import htmx, pdf
 from ...db import get_db, transaction
 from ...errors import InvalidInput
 from ...models import Member
-from ...services.inputs import DIGITS, read_whole
+from ...services.inputs import read_id, read_whole
 from ...services.register import members
 from ...services.shares import transfers
 from ..auth import reauthentication_required
@@ -39,7 +39,8 @@ def page() -> Response:
 
 def _member(raw: str, which: str) -> Member:
     number = raw.strip().removeprefix("#")
-    member = members.member_by_number(get_db(), int(number)) if DIGITS.fullmatch(number) else None
+    found = read_id(number)
+    member = members.member_by_number(get_db(), found) if found is not None else None
     if member is None:
         raise InvalidInput(f"No member has the number {raw.strip()[:20] or '(blank)'} ({which}).")
     return member
