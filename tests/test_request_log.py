@@ -4,8 +4,8 @@ A visitor signs up, confirms their address by the mailed link, signs in, resets 
 password by the mailed link; a member buys shares, staff record the payment, the member
 votes in a secret ballot and another appoints a proxy. Every log record of every logger is
 captured at INFO, SQLAlchemy's statements included (their parameters are hidden); none may
-hold a password, a CSRF token, a session cookie, a mailed token, or the secret ballot's
-choice or receipt.
+hold a password, a CSRF token, a session cookie, a mailed token, a TOTP secret or code, or
+the secret ballot's choice or receipt.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from portal.models import Ballot, ShareOrder, User
 
 from .conftest import CSRF_RE, PASSWORD, CSRFClient, link_in
 from .factories import reading
+from .two_factor_codes import next_code, secret_of
 
 NEW_PASSWORD = "a-fresh-melody-for-spring-77"
 SIGNUP_PASSWORD = "saoirse-sings-at-dawn-2026"
@@ -122,8 +123,13 @@ def test_each_request_logs_one_line_and_no_log_line_holds_a_secret(
     order_id = int(placed.headers["Location"].rsplit("/", 1)[1])
     with reading(app) as db:
         order = db.get(ShareOrder, order_id)
+    # Staff sign in with a TOTP code: the secret and the code are secrets of the journey too.
     staff = app.test_client()
-    assert staff.login(cashier.email).status_code == 303
+    assert staff.login(cashier.email, code=False).headers["Location"] == "/login/code"
+    totp_secret, _ = secret_of(app, cashier.email)
+    code = next_code(app, cashier.email)
+    journal.secrets.update({totp_secret, code})
+    assert staff.post("/login/code", data={"code": code}).status_code == 303
     paid = staff.post(
         f"/staff/orders/{order_id}/payment",
         data={
@@ -153,9 +159,6 @@ def test_each_request_logs_one_line_and_no_log_line_holds_a_secret(
             db.scalars(select(Ballot.receipt).where(Ballot.resolution_id == secret_one))
         )
         user_ids = dict(db.execute(select(User.email, User.id)).all())
-    # TODO(lead, twofactor): once staff set up TOTP (branch `twofactor`), have the cashier
-    # set it up and sign in with a code in this journey, and add the TOTP secret and the
-    # codes used (and a recovery code) to journal.secrets.
 
     # One line per request, with its id (the response's header), route, status and user.
     lines = [

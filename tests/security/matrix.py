@@ -108,6 +108,17 @@ EXPECTED: dict[str, dict[str, Expect]] = {
     "auth.logout": everyone("allowed"),
     "auth.resend_verification": signed_in("allowed"),
     "auth.confirm_password": signed_in("ok"),
+    # The code step of a sign-in: without a password typed first, back to the password.
+    "auth.login_code": everyone("login"),
+    "auth.login_code_post": everyone("login"),
+    # Two-factor set-up: anyone signed in; beginning it makes a secret to scan (allowed),
+    # an empty code is refused, and without it on there is nothing to regenerate or turn off
+    # (staff, who have it, may make new recovery codes but never turn it off).
+    "two_factor.setup": signed_in("ok"),
+    "two_factor.start": signed_in("allowed"),
+    "two_factor.enable": signed_in("refused"),
+    "two_factor.regenerate": signed_in("refused", staff="allowed", admin="allowed"),
+    "two_factor.disable": signed_in("refused", staff="forbidden", admin="forbidden"),
     "auth.confirm_password_post": signed_in("refused"),
     # Documents: the one asked for is for members; a visitor or applicant finds nothing.
     "documents.document": roles("not_found", "not_found", "ok", "ok"),
