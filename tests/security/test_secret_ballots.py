@@ -29,6 +29,7 @@ from sqlalchemy.orm import joinedload
 from portal.models import AuditEvent, Choice
 
 from ..factories import reading
+from ..figures import record
 from .routes import outcome, requests, text_of
 from .world import SECRET_CHOICES, World, build_world
 
@@ -98,5 +99,11 @@ def test_no_secret_choice_appears_beside_a_name(app, sign_in, caplog):
     found += beside(world, "log", logged)
     assert found == [], "\n".join(found)
     assert read_open > 150 and read_closed > 150 and len(trail) > 100
+    record(
+        "secret-ballots",
+        f"secret ballots: {read_open + read_closed} pages and exports read as staff (voting "
+        f"open, then closed), {len(trail)} audit events, {len(logged)} log records: "
+        "0 secret choices beside a name",
+    )
     # The check can fail: the votes were cast, and each voter's line would be caught.
     assert beside(world, "probe", [f"{world.people['ann'].name} | Against"])
