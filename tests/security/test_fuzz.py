@@ -280,9 +280,16 @@ class Site:
                 continue
             for method in sorted((rule.methods or set()) & {"GET", "POST"}):
                 if (method, rule.rule) not in self.targets:
-                    path = rule_path(rule, dict.fromkeys(rule.arguments, "1"))
+                    path = rule_path(rule, {name: a_value(rule, name) for name in rule.arguments})
                     names = extra if method == "POST" else []
                     self.add(Target(method, rule, path, "admin", names=names))
+
+
+def a_value(rule: Rule, name: str) -> str:
+    """A value the rule's converter matches: one of an ``any(…)``'s words, else ``1``."""
+    converter = rule._converters.get(name)  # werkzeug keeps a rule's converters only there
+    items = getattr(converter, "items", None)
+    return sorted(items)[0] if items else "1"
 
 
 def skip_crawl(rule: Rule) -> bool:
@@ -307,7 +314,7 @@ class Person:
         self.token = CSRF_RE.search(self.client.get("/").get_data(as_text=True)).group(1)
 
 
-@dataclass
+@dataclass(repr=False)
 class Fuzz:
     """The world, its people and targets, and what the run met."""
 
@@ -320,6 +327,11 @@ class Fuzz:
     fields_fuzzed: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        # Hypothesis shows the strategy's arguments, this among them: keep it short (the
+        # whole world's repr is hundreds of kB, and Hypothesis warns of it).
+        return f"Fuzz({len(self.targets)} targets, {len(self.people)} people)"
 
     def send(self, target: Target, person: str, path: str, pairs: list[tuple[str, str]],
              htmx: bool) -> None:  # fmt: skip
