@@ -41,19 +41,30 @@ def _worker_database(url: str | None) -> str | None:
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not url or not worker:
         return url
-    base, _, rest = url.rpartition("/")
-    name, _, query = rest.partition("?")
-    own = f"{name}_{worker}"
-    admin = create_engine(_pg(url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(
-            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own}
-        ).first():
-            conn.execute(text(f'CREATE DATABASE "{own}"'))
-    admin.dispose()
-    own_url = f"{base}/{own}" + (f"?{query}" if query else "")
+    own_url = database_beside(url, worker)
     os.environ["DATABASE_URL"] = own_url
     return own_url
+
+
+def database_beside(url: str, suffix: str, *, empty: bool = False) -> str:
+    """The URL of PostgreSQL database ``<url's name>_<suffix>`` on the same server, made
+    if missing (``empty``: dropped and made anew), so a test never touches another's."""
+    base, _, rest = url.rpartition("/")
+    name, _, query = rest.partition("?")
+    own = f"{name}_{suffix}"
+    admin = create_engine(_pg(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if empty:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
+        if (
+            empty
+            or not conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own}
+            ).first()
+        ):
+            conn.execute(text(f'CREATE DATABASE "{own}"'))
+    admin.dispose()
+    return f"{base}/{own}" + (f"?{query}" if query else "")
 
 
 def _pg(url: str) -> str:

@@ -35,7 +35,7 @@ from portal.services.shares import orders, payments, share_register
 from portal.services.shares.share_types import find_type
 from portal.views.downloads import streamed_csv
 
-from .conftest import POSTGRES_URL, CSRFClient, _pg, base_config
+from .conftest import POSTGRES_URL, CSRFClient, base_config, database_beside
 from .factories import REVIEWER, fake_certificate
 
 WRITERS = {"order": 7, "payment": 7, "vote": 6}  # twenty in all
@@ -209,17 +209,7 @@ def restore_target(tmp_path: Path) -> Iterator[Callable[[], Flask]]:
     instance = tmp_path / "restored-instance"
     instance.mkdir()
     if POSTGRES_URL:
-        base, _, rest = POSTGRES_URL.rpartition("/")
-        name, _, query = rest.partition("?")
-        url = f"{base}/{name}_restore" + (f"?{query}" if query else "")
-        admin = create_engine(_pg(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            exists = conn.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": f"{name}_restore"}
-            ).first()
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{name}_restore"'))
-        admin.dispose()
+        url = database_beside(POSTGRES_URL, "restore")
     else:
         url = f"sqlite:///{instance / 'portal.sqlite3'}"
     apps: list[Flask] = []

@@ -42,7 +42,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal import coop, create_app, demo
@@ -78,7 +78,7 @@ from portal.services.elections import voting
 from portal.services.shares import ledger
 from portal.services.shares.certificates import CERTIFICATE_COUNTER
 
-from .conftest import POSTGRES_URL, _pg, base_config
+from .conftest import POSTGRES_URL, base_config, database_beside
 from .factories import MemberRef
 from .figures import record
 from .test_concurrency import Browserless
@@ -114,15 +114,7 @@ def own_database_url(folder: Path) -> str:
     """
     if not POSTGRES_URL:
         return f"sqlite:///{folder / 'portal.sqlite3'}"
-    base, _, rest = POSTGRES_URL.rpartition("/")
-    name, _, query = rest.partition("?")
-    own = f"{name}_crash"
-    admin = create_engine(_pg(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{own}"'))
-    admin.dispose()
-    return f"{base}/{own}" + (f"?{query}" if query else "")
+    return database_beside(POSTGRES_URL, "crash", empty=True)
 
 
 def clean_environment(url: str, instance: Path) -> dict[str, str]:
