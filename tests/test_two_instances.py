@@ -129,7 +129,7 @@ def test_votes_sent_through_both_instances_count_once(
         [(choice, kept)] = stored_open_votes(app, rid).values()
         assert kept == receipt and choice in ("abstain", "for")
 
-        staff, staff_csrf = sign_in(b.base, "staff@example.org")
+        staff, staff_csrf = sign_in(b.base, "staff@example.org", app)
         closing = staff.request(
             "POST", f"/staff/meetings/{meeting.id}/close", {"csrf_token": staff_csrf}
         )
